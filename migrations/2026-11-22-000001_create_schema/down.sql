@@ -1,0 +1,9 @@
+DROP TABLE settings;
+DROP TABLE dropped_metrics;
+DROP TABLE sync_runs;
+DROP TABLE account_daily_insights;
+DROP TABLE account_snapshots;
+DROP TABLE post_snapshots;
+DROP TABLE posts;
+DROP TABLE ig_accounts;
+DROP TABLE users;

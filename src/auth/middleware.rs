@@ -1,0 +1,76 @@
+//! Reads the session cookie on every request, checks it against the database, and keeps
+//! an active session's cookie fresh.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage, web};
+
+use super::extract::{ActiveSession, CurrentUser};
+use super::session::{COOKIE_NAME, Claims};
+use crate::db::users::User;
+use crate::error::AppError;
+use crate::startup::AppState;
+
+/// Paths that never need to know who is asking (and must not touch the database for it).
+fn is_sessionless(path: &str) -> bool {
+    path.starts_with("/static/") || matches!(path, "/healthz" | "/readyz" | "/favicon.ico")
+}
+
+enum CookieState {
+    Absent,
+    Valid(Claims),
+    Invalid,
+}
+
+pub async fn load_session(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let cookie = req.cookie(COOKIE_NAME);
+    let mut cookie_state = CookieState::Absent;
+    if let (Some(state), Some(cookie)) = (&state, cookie)
+        && !is_sessionless(req.path())
+    {
+        cookie_state = CookieState::Invalid;
+        if let Some(claims) = state.sessions.decode(cookie.value())
+            && let Some(user_id) = claims.user_id()
+        {
+            let mut conn = state.pool.get().await.map_err(AppError::from)?;
+            let user = User::find(&mut conn, user_id)
+                .await
+                .map_err(AppError::from)?;
+            if let Some(user) = user.filter(|u| u.session_version == claims.ver) {
+                req.extensions_mut().insert(ActiveSession {
+                    user: CurrentUser {
+                        id: user.id,
+                        username: user.username,
+                        role: user.role,
+                        csrf_token: state.csrf.session_token(&claims.sid),
+                    },
+                    claims: claims.clone(),
+                });
+                cookie_state = CookieState::Valid(claims);
+            }
+        }
+    }
+
+    let mut res = next.call(req).await?;
+
+    // Sign-in, sign-out and password changes set the cookie themselves.
+    let handler_set_cookie = res.response().cookies().any(|c| c.name() == COOKIE_NAME);
+    if let (Some(state), false) = (state, handler_set_cookie) {
+        let cookie = match cookie_state {
+            CookieState::Valid(claims) if state.sessions.wants_refresh(&claims) => {
+                Some(state.sessions.cookie(&state.sessions.extend(claims)))
+            }
+            CookieState::Invalid => Some(state.sessions.removal_cookie()),
+            _ => None,
+        };
+        if let Some(cookie) = cookie {
+            res.response_mut().add_cookie(&cookie)?;
+        }
+    }
+    Ok(res)
+}

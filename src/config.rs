@@ -1,0 +1,236 @@
+//! Settings: read from flags and the environment by clap, validated once here.
+//!
+//! Every problem is reported as one line naming the setting, and the program stops.
+
+use std::fmt;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use base64::Engine;
+use clap::{Args, ValueEnum};
+
+use crate::crypto::TokenKey;
+
+/// How long a session may sit unused before it ends (minutes).
+pub const DEFAULT_SESSION_IDLE_MINUTES: u32 = 120;
+/// How long a session may last at most, however active (hours).
+pub const DEFAULT_SESSION_MAX_HOURS: u32 = 24;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// PostgreSQL connection URL.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
+    pub database_url: Option<String>,
+}
+
+impl DatabaseArgs {
+    pub fn url(&self) -> anyhow::Result<String> {
+        let Some(url) = self.database_url.clone() else {
+            bail!(
+                "DATABASE_URL is not set: give the PostgreSQL URL with --database-url or DATABASE_URL"
+            );
+        };
+        validate_database_url(&url)?;
+        Ok(url)
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SecretArgs {
+    /// Key for encrypting access tokens: 32 bytes, base64.
+    #[arg(long, env = "TIDEMARK_TOKEN_KEY", hide_env_values = true)]
+    pub token_key: Option<String>,
+    /// File holding TIDEMARK_TOKEN_KEY (container secrets).
+    #[arg(long, env = "TIDEMARK_TOKEN_KEY_FILE")]
+    pub token_key_file: Option<PathBuf>,
+}
+
+impl SecretArgs {
+    pub fn token_key(&self) -> anyhow::Result<TokenKey> {
+        let text = read_secret(
+            "TIDEMARK_TOKEN_KEY",
+            self.token_key.as_deref(),
+            self.token_key_file.as_ref(),
+        )?;
+        parse_token_key(&text)
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "TIDEMARK_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// Secret for signing session tokens: at least 32 bytes.
+    #[arg(long, env = "TIDEMARK_SESSION_SECRET", hide_env_values = true)]
+    pub session_secret: Option<String>,
+    /// File holding TIDEMARK_SESSION_SECRET (container secrets).
+    #[arg(long, env = "TIDEMARK_SESSION_SECRET_FILE")]
+    pub session_secret_file: Option<PathBuf>,
+    /// Mark the session cookie Secure (default: true unless bound to loopback).
+    #[arg(long, env = "TIDEMARK_COOKIE_SECURE")]
+    pub cookie_secure: Option<bool>,
+    /// Minutes of inactivity after which a session ends.
+    #[arg(long, env = "TIDEMARK_SESSION_IDLE_MINUTES", default_value_t = DEFAULT_SESSION_IDLE_MINUTES)]
+    pub session_idle_minutes: u32,
+    /// Hours after sign-in after which a session ends, however active.
+    #[arg(long, env = "TIDEMARK_SESSION_MAX_HOURS", default_value_t = DEFAULT_SESSION_MAX_HOURS)]
+    pub session_max_hours: u32,
+    #[command(flatten)]
+    pub secrets: SecretArgs,
+}
+
+/// The validated settings `serve` runs with. Passed by value; there is no global.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: String,
+    pub bind: SocketAddr,
+    pub session: SessionSettings,
+    pub token_key: TokenKey,
+}
+
+#[derive(Clone)]
+pub struct SessionSettings {
+    pub secret: Vec<u8>,
+    pub cookie_secure: bool,
+    pub idle_timeout: Duration,
+    pub max_lifetime: Duration,
+}
+
+impl fmt::Debug for SessionSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionSettings")
+            .field("secret", &"<redacted>")
+            .field("cookie_secure", &self.cookie_secure)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("max_lifetime", &self.max_lifetime)
+            .finish()
+    }
+}
+
+impl Settings {
+    pub fn from_args(database: &DatabaseArgs, serve: &ServeArgs) -> anyhow::Result<Self> {
+        let database_url = database.url()?;
+        let bind = resolve_bind(&serve.bind)?;
+        let secret = read_secret(
+            "TIDEMARK_SESSION_SECRET",
+            serve.session_secret.as_deref(),
+            serve.session_secret_file.as_ref(),
+        )?;
+        if secret.len() < 32 {
+            bail!(
+                "TIDEMARK_SESSION_SECRET is {} bytes long: it must be at least 32 bytes (try `openssl rand -base64 48`)",
+                secret.len()
+            );
+        }
+        if serve.session_idle_minutes == 0 || serve.session_max_hours == 0 {
+            bail!(
+                "TIDEMARK_SESSION_IDLE_MINUTES and TIDEMARK_SESSION_MAX_HOURS must be at least 1"
+            );
+        }
+        let token_key = serve.secrets.token_key()?;
+        Ok(Self {
+            database_url,
+            bind,
+            session: SessionSettings {
+                secret: secret.into_bytes(),
+                cookie_secure: serve.cookie_secure.unwrap_or(!bind.ip().is_loopback()),
+                idle_timeout: Duration::from_secs(u64::from(serve.session_idle_minutes) * 60),
+                max_lifetime: Duration::from_secs(u64::from(serve.session_max_hours) * 3600),
+            },
+            token_key,
+        })
+    }
+}
+
+fn validate_database_url(url: &str) -> anyhow::Result<()> {
+    let parsed = url::Url::parse(url).context("DATABASE_URL is not a valid URL")?;
+    if !matches!(parsed.scheme(), "postgres" | "postgresql") {
+        bail!(
+            "DATABASE_URL must start with postgres:// or postgresql://, not {}://",
+            parsed.scheme()
+        );
+    }
+    Ok(())
+}
+
+fn resolve_bind(bind: &str) -> anyhow::Result<SocketAddr> {
+    bind.to_socket_addrs()
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .with_context(|| format!("TIDEMARK_BIND {bind:?} is not an address:port to listen on"))
+}
+
+/// A secret comes either inline or from a file, never both.
+fn read_secret(name: &str, inline: Option<&str>, file: Option<&PathBuf>) -> anyhow::Result<String> {
+    match (inline, file) {
+        (Some(_), Some(_)) => bail!("set only one of {name} and {name}_FILE"),
+        (Some(value), None) => Ok(value.to_owned()),
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("{name}_FILE: cannot read {}", path.display()))?;
+            Ok(text.trim_end_matches(['\r', '\n']).to_owned())
+        }
+        (None, None) => {
+            bail!("{name} is not set (give it, or {name}_FILE naming a file that holds it)")
+        }
+    }
+}
+
+fn parse_token_key(text: &str) -> anyhow::Result<TokenKey> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .ok()
+        .context("TIDEMARK_TOKEN_KEY is not valid base64 (try `openssl rand -base64 32`)")?;
+    let key: [u8; 32] = bytes.try_into().map_err(|bytes: Vec<u8>| {
+        anyhow::anyhow!(
+            "TIDEMARK_TOKEN_KEY decodes to {} bytes: it must be exactly 32 (try `openssl rand -base64 32`)",
+            bytes.len()
+        )
+    })?;
+    Ok(TokenKey::new(key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_key_must_be_32_bytes_of_base64() {
+        let ok = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
+        assert!(parse_token_key(&ok).is_ok());
+        let short = base64::engine::general_purpose::STANDARD.encode([7u8; 16]);
+        let err = parse_token_key(&short)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("16 bytes"), "{err}");
+        assert!(parse_token_key("not base64 at all!").is_err());
+    }
+
+    #[test]
+    fn database_url_needs_a_postgres_scheme() {
+        assert!(validate_database_url("postgres://u@localhost/db").is_ok());
+        assert!(validate_database_url("mysql://u@localhost/db").is_err());
+        assert!(validate_database_url("::nonsense").is_err());
+    }
+
+    #[test]
+    fn a_secret_cannot_come_from_both_places() {
+        let path = PathBuf::from("/nonexistent");
+        assert!(read_secret("X", Some("a"), Some(&path)).is_err());
+        assert!(read_secret("X", None, None).is_err());
+        assert_eq!(
+            read_secret("X", Some("abc"), None).ok().as_deref(),
+            Some("abc")
+        );
+    }
+}

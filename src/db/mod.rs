@@ -1,0 +1,84 @@
+//! The data layer: the connection pool, embedded migrations and one module per table.
+//! Every diesel query lives under this module.
+
+pub mod schema;
+pub mod stats;
+pub mod users;
+
+use anyhow::Context;
+use diesel::migration::MigrationSource;
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::pooled_connection::deadpool::{Object, Pool as DeadPool};
+use diesel_async::{AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, RunQueryDsl};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+pub type Pool = DeadPool<AsyncPgConnection>;
+pub type Conn = Object<AsyncPgConnection>;
+
+/// A pool of `size` connections. Connections open lazily, so this does not touch the server.
+pub fn pool(database_url: &str, size: usize) -> anyhow::Result<Pool> {
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(database_url);
+    DeadPool::builder(manager)
+        .max_size(size)
+        .build()
+        .context("cannot build the database pool")
+}
+
+/// Applies every pending migration; returns how many ran.
+pub async fn run_migrations(database_url: &str) -> anyhow::Result<usize> {
+    let conn = AsyncPgConnection::establish(database_url)
+        .await
+        .context("cannot connect to the database")?;
+    // Diesel's migration runner is synchronous; the harness runs it with block_in_place.
+    let mut harness = AsyncMigrationHarness::new(conn);
+    let applied = harness
+        .run_pending_migrations(MIGRATIONS)
+        .map_err(|err| anyhow::anyhow!("a migration failed: {err}"))?;
+    Ok(applied.len())
+}
+
+/// Reverts every migration (tests of `down.sql`).
+pub async fn revert_migrations(database_url: &str) -> anyhow::Result<()> {
+    let conn = AsyncPgConnection::establish(database_url)
+        .await
+        .context("cannot connect to the database")?;
+    let mut harness = AsyncMigrationHarness::new(conn);
+    harness
+        .revert_all_migrations(MIGRATIONS)
+        .map_err(|err| anyhow::anyhow!("reverting migrations failed: {err}"))?;
+    Ok(())
+}
+
+/// The versions of the migrations compiled into this binary.
+pub fn embedded_versions() -> Vec<String> {
+    MigrationSource::<Pg>::migrations(&MIGRATIONS)
+        .map(|list| {
+            list.iter()
+                .map(|m| m.name().version().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+diesel::table! {
+    __diesel_schema_migrations (version) {
+        version -> VarChar,
+        run_on -> Timestamp,
+    }
+}
+
+/// True when every embedded migration has been applied to the database.
+pub async fn migrations_current(
+    conn: &mut AsyncPgConnection,
+    expected: &[String],
+) -> QueryResult<bool> {
+    let applied: Vec<String> = __diesel_schema_migrations::table
+        .select(__diesel_schema_migrations::version)
+        .load(conn)
+        .await?;
+    Ok(expected.iter().all(|v| applied.contains(v)))
+}

@@ -1,0 +1,172 @@
+// @generated automatically by Diesel CLI.
+
+diesel::table! {
+    account_daily_insights (account_id, day) {
+        account_id -> Int8,
+        day -> Date,
+        reach -> Nullable<Int8>,
+        views -> Nullable<Int8>,
+        accounts_engaged -> Nullable<Int8>,
+        total_interactions -> Nullable<Int8>,
+        likes -> Nullable<Int8>,
+        comments -> Nullable<Int8>,
+        saves -> Nullable<Int8>,
+        shares -> Nullable<Int8>,
+        replies -> Nullable<Int8>,
+        reposts -> Nullable<Int8>,
+        follows -> Nullable<Int8>,
+        unfollows -> Nullable<Int8>,
+        profile_views -> Nullable<Int8>,
+        website_clicks -> Nullable<Int8>,
+        profile_links_taps -> Nullable<Int8>,
+        follower_net_change -> Nullable<Int8>,
+        captured_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    account_snapshots (id) {
+        id -> Int8,
+        account_id -> Int8,
+        captured_at -> Timestamptz,
+        followers_count -> Nullable<Int8>,
+        follows_count -> Nullable<Int8>,
+        media_count -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    dropped_metrics (media_product_type, media_type, metric) {
+        media_product_type -> Text,
+        media_type -> Text,
+        metric -> Text,
+        reason -> Text,
+        dropped_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    ig_accounts (id) {
+        id -> Int8,
+        flavour -> Text,
+        ig_user_id -> Text,
+        facebook_page_id -> Nullable<Text>,
+        username -> Text,
+        name -> Nullable<Text>,
+        profile_picture_url -> Nullable<Text>,
+        followers_count -> Nullable<Int8>,
+        follows_count -> Nullable<Int8>,
+        media_count -> Nullable<Int8>,
+        status -> Text,
+        status_reason -> Nullable<Text>,
+        token_ciphertext -> Bytea,
+        token_nonce -> Bytea,
+        token_key_version -> Int4,
+        token_expires_at -> Nullable<Timestamptz>,
+        token_refreshed_at -> Nullable<Timestamptz>,
+        last_synced_at -> Nullable<Timestamptz>,
+        paused_until -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    post_snapshots (id) {
+        id -> Int8,
+        post_id -> Int8,
+        captured_at -> Timestamptz,
+        views -> Nullable<Int8>,
+        reach -> Nullable<Int8>,
+        likes -> Nullable<Int8>,
+        comments -> Nullable<Int8>,
+        saved -> Nullable<Int8>,
+        shares -> Nullable<Int8>,
+        total_interactions -> Nullable<Int8>,
+        follows -> Nullable<Int8>,
+        profile_visits -> Nullable<Int8>,
+        profile_activity -> Nullable<Int8>,
+        replies -> Nullable<Int8>,
+        navigation -> Nullable<Int8>,
+        reposts -> Nullable<Int8>,
+        ig_reels_avg_watch_time_ms -> Nullable<Int8>,
+        ig_reels_video_view_total_time_ms -> Nullable<Int8>,
+        reels_skip_rate -> Nullable<Float8>,
+        facebook_views -> Nullable<Int8>,
+        crossposted_views -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    posts (id) {
+        id -> Int8,
+        account_id -> Int8,
+        media_id -> Text,
+        caption -> Nullable<Text>,
+        media_type -> Text,
+        media_product_type -> Nullable<Text>,
+        permalink -> Nullable<Text>,
+        posted_at -> Timestamptz,
+        hashtags -> Array<Nullable<Text>>,
+        removed_at -> Nullable<Timestamptz>,
+        insights_unavailable -> Nullable<Text>,
+        first_seen_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    settings (id) {
+        id -> Bool,
+        lookback_days -> Nullable<Int4>,
+        sync_schedule -> Text,
+        timezone -> Text,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    sync_runs (id) {
+        id -> Int8,
+        account_id -> Int8,
+        trigger -> Text,
+        started_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+        outcome -> Text,
+        api_calls -> Int4,
+        posts_seen -> Int4,
+        snapshots_written -> Int4,
+        error_kind -> Nullable<Text>,
+        error_message -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Int8,
+        username -> Text,
+        role -> Text,
+        password_hash -> Text,
+        session_version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(account_daily_insights -> ig_accounts (account_id));
+diesel::joinable!(account_snapshots -> ig_accounts (account_id));
+diesel::joinable!(post_snapshots -> posts (post_id));
+diesel::joinable!(posts -> ig_accounts (account_id));
+diesel::joinable!(sync_runs -> ig_accounts (account_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    account_daily_insights,
+    account_snapshots,
+    dropped_metrics,
+    ig_accounts,
+    post_snapshots,
+    posts,
+    settings,
+    sync_runs,
+    users,
+);

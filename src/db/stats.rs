@@ -1,0 +1,58 @@
+//! Whole-database figures for the dashboard.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use super::schema::{ig_accounts, post_snapshots, posts, sync_runs};
+
+#[derive(Debug, Clone, Default)]
+pub struct Totals {
+    pub accounts: i64,
+    pub active_accounts: i64,
+    pub posts: i64,
+    pub snapshots: i64,
+    pub last_sync: Option<LastSync>,
+}
+
+#[derive(Debug, Clone, Queryable)]
+pub struct LastSync {
+    pub account_username: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub outcome: String,
+    pub error_message: Option<String>,
+}
+
+impl Totals {
+    pub async fn load(conn: &mut AsyncPgConnection) -> QueryResult<Totals> {
+        let accounts = ig_accounts::table.count().get_result(conn).await?;
+        let active_accounts = ig_accounts::table
+            .filter(ig_accounts::status.eq("active"))
+            .count()
+            .get_result(conn)
+            .await?;
+        let posts = posts::table.count().get_result(conn).await?;
+        let snapshots = post_snapshots::table.count().get_result(conn).await?;
+        let last_sync = sync_runs::table
+            .inner_join(ig_accounts::table)
+            .order(sync_runs::started_at.desc())
+            .select((
+                ig_accounts::username,
+                sync_runs::started_at,
+                sync_runs::finished_at,
+                sync_runs::outcome,
+                sync_runs::error_message,
+            ))
+            .first(conn)
+            .await
+            .optional()?;
+        Ok(Totals {
+            accounts,
+            active_accounts,
+            posts,
+            snapshots,
+            last_sync,
+        })
+    }
+}

@@ -1,0 +1,303 @@
+//! Dashboard users.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde::Deserialize;
+
+use super::schema::users;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct UserId(pub i64);
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Viewer,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Viewer => "viewer",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "admin" => Ok(Role::Admin),
+            "viewer" => Ok(Role::Viewer),
+            other => Err(format!("unknown role {other:?}: use admin or viewer")),
+        }
+    }
+}
+
+/// A user as stored. `password_hash` never leaves the server.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub id: i64,
+    pub username: String,
+    pub role: String,
+    pub password_hash: String,
+    pub session_version: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: UserId,
+    pub username: String,
+    pub role: Role,
+    pub password_hash: String,
+    pub session_version: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<UserRow> for User {
+    fn from(row: UserRow) -> Self {
+        Self {
+            id: UserId(row.id),
+            username: row.username,
+            // The CHECK constraint allows only the two roles; anything else is treated as
+            // the one with fewer rights.
+            role: row.role.parse().unwrap_or(Role::Viewer),
+            password_hash: row.password_hash,
+            session_version: row.session_version,
+            created_at: row.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub role: &'a str,
+    pub password_hash: &'a str,
+}
+
+/// Why a change to the set of admins was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum UserChangeError {
+    #[error("that user no longer exists")]
+    NotFound,
+    #[error("this is the last admin: make another user an admin first")]
+    LastAdmin,
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+impl User {
+    pub async fn find(conn: &mut AsyncPgConnection, id: UserId) -> QueryResult<Option<User>> {
+        users::table
+            .find(id.0)
+            .select(UserRow::as_select())
+            .first(conn)
+            .await
+            .optional()
+            .map(|row| row.map(User::from))
+    }
+
+    pub async fn find_by_username(
+        conn: &mut AsyncPgConnection,
+        username: &str,
+    ) -> QueryResult<Option<User>> {
+        users::table
+            .filter(users::username.eq(username))
+            .select(UserRow::as_select())
+            .first(conn)
+            .await
+            .optional()
+            .map(|row| row.map(User::from))
+    }
+
+    pub async fn list(conn: &mut AsyncPgConnection) -> QueryResult<Vec<User>> {
+        users::table
+            .order(users::username.asc())
+            .select(UserRow::as_select())
+            .load(conn)
+            .await
+            .map(|rows| rows.into_iter().map(User::from).collect())
+    }
+
+    pub async fn count(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
+        users::table.count().get_result(conn).await
+    }
+
+    /// Inserts a user; a taken username is reported as `Ok(None)`.
+    pub async fn create(
+        conn: &mut AsyncPgConnection,
+        new: &NewUser<'_>,
+    ) -> QueryResult<Option<User>> {
+        let inserted = diesel::insert_into(users::table)
+            .values(new)
+            .on_conflict(users::username)
+            .do_nothing()
+            .returning(UserRow::as_returning())
+            .get_result(conn)
+            .await
+            .optional()?;
+        Ok(inserted.map(User::from))
+    }
+
+    /// Sets a new password hash and ends every session of the user.
+    pub async fn set_password(
+        conn: &mut AsyncPgConnection,
+        id: UserId,
+        hash: &str,
+    ) -> QueryResult<bool> {
+        let updated = diesel::update(users::table.find(id.0))
+            .set((
+                users::password_hash.eq(hash),
+                users::session_version.eq(users::session_version + 1),
+                users::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)
+            .await?;
+        Ok(updated == 1)
+    }
+
+    /// Ends every session of the user ("sign out everywhere").
+    pub async fn end_sessions(conn: &mut AsyncPgConnection, id: UserId) -> QueryResult<bool> {
+        let updated = diesel::update(users::table.find(id.0))
+            .set((
+                users::session_version.eq(users::session_version + 1),
+                users::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)
+            .await?;
+        Ok(updated == 1)
+    }
+
+    /// Changes a user's role, ending their sessions; refuses to demote the last admin.
+    pub async fn set_role(
+        conn: &mut AsyncPgConnection,
+        id: UserId,
+        role: Role,
+    ) -> Result<(), UserChangeError> {
+        conn.transaction(async |conn| {
+            let current = lock_for_admin_change(conn, id).await?;
+            if current == Role::Admin && role != Role::Admin {
+                ensure_another_admin(conn, id).await?;
+            }
+            diesel::update(users::table.find(id.0))
+                .set((
+                    users::role.eq(role.as_str()),
+                    users::session_version.eq(users::session_version + 1),
+                    users::updated_at.eq(diesel::dsl::now),
+                ))
+                .execute(conn)
+                .await?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Deletes a user; refuses to delete the last admin.
+    pub async fn delete(conn: &mut AsyncPgConnection, id: UserId) -> Result<(), UserChangeError> {
+        conn.transaction(async |conn| {
+            if lock_for_admin_change(conn, id).await? == Role::Admin {
+                ensure_another_admin(conn, id).await?;
+            }
+            diesel::delete(users::table.find(id.0))
+                .execute(conn)
+                .await?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+/// Serialises changes that could remove an admin, so two concurrent demotions cannot
+/// both see "another admin exists" and leave none. Returns the user's current role.
+async fn lock_for_admin_change(
+    conn: &mut AsyncPgConnection,
+    id: UserId,
+) -> Result<Role, UserChangeError> {
+    diesel::sql_query("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE")
+        .execute(conn)
+        .await?;
+    let role: Option<String> = users::table
+        .find(id.0)
+        .select(users::role)
+        .first(conn)
+        .await
+        .optional()?;
+    let role = role.ok_or(UserChangeError::NotFound)?;
+    Ok(role.parse().unwrap_or(Role::Viewer))
+}
+
+async fn ensure_another_admin(
+    conn: &mut AsyncPgConnection,
+    id: UserId,
+) -> Result<(), UserChangeError> {
+    let others: i64 = users::table
+        .filter(users::role.eq(Role::Admin.as_str()))
+        .filter(users::id.ne(id.0))
+        .count()
+        .get_result(conn)
+        .await?;
+    if others == 0 {
+        return Err(UserChangeError::LastAdmin);
+    }
+    Ok(())
+}
+
+pub const MAX_USERNAME_CHARS: usize = 64;
+
+/// The stored form of a username: trimmed, lower-case ASCII letters, digits, `.`, `_`, `-`.
+/// The error is a sentence for the user.
+pub fn normalize_username(input: &str) -> Result<String, String> {
+    let name = input.trim().to_ascii_lowercase();
+    if name.is_empty() || name.len() > MAX_USERNAME_CHARS {
+        return Err(format!(
+            "A username has 1 to {MAX_USERNAME_CHARS} characters."
+        ));
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    {
+        return Err("A username may contain only letters, digits, '.', '_' and '-'.".into());
+    }
+    Ok(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_are_trimmed_lowercased_and_checked() {
+        assert_eq!(
+            normalize_username("  Ada.Lovelace ").as_deref(),
+            Ok("ada.lovelace")
+        );
+        assert!(normalize_username("").is_err());
+        assert!(normalize_username("robert'); DROP TABLE users;--").is_err());
+        assert!(normalize_username("zoë").is_err());
+        assert!(normalize_username(&"a".repeat(65)).is_err());
+    }
+}

@@ -1,0 +1,143 @@
+//! `AppError`: everything a handler can fail with, and how each becomes a response.
+//! Server errors are opaque to the browser; their cause is logged once, here.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use askama::Template;
+
+pub type AppResult<T> = Result<T, AppError>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// No valid session: browsers are sent to the sign-in page, other clients get 401.
+    #[error("sign-in required")]
+    LoginRequired { html: bool, next: Option<String> },
+    #[error("forbidden")]
+    Forbidden,
+    #[error("CSRF check failed")]
+    CsrfRejected,
+    #[error("not found")]
+    NotFound,
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("request body too large")]
+    PayloadTooLarge,
+    #[error("too many requests: {0}")]
+    TooManyRequests(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    pub fn internal(message: &'static str) -> Self {
+        AppError::Internal(anyhow::anyhow!(message))
+    }
+
+    pub fn login_required(req: &HttpRequest) -> Self {
+        let html = req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"));
+        // Only GET pages are worth returning to after sign-in.
+        let next = (req.method() == actix_web::http::Method::GET && req.path() != "/")
+            .then(|| req.uri().path_and_query().map(|pq| pq.as_str().to_owned()))
+            .flatten();
+        AppError::LoginRequired { html, next }
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(err: diesel::result::Error) -> Self {
+        match err {
+            diesel::result::Error::NotFound => AppError::NotFound,
+            other => AppError::Internal(anyhow::Error::new(other).context("database query failed")),
+        }
+    }
+}
+
+impl From<diesel_async::pooled_connection::deadpool::PoolError> for AppError {
+    fn from(err: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
+        AppError::Internal(anyhow::Error::new(err).context("no database connection"))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    status: u16,
+    title: &'a str,
+    message: &'a str,
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::LoginRequired { html: true, .. } => StatusCode::SEE_OTHER,
+            AppError::LoginRequired { html: false, .. } => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden | AppError::CsrfRejected => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (title, message): (&str, &str) = match self {
+            AppError::LoginRequired { html: true, next } => {
+                let location = match next {
+                    Some(next) => format!(
+                        "/login?next={}",
+                        url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+                    ),
+                    None => "/login".to_owned(),
+                };
+                return HttpResponse::SeeOther()
+                    .insert_header((header::LOCATION, location))
+                    .finish();
+            }
+            AppError::LoginRequired { html: false, .. } => {
+                return HttpResponse::Unauthorized()
+                    .insert_header((header::WWW_AUTHENTICATE, "Cookie realm=\"tidemark\""))
+                    .body("Sign in at /login first.\n");
+            }
+            AppError::Forbidden => (
+                "Not allowed",
+                "Your account may not do this. Ask an admin if you need it.",
+            ),
+            AppError::CsrfRejected => (
+                "Form expired or not from this site",
+                "The form was missing its security token, or the token did not match your session. \
+                 Go back, reload the page and try again.",
+            ),
+            AppError::NotFound => ("Not found", "There is nothing at this address."),
+            AppError::BadRequest(message) => ("Bad request", message),
+            AppError::PayloadTooLarge => (
+                "Too large",
+                "The form sent more data than Tidemark accepts.",
+            ),
+            AppError::TooManyRequests(message) => ("Too many attempts", message),
+            AppError::Internal(cause) => {
+                tracing::error!(error = format!("{cause:#}"), "internal error");
+                (
+                    "Something went wrong",
+                    "Tidemark could not complete this request. The details are in its log.",
+                )
+            }
+        };
+        let status = self.status_code();
+        let page = ErrorPage {
+            status: status.as_u16(),
+            title,
+            message,
+        };
+        let body = page
+            .render()
+            .unwrap_or_else(|_| format!("{} {title}", status.as_u16()));
+        HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .body(body)
+    }
+}

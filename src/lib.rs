@@ -1,0 +1,11 @@
+//! Tidemark: a self-hosted Instagram analytics service.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod error;
+pub mod routes;
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,19 @@
+//! Static files, compiled into the binary.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+
+use crate::error::{AppError, AppResult};
+
+const APP_CSS: &str = include_str!("../../static/app.css");
+
+pub async fn asset(file: web::Path<String>) -> AppResult<HttpResponse> {
+    let (body, content_type) = match file.as_str() {
+        "app.css" => (APP_CSS, "text/css; charset=utf-8"),
+        _ => return Err(AppError::NotFound),
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(body))
+}

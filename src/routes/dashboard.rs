@@ -1,0 +1,34 @@
+//! The dashboard: what Tidemark holds and how the last sync went.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+
+use super::{Notice, PageContext, render};
+use crate::auth::CurrentUser;
+use crate::db::stats::Totals;
+use crate::error::AppResult;
+use crate::startup::AppState;
+
+#[derive(Template)]
+#[template(path = "dashboard/index.html")]
+struct DashboardPage {
+    page: PageContext,
+    totals: Totals,
+}
+
+pub async fn dashboard(
+    user: CurrentUser,
+    notice: Notice,
+    state: web::Data<AppState>,
+) -> AppResult<HttpResponse> {
+    let mut conn = state.pool.get().await?;
+    let totals = Totals::load(&mut conn).await?;
+    render(
+        StatusCode::OK,
+        &DashboardPage {
+            page: PageContext::new(&user, notice, "dashboard"),
+            totals,
+        },
+    )
+}

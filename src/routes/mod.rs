@@ -1,0 +1,168 @@
+//! HTTP routes: one module per feature, each page's template struct beside its handler.
+
+pub mod assets;
+pub mod auth;
+pub mod dashboard;
+pub mod health;
+pub mod me;
+pub mod users;
+
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::http::{StatusCode, header};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use askama::Template;
+
+use crate::auth::CurrentUser;
+use crate::error::{AppError, AppResult};
+
+/// Who may use a route. Kept beside [`configure`] so the access tests can walk every route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Anyone,
+    SignedIn,
+    Admin,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct RouteSpec {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+const fn route(method: &'static str, path: &'static str, access: Access) -> RouteSpec {
+    RouteSpec {
+        method,
+        path,
+        access,
+    }
+}
+
+/// Every route the application serves. `configure` must register exactly these.
+pub const ROUTE_TABLE: &[RouteSpec] = &[
+    route("GET", "/healthz", Access::Anyone),
+    route("GET", "/readyz", Access::Anyone),
+    route("GET", "/static/app.css", Access::Anyone),
+    route("GET", "/login", Access::Anyone),
+    route("POST", "/login", Access::Anyone),
+    route("POST", "/logout", Access::SignedIn),
+    route("GET", "/", Access::SignedIn),
+    route("GET", "/me", Access::SignedIn),
+    route("POST", "/me/password", Access::SignedIn),
+    route("POST", "/me/sign-out-everywhere", Access::SignedIn),
+    route("GET", "/users", Access::Admin),
+    route("POST", "/users", Access::Admin),
+    route("POST", "/users/{id}/role", Access::Admin),
+    route("POST", "/users/{id}/password", Access::Admin),
+    route("GET", "/users/{id}/delete", Access::Admin),
+    route("POST", "/users/{id}/delete", Access::Admin),
+];
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz))
+        .route("/static/{file}", web::get().to(assets::asset))
+        .route("/login", web::get().to(auth::login_form))
+        .route("/login", web::post().to(auth::login))
+        .route("/logout", web::post().to(auth::logout))
+        .route("/", web::get().to(dashboard::dashboard))
+        .route("/me", web::get().to(me::me_page))
+        .route("/me/password", web::post().to(me::change_password))
+        .route(
+            "/me/sign-out-everywhere",
+            web::post().to(me::sign_out_everywhere),
+        )
+        .route("/users", web::get().to(users::list_users))
+        .route("/users", web::post().to(users::create_user))
+        .route("/users/{id}/role", web::post().to(users::change_role))
+        .route(
+            "/users/{id}/password",
+            web::post().to(users::reset_password),
+        )
+        .route(
+            "/users/{id}/delete",
+            web::get().to(users::confirm_delete_user),
+        )
+        .route("/users/{id}/delete", web::post().to(users::delete_user));
+}
+
+/// What the shared layout needs on every page.
+pub struct PageContext {
+    pub user: Option<CurrentUser>,
+    pub notice: Option<&'static str>,
+    /// Which navigation entry is current.
+    pub section: &'static str,
+}
+
+impl PageContext {
+    pub fn new(user: &CurrentUser, notice: Notice, section: &'static str) -> Self {
+        Self {
+            user: Some(user.clone()),
+            notice: notice.0,
+            section,
+        }
+    }
+
+    pub fn anonymous(notice: Notice) -> Self {
+        Self {
+            user: None,
+            notice: notice.0,
+            section: "",
+        }
+    }
+}
+
+/// A one-time message after a redirect, named by a fixed code in the `notice` query
+/// parameter (fixed texts only: nothing from the URL reaches the page).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Notice(pub Option<&'static str>);
+
+impl Notice {
+    fn from_code(code: &str) -> Option<&'static str> {
+        Some(match code {
+            "signed-out" => "You are signed out.",
+            "signed-out-everywhere" => {
+                "Every session of yours has ended. Sign in again to continue."
+            }
+            "password-changed" => "Your password is changed; your other sessions have ended.",
+            "user-created" => "The user is added. Give them their password through a safe channel.",
+            "role-changed" => "The role is changed; that user's sessions have ended.",
+            "password-set" => "The new password is set; that user's sessions have ended.",
+            "user-deleted" => "The user is deleted.",
+            _ => return None,
+        })
+    }
+}
+
+impl FromRequest for Notice {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let notice = url::form_urlencoded::parse(req.query_string().as_bytes())
+            .find(|(name, _)| name == "notice")
+            .and_then(|(_, code)| Notice::from_code(&code));
+        ready(Ok(Notice(notice)))
+    }
+}
+
+pub fn render(status: StatusCode, page: &impl Template) -> AppResult<HttpResponse> {
+    let body = page.render().map_err(|err| {
+        AppError::Internal(anyhow::Error::new(err).context("rendering a page failed"))
+    })?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(body))
+}
+
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+/// Forms that carry nothing but their CSRF token.
+#[derive(Debug, serde::Deserialize)]
+pub struct EmptyForm {}
