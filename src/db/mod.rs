@@ -11,7 +11,9 @@ use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::deadpool::{Object, Pool as DeadPool};
-use diesel_async::{AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, RunQueryDsl};
+use diesel::Connection;
+use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
@@ -30,27 +32,39 @@ pub fn pool(database_url: &str, size: usize) -> anyhow::Result<Pool> {
 
 /// Applies every pending migration; returns how many ran.
 pub async fn run_migrations(database_url: &str) -> anyhow::Result<usize> {
-    let conn = AsyncPgConnection::establish(database_url)
-        .await
-        .context("cannot connect to the database")?;
-    // Diesel's migration runner is synchronous; the harness runs it with block_in_place.
-    let mut harness = AsyncMigrationHarness::new(conn);
-    let applied = harness
-        .run_pending_migrations(MIGRATIONS)
-        .map_err(|err| anyhow::anyhow!("a migration failed: {err}"))?;
-    Ok(applied.len())
+    with_migration_connection(database_url, |conn| {
+        let applied = conn
+            .run_pending_migrations(MIGRATIONS)
+            .map_err(|err| anyhow::anyhow!("a migration failed: {err}"))?;
+        Ok(applied.len())
+    })
+    .await
 }
 
 /// Reverts every migration (tests of `down.sql`).
 pub async fn revert_migrations(database_url: &str) -> anyhow::Result<()> {
-    let conn = AsyncPgConnection::establish(database_url)
-        .await
-        .context("cannot connect to the database")?;
-    let mut harness = AsyncMigrationHarness::new(conn);
-    harness
-        .revert_all_migrations(MIGRATIONS)
-        .map_err(|err| anyhow::anyhow!("reverting migrations failed: {err}"))?;
-    Ok(())
+    with_migration_connection(database_url, |conn| {
+        conn.revert_all_migrations(MIGRATIONS)
+            .map_err(|err| anyhow::anyhow!("reverting migrations failed: {err}"))?;
+        Ok(())
+    })
+    .await
+}
+
+/// Diesel's migration runner is synchronous: run it on a blocking thread over a wrapped
+/// async connection (this works on any tokio runtime flavour).
+async fn with_migration_connection<T: Send + 'static>(
+    database_url: &str,
+    work: impl FnOnce(&mut AsyncConnectionWrapper<AsyncPgConnection>) -> anyhow::Result<T> + Send + 'static,
+) -> anyhow::Result<T> {
+    let url = database_url.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url)
+            .context("cannot connect to the database")?;
+        work(&mut conn)
+    })
+    .await
+    .context("the migration task stopped")?
 }
 
 /// The versions of the migrations compiled into this binary.

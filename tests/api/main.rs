@@ -1,0 +1,11 @@
+//! Integration tests: the real server over HTTP, a fresh PostgreSQL database per test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod access;
+mod auth;
+mod csrf;
+mod health;
+mod helpers;
+mod input;
+mod migrations;
+mod users;

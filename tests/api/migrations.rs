@@ -1,0 +1,68 @@
+use diesel::QueryableByName;
+use diesel_async::RunQueryDsl;
+
+use crate::helpers::TestDb;
+
+#[derive(QueryableByName)]
+struct TableName {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    table_name: String,
+}
+
+async fn tables(db: &TestDb) -> Vec<String> {
+    let mut conn = db.connect().await;
+    let rows: Vec<TableName> = diesel::sql_query(
+        "SELECT table_name::text AS table_name FROM information_schema.tables \
+         WHERE table_schema = 'public' AND table_name <> '__diesel_schema_migrations' ORDER BY 1",
+    )
+    .load(&mut conn)
+    .await
+    .unwrap();
+    rows.into_iter().map(|r| r.table_name).collect()
+}
+
+#[tokio::test]
+async fn migrations_go_up_down_and_up_again() {
+    let db = TestDb::empty().await;
+    assert!(tidemark::db::run_migrations(&db.url).await.unwrap() >= 1);
+    let after_up = tables(&db).await;
+    for table in ["users", "ig_accounts", "posts", "post_snapshots", "account_snapshots", "sync_runs", "settings"] {
+        assert!(after_up.contains(&table.to_owned()), "{table} in {after_up:?}");
+    }
+
+    tidemark::db::revert_migrations(&db.url).await.unwrap();
+    assert_eq!(tables(&db).await, Vec::<String>::new(), "down.sql removes everything up.sql made");
+
+    tidemark::db::run_migrations(&db.url).await.unwrap();
+    assert_eq!(tables(&db).await, after_up);
+    assert_eq!(tidemark::db::run_migrations(&db.url).await.unwrap(), 0, "nothing left to apply");
+}
+
+#[tokio::test]
+async fn deleting_an_account_removes_everything_that_belongs_to_it() {
+    let db = TestDb::new().await;
+    let mut conn = db.connect().await;
+    diesel::sql_query(
+        "WITH a AS (INSERT INTO ig_accounts (flavour, ig_user_id, username, token_ciphertext, token_nonce, token_key_version)
+                    VALUES ('facebook', '17841499999999999999', 'shop', '\\x00', '\\x000000000000000000000000', 1) RETURNING id),
+              s AS (INSERT INTO account_snapshots (account_id, captured_at, followers_count) SELECT id, now(), 10 FROM a),
+              d AS (INSERT INTO account_daily_insights (account_id, day, reach) SELECT id, current_date, 5 FROM a),
+              r AS (INSERT INTO sync_runs (account_id, trigger) SELECT id, 'manual' FROM a),
+              p AS (INSERT INTO posts (account_id, media_id, media_type, posted_at) SELECT id, '18000000000000000001', 'IMAGE', now() FROM a RETURNING id)
+         INSERT INTO post_snapshots (post_id, captured_at, reach) SELECT id, now(), 0 FROM p",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    diesel::sql_query("DELETE FROM ig_accounts").execute(&mut conn).await.unwrap();
+
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    for table in ["posts", "post_snapshots", "account_snapshots", "account_daily_insights", "sync_runs"] {
+        let left: Count = diesel::sql_query(format!("SELECT count(*) AS n FROM {table}")).get_result(&mut conn).await.unwrap();
+        assert_eq!(left.n, 0, "{table} keeps rows of a deleted account");
+    }
+}
