@@ -107,9 +107,10 @@ pub async fn login(
     let matches = password::verify(form.password.clone(), hash).await;
     let user = match user {
         Some(user) if matches && within_limit => user,
-        _ => {
+        known => {
             state.throttle.record_failure(address, &username);
-            tracing::info!(username = %username, "sign-in failed");
+            // What was typed is not logged: people type passwords into the username field.
+            tracing::info!(user_id = known.map(|u| u.id.0), "sign-in failed");
             return retry(StatusCode::UNAUTHORIZED, LOGIN_FAILED.to_owned());
         }
     };
