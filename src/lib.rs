@@ -6,6 +6,7 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod error;
+pub mod graph;
 pub mod routes;
 pub mod startup;
 pub mod telemetry;

@@ -1,0 +1,13 @@
+//! The Instagram Graph API client, for both Instagram Login (graph.instagram.com) and
+//! Facebook Login (graph.facebook.com).
+
+pub mod client;
+pub mod error;
+pub mod metrics;
+pub mod types;
+pub mod usage;
+
+pub use client::{ClientOptions, Connectable, GraphClient, GraphConfig, GraphSession, Insights, MediaList};
+pub use error::{Action, GraphError};
+pub use metrics::{DroppedMetric, MediaKind, MetricRegistry};
+pub use types::{AccessToken, Flavour, Media, Profile};
