@@ -124,8 +124,10 @@ mod tests {
         headers.insert("x-app-usage", r#"{"call_count":28,"total_time":25,"total_cputime":25}"#.parse().unwrap());
         headers.insert(
             "x-business-use-case-usage",
-            r#"{"1784":[{"type":"instagram","call_count":91,"total_cputime":3,"total_time":4,"estimated_time_to_regain_access":0}],
-                "999":[{"type":"instagram","call_count":12,"total_cputime":3,"total_time":4,"estimated_time_to_regain_access":7}]}"#
+            concat!(
+                r#"{"1784":[{"type":"instagram","call_count":91,"total_cputime":3,"total_time":4,"estimated_time_to_regain_access":0}],"#,
+                r#""999":[{"type":"instagram","call_count":12,"total_cputime":3,"total_time":4,"estimated_time_to_regain_access":7}]}"#
+            )
                 .parse()
                 .unwrap(),
         );
