@@ -9,6 +9,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use crate::auth::password;
 use crate::config::{DatabaseArgs, LogFormat, ServeArgs, Settings};
 use crate::db::users::{NewUser, Role, User, UserChangeError, normalize_username};
+use crate::simulator::{Simulator, SimulatorConfig};
 use crate::startup::Application;
 use crate::{db, telemetry};
 
@@ -39,6 +40,15 @@ pub enum Command {
     /// Manage dashboard users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Run the Graph API simulator on its own (for trying Tidemark without a Meta app).
+    Simulator {
+        /// Address and port to listen on.
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        bind: String,
+        /// Seed for the simulated accounts, media and tokens.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -84,6 +94,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 Ok(())
             }
             Command::User(command) => run_user_command(&cli.database.url()?, command).await,
+            Command::Simulator { bind, seed } => run_simulator(&bind, seed).await,
         }
     })
 }
@@ -139,6 +150,31 @@ async fn run_user_command(database_url: &str, command: UserCommand) -> anyhow::R
             }
         }
     }
+    Ok(())
+}
+
+async fn run_simulator(bind: &str, seed: u64) -> anyhow::Result<()> {
+    let simulator = Simulator::start(SimulatorConfig::standard(seed), bind)?;
+    println!(
+        "Graph API simulator at {} (seed {seed})",
+        simulator.base_url()
+    );
+    println!(
+        "Point Tidemark at it with TIDEMARK_GRAPH_BASE_URL={}",
+        simulator.base_url()
+    );
+    for index in 0..simulator.account_count() {
+        println!(
+            "account @{} ({} login): token {}",
+            simulator.username(index),
+            simulator.flavour(index),
+            simulator.token(index)
+        );
+    }
+    tokio::signal::ctrl_c()
+        .await
+        .context("cannot wait for Ctrl-C")?;
+    simulator.stop().await;
     Ok(())
 }
 

@@ -12,6 +12,8 @@ use base64::Engine;
 use clap::{Args, ValueEnum};
 
 use crate::crypto::TokenKey;
+use crate::graph::GraphConfig;
+use crate::graph::client::DEFAULT_VERSION;
 
 /// How long a session may sit unused before it ends (minutes).
 pub const DEFAULT_SESSION_IDLE_MINUTES: u32 = 120;
@@ -65,6 +67,22 @@ impl SecretArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct GraphArgs {
+    /// Replaces both Graph API hosts (a simulator, a proxy).
+    #[arg(long, env = "TIDEMARK_GRAPH_BASE_URL")]
+    pub graph_base_url: Option<String>,
+    /// Graph API version in the path.
+    #[arg(long, env = "TIDEMARK_GRAPH_VERSION", default_value = DEFAULT_VERSION)]
+    pub graph_version: String,
+}
+
+impl GraphArgs {
+    pub fn config(&self) -> anyhow::Result<GraphConfig> {
+        GraphConfig::new(self.graph_base_url.as_deref(), &self.graph_version)
+    }
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// Address and port to listen on.
     #[arg(long, env = "TIDEMARK_BIND", default_value = "127.0.0.1:8080")]
@@ -86,6 +104,8 @@ pub struct ServeArgs {
     pub session_max_hours: u32,
     #[command(flatten)]
     pub secrets: SecretArgs,
+    #[command(flatten)]
+    pub graph: GraphArgs,
 }
 
 /// The validated settings `serve` runs with. Passed by value; there is no global.
@@ -95,6 +115,7 @@ pub struct Settings {
     pub bind: SocketAddr,
     pub session: SessionSettings,
     pub token_key: TokenKey,
+    pub graph: GraphConfig,
 }
 
 #[derive(Clone)]
@@ -137,6 +158,7 @@ impl Settings {
             );
         }
         let token_key = serve.secrets.token_key()?;
+        let graph = serve.graph.config()?;
         Ok(Self {
             database_url,
             bind,
@@ -147,6 +169,7 @@ impl Settings {
                 max_lifetime: Duration::from_secs(u64::from(serve.session_max_hours) * 3600),
             },
             token_key,
+            graph,
         })
     }
 }

@@ -8,5 +8,6 @@ pub mod db;
 pub mod error;
 pub mod graph;
 pub mod routes;
+pub mod simulator;
 pub mod startup;
 pub mod telemetry;

@@ -16,6 +16,7 @@ use crate::auth::throttle::LoginThrottle;
 use crate::config::Settings;
 use crate::db::users::User;
 use crate::error::AppError;
+use crate::graph::{ClientOptions, GraphClient};
 use crate::{db, routes, telemetry};
 
 /// Largest request body accepted (forms are small); beyond it the answer is 413.
@@ -37,6 +38,7 @@ pub struct AppState {
     pub dummy_hash: String,
     /// The migration versions this binary carries (for `/readyz`).
     pub migrations: Vec<String>,
+    pub graph: GraphClient,
 }
 
 pub struct Application {
@@ -64,6 +66,7 @@ impl Application {
             throttle: LoginThrottle::default(),
             dummy_hash: password::hash("tidemark timing equaliser".into()).await?,
             migrations: db::embedded_versions(),
+            graph: GraphClient::new(settings.graph.clone(), ClientOptions::default())?,
         });
 
         let listener = TcpListener::bind(settings.bind)

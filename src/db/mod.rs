@@ -6,13 +6,13 @@ pub mod stats;
 pub mod users;
 
 use anyhow::Context;
+use diesel::Connection;
 use diesel::migration::MigrationSource;
 use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::deadpool::{Object, Pool as DeadPool};
-use diesel::Connection;
-use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
@@ -55,7 +55,9 @@ pub async fn revert_migrations(database_url: &str) -> anyhow::Result<()> {
 /// async connection (this works on any tokio runtime flavour).
 async fn with_migration_connection<T: Send + 'static>(
     database_url: &str,
-    work: impl FnOnce(&mut AsyncConnectionWrapper<AsyncPgConnection>) -> anyhow::Result<T> + Send + 'static,
+    work: impl FnOnce(&mut AsyncConnectionWrapper<AsyncPgConnection>) -> anyhow::Result<T>
+    + Send
+    + 'static,
 ) -> anyhow::Result<T> {
     let url = database_url.to_owned();
     tokio::task::spawn_blocking(move || {

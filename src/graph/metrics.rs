@@ -11,16 +11,42 @@ use super::types::Media;
 
 /// FEED images, videos and carousels.
 pub const FEED_METRICS: &[&str] = &[
-    "views", "reach", "likes", "comments", "saved", "shares", "total_interactions", "follows", "profile_visits",
-    "profile_activity", "reposts",
+    "views",
+    "reach",
+    "likes",
+    "comments",
+    "saved",
+    "shares",
+    "total_interactions",
+    "follows",
+    "profile_visits",
+    "profile_activity",
+    "reposts",
 ];
 pub const REELS_METRICS: &[&str] = &[
-    "views", "reach", "likes", "comments", "saved", "shares", "total_interactions", "ig_reels_avg_watch_time",
-    "ig_reels_video_view_total_time", "reels_skip_rate", "reposts",
+    "views",
+    "reach",
+    "likes",
+    "comments",
+    "saved",
+    "shares",
+    "total_interactions",
+    "ig_reels_avg_watch_time",
+    "ig_reels_video_view_total_time",
+    "reels_skip_rate",
+    "reposts",
 ];
 pub const STORY_METRICS: &[&str] = &[
-    "views", "reach", "replies", "navigation", "shares", "follows", "profile_visits", "profile_activity",
-    "total_interactions", "reposts",
+    "views",
+    "reach",
+    "replies",
+    "navigation",
+    "shares",
+    "follows",
+    "profile_visits",
+    "profile_activity",
+    "total_interactions",
+    "reposts",
 ];
 
 /// A kind of media for metric purposes.
@@ -32,18 +58,35 @@ pub struct MediaKind {
 
 impl MediaKind {
     pub fn new(product: &str, media_type: &str) -> Self {
-        Self { product: product.to_owned(), media_type: media_type.to_owned() }
+        Self {
+            product: product.to_owned(),
+            media_type: media_type.to_owned(),
+        }
     }
 
     /// The kind of a listed media. `media_product_type` is documented as Facebook-Login
     /// only; without it, a video whose permalink is a Reel's is a Reel, anything else FEED.
     pub fn of(media: &Media) -> Self {
-        let media_type = media.media_type.clone().unwrap_or_else(|| "IMAGE".to_owned());
+        let media_type = media
+            .media_type
+            .clone()
+            .unwrap_or_else(|| "IMAGE".to_owned());
         let product = media.media_product_type.clone().unwrap_or_else(|| {
-            let reel_link = media.permalink.as_deref().is_some_and(|p| p.contains("/reel/"));
-            if media_type == "VIDEO" && reel_link { "REELS" } else { "FEED" }.to_owned()
+            let reel_link = media
+                .permalink
+                .as_deref()
+                .is_some_and(|p| p.contains("/reel/"));
+            if media_type == "VIDEO" && reel_link {
+                "REELS"
+            } else {
+                "FEED"
+            }
+            .to_owned()
         });
-        Self { product, media_type }
+        Self {
+            product,
+            media_type,
+        }
     }
 
     pub fn standard_metrics(&self) -> &'static [&'static str] {
@@ -91,7 +134,11 @@ impl MetricRegistry {
     /// Excludes `metric` for `kind`; true when it was not excluded before.
     pub fn exclude(&self, kind: &MediaKind, metric: &str, reason: &str) -> bool {
         let mut excluded = self.excluded.write().unwrap_or_else(|p| p.into_inner());
-        excluded.entry(kind.clone()).or_default().insert(metric.to_owned(), reason.to_owned()).is_none()
+        excluded
+            .entry(kind.clone())
+            .or_default()
+            .insert(metric.to_owned(), reason.to_owned())
+            .is_none()
     }
 
     pub fn exclusions(&self) -> Vec<DroppedMetric> {
@@ -116,7 +163,10 @@ impl MetricRegistry {
 /// of…` names it by position; other messages name it ("the views metric").
 pub fn blamed_metric(message: &str, requested: &[&str]) -> Option<String> {
     if let Some(start) = message.find("metric[") {
-        let digits: String = message[start + 7..].chars().take_while(char::is_ascii_digit).collect();
+        let digits: String = message[start + 7..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
         if let Some(metric) = digits.parse::<usize>().ok().and_then(|i| requested.get(i)) {
             return Some((*metric).to_owned());
         }
@@ -143,11 +193,18 @@ mod tests {
     #[test]
     fn the_blamed_metric_is_found_by_index_or_by_name() {
         let requested = ["reach", "engagement", "views"];
-        let by_index = "(#100) metric[1] must be one of the following values: impressions, reach, replies";
-        assert_eq!(blamed_metric(by_index, &requested).as_deref(), Some("engagement"));
+        let by_index =
+            "(#100) metric[1] must be one of the following values: impressions, reach, replies";
+        assert_eq!(
+            blamed_metric(by_index, &requested).as_deref(),
+            Some("engagement")
+        );
         let by_name = "(#100) The Media Insights API does not support the views metric for this media product type.";
         assert_eq!(blamed_metric(by_name, &requested).as_deref(), Some("views"));
-        assert_eq!(blamed_metric("(#100) Unsupported get request", &requested), None);
+        assert_eq!(
+            blamed_metric("(#100) Unsupported get request", &requested),
+            None
+        );
         // `reach` inside `reels_reach` is not a match.
         assert_eq!(blamed_metric("the reels_reach metric", &["reach"]), None);
     }

@@ -4,8 +4,10 @@
 mod access;
 mod auth;
 mod csrf;
+mod graph;
 mod health;
 mod helpers;
 mod input;
 mod migrations;
+mod simulator;
 mod users;

@@ -1,0 +1,389 @@
+//! A Graph API simulator: a real HTTP server answering like graph.instagram.com and
+//! graph.facebook.com, for the tests, the demo and the benchmarks.
+//!
+//! Which host a request was meant for is told by its token (`IGAA…` Instagram Login,
+//! `EAA…` Facebook Login); host-specific endpoints refuse the other flavour's tokens as
+//! the real hosts do ("Cannot parse access token").
+
+pub mod facts;
+mod server;
+pub mod world;
+
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use actix_web::dev::ServerHandle;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+use self::world::{AccountSpec, SimAccount, SimToken, generate, make_media, token_text};
+use crate::graph::Flavour;
+
+/// Calls a token may make before the simulated usage reaches 100 % (80002).
+pub const DEFAULT_BUDGET: u64 = 1_000_000;
+/// Days a fresh long-lived token lasts.
+pub const TOKEN_DAYS: i64 = 60;
+
+#[derive(Debug, Clone)]
+pub struct SimulatorConfig {
+    pub seed: u64,
+    pub accounts: Vec<AccountSpec>,
+    /// Serve some media-list pages shorter than `limit` (privacy filtering), losing nothing.
+    pub short_pages: bool,
+    /// Answer Instagram Login's `/me` as `{"data":[…]}` instead of a flat object.
+    pub wrapped_me: bool,
+    /// Minutes reported in `estimated_time_to_regain_access` once a budget is spent.
+    pub regain_minutes: u64,
+    /// Extra `(media_product_type, metric)` pairs to refuse beyond the documented table, for
+    /// readings of the API that sources dispute (e.g. `shares` on images).
+    pub refuse: Vec<(String, String)>,
+}
+
+impl SimulatorConfig {
+    pub fn standard(seed: u64) -> Self {
+        Self {
+            seed,
+            accounts: AccountSpec::standard_set(),
+            short_pages: true,
+            wrapped_me: false,
+            regain_minutes: 5,
+            refuse: Vec::new(),
+        }
+    }
+}
+
+/// Knobs for fault tests.
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    /// Added to every answer.
+    pub latency: Duration,
+    /// The next this-many requests answer 500 with a temporary error.
+    pub fail_next: u32,
+    /// Share of requests (0–1) answering 503.
+    pub server_error_ratio: f64,
+    /// Share of requests (0–1) that hang far longer than any client waits.
+    pub timeout_ratio: f64,
+    /// Share of successful answers (0–1) whose JSON is cut short.
+    pub malformed_ratio: f64,
+    /// Share of requests (0–1) refused by a proxy in the way: 403 with an HTML page that
+    /// quotes the request URL, token and all.
+    pub proxy_refusal_ratio: f64,
+}
+
+pub(crate) struct SimState {
+    pub config: SimulatorConfig,
+    pub epoch: DateTime<Utc>,
+    pub inner: Mutex<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub accounts: Vec<SimAccount>,
+    pub tokens: Vec<SimToken>,
+    pub faults: Faults,
+    pub offset: chrono::Duration,
+    pub rng: StdRng,
+    pub requests: u64,
+}
+
+impl SimState {
+    pub fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Inner {
+    pub fn now(&self) -> DateTime<Utc> {
+        Utc::now() + self.offset
+    }
+}
+
+/// A running simulator. Dropping it does not stop it; call [`Simulator::stop`].
+pub struct Simulator {
+    base_url: String,
+    state: Arc<SimState>,
+    handle: ServerHandle,
+}
+
+impl Simulator {
+    /// Starts the simulator on `bind` (use port 0 for any free port) inside the current
+    /// tokio runtime.
+    pub fn start(config: SimulatorConfig, bind: &str) -> anyhow::Result<Simulator> {
+        let epoch = Utc::now();
+        let accounts = generate(&config.accounts, config.seed, epoch);
+        let mut rng = StdRng::seed_from_u64(config.seed ^ 0x5EED);
+        let tokens = accounts
+            .iter()
+            .enumerate()
+            .map(|(index, account)| {
+                // Operator tokens were made a while ago: ten days into their sixty.
+                let issued_at = epoch - chrono::Duration::days(10);
+                SimToken {
+                    token: token_text(&mut rng, account.spec.flavour),
+                    account: index,
+                    flavour: account.spec.flavour,
+                    issued_at,
+                    expires_at: issued_at + chrono::Duration::days(TOKEN_DAYS),
+                    revoked: None,
+                    calls: 0,
+                    budget: DEFAULT_BUDGET,
+                }
+            })
+            .collect();
+        let state = Arc::new(SimState {
+            inner: Mutex::new(Inner {
+                accounts,
+                tokens,
+                faults: Faults::default(),
+                offset: chrono::Duration::zero(),
+                rng,
+                requests: 0,
+            }),
+            config,
+            epoch,
+        });
+        let listener = TcpListener::bind(bind)
+            .with_context(|| format!("the simulator cannot listen on {bind}"))?;
+        let address = listener.local_addr()?;
+        let data = web::Data::from(state.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .default_service(web::to(server::answer))
+        })
+        .workers(1)
+        .disable_signals()
+        .listen(listener)?
+        .run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        Ok(Simulator {
+            base_url: format!("http://{address}"),
+            state,
+            handle,
+        })
+    }
+
+    /// The URL that stands in for both Graph hosts (`TIDEMARK_GRAPH_BASE_URL`).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    pub async fn stop(self) {
+        self.handle.stop(true).await;
+    }
+
+    pub fn account_count(&self) -> usize {
+        self.state.lock().accounts.len()
+    }
+
+    /// The operator token of account `index`.
+    pub fn token(&self, index: usize) -> String {
+        self.state
+            .lock()
+            .tokens
+            .iter()
+            .find(|t| t.account == index)
+            .map(|t| t.token.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn ig_user_id(&self, index: usize) -> String {
+        self.state.lock().accounts[index].ig_user_id.clone()
+    }
+
+    pub fn username(&self, index: usize) -> String {
+        self.state.lock().accounts[index].spec.username.clone()
+    }
+
+    /// Ids of the account's media that the media list shows now (not stories), newest first.
+    pub fn listed_media_ids(&self, index: usize) -> Vec<String> {
+        let inner = self.state.lock();
+        let now = inner.now();
+        inner.accounts[index]
+            .media
+            .iter()
+            .filter(|m| m.product != "STORY" && !m.deleted && m.posted_at <= now)
+            .map(|m| m.id.clone())
+            .collect()
+    }
+
+    /// A new token for account `index`, issued `age` ago and valid for `days` from then.
+    pub fn issue_token(&self, index: usize, age: chrono::Duration, days: i64) -> String {
+        let mut inner = self.state.lock();
+        let flavour = inner.accounts[index].spec.flavour;
+        let issued_at = inner.now() - age;
+        let token = token_text(&mut inner.rng, flavour);
+        inner.tokens.push(SimToken {
+            token: token.clone(),
+            account: index,
+            flavour,
+            issued_at,
+            expires_at: issued_at + chrono::Duration::days(days),
+            revoked: None,
+            calls: 0,
+            budget: DEFAULT_BUDGET,
+        });
+        token
+    }
+
+    /// Makes a token expired (190/463) as of now.
+    pub fn expire_token(&self, token: &str) {
+        self.with_token(token, |t, now| {
+            t.expires_at = now - chrono::Duration::minutes(1)
+        });
+    }
+
+    /// Revokes a token with a 190 subcode (460: password changed; 467: invalid).
+    pub fn revoke_token(&self, token: &str, subcode: i64) {
+        self.with_token(token, |t, _| t.revoked = Some(subcode));
+    }
+
+    /// Calls the token may make before the API answers 80002.
+    pub fn set_budget(&self, token: &str, calls: u64) {
+        self.with_token(token, |t, _| {
+            t.budget = calls;
+            t.calls = 0;
+        });
+    }
+
+    pub fn calls_made(&self, token: &str) -> u64 {
+        self.state
+            .lock()
+            .tokens
+            .iter()
+            .find(|t| t.token == token)
+            .map_or(0, |t| t.calls)
+    }
+
+    fn with_token(&self, token: &str, change: impl FnOnce(&mut SimToken, DateTime<Utc>)) {
+        let mut inner = self.state.lock();
+        let now = inner.now();
+        if let Some(t) = inner.tokens.iter_mut().find(|t| t.token == token) {
+            change(t, now);
+        }
+    }
+
+    pub fn set_faults(&self, faults: Faults) {
+        self.state.lock().faults = faults;
+    }
+
+    /// Requests answered so far (all endpoints, all tokens).
+    pub fn requests(&self) -> u64 {
+        self.state.lock().requests
+    }
+
+    /// Moves the simulated clock forward: posts age and their metrics grow.
+    pub fn advance(&self, by: chrono::Duration) {
+        self.state.lock().offset += by;
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.state.lock().now()
+    }
+
+    /// The media disappears from the list, as when deleted on Instagram.
+    pub fn delete_media(&self, media_id: &str) {
+        let mut inner = self.state.lock();
+        for media in inner.accounts.iter_mut().flat_map(|a| a.media.iter_mut()) {
+            if media.id == media_id {
+                media.deleted = true;
+            }
+        }
+    }
+
+    /// Publishes a new post now; returns its id.
+    pub fn publish(&self, index: usize, reel: bool) -> String {
+        let mut inner = self.state.lock();
+        let now = inner.now();
+        let n = 50_000 + inner.accounts[index].media.len();
+        let spec = inner.accounts[index].spec.clone();
+        let (media_type, product) = if reel {
+            ("VIDEO", "REELS")
+        } else {
+            ("IMAGE", "FEED")
+        };
+        let media = make_media(
+            &mut inner.rng,
+            &spec,
+            index,
+            n,
+            media_type,
+            product,
+            now,
+            false,
+        );
+        let id = media.id.clone();
+        inner.accounts[index].media.insert(0, media);
+        id
+    }
+
+    /// Publishes a story now (it has too few viewers for insights at first).
+    pub fn publish_story(&self, index: usize) -> String {
+        let mut inner = self.state.lock();
+        let now = inner.now();
+        let n = 60_000 + inner.accounts[index].media.len();
+        let spec = inner.accounts[index].spec.clone();
+        let media = make_media(
+            &mut inner.rng,
+            &spec,
+            index,
+            n,
+            "IMAGE",
+            "STORY",
+            now,
+            false,
+        );
+        let id = media.id.clone();
+        inner.accounts[index].media.insert(0, media);
+        id
+    }
+
+    /// The simulator's own figures for a media at the simulated now (for tests to compare).
+    pub fn media_metrics(
+        &self,
+        media_id: &str,
+    ) -> Option<std::collections::BTreeMap<&'static str, f64>> {
+        let inner = self.state.lock();
+        let now = inner.now();
+        inner
+            .accounts
+            .iter()
+            .flat_map(|a| &a.media)
+            .find(|m| m.id == media_id)
+            .map(|m| m.metrics_at(now))
+    }
+
+    /// A media of the given product type (`FEED`, `REELS`, `STORY`) and media type, if any.
+    pub fn find_media(&self, index: usize, product: &str, media_type: &str) -> Option<String> {
+        let inner = self.state.lock();
+        inner.accounts[index]
+            .media
+            .iter()
+            .find(|m| {
+                m.product == product
+                    && m.media_type == media_type
+                    && !m.pre_conversion
+                    && !m.deleted
+            })
+            .map(|m| m.id.clone())
+    }
+
+    /// A media posted before the account's business conversion (no insights).
+    pub fn pre_conversion_media(&self, index: usize) -> Option<String> {
+        let inner = self.state.lock();
+        inner.accounts[index]
+            .media
+            .iter()
+            .find(|m| m.pre_conversion)
+            .map(|m| m.id.clone())
+    }
+
+    /// Flavour of account `index`.
+    pub fn flavour(&self, index: usize) -> Flavour {
+        self.state.lock().accounts[index].spec.flavour
+    }
+}
