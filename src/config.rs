@@ -109,13 +109,16 @@ pub struct ServeArgs {
 }
 
 /// The validated settings `serve` runs with. Passed by value; there is no global.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Settings {
     pub database_url: String,
     pub bind: SocketAddr,
     pub session: SessionSettings,
     pub token_key: TokenKey,
     pub graph: GraphConfig,
+    /// Run the sync on its schedule (tests turn it off and call the sync directly).
+    pub run_scheduler: bool,
+    pub clock: crate::sync::Clock,
 }
 
 #[derive(Clone)]
@@ -170,6 +173,8 @@ impl Settings {
             },
             token_key,
             graph,
+            run_scheduler: true,
+            clock: crate::sync::system_clock(),
         })
     }
 }

@@ -10,4 +10,5 @@ pub mod graph;
 pub mod routes;
 pub mod simulator;
 pub mod startup;
+pub mod sync;
 pub mod telemetry;

@@ -1,6 +1,7 @@
 //! Building the application: migrations → pool → shared state → listener → server.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 
 use actix_web::dev::Server;
 use actix_web::http::header;
@@ -16,7 +17,10 @@ use crate::auth::throttle::LoginThrottle;
 use crate::config::Settings;
 use crate::db::users::User;
 use crate::error::AppError;
+use crate::db::settings::OperatorSettings;
 use crate::graph::{ClientOptions, GraphClient};
+use crate::sync::SyncContext;
+use crate::sync::scheduler::Scheduler;
 use crate::{db, routes, telemetry};
 
 /// Largest request body accepted (forms are small); beyond it the answer is 413.
@@ -38,13 +42,19 @@ pub struct AppState {
     pub dummy_hash: String,
     /// The migration versions this binary carries (for `/readyz`).
     pub migrations: Vec<String>,
-    pub graph: GraphClient,
+    pub sync: Arc<SyncContext>,
+    /// Absent when the settings turn the scheduler off (tests).
+    pub scheduler: Option<Scheduler>,
 }
 
 pub struct Application {
     port: u16,
     server: Server,
+    state: web::Data<AppState>,
 }
+
+/// How long shutdown waits for a running sync to commit.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
@@ -57,8 +67,12 @@ impl Application {
                 "no users yet: create the first admin with `tidemark user create --username NAME --role admin` (it reads the password from stdin)"
             );
         }
+        let schedule = OperatorSettings::load(&mut conn).await.context("cannot read the settings")?.sync_schedule;
         drop(conn);
 
+        let graph = GraphClient::new(settings.graph.clone(), ClientOptions::default())?;
+        let sync = Arc::new(SyncContext::new(pool.clone(), &settings.database_url, graph, settings.token_key.clone(), settings.clock.clone()));
+        let scheduler = if settings.run_scheduler { Some(Scheduler::start(sync.clone(), &schedule).await?) } else { None };
         let state = web::Data::new(AppState {
             pool,
             sessions: SessionKeys::new(&settings.session),
@@ -66,12 +80,14 @@ impl Application {
             throttle: LoginThrottle::default(),
             dummy_hash: password::hash("tidemark timing equaliser".into()).await?,
             migrations: db::embedded_versions(),
-            graph: GraphClient::new(settings.graph.clone(), ClientOptions::default())?,
+            sync,
+            scheduler,
         });
 
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
+        let app_state = state.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -93,16 +109,26 @@ impl Application {
         .listen(listener)?
         .run();
         tracing::info!(address = %settings.bind, port, "listening");
-        Ok(Self { port, server })
+        Ok(Self { port, server, state: app_state })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    /// Serves until SIGINT/SIGTERM, then finishes in-flight requests.
+    /// Serves until SIGINT/SIGTERM, then finishes in-flight requests and lets a running
+    /// sync commit.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        if let Some(scheduler) = &self.state.scheduler {
+            scheduler.shutdown(SHUTDOWN_GRACE).await;
+        }
+        result
+    }
+
+    /// The sync this application runs (tests call `sync::run` with it).
+    pub fn sync(&self) -> Arc<SyncContext> {
+        self.state.sync.clone()
     }
 }
 

@@ -1,8 +1,15 @@
 //! The data layer: the connection pool, embedded migrations and one module per table.
 //! Every diesel query lives under this module.
 
+pub mod account_history;
+pub mod accounts;
+pub mod dropped_metrics;
+pub mod posts;
 pub mod schema;
+pub mod settings;
+pub mod snapshots;
 pub mod stats;
+pub mod sync_runs;
 pub mod users;
 
 use anyhow::Context;

@@ -112,6 +112,7 @@ diesel::table! {
         insights_unavailable -> Nullable<Text>,
         first_seen_at -> Timestamptz,
         updated_at -> Timestamptz,
+        last_snapshot_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -122,6 +123,12 @@ diesel::table! {
         sync_schedule -> Text,
         timezone -> Text,
         updated_at -> Timestamptz,
+        young_post_hours -> Int4,
+        young_every_minutes -> Int4,
+        middle_post_days -> Int4,
+        middle_every_minutes -> Int4,
+        old_every_minutes -> Int4,
+        token_refresh_days -> Int4,
     }
 }
 

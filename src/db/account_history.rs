@@ -1,0 +1,74 @@
+//! Account-level history: counters over time and daily insights.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use super::accounts::AccountId;
+use super::schema::{account_daily_insights, account_snapshots};
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = account_snapshots)]
+pub struct NewAccountSnapshot {
+    pub account_id: i64,
+    pub captured_at: DateTime<Utc>,
+    pub followers_count: Option<i64>,
+    pub follows_count: Option<i64>,
+    pub media_count: Option<i64>,
+}
+
+#[derive(Debug, Default, Insertable, AsChangeset)]
+#[diesel(table_name = account_daily_insights)]
+#[diesel(treat_none_as_null = true)]
+pub struct DailyInsights {
+    pub account_id: i64,
+    pub day: NaiveDate,
+    pub reach: Option<i64>,
+    pub views: Option<i64>,
+    pub accounts_engaged: Option<i64>,
+    pub total_interactions: Option<i64>,
+    pub likes: Option<i64>,
+    pub comments: Option<i64>,
+    pub saves: Option<i64>,
+    pub shares: Option<i64>,
+    pub replies: Option<i64>,
+    pub reposts: Option<i64>,
+    pub profile_views: Option<i64>,
+    pub website_clicks: Option<i64>,
+    pub profile_links_taps: Option<i64>,
+    pub follower_net_change: Option<i64>,
+    pub captured_at: DateTime<Utc>,
+}
+
+pub async fn latest_snapshot_at(conn: &mut AsyncPgConnection, account: AccountId) -> QueryResult<Option<DateTime<Utc>>> {
+    account_snapshots::table
+        .filter(account_snapshots::account_id.eq(account.0))
+        .select(diesel::dsl::max(account_snapshots::captured_at))
+        .first(conn)
+        .await
+}
+
+pub async fn insert_snapshot(conn: &mut AsyncPgConnection, snapshot: &NewAccountSnapshot) -> QueryResult<usize> {
+    diesel::insert_into(account_snapshots::table).values(snapshot).on_conflict_do_nothing().execute(conn).await
+}
+
+pub async fn has_day(conn: &mut AsyncPgConnection, account: AccountId, day: NaiveDate) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        account_daily_insights::table
+            .filter(account_daily_insights::account_id.eq(account.0))
+            .filter(account_daily_insights::day.eq(day)),
+    ))
+    .get_result(conn)
+    .await
+}
+
+pub async fn upsert_day(conn: &mut AsyncPgConnection, insights: &DailyInsights) -> QueryResult<()> {
+    diesel::insert_into(account_daily_insights::table)
+        .values(insights)
+        .on_conflict((account_daily_insights::account_id, account_daily_insights::day))
+        .do_update()
+        .set(insights)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,80 @@
+//! Post metric snapshots: one row per post and moment; NULL means "not measured".
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+
+use super::schema::{post_snapshots, posts};
+
+#[derive(Debug, Clone, Default, PartialEq, Insertable)]
+#[diesel(table_name = post_snapshots)]
+pub struct NewSnapshot {
+    pub post_id: i64,
+    pub captured_at: DateTime<Utc>,
+    pub views: Option<i64>,
+    pub reach: Option<i64>,
+    pub likes: Option<i64>,
+    pub comments: Option<i64>,
+    pub saved: Option<i64>,
+    pub shares: Option<i64>,
+    pub total_interactions: Option<i64>,
+    pub follows: Option<i64>,
+    pub profile_visits: Option<i64>,
+    pub profile_activity: Option<i64>,
+    pub replies: Option<i64>,
+    pub navigation: Option<i64>,
+    pub reposts: Option<i64>,
+    pub ig_reels_avg_watch_time_ms: Option<i64>,
+    pub ig_reels_video_view_total_time_ms: Option<i64>,
+    pub reels_skip_rate: Option<f64>,
+    pub facebook_views: Option<i64>,
+    pub crossposted_views: Option<i64>,
+}
+
+/// Writes snapshots in one transaction, skipping any post that another (retried or
+/// overlapping) cycle has snapshotted meanwhile: the posts are locked, `still_due` is asked
+/// again against their latest snapshot time, and that time moves forward with the write.
+pub async fn write(
+    conn: &mut AsyncPgConnection,
+    snapshots: &[NewSnapshot],
+    still_due: &(dyn Fn(DateTime<Utc>, Option<DateTime<Utc>>, DateTime<Utc>) -> bool + Send + Sync),
+) -> QueryResult<usize> {
+    if snapshots.is_empty() {
+        return Ok(0);
+    }
+    conn.transaction(async |conn| {
+        let ids: Vec<i64> = snapshots.iter().map(|s| s.post_id).collect();
+        let current: Vec<(i64, DateTime<Utc>, Option<DateTime<Utc>>)> = posts::table
+            .filter(posts::id.eq_any(&ids))
+            .select((posts::id, posts::posted_at, posts::last_snapshot_at))
+            .order(posts::id)
+            .for_update()
+            .load(conn)
+            .await?;
+        let keep: Vec<&NewSnapshot> = snapshots
+            .iter()
+            .filter(|s| {
+                current
+                    .iter()
+                    .find(|(id, _, _)| *id == s.post_id)
+                    .is_some_and(|(_, posted_at, last)| still_due(*posted_at, *last, s.captured_at))
+            })
+            .collect();
+        if keep.is_empty() {
+            return Ok(0);
+        }
+        let written = diesel::insert_into(post_snapshots::table)
+            .values(keep.iter().copied().cloned().collect::<Vec<_>>())
+            .on_conflict_do_nothing()
+            .execute(conn)
+            .await?;
+        for snapshot in &keep {
+            diesel::update(posts::table.find(snapshot.post_id))
+                .set(posts::last_snapshot_at.eq(snapshot.captured_at))
+                .execute(conn)
+                .await?;
+        }
+        Ok(written)
+    })
+    .await
+}

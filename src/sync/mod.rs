@@ -1,0 +1,632 @@
+//! The snapshot job: for every active account, list its media, record new and changed
+//! posts, and snapshot the posts that are due at their age's cadence.
+//!
+//! [`run`] is what the scheduler, the "Sync now" buttons, `tidemark sync` and the tests
+//! call. One PostgreSQL advisory lock keeps two processes from syncing at once; within a
+//! cycle, every batch of snapshots is its own transaction, so a crash loses nothing that
+//! was committed and the next tick carries on.
+
+pub mod cadence;
+pub mod hashtags;
+pub mod retention;
+pub mod scheduler;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use anyhow::Context;
+use chrono::{DateTime, Duration, NaiveTime, Utc};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use tracing::Instrument;
+
+use self::cadence::Cadence;
+use crate::crypto::TokenKey;
+use crate::db::account_history::{self, DailyInsights, NewAccountSnapshot};
+use crate::db::accounts::{Account, AccountId, AccountStatus, token_binding};
+use crate::db::posts::{self, ListedPost, LivePost};
+use crate::db::settings::OperatorSettings;
+use crate::db::snapshots::{self, NewSnapshot};
+use crate::db::sync_runs::{self, Outcome, RunReport, Trigger};
+use crate::db::{self, dropped_metrics};
+use crate::graph::{AccessToken, Action, Flavour, GraphClient, GraphError, GraphSession, Media, MetricRegistry};
+
+/// Where "now" comes from: the system clock, or a test's.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+pub fn system_clock() -> Clock {
+    Arc::new(Utc::now)
+}
+
+/// Any number; it only has to be the same in every Tidemark process.
+const SYNC_LOCK_KEY: i64 = 0x7469_6465_6d61_726b;
+/// Snapshots written per transaction.
+const BATCH: usize = 200;
+/// Account counters are recorded at most this often.
+const ACCOUNT_SNAPSHOT_EVERY: Duration = Duration::hours(1);
+/// A rate limit without a stated wait pauses the account this long.
+const DEFAULT_PAUSE: Duration = Duration::minutes(15);
+
+/// Everything a sync needs.
+pub struct SyncContext {
+    pub pool: db::Pool,
+    /// For the advisory-lock connection, which must not go back to the pool while locked.
+    pub database_url: String,
+    pub graph: GraphClient,
+    pub key: TokenKey,
+    pub clock: Clock,
+    /// Held while a cycle runs, so shutdown can wait for it.
+    pub in_flight: tokio::sync::Mutex<()>,
+}
+
+impl SyncContext {
+    pub fn new(pool: db::Pool, database_url: &str, graph: GraphClient, key: TokenKey, clock: Clock) -> Self {
+        Self { pool, database_url: database_url.to_owned(), graph, key, clock, in_flight: tokio::sync::Mutex::new(()) }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    Account(AccountId),
+}
+
+/// What one run did, across accounts.
+#[derive(Debug, Clone, Default)]
+pub struct SyncSummary {
+    pub accounts: usize,
+    pub failed_accounts: usize,
+    pub posts_seen: usize,
+    pub snapshots_written: usize,
+    pub api_calls: u32,
+    /// `@username: what went wrong`, without secrets.
+    pub errors: Vec<String>,
+}
+
+impl std::fmt::Display for SyncSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} account(s), {} post(s) seen, {} snapshot(s) written, {} API call(s), {} error(s)",
+            self.accounts,
+            self.posts_seen,
+            self.snapshots_written,
+            self.api_calls,
+            self.errors.len()
+        )
+    }
+}
+
+#[derive(Debug)]
+pub enum RunResult {
+    Ran(SyncSummary),
+    /// Another process (or task) holds the sync lock; nothing was done.
+    Busy,
+}
+
+/// One sync cycle over every due account (or one). Accounts fail independently.
+pub async fn run(ctx: &SyncContext, scope: Scope, trigger: Trigger) -> anyhow::Result<RunResult> {
+    let _in_flight = ctx.in_flight.lock().await;
+    let mut lock_conn = AsyncPgConnection::establish(&ctx.database_url).await.context("cannot connect for the sync lock")?;
+    if !try_lock(&mut lock_conn).await? {
+        tracing::info!("another sync is running; this one is skipped");
+        return Ok(RunResult::Busy);
+    }
+    let result = run_locked(ctx, scope, trigger).await;
+    // Closing the connection would release the lock too; unlocking says so plainly.
+    let _ = diesel::sql_query(format!("SELECT pg_advisory_unlock({SYNC_LOCK_KEY})")).execute(&mut lock_conn).await;
+    result.map(RunResult::Ran)
+}
+
+async fn try_lock(conn: &mut AsyncPgConnection) -> anyhow::Result<bool> {
+    #[derive(diesel::QueryableByName)]
+    struct Locked {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        locked: bool,
+    }
+    let row: Locked = diesel::sql_query(format!("SELECT pg_try_advisory_lock({SYNC_LOCK_KEY}) AS locked"))
+        .get_result(conn)
+        .await
+        .context("cannot take the sync lock")?;
+    Ok(row.locked)
+}
+
+async fn run_locked(ctx: &SyncContext, scope: Scope, trigger: Trigger) -> anyhow::Result<SyncSummary> {
+    let now = ctx.now();
+    let mut conn = ctx.pool.get().await.context("no database connection for the sync")?;
+    // Holding the lock, anything still "running" was left by a process that died.
+    sync_runs::close_abandoned(&mut conn, now).await?;
+    let settings = OperatorSettings::load(&mut conn).await?;
+    let registry = MetricRegistry::with_exclusions(dropped_metrics::all(&mut conn).await?.iter().map(|d| d.to_dropped()));
+    let accounts: Vec<Account> = match scope {
+        Scope::All => Account::due_for_sync(&mut conn, now).await?,
+        Scope::Account(id) => {
+            let account = Account::find(&mut conn, id).await?.with_context(|| format!("there is no account {id}"))?;
+            if account.status != AccountStatus::Active {
+                anyhow::bail!("account {id} (@{}) is {}: it is not synced", account.username, account.status);
+            }
+            vec![account]
+        }
+    };
+    drop(conn);
+
+    let mut summary = SyncSummary::default();
+    for account in &accounts {
+        let report = sync_account(ctx, account, &settings, &registry, trigger).await;
+        summary.accounts += 1;
+        summary.posts_seen += usize::try_from(report.posts_seen).unwrap_or(0);
+        summary.snapshots_written += usize::try_from(report.snapshots_written).unwrap_or(0);
+        summary.api_calls += u32::try_from(report.api_calls).unwrap_or(0);
+        if let Some(message) = &report.error_message {
+            summary.errors.push(format!("@{}: {message}", account.username));
+        }
+        if report.error_kind.is_some() && report.snapshots_written == 0 && report.posts_seen == 0 {
+            summary.failed_accounts += 1;
+        }
+    }
+    tracing::info!(%summary, "sync finished");
+    Ok(summary)
+}
+
+/// Why an account's cycle stopped early.
+enum Stop {
+    Graph(GraphError),
+    Other(anyhow::Error),
+}
+
+impl From<GraphError> for Stop {
+    fn from(err: GraphError) -> Self {
+        Stop::Graph(err)
+    }
+}
+
+impl From<anyhow::Error> for Stop {
+    fn from(err: anyhow::Error) -> Self {
+        Stop::Other(err)
+    }
+}
+
+impl From<diesel::result::Error> for Stop {
+    fn from(err: diesel::result::Error) -> Self {
+        Stop::Other(anyhow::Error::new(err).context("database"))
+    }
+}
+
+impl From<diesel_async::pooled_connection::deadpool::PoolError> for Stop {
+    fn from(err: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
+        Stop::Other(anyhow::Error::new(err).context("no database connection"))
+    }
+}
+
+/// One account's cycle, recorded as a sync run. Never fails: what went wrong is in the report.
+async fn sync_account(
+    ctx: &SyncContext,
+    account: &Account,
+    settings: &OperatorSettings,
+    registry: &MetricRegistry,
+    trigger: Trigger,
+) -> RunReport {
+    let span = tracing::info_span!("sync_account", account_id = account.id.0, username = %account.username);
+    sync_account_in_span(ctx, account, settings, registry, trigger).instrument(span).await
+}
+
+async fn sync_account_in_span(
+    ctx: &SyncContext,
+    account: &Account,
+    settings: &OperatorSettings,
+    registry: &MetricRegistry,
+    trigger: Trigger,
+) -> RunReport {
+    let started = ctx.now();
+    let run_id = match ctx.pool.get().await {
+        Ok(mut conn) => sync_runs::start(&mut conn, account.id, trigger, started).await.ok(),
+        Err(_) => None,
+    };
+    let mut cycle = Cycle { ctx, account, settings, registry, now: started, report: RunReport::default(), soft_errors: Vec::new() };
+    let result = cycle.run().await;
+    let outcome = match result {
+        Ok(()) if cycle.soft_errors.is_empty() => Outcome::Success,
+        Ok(()) => {
+            let (kind, message) = cycle.soft_errors[0].clone();
+            cycle.report.error_kind = Some(kind);
+            cycle.report.error_message = Some(format!("{message} ({} problem(s) in this cycle)", cycle.soft_errors.len()));
+            Outcome::Partial
+        }
+        Err(stop) => {
+            let (kind, message) = cycle.stopped(stop).await;
+            cycle.report.error_kind = Some(kind);
+            cycle.report.error_message = Some(message);
+            Outcome::Failed
+        }
+    };
+    let finished = ctx.now();
+    if let (Some(run_id), Ok(mut conn)) = (run_id, ctx.pool.get().await) {
+        if let Err(err) = sync_runs::finish(&mut conn, run_id, outcome, &cycle.report, finished).await {
+            tracing::error!(error = %err, "cannot record the sync run");
+        }
+    }
+    tracing::info!(
+        outcome = outcome.as_str(),
+        api_calls = cycle.report.api_calls,
+        posts_seen = cycle.report.posts_seen,
+        snapshots_written = cycle.report.snapshots_written,
+        error = cycle.report.error_message.as_deref().unwrap_or(""),
+        "account synced"
+    );
+    cycle.report
+}
+
+struct Cycle<'a> {
+    ctx: &'a SyncContext,
+    account: &'a Account,
+    settings: &'a OperatorSettings,
+    registry: &'a MetricRegistry,
+    now: DateTime<Utc>,
+    report: RunReport,
+    /// Problems that did not stop the cycle: (kind, message).
+    soft_errors: Vec<(String, String)>,
+}
+
+impl Cycle<'_> {
+    async fn run(&mut self) -> Result<(), Stop> {
+        let token = self.open_token()?;
+        let session = self.ctx.graph.session(&token, self.account.flavour);
+        let result = self.with_session(&session).await;
+        self.report.api_calls = i32::try_from(session.calls()).unwrap_or(i32::MAX);
+        result?;
+        self.refresh_token_if_due(&token).await;
+        let mut conn = self.ctx.pool.get().await?;
+        Account::mark_synced(&mut conn, self.account.id, self.now).await?;
+        Ok(())
+    }
+
+    fn open_token(&self) -> Result<AccessToken, Stop> {
+        let sealed = &self.account.token;
+        let binding = token_binding(&self.account.ig_user_id);
+        self.ctx
+            .key
+            .open(&sealed.ciphertext, &sealed.nonce, sealed.key_version, &binding)
+            .map(AccessToken::new)
+            .map_err(|err| Stop::Other(anyhow::Error::new(err)))
+    }
+
+    async fn with_session(&mut self, session: &GraphSession<'_>) -> Result<(), Stop> {
+        let ig_id = self.account.ig_user_id.as_str();
+        let profile = session.profile(ig_id).await?;
+        let mut conn = self.ctx.pool.get().await?;
+        Account::record_profile(&mut conn, self.account.id, &profile).await?;
+        let last = account_history::latest_snapshot_at(&mut conn, self.account.id).await?;
+        if last.is_none_or(|last| self.now - last >= ACCOUNT_SNAPSHOT_EVERY - Duration::minutes(5)) {
+            let snapshot = NewAccountSnapshot {
+                account_id: self.account.id.0,
+                captured_at: self.now,
+                followers_count: profile.followers_count,
+                follows_count: profile.follows_count,
+                media_count: profile.media_count,
+            };
+            account_history::insert_snapshot(&mut conn, &snapshot).await?;
+        }
+        drop(conn);
+
+        let window_start = self.settings.window_start(self.now);
+        let list = session.media_since(ig_id, window_start).await?;
+        let stories = match session.stories(ig_id).await {
+            Ok(stories) => stories.media,
+            Err(err) if matches!(err.action(), Action::Reconnect | Action::Wait) => return Err(err.into()),
+            Err(err) => {
+                self.soft(&err);
+                Vec::new()
+            }
+        };
+        let listed: HashMap<&str, &Media> = list.media.iter().chain(&stories).map(|m| (m.id.as_str(), m)).collect();
+        self.report.posts_seen = i32::try_from(listed.len()).unwrap_or(i32::MAX);
+        self.record_posts(&list.media, &stories, list.complete, window_start).await?;
+        self.snapshot_due_posts(session, &listed, window_start).await?;
+        self.record_account_day(session).await
+    }
+
+    async fn record_posts(&mut self, media: &[Media], stories: &[Media], complete: bool, window_start: Option<DateTime<Utc>>) -> Result<(), Stop> {
+        let rows: Vec<ListedPost<'_>> = media
+            .iter()
+            .chain(stories)
+            .map(|m| ListedPost {
+                account_id: self.account.id.0,
+                media_id: &m.id,
+                caption: m.caption.as_deref(),
+                media_type: m.media_type.as_deref().unwrap_or("IMAGE"),
+                media_product_type: m.media_product_type.as_deref(),
+                permalink: m.permalink.as_deref(),
+                posted_at: m.timestamp,
+                hashtags: m.caption.as_deref().map(hashtags::extract).unwrap_or_default().into_iter().map(Some).collect(),
+            })
+            .collect();
+        let mut conn = self.ctx.pool.get().await?;
+        let (_, new) = posts::upsert_listed(&mut conn, &rows).await?;
+        // Only a complete listing can tell that a post is gone.
+        let removed = if complete {
+            let still: Vec<&str> = media.iter().map(|m| m.id.as_str()).collect();
+            posts::mark_removed(&mut conn, self.account.id, window_start, &still, self.now).await?
+        } else {
+            0
+        };
+        tracing::debug!(new, removed, "posts recorded");
+        Ok(())
+    }
+
+    async fn snapshot_due_posts(
+        &mut self,
+        session: &GraphSession<'_>,
+        listed: &HashMap<&str, &Media>,
+        window_start: Option<DateTime<Utc>>,
+    ) -> Result<(), Stop> {
+        let cadence = Cadence::from_settings(self.settings);
+        let live = {
+            let mut conn = self.ctx.pool.get().await?;
+            posts::live(&mut conn, self.account.id, window_start).await?
+        };
+        // A story no longer listed has expired: it is not snapshotted any more.
+        let due: Vec<&LivePost> = live
+            .iter()
+            .filter(|p| listed.contains_key(p.media_id.as_str()))
+            .filter(|p| cadence.is_due(p.posted_at, p.last_snapshot_at, self.now))
+            .collect();
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut stop = None;
+        for post in due {
+            let media = listed.get(post.media_id.as_str()).copied();
+            let values = if post.insights_unavailable.is_some() {
+                Default::default()
+            } else {
+                match self.insights(session, post, media).await {
+                    Ok(values) => values,
+                    Err(err) if matches!(err.action(), Action::Reconnect | Action::Wait) => {
+                        stop = Some(err);
+                        break;
+                    }
+                    Err(err) => {
+                        // This post is tried again next tick; the others go on.
+                        self.soft(&err);
+                        continue;
+                    }
+                }
+            };
+            batch.push(snapshot_from(post.id, self.now, &values, media));
+            if batch.len() >= BATCH {
+                self.write(&batch, &cadence).await?;
+                batch.clear();
+            }
+        }
+        // What was gathered before a stop is kept.
+        self.write(&batch, &cadence).await?;
+        match stop {
+            Some(err) => Err(err.into()),
+            None => Ok(()),
+        }
+    }
+
+    async fn insights(
+        &mut self,
+        session: &GraphSession<'_>,
+        post: &LivePost,
+        media: Option<&Media>,
+    ) -> Result<std::collections::BTreeMap<String, f64>, GraphError> {
+        let fallback;
+        let media = match media {
+            Some(media) => media,
+            None => {
+                fallback = media_of(post);
+                &fallback
+            }
+        };
+        let insights = session.media_insights(&self.account.ig_user_id, media, self.registry).await?;
+        if !insights.newly_dropped.is_empty() || insights.unavailable.is_some() {
+            if let Ok(mut conn) = self.ctx.pool.get().await {
+                for dropped in &insights.newly_dropped {
+                    if let Err(err) = dropped_metrics::record(&mut conn, dropped, self.now).await {
+                        tracing::error!(error = %err, "cannot remember a refused metric");
+                    }
+                }
+                if let Some(reason) = &insights.unavailable
+                    && let Err(err) = posts::set_insights_unavailable(&mut conn, post.id, reason).await
+                {
+                    tracing::error!(error = %err, "cannot mark a post's insights unavailable");
+                }
+            }
+        }
+        Ok(insights.values)
+    }
+
+    async fn write(&mut self, batch: &[NewSnapshot], cadence: &Cadence) -> Result<(), Stop> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.ctx.pool.get().await?;
+        let still_due = |posted_at, last, at| cadence.is_due(posted_at, last, at);
+        let written = snapshots::write(&mut conn, batch, &still_due).await?;
+        self.report.snapshots_written += i32::try_from(written).unwrap_or(i32::MAX);
+        Ok(())
+    }
+
+    /// Yesterday's account insights (UTC day), once.
+    async fn record_account_day(&mut self, session: &GraphSession<'_>) -> Result<(), Stop> {
+        let day = (self.now - Duration::days(1)).date_naive();
+        let mut conn = self.ctx.pool.get().await?;
+        if account_history::has_day(&mut conn, self.account.id, day).await? {
+            return Ok(());
+        }
+        drop(conn);
+        let since = day.and_time(NaiveTime::MIN).and_utc();
+        let insights = match session.account_day(&self.account.ig_user_id, since, since + Duration::days(1)).await {
+            Ok(insights) => insights,
+            Err(err) if matches!(err.action(), Action::Reconnect | Action::Wait) => return Err(err.into()),
+            Err(err) => {
+                self.soft(&err);
+                return Ok(());
+            }
+        };
+        let v = |name: &str| insights.values.get(name).map(|v| v.round() as i64);
+        let row = DailyInsights {
+            account_id: self.account.id.0,
+            day,
+            reach: v("reach"),
+            views: v("views"),
+            accounts_engaged: v("accounts_engaged"),
+            total_interactions: v("total_interactions"),
+            likes: v("likes"),
+            comments: v("comments"),
+            saves: v("saves"),
+            shares: v("shares"),
+            replies: v("replies"),
+            reposts: v("reposts"),
+            profile_views: v("profile_views"),
+            website_clicks: v("website_clicks"),
+            profile_links_taps: v("profile_links_taps"),
+            follower_net_change: insights.follower_net_change.map(|v| v.round() as i64),
+            captured_at: self.now,
+        };
+        let mut conn = self.ctx.pool.get().await?;
+        account_history::upsert_day(&mut conn, &row).await?;
+        Ok(())
+    }
+
+    /// Instagram Login tokens last 60 days and can be renewed once a day old.
+    async fn refresh_token_if_due(&mut self, token: &AccessToken) {
+        if self.account.flavour != Flavour::Instagram {
+            return;
+        }
+        let horizon = Duration::days(i64::from(self.settings.token_refresh_days));
+        let near_expiry = self.account.token_expires_at.is_none_or(|at| at - self.now <= horizon);
+        let issued = self.account.token_refreshed_at.unwrap_or(self.account.created_at);
+        if !near_expiry || self.now - issued < Duration::hours(24) {
+            return;
+        }
+        let session = self.ctx.graph.session(token, Flavour::Instagram);
+        let grant = match session.refresh_token().await {
+            Ok(grant) => grant,
+            Err(err) => {
+                tracing::warn!(error = %err, "token refresh failed");
+                self.soft(&err);
+                return;
+            }
+        };
+        self.report.api_calls += 1;
+        let sealed = self.ctx.key.seal(&grant.access_token, &token_binding(&self.account.ig_user_id));
+        let expires_at = grant.expires_in.map(|secs| self.now + Duration::seconds(secs));
+        let stored = match self.ctx.pool.get().await {
+            Ok(mut conn) => Account::store_token(&mut conn, self.account.id, &sealed, expires_at, Some(self.now)).await.is_ok(),
+            Err(_) => false,
+        };
+        if stored {
+            tracing::info!(expires_at = ?expires_at, "access token refreshed");
+        } else {
+            self.soft_error("token_refresh", "the refreshed token could not be stored; the old one stays in use");
+        }
+    }
+
+    fn soft(&mut self, err: &GraphError) {
+        tracing::warn!(error = %err, kind = err.kind(), "Graph API problem; the cycle goes on");
+        self.soft_errors.push((err.kind().to_owned(), err.to_string()));
+    }
+
+    fn soft_error(&mut self, kind: &str, message: &str) {
+        self.soft_errors.push((kind.to_owned(), message.to_owned()));
+    }
+
+    /// Records what a stop means for the account; returns (kind, message) for the run.
+    async fn stopped(&mut self, stop: Stop) -> (String, String) {
+        let Ok(mut conn) = self.ctx.pool.get().await else {
+            return ("database".into(), "the database could not be reached".into());
+        };
+        match stop {
+            Stop::Graph(err) => {
+                let message = err.to_string();
+                match err.action() {
+                    Action::Reconnect => {
+                        tracing::warn!(error = %message, "the token was refused: the account needs re-connecting");
+                        let reason = format!("{message}. Paste a new token under Accounts → Connect to re-connect @{}.", self.account.username);
+                        let _ = Account::set_status(&mut conn, self.account.id, AccountStatus::NeedsReauth, Some(&reason)).await;
+                    }
+                    Action::Wait => {
+                        let wait = match err {
+                            GraphError::RateLimited { wait: Some(wait), .. } => Duration::from_std(wait).unwrap_or(DEFAULT_PAUSE),
+                            _ => DEFAULT_PAUSE,
+                        };
+                        let until = self.now + wait;
+                        tracing::warn!(until = %until, "rate limited: the account is paused");
+                        let _ = Account::pause_until(&mut conn, self.account.id, until, &format!("rate limited until {}", until.format("%H:%M UTC"))).await;
+                    }
+                    Action::Retry | Action::Report => {}
+                }
+                (err.kind().to_owned(), message)
+            }
+            Stop::Other(err) => {
+                tracing::error!(error = format!("{err:#}"), "sync cycle failed");
+                ("internal".into(), format!("{err:#}"))
+            }
+        }
+    }
+}
+
+/// A media object for the insights call when the post is known but was not in this
+/// cycle's listing (insights only need its id and kind).
+fn media_of(post: &LivePost) -> Media {
+    Media {
+        id: post.media_id.clone(),
+        caption: None,
+        media_type: Some(post.media_type.clone()),
+        media_product_type: post.media_product_type.clone(),
+        permalink: post.permalink.clone(),
+        timestamp: post.posted_at,
+        like_count: None,
+        comments_count: None,
+        children: None,
+    }
+}
+
+/// A snapshot from insights values; likes and comments fall back to the media list's
+/// counts. A metric neither gave stays NULL: not measured.
+fn snapshot_from(post_id: i64, at: DateTime<Utc>, values: &std::collections::BTreeMap<String, f64>, media: Option<&Media>) -> NewSnapshot {
+    let v = |name: &str| values.get(name).map(|v| v.round() as i64);
+    NewSnapshot {
+        post_id,
+        captured_at: at,
+        views: v("views"),
+        reach: v("reach"),
+        likes: v("likes").or_else(|| media.and_then(|m| m.like_count)),
+        comments: v("comments").or_else(|| media.and_then(|m| m.comments_count)),
+        saved: v("saved"),
+        shares: v("shares"),
+        total_interactions: v("total_interactions"),
+        follows: v("follows"),
+        profile_visits: v("profile_visits"),
+        profile_activity: v("profile_activity"),
+        replies: v("replies"),
+        navigation: v("navigation"),
+        reposts: v("reposts"),
+        ig_reels_avg_watch_time_ms: v("ig_reels_avg_watch_time"),
+        ig_reels_video_view_total_time_ms: v("ig_reels_video_view_total_time"),
+        reels_skip_rate: values.get("reels_skip_rate").copied(),
+        facebook_views: v("facebook_views"),
+        crossposted_views: v("crossposted_views"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_metric_stays_null_and_zero_stays_zero() {
+        let mut values = std::collections::BTreeMap::new();
+        values.insert("reach".to_owned(), 0.0);
+        values.insert("views".to_owned(), 12.0);
+        let snapshot = snapshot_from(1, Utc::now(), &values, None);
+        assert_eq!(snapshot.reach, Some(0));
+        assert_eq!(snapshot.views, Some(12));
+        assert_eq!(snapshot.likes, None);
+        assert_eq!(snapshot.saved, None);
+    }
+}
