@@ -6,12 +6,18 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 
+use crate::accounts;
 use crate::auth::password;
-use crate::config::{DatabaseArgs, LogFormat, ServeArgs, Settings};
+use crate::config::{DatabaseArgs, GraphArgs, LogFormat, SecretArgs, ServeArgs, Settings};
+use crate::db::accounts::{Account, AccountId, AccountStatus};
+use crate::db::sync_runs::Trigger;
 use crate::db::users::{NewUser, Role, User, UserChangeError, normalize_username};
+use crate::graph::{ClientOptions, Flavour, GraphClient};
 use crate::simulator::{Simulator, SimulatorConfig};
 use crate::startup::Application;
+use crate::sync::{self, RunResult, Scope, SyncContext};
 use crate::{db, telemetry};
+use chrono::Utc;
 
 #[derive(Debug, Parser)]
 #[command(name = "tidemark", version, about = "Self-hosted Instagram analytics")]
@@ -19,13 +25,7 @@ pub struct Cli {
     #[command(flatten)]
     pub database: DatabaseArgs,
     /// Log output: text for people, json for machines.
-    #[arg(
-        long,
-        env = "TIDEMARK_LOG_FORMAT",
-        value_enum,
-        default_value = "text",
-        global = true
-    )]
+    #[arg(long, env = "TIDEMARK_LOG_FORMAT", value_enum, default_value = "text", global = true)]
     pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
@@ -40,6 +40,22 @@ pub enum Command {
     /// Manage dashboard users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage connected Instagram accounts.
+    #[command(subcommand)]
+    Account(AccountCommand),
+    /// Run one sync cycle now and print what it did.
+    Sync {
+        /// Only this account (its id from `account list`).
+        #[arg(long)]
+        account: Option<i64>,
+        #[command(flatten)]
+        secrets: SecretArgs,
+        #[command(flatten)]
+        graph: GraphArgs,
+    },
+    /// Token-key management.
+    #[command(subcommand)]
+    Key(KeyCommand),
     /// Run the Graph API simulator on its own (for trying Tidemark without a Meta app).
     Simulator {
         /// Address and port to listen on.
@@ -69,24 +85,67 @@ pub enum UserCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// Connect an account: reads a long-lived access token from stdin, checks it with the
+    /// Graph API and stores it encrypted.
+    Add {
+        /// Instagram Login (IGAA… tokens) or Facebook Login (EAA… tokens); guessed when absent.
+        #[arg(long, value_parser = parse_flavour)]
+        login: Option<Flavour>,
+        #[command(flatten)]
+        secrets: SecretArgs,
+        #[command(flatten)]
+        graph: GraphArgs,
+    },
+    /// One line per account: id, username, status, last sync, token expiry.
+    List,
+    /// Stop syncing an account, keeping its data.
+    Disable { id: i64 },
+    /// Resume syncing an account.
+    Enable { id: i64 },
+    /// Delete an account and everything that belongs to it.
+    Delete {
+        id: i64,
+        /// Confirms the deletion.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Re-encrypt every stored token from TIDEMARK_TOKEN_KEY_OLD to TIDEMARK_TOKEN_KEY.
+    Rotate {
+        #[command(flatten)]
+        secrets: SecretArgs,
+        /// The key the tokens are encrypted with now (base64, 32 bytes).
+        #[arg(long, env = "TIDEMARK_TOKEN_KEY_OLD", hide_env_values = true)]
+        old_key: Option<String>,
+        /// File holding TIDEMARK_TOKEN_KEY_OLD.
+        #[arg(long, env = "TIDEMARK_TOKEN_KEY_OLD_FILE")]
+        old_key_file: Option<std::path::PathBuf>,
+    },
+}
+
+fn parse_flavour(text: &str) -> Result<Flavour, String> {
+    text.parse()
+}
+
 fn parse_role(text: &str) -> Result<Role, String> {
     text.parse()
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     telemetry::init(cli.log_format);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     runtime.block_on(async move {
         match cli.command {
             Command::Serve(args) => {
                 let settings = Settings::from_args(&cli.database, &args)?;
                 let app = Application::build(settings).await?;
-                app.run_until_stopped()
-                    .await
-                    .context("the server stopped with an error")
+                app.run_until_stopped().await.context("the server stopped with an error")
             }
             Command::Migrate => {
                 let applied = db::run_migrations(&cli.database.url()?).await?;
@@ -95,49 +154,140 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Command::User(command) => run_user_command(&cli.database.url()?, command).await,
             Command::Simulator { bind, seed } => run_simulator(&bind, seed).await,
+            Command::Account(command) => run_account_command(&cli.database.url()?, command).await,
+            Command::Sync { account, secrets, graph } => {
+                run_sync(&cli.database.url()?, account, &secrets, &graph).await
+            }
+            Command::Key(KeyCommand::Rotate { secrets, old_key, old_key_file }) => {
+                let new = secrets.token_key()?;
+                let old =
+                    SecretArgs { token_key: old_key, token_key_file: old_key_file }.token_key().map_err(|err| {
+                        anyhow::anyhow!("{}", err.to_string().replace("TIDEMARK_TOKEN_KEY", "TIDEMARK_TOKEN_KEY_OLD"))
+                    })?;
+                let url = cli.database.url()?;
+                db::run_migrations(&url).await?;
+                let mut conn = connect(&url).await?;
+                let rotation = accounts::rotate_keys(&mut conn, &old, &new).await?;
+                println!(
+                    "{} token(s) re-encrypted, {} already under the new key",
+                    rotation.rotated, rotation.already_current
+                );
+                Ok(())
+            }
         }
     })
 }
 
+async fn connect(database_url: &str) -> anyhow::Result<AsyncPgConnection> {
+    AsyncPgConnection::establish(database_url).await.context("cannot connect to the database")
+}
+
+async fn run_account_command(database_url: &str, command: AccountCommand) -> anyhow::Result<()> {
+    db::run_migrations(database_url).await?;
+    let mut conn = connect(database_url).await?;
+    match command {
+        AccountCommand::Add { login, secrets, graph } => {
+            let key = secrets.token_key()?;
+            let client = GraphClient::new(graph.config()?, ClientOptions::default())?;
+            let token = read_secret_line("access token")?;
+            let connected = accounts::connect(&mut conn, &client, &key, &token, login, Utc::now()).await?;
+            for account in connected {
+                println!(
+                    "{}\t@{}\t{} followers",
+                    account.id,
+                    account.username,
+                    account.followers_count.map_or("?".to_owned(), |n| n.to_string())
+                );
+            }
+        }
+        AccountCommand::List => {
+            for account in Account::list(&mut conn).await? {
+                let when = |t: Option<chrono::DateTime<Utc>>| {
+                    t.map_or("never".to_owned(), |t| t.format("%Y-%m-%dT%H:%MZ").to_string())
+                };
+                println!(
+                    "{}\t@{}\t{}\tlast sync {}\ttoken expires {}",
+                    account.id,
+                    account.username,
+                    account.status.as_str(),
+                    when(account.last_synced_at),
+                    account.token_expires_at.map_or("unknown".to_owned(), |t| t.format("%Y-%m-%d").to_string())
+                );
+            }
+        }
+        AccountCommand::Disable { id } | AccountCommand::Enable { id } => {
+            let status = if matches!(command, AccountCommand::Disable { .. }) {
+                AccountStatus::Disabled
+            } else {
+                AccountStatus::Active
+            };
+            if !Account::set_status(&mut conn, AccountId(id), status, None).await? {
+                bail!("there is no account {id}");
+            }
+            println!("account {id} is {status}");
+        }
+        AccountCommand::Delete { id, yes } => {
+            if !yes {
+                bail!("deleting account {id} removes all its posts and history: add --yes to confirm");
+            }
+            let footprint = Account::footprint(&mut conn, AccountId(id)).await?;
+            if !Account::delete(&mut conn, AccountId(id)).await? {
+                bail!("there is no account {id}");
+            }
+            println!("deleted account {id}: {} posts, {} snapshots", footprint.posts, footprint.snapshots);
+        }
+    }
+    Ok(())
+}
+
+async fn run_sync(
+    database_url: &str,
+    account: Option<i64>,
+    secrets: &SecretArgs,
+    graph: &GraphArgs,
+) -> anyhow::Result<()> {
+    db::run_migrations(database_url).await?;
+    let pool = db::pool(database_url, 2)?;
+    let client = GraphClient::new(graph.config()?, ClientOptions::default())?;
+    let ctx = SyncContext::new(pool, database_url, client, secrets.token_key()?, sync::system_clock());
+    let scope = account.map_or(Scope::All, |id| Scope::Account(AccountId(id)));
+    match sync::run(&ctx, scope, Trigger::Command).await? {
+        RunResult::Busy => bail!("another sync is running; try again when it has finished"),
+        RunResult::Ran(summary) => {
+            println!("{summary}");
+            for error in &summary.errors {
+                println!("  {error}");
+            }
+            if !summary.errors.is_empty() {
+                bail!("{} account(s) had errors", summary.errors.len());
+            }
+        }
+    }
+    Ok(())
+}
+
 async fn run_user_command(database_url: &str, command: UserCommand) -> anyhow::Result<()> {
     db::run_migrations(database_url).await?;
-    let mut conn = AsyncPgConnection::establish(database_url)
-        .await
-        .context("cannot connect to the database")?;
+    let mut conn = connect(database_url).await?;
     match command {
         UserCommand::Create { username, role } => {
-            let username =
-                normalize_username(&username).map_err(|problem| anyhow::anyhow!(problem))?;
-            let password = read_password(&username)?;
+            let username = normalize_username(&username).map_err(|problem| anyhow::anyhow!(problem))?;
+            let password = read_secret_line(&format!("password for {username}"))?;
             password::check_new_password(&password).map_err(|problem| anyhow::anyhow!(problem))?;
             let hash = password::hash(password).await?;
-            let new = NewUser {
-                username: &username,
-                role: role.as_str(),
-                password_hash: &hash,
-            };
+            let new = NewUser { username: &username, role: role.as_str(), password_hash: &hash };
             match User::create(&mut conn, &new).await? {
-                Some(user) => println!(
-                    "created {} user {} (id {})",
-                    user.role, user.username, user.id
-                ),
+                Some(user) => println!("created {} user {} (id {})", user.role, user.username, user.id),
                 None => bail!("the username {username} is taken"),
             }
         }
         UserCommand::List => {
             for user in User::list(&mut conn).await? {
-                println!(
-                    "{}\t{}\t{}\t{}",
-                    user.id,
-                    user.username,
-                    user.role,
-                    user.created_at.format("%Y-%m-%d")
-                );
+                println!("{}\t{}\t{}\t{}", user.id, user.username, user.role, user.created_at.format("%Y-%m-%d"));
             }
         }
         UserCommand::Delete { username } => {
-            let username =
-                normalize_username(&username).map_err(|problem| anyhow::anyhow!(problem))?;
+            let username = normalize_username(&username).map_err(|problem| anyhow::anyhow!(problem))?;
             let user = User::find_by_username(&mut conn, &username)
                 .await?
                 .with_context(|| format!("there is no user {username}"))?;
@@ -155,14 +305,8 @@ async fn run_user_command(database_url: &str, command: UserCommand) -> anyhow::R
 
 async fn run_simulator(bind: &str, seed: u64) -> anyhow::Result<()> {
     let simulator = Simulator::start(SimulatorConfig::standard(seed), bind)?;
-    println!(
-        "Graph API simulator at {} (seed {seed})",
-        simulator.base_url()
-    );
-    println!(
-        "Point Tidemark at it with TIDEMARK_GRAPH_BASE_URL={}",
-        simulator.base_url()
-    );
+    println!("Graph API simulator at {} (seed {seed})", simulator.base_url());
+    println!("Point Tidemark at it with TIDEMARK_GRAPH_BASE_URL={}", simulator.base_url());
     for index in 0..simulator.account_count() {
         println!(
             "account @{} ({} login): token {}",
@@ -171,31 +315,24 @@ async fn run_simulator(bind: &str, seed: u64) -> anyhow::Result<()> {
             simulator.token(index)
         );
     }
-    tokio::signal::ctrl_c()
-        .await
-        .context("cannot wait for Ctrl-C")?;
+    tokio::signal::ctrl_c().await.context("cannot wait for Ctrl-C")?;
     simulator.stop().await;
     Ok(())
 }
 
-/// One line from stdin, without its line ending. Never from argv, where other users of
-/// the machine could read it.
-fn read_password(username: &str) -> anyhow::Result<String> {
+/// One line from stdin, without its line ending. Secrets never come from argv, where other
+/// users of the machine could read them.
+fn read_secret_line(what: &str) -> anyhow::Result<String> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
-        eprint!("Password for {username} (shown as typed): ");
+        eprint!("{what} (shown as typed): ");
         std::io::stderr().flush().ok();
     }
     let mut line = String::new();
-    stdin
-        .lock()
-        .read_line(&mut line)
-        .context("cannot read the password from stdin")?;
-    let password = line.trim_end_matches(['\r', '\n']).to_owned();
-    if password.is_empty() {
-        bail!(
-            "no password on stdin: pipe it in, e.g. `printf '%s\\n' \"$PASSWORD\" | tidemark user create …`"
-        );
+    stdin.lock().read_line(&mut line).with_context(|| format!("cannot read the {what} from stdin"))?;
+    let secret = line.trim_end_matches(['\r', '\n']).to_owned();
+    if secret.is_empty() {
+        bail!("no {what} on stdin: pipe it in, e.g. `printf '%s\\n' \"$SECRET\" | tidemark …`");
     }
-    Ok(password)
+    Ok(secret)
 }

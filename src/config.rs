@@ -36,9 +36,7 @@ pub struct DatabaseArgs {
 impl DatabaseArgs {
     pub fn url(&self) -> anyhow::Result<String> {
         let Some(url) = self.database_url.clone() else {
-            bail!(
-                "DATABASE_URL is not set: give the PostgreSQL URL with --database-url or DATABASE_URL"
-            );
+            bail!("DATABASE_URL is not set: give the PostgreSQL URL with --database-url or DATABASE_URL");
         };
         validate_database_url(&url)?;
         Ok(url)
@@ -57,11 +55,7 @@ pub struct SecretArgs {
 
 impl SecretArgs {
     pub fn token_key(&self) -> anyhow::Result<TokenKey> {
-        let text = read_secret(
-            "TIDEMARK_TOKEN_KEY",
-            self.token_key.as_deref(),
-            self.token_key_file.as_ref(),
-        )?;
+        let text = read_secret("TIDEMARK_TOKEN_KEY", self.token_key.as_deref(), self.token_key_file.as_ref())?;
         parse_token_key(&text)
     }
 }
@@ -156,9 +150,7 @@ impl Settings {
             );
         }
         if serve.session_idle_minutes == 0 || serve.session_max_hours == 0 {
-            bail!(
-                "TIDEMARK_SESSION_IDLE_MINUTES and TIDEMARK_SESSION_MAX_HOURS must be at least 1"
-            );
+            bail!("TIDEMARK_SESSION_IDLE_MINUTES and TIDEMARK_SESSION_MAX_HOURS must be at least 1");
         }
         let token_key = serve.secrets.token_key()?;
         let graph = serve.graph.config()?;
@@ -182,10 +174,7 @@ impl Settings {
 fn validate_database_url(url: &str) -> anyhow::Result<()> {
     let parsed = url::Url::parse(url).context("DATABASE_URL is not a valid URL")?;
     if !matches!(parsed.scheme(), "postgres" | "postgresql") {
-        bail!(
-            "DATABASE_URL must start with postgres:// or postgresql://, not {}://",
-            parsed.scheme()
-        );
+        bail!("DATABASE_URL must start with postgres:// or postgresql://, not {}://", parsed.scheme());
     }
     Ok(())
 }
@@ -236,10 +225,7 @@ mod tests {
         let ok = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
         assert!(parse_token_key(&ok).is_ok());
         let short = base64::engine::general_purpose::STANDARD.encode([7u8; 16]);
-        let err = parse_token_key(&short)
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let err = parse_token_key(&short).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err.contains("16 bytes"), "{err}");
         assert!(parse_token_key("not base64 at all!").is_err());
     }
@@ -256,9 +242,6 @@ mod tests {
         let path = PathBuf::from("/nonexistent");
         assert!(read_secret("X", Some("a"), Some(&path)).is_err());
         assert!(read_secret("X", None, None).is_err());
-        assert_eq!(
-            read_secret("X", Some("abc"), None).ok().as_deref(),
-            Some("abc")
-        );
+        assert_eq!(read_secret("X", Some("abc"), None).ok().as_deref(), Some("abc"));
     }
 }

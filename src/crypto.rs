@@ -24,10 +24,7 @@ impl TokenKey {
 
     /// A short, stable identifier of this key (not secret: it reveals nothing usable).
     pub fn version(&self) -> i32 {
-        let digest = Sha256::new()
-            .chain_update(b"tidemark token key version\0")
-            .chain_update(self.bytes)
-            .finalize();
+        let digest = Sha256::new().chain_update(b"tidemark token key version\0").chain_update(self.bytes).finalize();
         i32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])
     }
 }
@@ -61,20 +58,12 @@ impl TokenKey {
         let mut nonce = [0u8; 12];
         rand::rng().fill_bytes(&mut nonce);
         let cipher = Aes256Gcm::new(&self.bytes.into());
-        let payload = Payload {
-            msg: plaintext.as_bytes(),
-            aad: associated_data,
-        };
+        let payload = Payload { msg: plaintext.as_bytes(), aad: associated_data };
         // Encryption only fails for inputs of gigabytes; a token is a few hundred bytes.
         #[allow(clippy::expect_used)]
-        let ciphertext = cipher
-            .encrypt(&Nonce::from(nonce), payload)
-            .expect("AES-GCM encryption of a short token cannot fail");
-        Sealed {
-            ciphertext,
-            nonce,
-            key_version: self.version(),
-        }
+        let ciphertext =
+            cipher.encrypt(&Nonce::from(nonce), payload).expect("AES-GCM encryption of a short token cannot fail");
+        Sealed { ciphertext, nonce, key_version: self.version() }
     }
 
     pub fn open(
@@ -90,13 +79,7 @@ impl TokenKey {
         let nonce: [u8; 12] = nonce.try_into().map_err(|_| CipherError::BadNonce)?;
         let cipher = Aes256Gcm::new(&self.bytes.into());
         let plaintext = cipher
-            .decrypt(
-                &Nonce::from(nonce),
-                Payload {
-                    msg: ciphertext,
-                    aad: associated_data,
-                },
-            )
+            .decrypt(&Nonce::from(nonce), Payload { msg: ciphertext, aad: associated_data })
             .map_err(|_| CipherError::Inauthentic)?;
         String::from_utf8(plaintext).map_err(|_| CipherError::Inauthentic)
     }
@@ -114,24 +97,14 @@ mod tests {
     fn a_sealed_token_opens_with_the_same_key_and_identity() {
         let sealed = key(1).seal("IGAAtoken", b"account:17841400000000001");
         assert_ne!(sealed.ciphertext, b"IGAAtoken".to_vec());
-        let opened = key(1).open(
-            &sealed.ciphertext,
-            &sealed.nonce,
-            sealed.key_version,
-            b"account:17841400000000001",
-        );
+        let opened = key(1).open(&sealed.ciphertext, &sealed.nonce, sealed.key_version, b"account:17841400000000001");
         assert_eq!(opened.as_deref(), Ok("IGAAtoken"));
     }
 
     #[test]
     fn a_token_copied_to_another_account_does_not_open() {
         let sealed = key(1).seal("IGAAtoken", b"account:1");
-        let opened = key(1).open(
-            &sealed.ciphertext,
-            &sealed.nonce,
-            sealed.key_version,
-            b"account:2",
-        );
+        let opened = key(1).open(&sealed.ciphertext, &sealed.nonce, sealed.key_version, b"account:2");
         assert_eq!(opened, Err(CipherError::Inauthentic));
     }
 

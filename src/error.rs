@@ -94,19 +94,14 @@ impl ResponseError for AppError {
                     ),
                     None => "/login".to_owned(),
                 };
-                return HttpResponse::SeeOther()
-                    .insert_header((header::LOCATION, location))
-                    .finish();
+                return HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish();
             }
             AppError::LoginRequired { html: false, .. } => {
                 return HttpResponse::Unauthorized()
                     .insert_header((header::WWW_AUTHENTICATE, "Cookie realm=\"tidemark\""))
                     .body("Sign in at /login first.\n");
             }
-            AppError::Forbidden => (
-                "Not allowed",
-                "Your account may not do this. Ask an admin if you need it.",
-            ),
+            AppError::Forbidden => ("Not allowed", "Your account may not do this. Ask an admin if you need it."),
             AppError::CsrfRejected => (
                 "Form expired or not from this site",
                 "The form was missing its security token, or the token did not match your session. \
@@ -114,30 +109,16 @@ impl ResponseError for AppError {
             ),
             AppError::NotFound => ("Not found", "There is nothing at this address."),
             AppError::BadRequest(message) => ("Bad request", message),
-            AppError::PayloadTooLarge => (
-                "Too large",
-                "The form sent more data than Tidemark accepts.",
-            ),
+            AppError::PayloadTooLarge => ("Too large", "The form sent more data than Tidemark accepts."),
             AppError::TooManyRequests(message) => ("Too many attempts", message),
             AppError::Internal(cause) => {
                 tracing::error!(error = format!("{cause:#}"), "internal error");
-                (
-                    "Something went wrong",
-                    "Tidemark could not complete this request. The details are in its log.",
-                )
+                ("Something went wrong", "Tidemark could not complete this request. The details are in its log.")
             }
         };
         let status = self.status_code();
-        let page = ErrorPage {
-            status: status.as_u16(),
-            title,
-            message,
-        };
-        let body = page
-            .render()
-            .unwrap_or_else(|_| format!("{} {title}", status.as_u16()));
-        HttpResponse::build(status)
-            .content_type("text/html; charset=utf-8")
-            .body(body)
+        let page = ErrorPage { status: status.as_u16(), title, message };
+        let body = page.render().unwrap_or_else(|_| format!("{} {title}", status.as_u16()));
+        HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body)
     }
 }

@@ -1,5 +1,6 @@
 //! Tidemark: a self-hosted Instagram analytics service.
 
+pub mod accounts;
 pub mod auth;
 pub mod cli;
 pub mod config;

@@ -15,9 +15,9 @@ use crate::auth::password;
 use crate::auth::session::SessionKeys;
 use crate::auth::throttle::LoginThrottle;
 use crate::config::Settings;
+use crate::db::settings::OperatorSettings;
 use crate::db::users::User;
 use crate::error::AppError;
-use crate::db::settings::OperatorSettings;
 use crate::graph::{ClientOptions, GraphClient};
 use crate::sync::SyncContext;
 use crate::sync::scheduler::Scheduler;
@@ -71,8 +71,15 @@ impl Application {
         drop(conn);
 
         let graph = GraphClient::new(settings.graph.clone(), ClientOptions::default())?;
-        let sync = Arc::new(SyncContext::new(pool.clone(), &settings.database_url, graph, settings.token_key.clone(), settings.clock.clone()));
-        let scheduler = if settings.run_scheduler { Some(Scheduler::start(sync.clone(), &schedule).await?) } else { None };
+        let sync = Arc::new(SyncContext::new(
+            pool.clone(),
+            &settings.database_url,
+            graph,
+            settings.token_key.clone(),
+            settings.clock.clone(),
+        ));
+        let scheduler =
+            if settings.run_scheduler { Some(Scheduler::start(sync.clone(), &schedule).await?) } else { None };
         let state = web::Data::new(AppState {
             pool,
             sessions: SessionKeys::new(&settings.session),
@@ -84,24 +91,20 @@ impl Application {
             scheduler,
         });
 
-        let listener = TcpListener::bind(settings.bind)
-            .with_context(|| format!("cannot listen on {}", settings.bind))?;
+        let listener =
+            TcpListener::bind(settings.bind).with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let app_state = state.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
-                .app_data(
-                    web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()),
-                )
+                .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
                 .app_data(web::QueryConfig::default().error_handler(|_, _| {
                     AppError::BadRequest("The address has a malformed query string.".into()).into()
                 }))
                 .configure(routes::configure)
-                .default_service(web::to(|| async {
-                    Err::<actix_web::HttpResponse, _>(AppError::NotFound)
-                }))
+                .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(AppError::NotFound) }))
                 .wrap(from_fn(load_session))
                 .wrap(security_headers())
                 .wrap(from_fn(telemetry::log_request))
@@ -139,10 +142,7 @@ fn security_headers() -> DefaultHeaders {
         .add((header::X_FRAME_OPTIONS, "DENY"))
         .add((header::REFERRER_POLICY, "same-origin"))
         .add(("cross-origin-opener-policy", "same-origin"))
-        .add((
-            "permissions-policy",
-            "camera=(), microphone=(), geolocation=(), interest-cohort=()",
-        ))
+        .add(("permissions-policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"))
         // Pages show private figures: no shared cache may keep them. Static files set their own.
         .add((header::CACHE_CONTROL, "no-store"))
 }

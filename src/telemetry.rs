@@ -51,15 +51,10 @@ pub async fn log_request(
     let _entered = span.enter();
     match result {
         Ok(mut res) => {
-            let user_id = res
-                .request()
-                .extensions()
-                .get::<ActiveSession>()
-                .map(|s| s.user.id.0);
+            let user_id = res.request().extensions().get::<ActiveSession>().map(|s| s.user.id.0);
             tracing::info!(%method, %path, status = res.status().as_u16(), latency_ms, user_id, "request");
             if let Ok(value) = HeaderValue::from_str(&request_id) {
-                res.headers_mut()
-                    .insert(HeaderName::from_static("x-request-id"), value);
+                res.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
             }
             Ok(res)
         }

@@ -19,35 +19,24 @@ pub struct CsrfKey {
 impl CsrfKey {
     /// Derives the CSRF key from the session secret, so the two are never the same bytes.
     pub fn derive(session_secret: &[u8]) -> Self {
-        let key = mac(session_secret, &[b"tidemark csrf key"])
-            .finalize()
-            .into_bytes()
-            .into();
+        let key = mac(session_secret, &[b"tidemark csrf key"]).finalize().into_bytes().into();
         Self { key }
     }
 
     pub fn session_token(&self, sid: &str) -> String {
-        hex::encode(
-            mac(&self.key, &[b"session\0", sid.as_bytes()])
-                .finalize()
-                .into_bytes(),
-        )
+        hex::encode(mac(&self.key, &[b"session\0", sid.as_bytes()]).finalize().into_bytes())
     }
 
     pub fn verify_session_token(&self, sid: &str, token: &str) -> bool {
         let Ok(given) = hex::decode(token) else {
             return false;
         };
-        mac(&self.key, &[b"session\0", sid.as_bytes()])
-            .verify_slice(&given)
-            .is_ok()
+        mac(&self.key, &[b"session\0", sid.as_bytes()]).verify_slice(&given).is_ok()
     }
 
     pub fn login_token(&self) -> String {
         let expires = (Utc::now().timestamp() + LOGIN_TOKEN_SECS).to_string();
-        let tag = mac(&self.key, &[b"login\0", expires.as_bytes()])
-            .finalize()
-            .into_bytes();
+        let tag = mac(&self.key, &[b"login\0", expires.as_bytes()]).finalize().into_bytes();
         format!("{expires}.{}", hex::encode(tag))
     }
 
@@ -63,10 +52,7 @@ impl CsrfKey {
         };
         let now = Utc::now().timestamp();
         let fresh = expires_at > now && expires_at <= now + LOGIN_TOKEN_SECS;
-        fresh
-            && mac(&self.key, &[b"login\0", expires.as_bytes()])
-                .verify_slice(&given)
-                .is_ok()
+        fresh && mac(&self.key, &[b"login\0", expires.as_bytes()]).verify_slice(&given).is_ok()
     }
 }
 
@@ -99,19 +85,11 @@ mod tests {
     fn a_login_token_must_be_signed_and_fresh() {
         let key = CsrfKey::derive(&[9; 32]);
         assert!(key.verify_login_token(&key.login_token()));
-        let (expires, tag) = key
-            .login_token()
-            .split_once('.')
-            .map(|(a, b)| (a.to_owned(), b.to_owned()))
-            .unwrap();
+        let (expires, tag) = key.login_token().split_once('.').map(|(a, b)| (a.to_owned(), b.to_owned())).unwrap();
         let later: i64 = expires.parse::<i64>().unwrap() + 10;
         assert!(!key.verify_login_token(&format!("{later}.{tag}")));
         let past = Utc::now().timestamp() - 1;
-        let stale_tag = hex::encode(
-            mac(&key.key, &[b"login\0", past.to_string().as_bytes()])
-                .finalize()
-                .into_bytes(),
-        );
+        let stale_tag = hex::encode(mac(&key.key, &[b"login\0", past.to_string().as_bytes()]).finalize().into_bytes());
         assert!(!key.verify_login_token(&format!("{past}.{stale_tag}")));
         assert!(!key.verify_login_token("garbage"));
     }

@@ -43,10 +43,7 @@ impl FromRequest for CurrentUser {
     type Future = Ready<Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let user = req
-            .extensions()
-            .get::<ActiveSession>()
-            .map(|s| s.user.clone());
+        let user = req.extensions().get::<ActiveSession>().map(|s| s.user.clone());
         ready(user.ok_or_else(|| AppError::login_required(req)))
     }
 }
@@ -63,13 +60,7 @@ impl FromRequest for AdminUser {
         ready(
             CurrentUser::from_request(req, payload)
                 .into_inner()
-                .and_then(|user| {
-                    if user.is_admin() {
-                        Ok(AdminUser(user))
-                    } else {
-                        Err(AppError::Forbidden)
-                    }
-                }),
+                .and_then(|user| if user.is_admin() { Ok(AdminUser(user)) } else { Err(AppError::Forbidden) }),
         )
     }
 }
@@ -99,13 +90,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
             })?;
             let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
                 .map_err(|_| AppError::BadRequest("The form could not be read.".into()))?;
-            let token = fields
-                .iter()
-                .find(|(name, _)| name == "csrf_token")
-                .map_or("", |(_, value)| value.as_str());
-            let state = req
-                .app_data::<web::Data<AppState>>()
-                .ok_or_else(|| AppError::internal("application state missing"))?;
+            let token = fields.iter().find(|(name, _)| name == "csrf_token").map_or("", |(_, value)| value.as_str());
+            let state =
+                req.app_data::<web::Data<AppState>>().ok_or_else(|| AppError::internal("application state missing"))?;
             let valid = match req.extensions().get::<ActiveSession>() {
                 Some(session) => state.csrf.verify_session_token(&session.claims.sid, token),
                 None => state.csrf.verify_login_token(token),
@@ -113,9 +100,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
             if !valid {
                 return Err(AppError::CsrfRejected);
             }
-            let form = serde_urlencoded::from_bytes::<T>(&bytes).map_err(|err| {
-                AppError::BadRequest(format!("The form is incomplete or malformed ({err})."))
-            })?;
+            let form = serde_urlencoded::from_bytes::<T>(&bytes)
+                .map_err(|err| AppError::BadRequest(format!("The form is incomplete or malformed ({err}).")))?;
             Ok(CsrfForm(form))
         })
     }
@@ -125,10 +111,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
 /// Requests without these headers (old browsers, scripts) rely on the token alone.
 fn same_origin(req: &HttpRequest) -> bool {
     let headers = req.headers();
-    if headers
-        .get("sec-fetch-site")
-        .is_some_and(|site| site.as_bytes().eq_ignore_ascii_case(b"cross-site"))
-    {
+    if headers.get("sec-fetch-site").is_some_and(|site| site.as_bytes().eq_ignore_ascii_case(b"cross-site")) {
         return false;
     }
     let Some(origin) = headers.get(header::ORIGIN) else {
@@ -141,6 +124,5 @@ fn same_origin(req: &HttpRequest) -> bool {
     let Ok(expected) = url::Url::parse(&format!("{}://{host}", origin.scheme())) else {
         return false;
     };
-    origin.host_str() == expected.host_str()
-        && origin.port_or_known_default() == expected.port_or_known_default()
+    origin.host_str() == expected.host_str() && origin.port_or_known_default() == expected.port_or_known_default()
 }

@@ -38,9 +38,7 @@ pub async fn load_session(
             && let Some(user_id) = claims.user_id()
         {
             let mut conn = state.pool.get().await.map_err(AppError::from)?;
-            let user = User::find(&mut conn, user_id)
-                .await
-                .map_err(AppError::from)?;
+            let user = User::find(&mut conn, user_id).await.map_err(AppError::from)?;
             if let Some(user) = user.filter(|u| u.session_version == claims.ver) {
                 req.extensions_mut().insert(ActiveSession {
                     user: CurrentUser {

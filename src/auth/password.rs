@@ -12,9 +12,7 @@ pub const MAX_PASSWORD_BYTES: usize = 72;
 /// Checks a new password against the rules; the error is a sentence for the user.
 pub fn check_new_password(password: &str) -> Result<(), String> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(format!(
-            "The password must have at least {MIN_PASSWORD_CHARS} characters."
-        ));
+        return Err(format!("The password must have at least {MIN_PASSWORD_CHARS} characters."));
     }
     if password.len() > MAX_PASSWORD_BYTES {
         return Err(format!(
@@ -34,9 +32,7 @@ pub async fn hash(password: String) -> anyhow::Result<String> {
 
 /// True when `password` matches `hash`. A malformed hash counts as no match.
 pub async fn verify(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash).unwrap_or(false))
-        .await
-        .unwrap_or(false)
+    tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash).unwrap_or(false)).await.unwrap_or(false)
 }
 
 #[cfg(test)]

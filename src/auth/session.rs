@@ -83,11 +83,7 @@ impl SessionKeys {
         let now = Utc::now().timestamp();
         let idle_end = now + secs(self.idle_timeout);
         let absolute_end = claims.auth + secs(self.max_lifetime);
-        Claims {
-            iat: now,
-            exp: idle_end.min(absolute_end),
-            ..claims
-        }
+        Claims { iat: now, exp: idle_end.min(absolute_end), ..claims }
     }
 
     /// True when the token was issued long enough ago that activity should renew it.
@@ -97,9 +93,7 @@ impl SessionKeys {
 
     /// Verifies signature, algorithm and expiry, and the absolute lifetime.
     pub fn decode(&self, token: &str) -> Option<Claims> {
-        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .ok()?
-            .claims;
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok()?.claims;
         let within_lifetime = Utc::now().timestamp() < claims.auth + secs(self.max_lifetime);
         within_lifetime.then_some(claims)
     }
@@ -107,12 +101,9 @@ impl SessionKeys {
     pub fn cookie(&self, claims: &Claims) -> Cookie<'static> {
         // Signing with an in-memory HMAC key cannot fail; an empty value would simply
         // not authenticate.
-        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
-            .unwrap_or_default();
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding).unwrap_or_default();
         let max_age = (claims.exp - Utc::now().timestamp()).max(0);
-        self.base_cookie(token)
-            .max_age(time::Duration::seconds(max_age))
-            .finish()
+        self.base_cookie(token).max_age(time::Duration::seconds(max_age)).finish()
     }
 
     /// A cookie that makes the browser forget the session.
@@ -123,11 +114,7 @@ impl SessionKeys {
     }
 
     fn base_cookie(&self, value: String) -> actix_web::cookie::CookieBuilder<'static> {
-        Cookie::build(COOKIE_NAME, value)
-            .path("/")
-            .http_only(true)
-            .same_site(SameSite::Lax)
-            .secure(self.cookie_secure)
+        Cookie::build(COOKIE_NAME, value).path("/").http_only(true).same_site(SameSite::Lax).secure(self.cookie_secure)
     }
 }
 

@@ -68,9 +68,7 @@ impl LoginThrottle {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, VecDeque<Instant>>> {
         // A panic while holding this lock leaves only counters behind; keep using them.
-        self.failures
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.failures.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -79,17 +77,11 @@ fn user_key(username: &str) -> String {
 }
 
 fn keys(address: Option<IpAddr>, username: &str) -> [Option<String>; 2] {
-    [
-        Some(user_key(username)),
-        address.map(|ip| format!("addr:{ip}")),
-    ]
+    [Some(user_key(username)), address.map(|ip| format!("addr:{ip}"))]
 }
 
 fn forget_expired(times: &mut VecDeque<Instant>, now: Instant) {
-    while times
-        .front()
-        .is_some_and(|t| now.duration_since(*t) >= WINDOW)
-    {
+    while times.front().is_some_and(|t| now.duration_since(*t) >= WINDOW) {
         times.pop_front();
     }
 }

@@ -40,7 +40,10 @@ pub struct DailyInsights {
     pub captured_at: DateTime<Utc>,
 }
 
-pub async fn latest_snapshot_at(conn: &mut AsyncPgConnection, account: AccountId) -> QueryResult<Option<DateTime<Utc>>> {
+pub async fn latest_snapshot_at(
+    conn: &mut AsyncPgConnection,
+    account: AccountId,
+) -> QueryResult<Option<DateTime<Utc>>> {
     account_snapshots::table
         .filter(account_snapshots::account_id.eq(account.0))
         .select(diesel::dsl::max(account_snapshots::captured_at))

@@ -131,7 +131,11 @@ impl From<AccountRow> for Account {
             media_count: row.media_count,
             status: AccountStatus::parse(&row.status),
             status_reason: row.status_reason,
-            token: SealedToken { ciphertext: row.token_ciphertext, nonce: row.token_nonce, key_version: row.token_key_version },
+            token: SealedToken {
+                ciphertext: row.token_ciphertext,
+                nonce: row.token_nonce,
+                key_version: row.token_key_version,
+            },
             token_expires_at: row.token_expires_at,
             token_refreshed_at: row.token_refreshed_at,
             last_synced_at: row.last_synced_at,
@@ -238,7 +242,12 @@ impl Account {
         Ok(updated == 1)
     }
 
-    pub async fn pause_until(conn: &mut AsyncPgConnection, id: AccountId, until: DateTime<Utc>, reason: &str) -> QueryResult<()> {
+    pub async fn pause_until(
+        conn: &mut AsyncPgConnection,
+        id: AccountId,
+        until: DateTime<Utc>,
+        reason: &str,
+    ) -> QueryResult<()> {
         diesel::update(ig_accounts::table.find(id.0))
             .set((ig_accounts::paused_until.eq(until), ig_accounts::status_reason.eq(reason)))
             .execute(conn)
@@ -297,17 +306,21 @@ impl Account {
     }
 
     /// Re-seals one token (key rotation) unless another process changed it meanwhile.
-    pub async fn replace_sealed(conn: &mut AsyncPgConnection, id: AccountId, old_version: i32, sealed: &Sealed) -> QueryResult<bool> {
-        let updated = diesel::update(
-            ig_accounts::table.find(id.0).filter(ig_accounts::token_key_version.eq(old_version)),
-        )
-        .set((
-            ig_accounts::token_ciphertext.eq(&sealed.ciphertext),
-            ig_accounts::token_nonce.eq(&sealed.nonce[..]),
-            ig_accounts::token_key_version.eq(sealed.key_version),
-        ))
-        .execute(conn)
-        .await?;
+    pub async fn replace_sealed(
+        conn: &mut AsyncPgConnection,
+        id: AccountId,
+        old_version: i32,
+        sealed: &Sealed,
+    ) -> QueryResult<bool> {
+        let updated =
+            diesel::update(ig_accounts::table.find(id.0).filter(ig_accounts::token_key_version.eq(old_version)))
+                .set((
+                    ig_accounts::token_ciphertext.eq(&sealed.ciphertext),
+                    ig_accounts::token_nonce.eq(&sealed.nonce[..]),
+                    ig_accounts::token_key_version.eq(sealed.key_version),
+                ))
+                .execute(conn)
+                .await?;
         Ok(updated == 1)
     }
 

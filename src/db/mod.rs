@@ -31,18 +31,14 @@ pub type Conn = Object<AsyncPgConnection>;
 /// A pool of `size` connections. Connections open lazily, so this does not touch the server.
 pub fn pool(database_url: &str, size: usize) -> anyhow::Result<Pool> {
     let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(database_url);
-    DeadPool::builder(manager)
-        .max_size(size)
-        .build()
-        .context("cannot build the database pool")
+    DeadPool::builder(manager).max_size(size).build().context("cannot build the database pool")
 }
 
 /// Applies every pending migration; returns how many ran.
 pub async fn run_migrations(database_url: &str) -> anyhow::Result<usize> {
     with_migration_connection(database_url, |conn| {
-        let applied = conn
-            .run_pending_migrations(MIGRATIONS)
-            .map_err(|err| anyhow::anyhow!("a migration failed: {err}"))?;
+        let applied =
+            conn.run_pending_migrations(MIGRATIONS).map_err(|err| anyhow::anyhow!("a migration failed: {err}"))?;
         Ok(applied.len())
     })
     .await
@@ -51,8 +47,7 @@ pub async fn run_migrations(database_url: &str) -> anyhow::Result<usize> {
 /// Reverts every migration (tests of `down.sql`).
 pub async fn revert_migrations(database_url: &str) -> anyhow::Result<()> {
     with_migration_connection(database_url, |conn| {
-        conn.revert_all_migrations(MIGRATIONS)
-            .map_err(|err| anyhow::anyhow!("reverting migrations failed: {err}"))?;
+        conn.revert_all_migrations(MIGRATIONS).map_err(|err| anyhow::anyhow!("reverting migrations failed: {err}"))?;
         Ok(())
     })
     .await
@@ -62,14 +57,12 @@ pub async fn revert_migrations(database_url: &str) -> anyhow::Result<()> {
 /// async connection (this works on any tokio runtime flavour).
 async fn with_migration_connection<T: Send + 'static>(
     database_url: &str,
-    work: impl FnOnce(&mut AsyncConnectionWrapper<AsyncPgConnection>) -> anyhow::Result<T>
-    + Send
-    + 'static,
+    work: impl FnOnce(&mut AsyncConnectionWrapper<AsyncPgConnection>) -> anyhow::Result<T> + Send + 'static,
 ) -> anyhow::Result<T> {
     let url = database_url.to_owned();
     tokio::task::spawn_blocking(move || {
-        let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url)
-            .context("cannot connect to the database")?;
+        let mut conn =
+            AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url).context("cannot connect to the database")?;
         work(&mut conn)
     })
     .await
@@ -79,11 +72,7 @@ async fn with_migration_connection<T: Send + 'static>(
 /// The versions of the migrations compiled into this binary.
 pub fn embedded_versions() -> Vec<String> {
     MigrationSource::<Pg>::migrations(&MIGRATIONS)
-        .map(|list| {
-            list.iter()
-                .map(|m| m.name().version().to_string())
-                .collect()
-        })
+        .map(|list| list.iter().map(|m| m.name().version().to_string()).collect())
         .unwrap_or_default()
 }
 
@@ -95,13 +84,8 @@ diesel::table! {
 }
 
 /// True when every embedded migration has been applied to the database.
-pub async fn migrations_current(
-    conn: &mut AsyncPgConnection,
-    expected: &[String],
-) -> QueryResult<bool> {
-    let applied: Vec<String> = __diesel_schema_migrations::table
-        .select(__diesel_schema_migrations::version)
-        .load(conn)
-        .await?;
+pub async fn migrations_current(conn: &mut AsyncPgConnection, expected: &[String]) -> QueryResult<bool> {
+    let applied: Vec<String> =
+        __diesel_schema_migrations::table.select(__diesel_schema_migrations::version).load(conn).await?;
     Ok(expected.iter().all(|v| applied.contains(v)))
 }

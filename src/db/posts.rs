@@ -104,7 +104,11 @@ pub async fn mark_removed(
 }
 
 /// The account's posts that are still on Instagram and inside the window.
-pub async fn live(conn: &mut AsyncPgConnection, account: AccountId, window_start: Option<DateTime<Utc>>) -> QueryResult<Vec<LivePost>> {
+pub async fn live(
+    conn: &mut AsyncPgConnection,
+    account: AccountId,
+    window_start: Option<DateTime<Utc>>,
+) -> QueryResult<Vec<LivePost>> {
     let mut query = posts::table
         .filter(posts::account_id.eq(account.0))
         .filter(posts::removed_at.is_null())
@@ -117,10 +121,7 @@ pub async fn live(conn: &mut AsyncPgConnection, account: AccountId, window_start
 }
 
 pub async fn set_insights_unavailable(conn: &mut AsyncPgConnection, post_id: i64, reason: &str) -> QueryResult<()> {
-    diesel::update(posts::table.find(post_id))
-        .set(posts::insights_unavailable.eq(reason))
-        .execute(conn)
-        .await?;
+    diesel::update(posts::table.find(post_id)).set(posts::insights_unavailable.eq(reason)).execute(conn).await?;
     Ok(())
 }
 
@@ -141,4 +142,14 @@ pub async fn delete_older_than(conn: &mut AsyncPgConnection, cutoff: DateTime<Ut
     let count = count_older_than(conn, cutoff).await?;
     let posts = diesel::delete(posts::table.filter(posts::posted_at.lt(cutoff))).execute(conn).await?;
     Ok(RetentionCount { posts: posts as i64, snapshots: count.snapshots })
+}
+
+/// Tracked posts per account.
+pub async fn count_by_account(conn: &mut AsyncPgConnection) -> QueryResult<HashMap<i64, i64>> {
+    let rows: Vec<(i64, i64)> = posts::table
+        .group_by(posts::account_id)
+        .select((posts::account_id, diesel::dsl::count_star()))
+        .load(conn)
+        .await?;
+    Ok(rows.into_iter().collect())
 }

@@ -30,10 +30,7 @@ impl OperatorSettings {
     }
 
     pub async fn save(&self, conn: &mut AsyncPgConnection) -> QueryResult<()> {
-        diesel::update(settings::table)
-            .set((self, settings::updated_at.eq(diesel::dsl::now)))
-            .execute(conn)
-            .await?;
+        diesel::update(settings::table).set((self, settings::updated_at.eq(diesel::dsl::now))).execute(conn).await?;
         Ok(())
     }
 

@@ -27,11 +27,8 @@ pub struct LastSync {
 impl Totals {
     pub async fn load(conn: &mut AsyncPgConnection) -> QueryResult<Totals> {
         let accounts = ig_accounts::table.count().get_result(conn).await?;
-        let active_accounts = ig_accounts::table
-            .filter(ig_accounts::status.eq("active"))
-            .count()
-            .get_result(conn)
-            .await?;
+        let active_accounts =
+            ig_accounts::table.filter(ig_accounts::status.eq("active")).count().get_result(conn).await?;
         let posts = posts::table.count().get_result(conn).await?;
         let snapshots = post_snapshots::table.count().get_result(conn).await?;
         let last_sync = sync_runs::table
@@ -47,12 +44,6 @@ impl Totals {
             .first(conn)
             .await
             .optional()?;
-        Ok(Totals {
-            accounts,
-            active_accounts,
-            posts,
-            snapshots,
-            last_sync,
-        })
+        Ok(Totals { accounts, active_accounts, posts, snapshots, last_sync })
     }
 }

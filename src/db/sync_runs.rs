@@ -68,15 +68,30 @@ pub struct RunListing {
     pub error_message: Option<String>,
 }
 
-pub async fn start(conn: &mut AsyncPgConnection, account: AccountId, trigger: Trigger, at: DateTime<Utc>) -> QueryResult<i64> {
+pub async fn start(
+    conn: &mut AsyncPgConnection,
+    account: AccountId,
+    trigger: Trigger,
+    at: DateTime<Utc>,
+) -> QueryResult<i64> {
     diesel::insert_into(sync_runs::table)
-        .values((sync_runs::account_id.eq(account.0), sync_runs::trigger.eq(trigger.as_str()), sync_runs::started_at.eq(at)))
+        .values((
+            sync_runs::account_id.eq(account.0),
+            sync_runs::trigger.eq(trigger.as_str()),
+            sync_runs::started_at.eq(at),
+        ))
         .returning(sync_runs::id)
         .get_result(conn)
         .await
 }
 
-pub async fn finish(conn: &mut AsyncPgConnection, run: i64, outcome: Outcome, report: &RunReport, at: DateTime<Utc>) -> QueryResult<()> {
+pub async fn finish(
+    conn: &mut AsyncPgConnection,
+    run: i64,
+    outcome: Outcome,
+    report: &RunReport,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
     diesel::update(sync_runs::table.find(run))
         .set((
             sync_runs::finished_at.eq(at),
@@ -99,14 +114,19 @@ pub async fn close_abandoned(conn: &mut AsyncPgConnection, at: DateTime<Utc>) ->
             sync_runs::finished_at.eq(at),
             sync_runs::outcome.eq(Outcome::Failed.as_str()),
             sync_runs::error_kind.eq("interrupted"),
-            sync_runs::error_message.eq("the process stopped before this cycle finished; what it had committed is kept"),
+            sync_runs::error_message
+                .eq("the process stopped before this cycle finished; what it had committed is kept"),
         ))
         .execute(conn)
         .await
 }
 
 /// The latest runs, newest first, optionally of one account.
-pub async fn recent(conn: &mut AsyncPgConnection, account: Option<AccountId>, limit: i64) -> QueryResult<Vec<RunListing>> {
+pub async fn recent(
+    conn: &mut AsyncPgConnection,
+    account: Option<AccountId>,
+    limit: i64,
+) -> QueryResult<Vec<RunListing>> {
     let mut query = sync_runs::table
         .inner_join(ig_accounts::table)
         .select((

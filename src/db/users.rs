@@ -111,19 +111,10 @@ pub enum UserChangeError {
 
 impl User {
     pub async fn find(conn: &mut AsyncPgConnection, id: UserId) -> QueryResult<Option<User>> {
-        users::table
-            .find(id.0)
-            .select(UserRow::as_select())
-            .first(conn)
-            .await
-            .optional()
-            .map(|row| row.map(User::from))
+        users::table.find(id.0).select(UserRow::as_select()).first(conn).await.optional().map(|row| row.map(User::from))
     }
 
-    pub async fn find_by_username(
-        conn: &mut AsyncPgConnection,
-        username: &str,
-    ) -> QueryResult<Option<User>> {
+    pub async fn find_by_username(conn: &mut AsyncPgConnection, username: &str) -> QueryResult<Option<User>> {
         users::table
             .filter(users::username.eq(username))
             .select(UserRow::as_select())
@@ -147,10 +138,7 @@ impl User {
     }
 
     /// Inserts a user; a taken username is reported as `Ok(None)`.
-    pub async fn create(
-        conn: &mut AsyncPgConnection,
-        new: &NewUser<'_>,
-    ) -> QueryResult<Option<User>> {
+    pub async fn create(conn: &mut AsyncPgConnection, new: &NewUser<'_>) -> QueryResult<Option<User>> {
         let inserted = diesel::insert_into(users::table)
             .values(new)
             .on_conflict(users::username)
@@ -163,11 +151,7 @@ impl User {
     }
 
     /// Sets a new password hash and ends every session of the user.
-    pub async fn set_password(
-        conn: &mut AsyncPgConnection,
-        id: UserId,
-        hash: &str,
-    ) -> QueryResult<bool> {
+    pub async fn set_password(conn: &mut AsyncPgConnection, id: UserId, hash: &str) -> QueryResult<bool> {
         let updated = diesel::update(users::table.find(id.0))
             .set((
                 users::password_hash.eq(hash),
@@ -182,21 +166,14 @@ impl User {
     /// Ends every session of the user ("sign out everywhere").
     pub async fn end_sessions(conn: &mut AsyncPgConnection, id: UserId) -> QueryResult<bool> {
         let updated = diesel::update(users::table.find(id.0))
-            .set((
-                users::session_version.eq(users::session_version + 1),
-                users::updated_at.eq(diesel::dsl::now),
-            ))
+            .set((users::session_version.eq(users::session_version + 1), users::updated_at.eq(diesel::dsl::now)))
             .execute(conn)
             .await?;
         Ok(updated == 1)
     }
 
     /// Changes a user's role, ending their sessions; refuses to demote the last admin.
-    pub async fn set_role(
-        conn: &mut AsyncPgConnection,
-        id: UserId,
-        role: Role,
-    ) -> Result<(), UserChangeError> {
+    pub async fn set_role(conn: &mut AsyncPgConnection, id: UserId, role: Role) -> Result<(), UserChangeError> {
         conn.transaction(async |conn| {
             let current = lock_for_admin_change(conn, id).await?;
             if current == Role::Admin && role != Role::Admin {
@@ -221,9 +198,7 @@ impl User {
             if lock_for_admin_change(conn, id).await? == Role::Admin {
                 ensure_another_admin(conn, id).await?;
             }
-            diesel::delete(users::table.find(id.0))
-                .execute(conn)
-                .await?;
+            diesel::delete(users::table.find(id.0)).execute(conn).await?;
             Ok(())
         })
         .await
@@ -232,27 +207,14 @@ impl User {
 
 /// Serialises changes that could remove an admin, so two concurrent demotions cannot
 /// both see "another admin exists" and leave none. Returns the user's current role.
-async fn lock_for_admin_change(
-    conn: &mut AsyncPgConnection,
-    id: UserId,
-) -> Result<Role, UserChangeError> {
-    diesel::sql_query("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE")
-        .execute(conn)
-        .await?;
-    let role: Option<String> = users::table
-        .find(id.0)
-        .select(users::role)
-        .first(conn)
-        .await
-        .optional()?;
+async fn lock_for_admin_change(conn: &mut AsyncPgConnection, id: UserId) -> Result<Role, UserChangeError> {
+    diesel::sql_query("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE").execute(conn).await?;
+    let role: Option<String> = users::table.find(id.0).select(users::role).first(conn).await.optional()?;
     let role = role.ok_or(UserChangeError::NotFound)?;
     Ok(role.parse().unwrap_or(Role::Viewer))
 }
 
-async fn ensure_another_admin(
-    conn: &mut AsyncPgConnection,
-    id: UserId,
-) -> Result<(), UserChangeError> {
+async fn ensure_another_admin(conn: &mut AsyncPgConnection, id: UserId) -> Result<(), UserChangeError> {
     let others: i64 = users::table
         .filter(users::role.eq(Role::Admin.as_str()))
         .filter(users::id.ne(id.0))
@@ -272,14 +234,9 @@ pub const MAX_USERNAME_CHARS: usize = 64;
 pub fn normalize_username(input: &str) -> Result<String, String> {
     let name = input.trim().to_ascii_lowercase();
     if name.is_empty() || name.len() > MAX_USERNAME_CHARS {
-        return Err(format!(
-            "A username has 1 to {MAX_USERNAME_CHARS} characters."
-        ));
+        return Err(format!("A username has 1 to {MAX_USERNAME_CHARS} characters."));
     }
-    if !name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-    {
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
         return Err("A username may contain only letters, digits, '.', '_' and '-'.".into());
     }
     Ok(name)
@@ -291,10 +248,7 @@ mod tests {
 
     #[test]
     fn usernames_are_trimmed_lowercased_and_checked() {
-        assert_eq!(
-            normalize_username("  Ada.Lovelace ").as_deref(),
-            Ok("ada.lovelace")
-        );
+        assert_eq!(normalize_username("  Ada.Lovelace ").as_deref(), Ok("ada.lovelace"));
         assert!(normalize_username("").is_err());
         assert!(normalize_username("robert'); DROP TABLE users;--").is_err());
         assert!(normalize_username("zoë").is_err());

@@ -16,8 +16,7 @@ use url::Url;
 use super::error::{GraphError, classify, redact, shorten};
 use super::metrics::{DroppedMetric, MediaKind, MetricRegistry, blamed_metric};
 use super::types::{
-    AccessToken, FlatOrWrapped, Flavour, Media, Page, PageWire, Profile, ProfileWire, TokenGrant,
-    TokenInfo,
+    AccessToken, FlatOrWrapped, Flavour, Media, Page, PageWire, Profile, ProfileWire, TokenGrant, TokenInfo,
 };
 use super::usage::{RateBook, parse_usage};
 
@@ -25,9 +24,9 @@ pub const INSTAGRAM_HOST: &str = "https://graph.instagram.com";
 pub const FACEBOOK_HOST: &str = "https://graph.facebook.com";
 pub const DEFAULT_VERSION: &str = "v25.0";
 
-const PROFILE_FIELDS: &str =
-    "id,username,name,profile_picture_url,followers_count,follows_count,media_count";
-const MEDIA_FIELDS: &str = "id,caption,media_type,media_product_type,permalink,timestamp,like_count,comments_count,children{id,media_type}";
+const PROFILE_FIELDS: &str = "id,username,name,profile_picture_url,followers_count,follows_count,media_count";
+const MEDIA_FIELDS: &str =
+    "id,caption,media_type,media_product_type,permalink,timestamp,like_count,comments_count,children{id,media_type}";
 /// Account metrics asked for as one day's total.
 pub const ACCOUNT_DAY_METRICS: &[&str] = &[
     "reach",
@@ -60,29 +59,21 @@ pub struct GraphConfig {
 impl GraphConfig {
     /// The real hosts, or one base URL standing in for both (a simulator, a proxy).
     pub fn new(base_url: Option<&str>, version: &str) -> anyhow::Result<Self> {
-        let parse = |text: &str| {
-            Url::parse(text)
-                .with_context(|| format!("TIDEMARK_GRAPH_BASE_URL {text:?} is not a URL"))
-        };
+        let parse =
+            |text: &str| Url::parse(text).with_context(|| format!("TIDEMARK_GRAPH_BASE_URL {text:?} is not a URL"));
         let (instagram_base, facebook_base) = match base_url {
             Some(base) => (parse(base)?, parse(base)?),
             None => (parse(INSTAGRAM_HOST)?, parse(FACEBOOK_HOST)?),
         };
         let version_ok = version.strip_prefix('v').is_some_and(|v| {
             let mut parts = v.split('.');
-            let numeric = |p: Option<&str>| {
-                p.is_some_and(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
-            };
+            let numeric = |p: Option<&str>| p.is_some_and(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
             numeric(parts.next()) && numeric(parts.next()) && parts.next().is_none()
         });
         if !version_ok {
             anyhow::bail!("TIDEMARK_GRAPH_VERSION {version:?} is not a version like v25.0");
         }
-        Ok(Self {
-            instagram_base,
-            facebook_base,
-            version: version.to_owned(),
-        })
+        Ok(Self { instagram_base, facebook_base, version: version.to_owned() })
     }
 
     fn base(&self, flavour: Flavour) -> &Url {
@@ -138,12 +129,7 @@ impl GraphClient {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .context("cannot build the HTTP client")?;
-        Ok(Self {
-            http,
-            config,
-            options,
-            rates: Arc::new(RateBook::default()),
-        })
+        Ok(Self { http, config, options, rates: Arc::new(RateBook::default()) })
     }
 
     pub fn rates(&self) -> &RateBook {
@@ -156,12 +142,7 @@ impl GraphClient {
 
     /// Calls made with one token; counts every HTTP request it sends.
     pub fn session<'a>(&'a self, token: &'a AccessToken, flavour: Flavour) -> GraphSession<'a> {
-        GraphSession {
-            client: self,
-            token,
-            flavour,
-            calls: AtomicU32::new(0),
-        }
+        GraphSession { client: self, token, flavour, calls: AtomicU32::new(0) }
     }
 }
 
@@ -214,10 +195,7 @@ impl GraphSession<'_> {
     fn url(&self, path: &str) -> Url {
         let mut url = self.client.config.base(self.flavour).clone();
         let base_path = url.path().trim_end_matches('/').to_owned();
-        url.set_path(&format!(
-            "{base_path}/{}/{path}",
-            self.client.config.version
-        ));
+        url.set_path(&format!("{base_path}/{}/{path}", self.client.config.version));
         url
     }
 
@@ -227,17 +205,12 @@ impl GraphSession<'_> {
         match self.flavour {
             Flavour::Instagram => {
                 let fields = format!("user_id,{PROFILE_FIELDS}");
-                let me: FlatOrWrapped<ProfileWire> = self
-                    .get(self.url("me"), &[("fields", &fields)], None)
-                    .await?;
+                let me: FlatOrWrapped<ProfileWire> = self.get(self.url("me"), &[("fields", &fields)], None).await?;
                 let profile = me
                     .into_first()
                     .and_then(|p| p.into_profile(true))
                     .ok_or_else(|| unexpected("/me named no account"))?;
-                Ok(vec![Connectable {
-                    profile,
-                    page_id: None,
-                }])
+                Ok(vec![Connectable { profile, page_id: None }])
             }
             Flavour::Facebook => {
                 let fields = format!("id,instagram_business_account{{{PROFILE_FIELDS}}}");
@@ -247,14 +220,8 @@ impl GraphSession<'_> {
                 for _ in 0..self.client.options.max_pages {
                     let page: Page<PageWire> = self.get(url.clone(), &[], None).await?;
                     for wire in page.data {
-                        if let Some(profile) = wire
-                            .instagram_business_account
-                            .and_then(|p| p.into_profile(false))
-                        {
-                            found.push(Connectable {
-                                profile,
-                                page_id: Some(wire.id),
-                            });
+                        if let Some(profile) = wire.instagram_business_account.and_then(|p| p.into_profile(false)) {
+                            found.push(Connectable { profile, page_id: Some(wire.id) });
                         }
                     }
                     match page.paging.and_then(|p| p.next) {
@@ -268,51 +235,27 @@ impl GraphSession<'_> {
     }
 
     pub async fn profile(&self, ig_user_id: &str) -> Result<Profile, GraphError> {
-        let wire: ProfileWire = self
-            .get(
-                self.url(ig_user_id),
-                &[("fields", PROFILE_FIELDS)],
-                Some(ig_user_id),
-            )
-            .await?;
-        wire.into_profile(false)
-            .ok_or_else(|| unexpected("the user node has no id"))
+        let wire: ProfileWire = self.get(self.url(ig_user_id), &[("fields", PROFILE_FIELDS)], Some(ig_user_id)).await?;
+        wire.into_profile(false).ok_or_else(|| unexpected("the user node has no id"))
     }
 
     /// Media newest first, down to `since` (exclusive of older ones), following
     /// `paging.next` until it is absent. A short page is not the end.
-    pub async fn media_since(
-        &self,
-        ig_user_id: &str,
-        since: Option<DateTime<Utc>>,
-    ) -> Result<MediaList, GraphError> {
+    pub async fn media_since(&self, ig_user_id: &str, since: Option<DateTime<Utc>>) -> Result<MediaList, GraphError> {
         let mut url = self.url(&format!("{ig_user_id}/media"));
-        url.query_pairs_mut()
-            .append_pair("fields", MEDIA_FIELDS)
-            .append_pair("limit", "100");
+        url.query_pairs_mut().append_pair("fields", MEDIA_FIELDS).append_pair("limit", "100");
         self.list(url, ig_user_id, since).await
     }
 
     /// The account's live stories (the last 24 hours).
     pub async fn stories(&self, ig_user_id: &str) -> Result<MediaList, GraphError> {
         let mut url = self.url(&format!("{ig_user_id}/stories"));
-        url.query_pairs_mut()
-            .append_pair("fields", MEDIA_FIELDS)
-            .append_pair("limit", "100");
+        url.query_pairs_mut().append_pair("fields", MEDIA_FIELDS).append_pair("limit", "100");
         self.list(url, ig_user_id, None).await
     }
 
-    async fn list(
-        &self,
-        first: Url,
-        ig_user_id: &str,
-        since: Option<DateTime<Utc>>,
-    ) -> Result<MediaList, GraphError> {
-        let mut list = MediaList {
-            media: Vec::new(),
-            complete: false,
-            pages: 0,
-        };
+    async fn list(&self, first: Url, ig_user_id: &str, since: Option<DateTime<Utc>>) -> Result<MediaList, GraphError> {
+        let mut list = MediaList { media: Vec::new(), complete: false, pages: 0 };
         let mut url = first;
         while list.pages < self.client.options.max_pages {
             let page: Page<Media> = self.get(url.clone(), &[], Some(ig_user_id)).await?;
@@ -352,42 +295,19 @@ impl GraphSession<'_> {
                 break;
             }
             let joined = metrics.join(",");
-            match self
-                .get::<InsightsWire>(url.clone(), &[("metric", &joined)], Some(ig_user_id))
-                .await
-            {
+            match self.get::<InsightsWire>(url.clone(), &[("metric", &joined)], Some(ig_user_id)).await {
                 Ok(wire) => {
-                    return Ok(Insights {
-                        values: wire.values(),
-                        unavailable: None,
-                        newly_dropped,
-                    });
+                    return Ok(Insights { values: wire.values(), unavailable: None, newly_dropped });
                 }
-                Err(GraphError::Rejected {
-                    code: 100,
-                    subcode: Some(2_108_006),
-                    ..
-                }) => {
-                    return Ok(unavailable(
-                        "posted before the account became a professional account",
-                        newly_dropped,
-                    ));
+                Err(GraphError::Rejected { code: 100, subcode: Some(2_108_006), .. }) => {
+                    return Ok(unavailable("posted before the account became a professional account", newly_dropped));
                 }
                 Err(GraphError::Rejected { code: 10, .. }) => {
-                    return Ok(unavailable(
-                        "not enough viewers for insights",
-                        newly_dropped,
-                    ));
+                    return Ok(unavailable("not enough viewers for insights", newly_dropped));
                 }
-                Err(GraphError::Rejected {
-                    code: 100, message, ..
-                }) => {
+                Err(GraphError::Rejected { code: 100, message, .. }) => {
                     let Some(metric) = blamed_metric(&message, &metrics) else {
-                        return Err(GraphError::Rejected {
-                            code: 100,
-                            subcode: None,
-                            message,
-                        });
+                        return Err(GraphError::Rejected { code: 100, subcode: None, message });
                     };
                     tracing::warn!(
                         metric,
@@ -396,20 +316,13 @@ impl GraphSession<'_> {
                         "metric refused; excluded"
                     );
                     if registry.exclude(&kind, &metric, &message) {
-                        newly_dropped.push(DroppedMetric {
-                            kind: kind.clone(),
-                            metric,
-                            reason: message,
-                        });
+                        newly_dropped.push(DroppedMetric { kind: kind.clone(), metric, reason: message });
                     }
                 }
                 Err(other) => return Err(other),
             }
         }
-        Ok(unavailable(
-            "every metric for this kind of media was refused",
-            newly_dropped,
-        ))
+        Ok(unavailable("every metric for this kind of media was refused", newly_dropped))
     }
 
     /// One day's account insights, `since` to `until` (at most 30 days apart).
@@ -460,8 +373,7 @@ impl GraphSession<'_> {
         let mut url = self.client.config.base(Flavour::Instagram).clone();
         let base_path = url.path().trim_end_matches('/').to_owned();
         url.set_path(&format!("{base_path}/refresh_access_token"));
-        self.get(url, &[("grant_type", "ig_refresh_token")], None)
-            .await
+        self.get(url, &[("grant_type", "ig_refresh_token")], None).await
     }
 
     /// Facebook Login: what the API knows of the token (validity, expiry, scopes).
@@ -471,9 +383,7 @@ impl GraphSession<'_> {
             data: TokenInfo,
         }
         let url = self.url("debug_token");
-        let wrapper: Wrapper = self
-            .get(url, &[("input_token", self.token.expose())], None)
-            .await?;
+        let wrapper: Wrapper = self.get(url, &[("input_token", self.token.expose())], None).await?;
         Ok(wrapper.data)
     }
 
@@ -507,10 +417,7 @@ impl GraphSession<'_> {
         let rates = &self.client.rates;
         if let Some(account) = account {
             if let Err(wait) = rates.check(account) {
-                return Err(GraphError::RateLimited {
-                    code: 0,
-                    wait: Some(wait),
-                });
+                return Err(GraphError::RateLimited { code: 0, wait: Some(wait) });
             }
             if rates.usage_percent(account) >= options.slow_down_above {
                 tokio::time::sleep(options.slow_down_for).await;
@@ -522,9 +429,7 @@ impl GraphSession<'_> {
             let result = self.attempt(url.clone(), query, account).await;
             match result {
                 Err(GraphError::Transient { detail }) if attempt < options.max_attempts => {
-                    let backoff = options
-                        .backoff_base
-                        .saturating_mul(1 << (attempt - 1).min(10));
+                    let backoff = options.backoff_base.saturating_mul(1 << (attempt - 1).min(10));
                     let jitter = rand::rng().random_range(0.5..1.5);
                     tracing::debug!(attempt, detail, "temporary Graph API failure; retrying");
                     tokio::time::sleep(backoff.mul_f64(jitter)).await;
@@ -552,31 +457,25 @@ impl GraphSession<'_> {
             .send()
             .await
             // reqwest's errors quote the URL, which holds the token.
-            .map_err(|err| GraphError::Transient {
-                detail: redact(&err.without_url().to_string(), token),
-            })?;
+            .map_err(|err| GraphError::Transient { detail: redact(&err.without_url().to_string(), token) })?;
         let status = response.status().as_u16();
         let usage = parse_usage(response.headers());
         if let Some(account) = account {
             self.client.rates.record(account, usage);
         }
-        let body = response.text().await.map_err(|err| GraphError::Transient {
-            detail: redact(&err.without_url().to_string(), token),
-        })?;
+        let body = response
+            .text()
+            .await
+            .map_err(|err| GraphError::Transient { detail: redact(&err.without_url().to_string(), token) })?;
         let body = redact(&body, token);
         if (200..300).contains(&status) {
             return serde_json::from_str(&body).map_err(|err| GraphError::Transient {
-                detail: format!(
-                    "malformed answer from {endpoint}: {err}: {}",
-                    shorten(&body)
-                ),
+                detail: format!("malformed answer from {endpoint}: {err}: {}", shorten(&body)),
             });
         }
         let error = classify(status, &body, usage.regain_after);
         if let (GraphError::RateLimited { wait, .. }, Some(account)) = (&error, account) {
-            self.client
-                .rates
-                .block(account, wait.unwrap_or(DEFAULT_RATE_WAIT));
+            self.client.rates.block(account, wait.unwrap_or(DEFAULT_RATE_WAIT));
         }
         tracing::debug!(endpoint, status, kind = error.kind(), "Graph API error");
         Err(error)
@@ -584,18 +483,11 @@ impl GraphSession<'_> {
 }
 
 fn unexpected(what: &str) -> GraphError {
-    GraphError::Unexpected {
-        status: 200,
-        body: what.to_owned(),
-    }
+    GraphError::Unexpected { status: 200, body: what.to_owned() }
 }
 
 fn unavailable(reason: &str, newly_dropped: Vec<DroppedMetric>) -> Insights {
-    Insights {
-        values: BTreeMap::new(),
-        unavailable: Some(reason.to_owned()),
-        newly_dropped,
-    }
+    Insights { values: BTreeMap::new(), unavailable: Some(reason.to_owned()), newly_dropped }
 }
 
 #[derive(Debug, Deserialize)]
@@ -628,11 +520,7 @@ impl InsightsWire {
             let value = match &item.total_value {
                 Some(total) => total.value.as_f64(),
                 None => {
-                    let points: Vec<f64> = item
-                        .values
-                        .iter()
-                        .filter_map(|v| v.value.as_f64())
-                        .collect();
+                    let points: Vec<f64> = item.values.iter().filter_map(|v| v.value.as_f64()).collect();
                     (!points.is_empty()).then(|| points.iter().sum())
                 }
             };

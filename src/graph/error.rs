@@ -24,11 +24,7 @@ pub enum GraphError {
         "the access token is no longer valid (code {code}{}): {message}. Paste a new token to re-connect the account",
         subcode_text(*subcode)
     )]
-    TokenInvalid {
-        code: i64,
-        subcode: Option<i64>,
-        message: String,
-    },
+    TokenInvalid { code: i64, subcode: Option<i64>, message: String },
     #[error(
         "the token lacks a permission (code {code}): {message}. Re-connect with the insights permissions \
          (instagram_business_manage_insights or instagram_manage_insights)"
@@ -39,11 +35,7 @@ pub enum GraphError {
     #[error("temporary Graph API failure: {detail}")]
     Transient { detail: String },
     #[error("the Graph API refused the request (code {code}{}): {message}", subcode_text(*subcode))]
-    Rejected {
-        code: i64,
-        subcode: Option<i64>,
-        message: String,
-    },
+    Rejected { code: i64, subcode: Option<i64>, message: String },
     #[error("unexpected answer from the Graph API (HTTP {status}): {body}")]
     Unexpected { status: u16, body: String },
 }
@@ -118,62 +110,33 @@ struct FlatEnvelope {
 /// Classifies an error answer. `regain_after` comes from the usage headers of the same
 /// answer. The body must already be redacted.
 pub fn classify(status: u16, body: &str, regain_after: Option<Duration>) -> GraphError {
-    let parsed = serde_json::from_str::<Envelope>(body)
-        .map(|e| e.error)
-        .or_else(|_| {
-            serde_json::from_str::<FlatEnvelope>(body).map(|e| ErrorBody {
-                message: e.error_message,
-                code: e.code,
-                error_subcode: None,
-                is_transient: None,
-            })
-        });
+    let parsed = serde_json::from_str::<Envelope>(body).map(|e| e.error).or_else(|_| {
+        serde_json::from_str::<FlatEnvelope>(body).map(|e| ErrorBody {
+            message: e.error_message,
+            code: e.code,
+            error_subcode: None,
+            is_transient: None,
+        })
+    });
     let Ok(error) = parsed else {
         return if status >= 500 || status == 429 {
-            GraphError::Transient {
-                detail: format!("HTTP {status} without an error body"),
-            }
+            GraphError::Transient { detail: format!("HTTP {status} without an error body") }
         } else {
-            GraphError::Unexpected {
-                status,
-                body: shorten(body),
-            }
+            GraphError::Unexpected { status, body: shorten(body) }
         };
     };
-    let ErrorBody {
-        message,
-        code,
-        error_subcode: subcode,
-        is_transient,
-    } = error;
+    let ErrorBody { message, code, error_subcode: subcode, is_transient } = error;
     match code {
-        190 | 102 => GraphError::TokenInvalid {
-            code,
-            subcode,
-            message,
-        },
-        4 | 17 | 32 | 341 | 368 | 613 | 80001 | 80002 => GraphError::RateLimited {
-            code,
-            wait: regain_after,
-        },
+        190 | 102 => GraphError::TokenInvalid { code, subcode, message },
+        4 | 17 | 32 | 341 | 368 | 613 | 80001 | 80002 => GraphError::RateLimited { code, wait: regain_after },
         // Code 10 is also "not enough viewers" on stories: that is about the media, not the token.
-        10 if message.contains("Not enough viewers") => GraphError::Rejected {
-            code,
-            subcode,
-            message,
-        },
+        10 if message.contains("Not enough viewers") => GraphError::Rejected { code, subcode, message },
         10 | 200..=299 => GraphError::Permission { code, message },
-        1 | 2 => GraphError::Transient {
-            detail: format!("code {code}: {message}"),
-        },
-        _ if is_transient == Some(true) || status >= 500 => GraphError::Transient {
-            detail: format!("code {code}: {message}"),
-        },
-        _ => GraphError::Rejected {
-            code,
-            subcode,
-            message,
-        },
+        1 | 2 => GraphError::Transient { detail: format!("code {code}: {message}") },
+        _ if is_transient == Some(true) || status >= 500 => {
+            GraphError::Transient { detail: format!("code {code}: {message}") }
+        }
+        _ => GraphError::Rejected { code, subcode, message },
     }
 }
 
@@ -192,18 +155,12 @@ pub(crate) fn shorten(text: &str) -> String {
 /// Removes a token from text that may quote it: `access_token=…` parameters (in URLs
 /// the API echoes back) and the literal token wherever it appears.
 pub fn redact(text: &str, token: &str) -> String {
-    let mut out = if token.is_empty() {
-        text.to_owned()
-    } else {
-        text.replace(token, "[redacted]")
-    };
+    let mut out = if token.is_empty() { text.to_owned() } else { text.replace(token, "[redacted]") };
     for key in ["access_token=", "input_token=", "fb_exchange_token="] {
         let mut from = 0;
         while let Some(found) = out[from..].find(key) {
             let start = from + found + key.len();
-            let end = out[start..]
-                .find(['&', '"', '\'', ' ', '\n', '<', '>'])
-                .map_or(out.len(), |i| start + i);
+            let end = out[start..].find(['&', '"', '\'', ' ', '\n', '<', '>']).map_or(out.len(), |i| start + i);
             out.replace_range(start..end, "[redacted]");
             from = start + "[redacted]".len();
         }
@@ -223,54 +180,16 @@ mod tests {
 
     #[test]
     fn errors_are_classified_by_code_not_status() {
-        let expired = classify(
-            400,
-            &body(
-                190,
-                Some(463),
-                "Error validating access token: Session has expired",
-            ),
-            None,
-        );
+        let expired = classify(400, &body(190, Some(463), "Error validating access token: Session has expired"), None);
         assert_eq!(expired.action(), Action::Reconnect);
-        let limited = classify(
-            400,
-            &body(80002, None, "too many calls"),
-            Some(Duration::from_secs(300)),
-        );
-        assert_eq!(
-            limited,
-            GraphError::RateLimited {
-                code: 80002,
-                wait: Some(Duration::from_secs(300))
-            }
-        );
-        assert_eq!(
-            classify(400, &body(200, None, "(#200) Permissions error"), None).action(),
-            Action::Reconnect
-        );
-        assert_eq!(
-            classify(500, &body(2, None, "Service temporarily unavailable"), None).action(),
-            Action::Retry
-        );
-        assert_eq!(
-            classify(400, &body(100, Some(33), "Unsupported get request"), None).action(),
-            Action::Report
-        );
-        let viewers = classify(
-            400,
-            &body(
-                10,
-                None,
-                "(#10) Not enough viewers for the media to show insights",
-            ),
-            None,
-        );
+        let limited = classify(400, &body(80002, None, "too many calls"), Some(Duration::from_secs(300)));
+        assert_eq!(limited, GraphError::RateLimited { code: 80002, wait: Some(Duration::from_secs(300)) });
+        assert_eq!(classify(400, &body(200, None, "(#200) Permissions error"), None).action(), Action::Reconnect);
+        assert_eq!(classify(500, &body(2, None, "Service temporarily unavailable"), None).action(), Action::Retry);
+        assert_eq!(classify(400, &body(100, Some(33), "Unsupported get request"), None).action(), Action::Report);
+        let viewers = classify(400, &body(10, None, "(#10) Not enough viewers for the media to show insights"), None);
         assert_eq!(viewers.action(), Action::Report);
-        assert_eq!(
-            classify(502, "<html>bad gateway</html>", None).action(),
-            Action::Retry
-        );
+        assert_eq!(classify(502, "<html>bad gateway</html>", None).action(), Action::Retry);
         assert_eq!(classify(200, "{not json", None).kind(), "unexpected");
     }
 

@@ -58,35 +58,18 @@ pub struct MediaKind {
 
 impl MediaKind {
     pub fn new(product: &str, media_type: &str) -> Self {
-        Self {
-            product: product.to_owned(),
-            media_type: media_type.to_owned(),
-        }
+        Self { product: product.to_owned(), media_type: media_type.to_owned() }
     }
 
     /// The kind of a listed media. `media_product_type` is documented as Facebook-Login
     /// only; without it, a video whose permalink is a Reel's is a Reel, anything else FEED.
     pub fn of(media: &Media) -> Self {
-        let media_type = media
-            .media_type
-            .clone()
-            .unwrap_or_else(|| "IMAGE".to_owned());
+        let media_type = media.media_type.clone().unwrap_or_else(|| "IMAGE".to_owned());
         let product = media.media_product_type.clone().unwrap_or_else(|| {
-            let reel_link = media
-                .permalink
-                .as_deref()
-                .is_some_and(|p| p.contains("/reel/"));
-            if media_type == "VIDEO" && reel_link {
-                "REELS"
-            } else {
-                "FEED"
-            }
-            .to_owned()
+            let reel_link = media.permalink.as_deref().is_some_and(|p| p.contains("/reel/"));
+            if media_type == "VIDEO" && reel_link { "REELS" } else { "FEED" }.to_owned()
         });
-        Self {
-            product,
-            media_type,
-        }
+        Self { product, media_type }
     }
 
     pub fn standard_metrics(&self) -> &'static [&'static str] {
@@ -124,21 +107,13 @@ impl MetricRegistry {
     pub fn metrics_for(&self, kind: &MediaKind) -> Vec<&'static str> {
         let excluded = self.read();
         let gone = excluded.get(kind);
-        kind.standard_metrics()
-            .iter()
-            .copied()
-            .filter(|m| gone.is_none_or(|g| !g.contains_key(*m)))
-            .collect()
+        kind.standard_metrics().iter().copied().filter(|m| gone.is_none_or(|g| !g.contains_key(*m))).collect()
     }
 
     /// Excludes `metric` for `kind`; true when it was not excluded before.
     pub fn exclude(&self, kind: &MediaKind, metric: &str, reason: &str) -> bool {
         let mut excluded = self.excluded.write().unwrap_or_else(|p| p.into_inner());
-        excluded
-            .entry(kind.clone())
-            .or_default()
-            .insert(metric.to_owned(), reason.to_owned())
-            .is_none()
+        excluded.entry(kind.clone()).or_default().insert(metric.to_owned(), reason.to_owned()).is_none()
     }
 
     pub fn exclusions(&self) -> Vec<DroppedMetric> {
@@ -163,10 +138,7 @@ impl MetricRegistry {
 /// of…` names it by position; other messages name it ("the views metric").
 pub fn blamed_metric(message: &str, requested: &[&str]) -> Option<String> {
     if let Some(start) = message.find("metric[") {
-        let digits: String = message[start + 7..]
-            .chars()
-            .take_while(char::is_ascii_digit)
-            .collect();
+        let digits: String = message[start + 7..].chars().take_while(char::is_ascii_digit).collect();
         if let Some(metric) = digits.parse::<usize>().ok().and_then(|i| requested.get(i)) {
             return Some((*metric).to_owned());
         }
@@ -193,18 +165,11 @@ mod tests {
     #[test]
     fn the_blamed_metric_is_found_by_index_or_by_name() {
         let requested = ["reach", "engagement", "views"];
-        let by_index =
-            "(#100) metric[1] must be one of the following values: impressions, reach, replies";
-        assert_eq!(
-            blamed_metric(by_index, &requested).as_deref(),
-            Some("engagement")
-        );
+        let by_index = "(#100) metric[1] must be one of the following values: impressions, reach, replies";
+        assert_eq!(blamed_metric(by_index, &requested).as_deref(), Some("engagement"));
         let by_name = "(#100) The Media Insights API does not support the views metric for this media product type.";
         assert_eq!(blamed_metric(by_name, &requested).as_deref(), Some("views"));
-        assert_eq!(
-            blamed_metric("(#100) Unsupported get request", &requested),
-            None
-        );
+        assert_eq!(blamed_metric("(#100) Unsupported get request", &requested), None);
         // `reach` inside `reels_reach` is not a match.
         assert_eq!(blamed_metric("the reels_reach metric", &["reach"]), None);
     }

@@ -7,9 +7,7 @@ pub mod metrics;
 pub mod types;
 pub mod usage;
 
-pub use client::{
-    ClientOptions, Connectable, GraphClient, GraphConfig, GraphSession, Insights, MediaList,
-};
+pub use client::{ClientOptions, Connectable, GraphClient, GraphConfig, GraphSession, Insights, MediaList};
 pub use error::{Action, GraphError};
 pub use metrics::{DroppedMetric, MediaKind, MetricRegistry};
 pub use types::{AccessToken, Flavour, Media, Profile};

@@ -45,9 +45,7 @@ impl std::str::FromStr for Flavour {
         match s {
             "instagram" => Ok(Flavour::Instagram),
             "facebook" => Ok(Flavour::Facebook),
-            other => Err(format!(
-                "unknown login {other:?}: use instagram or facebook"
-            )),
+            other => Err(format!("unknown login {other:?}: use instagram or facebook")),
         }
     }
 }
@@ -108,11 +106,7 @@ pub(crate) struct ProfileWire {
 
 impl ProfileWire {
     pub(crate) fn into_profile(self, prefer_user_id: bool) -> Option<Profile> {
-        let ig_user_id = if prefer_user_id {
-            self.user_id.or(self.id)
-        } else {
-            self.id.or(self.user_id)
-        }?;
+        let ig_user_id = if prefer_user_id { self.user_id.or(self.id) } else { self.id.or(self.user_id) }?;
         Some(Profile {
             ig_user_id,
             username: self.username.unwrap_or_default(),
@@ -212,9 +206,7 @@ pub struct TokenGrant {
 
 impl fmt::Debug for TokenGrant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TokenGrant")
-            .field("expires_in", &self.expires_in)
-            .finish_non_exhaustive()
+        f.debug_struct("TokenGrant").field("expires_in", &self.expires_in).finish_non_exhaustive()
     }
 }
 
@@ -232,9 +224,7 @@ pub struct TokenInfo {
 
 impl TokenInfo {
     pub fn expiry(&self) -> Option<DateTime<Utc>> {
-        self.expires_at
-            .filter(|&t| t > 0)
-            .and_then(|t| DateTime::from_timestamp(t, 0))
+        self.expires_at.filter(|&t| t > 0).and_then(|t| DateTime::from_timestamp(t, 0))
     }
 }
 
@@ -269,9 +259,7 @@ impl Visitor<'_> for IdVisitor {
     }
 
     fn visit_f64<E: de::Error>(self, _: f64) -> Result<String, E> {
-        Err(E::custom(
-            "an id too large for an integer would lose digits",
-        ))
+        Err(E::custom("an id too large for an integer would lose digits"))
     }
 }
 
@@ -295,18 +283,15 @@ mod tests {
     #[test]
     fn ids_beyond_two_to_the_53_keep_every_digit() {
         let flat: FlatOrWrapped<ProfileWire> =
-            serde_json::from_str(r#"{"user_id":17841400000000001,"id":"123","username":"a"}"#)
-                .unwrap();
+            serde_json::from_str(r#"{"user_id":17841400000000001,"id":"123","username":"a"}"#).unwrap();
         let profile = flat.into_first().unwrap().into_profile(true).unwrap();
         assert_eq!(profile.ig_user_id, "17841400000000001");
     }
 
     #[test]
     fn wrapped_and_flat_objects_both_parse() {
-        let wrapped: FlatOrWrapped<ProfileWire> = serde_json::from_str(
-            r#"{"data":[{"user_id":"17841400000000002","username":"b","extra":1}]}"#,
-        )
-        .unwrap();
+        let wrapped: FlatOrWrapped<ProfileWire> =
+            serde_json::from_str(r#"{"data":[{"user_id":"17841400000000002","username":"b","extra":1}]}"#).unwrap();
         let profile = wrapped.into_first().unwrap().into_profile(true).unwrap();
         assert_eq!(profile.ig_user_id, "17841400000000002");
         assert_eq!(profile.username, "b");
@@ -335,10 +320,7 @@ mod tests {
     fn a_token_never_shows_in_debug_output() {
         let token = AccessToken::new("IGAAsecret");
         assert!(!format!("{token:?}").contains("secret"));
-        let grant = TokenGrant {
-            access_token: "IGAAsecret".into(),
-            expires_in: Some(5),
-        };
+        let grant = TokenGrant { access_token: "IGAAsecret".into(), expires_in: Some(5) };
         assert!(!format!("{grant:?}").contains("secret"));
     }
 }

@@ -47,9 +47,7 @@ pub fn parse_usage(headers: &HeaderMap) -> Usage {
         note(app.call_count.max(app.total_time).max(app.total_cputime));
     }
     let mut regain_minutes = 0;
-    if let Some(buc) =
-        header_json::<HashMap<String, Vec<BucPool>>>(headers, "x-business-use-case-usage")
-    {
+    if let Some(buc) = header_json::<HashMap<String, Vec<BucPool>>>(headers, "x-business-use-case-usage") {
         for pool in buc.values().flatten() {
             note(pool.call_count.max(pool.total_time).max(pool.total_cputime));
             regain_minutes = regain_minutes.max(pool.estimated_time_to_regain_access);
@@ -108,16 +106,11 @@ impl RateBook {
 
     /// Every account's latest usage, for metrics.
     pub fn all_usage(&self) -> Vec<(String, u32)> {
-        self.lock()
-            .iter()
-            .map(|(id, r)| (id.clone(), r.highest_percent))
-            .collect()
+        self.lock().iter().map(|(id, r)| (id.clone(), r.highest_percent)).collect()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, AccountRate>> {
-        self.accounts
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.accounts.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -128,12 +121,7 @@ mod tests {
     #[test]
     fn both_usage_headers_are_read_and_the_highest_pool_wins() {
         let mut headers = HeaderMap::new();
-        headers.insert(
-            "x-app-usage",
-            r#"{"call_count":28,"total_time":25,"total_cputime":25}"#
-                .parse()
-                .unwrap(),
-        );
+        headers.insert("x-app-usage", r#"{"call_count":28,"total_time":25,"total_cputime":25}"#.parse().unwrap());
         headers.insert(
             "x-business-use-case-usage",
             concat!(

@@ -66,13 +66,7 @@ pub async fn login(
 ) -> AppResult<HttpResponse> {
     let address = req.peer_addr().map(|addr| addr.ip());
     // The throttle key must stay bounded whatever was typed.
-    let username: String = form
-        .username
-        .trim()
-        .to_ascii_lowercase()
-        .chars()
-        .take(MAX_USERNAME_CHARS + 1)
-        .collect();
+    let username: String = form.username.trim().to_ascii_lowercase().chars().take(MAX_USERNAME_CHARS + 1).collect();
     let retry = |status: StatusCode, error: String| {
         let page = LoginPage {
             page: PageContext::anonymous(Notice::default()),
@@ -100,9 +94,7 @@ pub async fn login(
         Err(_) => None,
     };
     // Unknown users are checked against a dummy hash so both failures take as long.
-    let hash = user
-        .as_ref()
-        .map_or_else(|| state.dummy_hash.clone(), |u| u.password_hash.clone());
+    let hash = user.as_ref().map_or_else(|| state.dummy_hash.clone(), |u| u.password_hash.clone());
     let within_limit = form.password.len() <= MAX_PASSWORD_BYTES;
     let matches = password::verify(form.password.clone(), hash).await;
     let user = match user {
@@ -119,9 +111,7 @@ pub async fn login(
     tracing::info!(user_id = %user.id, "signed in");
     let cookie = state.sessions.cookie(&state.sessions.begin(&user));
     let mut response = see_other(safe_next(&form.next));
-    response
-        .add_cookie(&cookie)
-        .map_err(|err| anyhow::anyhow!("cannot set the session cookie: {err}"))?;
+    response.add_cookie(&cookie).map_err(|err| anyhow::anyhow!("cannot set the session cookie: {err}"))?;
     Ok(response)
 }
 

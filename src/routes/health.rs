@@ -23,14 +23,8 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         }
     };
     match tokio::time::timeout(Duration::from_secs(3), check).await {
-        Ok(Ok(())) => HttpResponse::Ok()
-            .content_type("text/plain")
-            .body("ready\n"),
-        Ok(Err(reason)) => HttpResponse::ServiceUnavailable()
-            .content_type("text/plain")
-            .body(format!("{reason}\n")),
-        Err(_) => HttpResponse::ServiceUnavailable()
-            .content_type("text/plain")
-            .body("database timed out\n"),
+        Ok(Ok(())) => HttpResponse::Ok().content_type("text/plain").body("ready\n"),
+        Ok(Err(reason)) => HttpResponse::ServiceUnavailable().content_type("text/plain").body(format!("{reason}\n")),
+        Err(_) => HttpResponse::ServiceUnavailable().content_type("text/plain").body("database timed out\n"),
     }
 }

@@ -52,19 +52,14 @@ pub async fn change_password(
     CsrfForm(form): CsrfForm<ChangePasswordForm>,
 ) -> AppResult<HttpResponse> {
     let refuse = |error: &str| {
-        render(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &MePage::new(&user, Notice::default(), Some(error.to_owned())),
-        )
+        render(StatusCode::UNPROCESSABLE_ENTITY, &MePage::new(&user, Notice::default(), Some(error.to_owned())))
     };
     let address = req.peer_addr().map(|addr| addr.ip());
     if state.throttle.check(address, &user.username).is_err() {
         return refuse("Too many wrong passwords. Wait a few minutes and try again.");
     }
     let mut conn = state.pool.get().await?;
-    let stored = User::find(&mut conn, user.id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let stored = User::find(&mut conn, user.id).await?.ok_or(AppError::NotFound)?;
     if !password::verify(form.current_password, stored.password_hash).await {
         state.throttle.record_failure(address, &user.username);
         return refuse("Your current password is not right.");
@@ -98,11 +93,7 @@ pub async fn sign_out_everywhere(
 
 /// After the user's own session version changed: a new session for this browser only,
 /// so changing one's own password does not sign one out here.
-pub async fn renewed_session(
-    state: &AppState,
-    id: UserId,
-    location: &str,
-) -> AppResult<HttpResponse> {
+pub async fn renewed_session(state: &AppState, id: UserId, location: &str) -> AppResult<HttpResponse> {
     let mut conn = state.pool.get().await?;
     let user = User::find(&mut conn, id).await?.ok_or(AppError::NotFound)?;
     let mut response = see_other(location);

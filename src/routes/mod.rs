@@ -1,10 +1,14 @@
 //! HTTP routes: one module per feature, each page's template struct beside its handler.
 
+pub mod accounts;
 pub mod assets;
 pub mod auth;
 pub mod dashboard;
+pub mod format;
 pub mod health;
 pub mod me;
+pub mod settings;
+pub mod sync;
 pub mod users;
 
 use std::future::{Ready, ready};
@@ -33,11 +37,7 @@ pub struct RouteSpec {
 }
 
 const fn route(method: &'static str, path: &'static str, access: Access) -> RouteSpec {
-    RouteSpec {
-        method,
-        path,
-        access,
-    }
+    RouteSpec { method, path, access }
 }
 
 /// Every route the application serves. `configure` must register exactly these.
@@ -52,6 +52,18 @@ pub const ROUTE_TABLE: &[RouteSpec] = &[
     route("GET", "/me", Access::SignedIn),
     route("POST", "/me/password", Access::SignedIn),
     route("POST", "/me/sign-out-everywhere", Access::SignedIn),
+    route("GET", "/accounts", Access::SignedIn),
+    route("POST", "/accounts", Access::Admin),
+    route("GET", "/accounts/{id}", Access::SignedIn),
+    route("POST", "/accounts/{id}/sync", Access::Admin),
+    route("POST", "/accounts/{id}/disable", Access::Admin),
+    route("POST", "/accounts/{id}/enable", Access::Admin),
+    route("GET", "/accounts/{id}/delete", Access::Admin),
+    route("POST", "/accounts/{id}/delete", Access::Admin),
+    route("GET", "/sync", Access::SignedIn),
+    route("POST", "/sync", Access::Admin),
+    route("GET", "/settings", Access::Admin),
+    route("POST", "/settings", Access::Admin),
     route("GET", "/users", Access::Admin),
     route("POST", "/users", Access::Admin),
     route("POST", "/users/{id}/role", Access::Admin),
@@ -70,21 +82,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/", web::get().to(dashboard::dashboard))
         .route("/me", web::get().to(me::me_page))
         .route("/me/password", web::post().to(me::change_password))
-        .route(
-            "/me/sign-out-everywhere",
-            web::post().to(me::sign_out_everywhere),
-        )
+        .route("/me/sign-out-everywhere", web::post().to(me::sign_out_everywhere))
+        .route("/accounts", web::get().to(accounts::list_accounts))
+        .route("/accounts", web::post().to(accounts::connect_account))
+        .route("/accounts/{id}", web::get().to(accounts::show_account))
+        .route("/accounts/{id}/sync", web::post().to(accounts::sync_account))
+        .route("/accounts/{id}/disable", web::post().to(accounts::disable_account))
+        .route("/accounts/{id}/enable", web::post().to(accounts::enable_account))
+        .route("/accounts/{id}/delete", web::get().to(accounts::confirm_delete_account))
+        .route("/accounts/{id}/delete", web::post().to(accounts::delete_account))
+        .route("/sync", web::get().to(sync::sync_history))
+        .route("/sync", web::post().to(sync::sync_all))
+        .route("/settings", web::get().to(settings::settings_form))
+        .route("/settings", web::post().to(settings::save_settings))
         .route("/users", web::get().to(users::list_users))
         .route("/users", web::post().to(users::create_user))
         .route("/users/{id}/role", web::post().to(users::change_role))
-        .route(
-            "/users/{id}/password",
-            web::post().to(users::reset_password),
-        )
-        .route(
-            "/users/{id}/delete",
-            web::get().to(users::confirm_delete_user),
-        )
+        .route("/users/{id}/password", web::post().to(users::reset_password))
+        .route("/users/{id}/delete", web::get().to(users::confirm_delete_user))
         .route("/users/{id}/delete", web::post().to(users::delete_user));
 }
 
@@ -98,19 +113,11 @@ pub struct PageContext {
 
 impl PageContext {
     pub fn new(user: &CurrentUser, notice: Notice, section: &'static str) -> Self {
-        Self {
-            user: Some(user.clone()),
-            notice: notice.0,
-            section,
-        }
+        Self { user: Some(user.clone()), notice: notice.0, section }
     }
 
     pub fn anonymous(notice: Notice) -> Self {
-        Self {
-            user: None,
-            notice: notice.0,
-            section: "",
-        }
+        Self { user: None, notice: notice.0, section: "" }
     }
 }
 
@@ -123,14 +130,18 @@ impl Notice {
     fn from_code(code: &str) -> Option<&'static str> {
         Some(match code {
             "signed-out" => "You are signed out.",
-            "signed-out-everywhere" => {
-                "Every session of yours has ended. Sign in again to continue."
-            }
+            "signed-out-everywhere" => "Every session of yours has ended. Sign in again to continue.",
             "password-changed" => "Your password is changed; your other sessions have ended.",
             "user-created" => "The user is added. Give them their password through a safe channel.",
             "role-changed" => "The role is changed; that user's sessions have ended.",
             "password-set" => "The new password is set; that user's sessions have ended.",
             "user-deleted" => "The user is deleted.",
+            "connected" => "The account is connected. Its first sync runs on the next tick, or now with Sync now.",
+            "account-disabled" => "The account is disabled: it is not synced, and its data stays.",
+            "account-enabled" => "The account is enabled: it is synced again from the next tick.",
+            "account-deleted" => "The account and everything that belonged to it are deleted.",
+            "sync-started" => "A sync has started; this page follows it.",
+            "settings-saved" => "The settings are saved.",
             _ => return None,
         })
     }
@@ -149,18 +160,13 @@ impl FromRequest for Notice {
 }
 
 pub fn render(status: StatusCode, page: &impl Template) -> AppResult<HttpResponse> {
-    let body = page.render().map_err(|err| {
-        AppError::Internal(anyhow::Error::new(err).context("rendering a page failed"))
-    })?;
-    Ok(HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .body(body))
+    let body =
+        page.render().map_err(|err| AppError::Internal(anyhow::Error::new(err).context("rendering a page failed")))?;
+    Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body))
 }
 
 pub fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location))
-        .finish()
+    HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()
 }
 
 /// Forms that carry nothing but their CSRF token.

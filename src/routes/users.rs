@@ -78,11 +78,7 @@ async fn users_page(
     render(status, &page)
 }
 
-async fn refused_change(
-    state: &AppState,
-    admin: &AdminUser,
-    error: String,
-) -> AppResult<HttpResponse> {
+async fn refused_change(state: &AppState, admin: &AdminUser, error: String) -> AppResult<HttpResponse> {
     users_page(
         state,
         admin,
@@ -94,20 +90,8 @@ async fn refused_change(
     .await
 }
 
-pub async fn list_users(
-    admin: AdminUser,
-    notice: Notice,
-    state: web::Data<AppState>,
-) -> AppResult<HttpResponse> {
-    users_page(
-        &state,
-        &admin,
-        StatusCode::OK,
-        notice,
-        (None, None),
-        (String::new(), "viewer".into()),
-    )
-    .await
+pub async fn list_users(admin: AdminUser, notice: Notice, state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    users_page(&state, &admin, StatusCode::OK, notice, (None, None), (String::new(), "viewer".into())).await
 }
 
 pub async fn create_user(
@@ -115,10 +99,7 @@ pub async fn create_user(
     state: web::Data<AppState>,
     CsrfForm(form): CsrfForm<NewUserForm>,
 ) -> AppResult<HttpResponse> {
-    let typed = (
-        form.username.chars().take(64).collect::<String>(),
-        form.role.clone(),
-    );
+    let typed = (form.username.chars().take(64).collect::<String>(), form.role.clone());
     let refuse = |error: String| async {
         users_page(
             &state,
@@ -142,11 +123,7 @@ pub async fn create_user(
     }
     let hash = password::hash(form.password).await?;
     let mut conn = state.pool.get().await?;
-    let new = NewUser {
-        username: &username,
-        role: role.as_str(),
-        password_hash: &hash,
-    };
+    let new = NewUser { username: &username, role: role.as_str(), password_hash: &hash };
     match User::create(&mut conn, &new).await? {
         Some(user) => {
             tracing::info!(user_id = %user.id, role = %role, by = %admin.0.id, "user created");
@@ -211,9 +188,7 @@ pub async fn confirm_delete_user(
     state: web::Data<AppState>,
 ) -> AppResult<HttpResponse> {
     let mut conn = state.pool.get().await?;
-    let target = User::find(&mut conn, UserId(path.into_inner()))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let target = User::find(&mut conn, UserId(path.into_inner())).await?.ok_or(AppError::NotFound)?;
     let AdminUser(admin) = admin;
     let page = DeleteUserPage {
         page: PageContext::new(&admin, Notice::default(), "users"),

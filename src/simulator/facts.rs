@@ -93,16 +93,8 @@ pub const KNOWN_ACCOUNT_METRICS: &[&str] = &[
 ];
 
 /// Why a media-insights request is refused, as Meta words it; `None` when it is valid.
-pub fn media_metrics_error(
-    metrics: &[&str],
-    product: &str,
-    media_type: &str,
-    facebook: bool,
-) -> Option<String> {
-    if let Some(index) = metrics
-        .iter()
-        .position(|m| !KNOWN_MEDIA_METRICS.contains(m))
-    {
+pub fn media_metrics_error(metrics: &[&str], product: &str, media_type: &str, facebook: bool) -> Option<String> {
+    if let Some(index) = metrics.iter().position(|m| !KNOWN_MEDIA_METRICS.contains(m)) {
         return Some(format!(
             "(#100) metric[{index}] must be one of the following values: {}",
             KNOWN_MEDIA_METRICS.join(", ")
@@ -118,12 +110,12 @@ pub fn media_metrics_error(
             return Some(if matches!(media_type, "IMAGE" | "CAROUSEL_ALBUM") {
                 "(#100) Starting from version v22.0 and above, the impressions metric is no longer supported for the queried media".to_owned()
             } else {
-                "(#100) The Media Insights API does not support the impressions metric for this media product type".to_owned()
+                "(#100) The Media Insights API does not support the impressions metric for this media product type"
+                    .to_owned()
             });
         }
-        let facebook_extra = facebook
-            && FACEBOOK_ONLY.contains(metric)
-            && !(product == "STORY" && *metric != "total_views");
+        let facebook_extra =
+            facebook && FACEBOOK_ONLY.contains(metric) && !(product == "STORY" && *metric != "total_views");
         if !valid.contains(metric) && !facebook_extra {
             return Some(format!(
                 "(#100) The Media Insights API does not support the {metric} metric for this media product type."
@@ -147,10 +139,7 @@ pub const RETIRED_MEDIA_METRICS: &[&str] = &[
     "exits",
 ];
 
-pub fn expired_token_message(
-    expired_at: chrono::DateTime<chrono::Utc>,
-    now: chrono::DateTime<chrono::Utc>,
-) -> String {
+pub fn expired_token_message(expired_at: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc>) -> String {
     let format = "%A, %d-%b-%y %H:%M:%S UTC";
     format!(
         "Error validating access token: Session has expired on {}. The current time is {}.",
@@ -178,31 +167,14 @@ mod tests {
 
     #[test]
     fn each_kind_accepts_its_own_metrics_only() {
-        assert_eq!(
-            media_metrics_error(FEED_VALID, "FEED", "IMAGE", false),
-            None
-        );
-        assert_eq!(
-            media_metrics_error(REELS_VALID, "REELS", "VIDEO", false),
-            None
-        );
-        assert_eq!(
-            media_metrics_error(STORY_VALID, "STORY", "IMAGE", false),
-            None
-        );
-        let reels_on_image = media_metrics_error(
-            &["reach", "ig_reels_avg_watch_time"],
-            "FEED",
-            "IMAGE",
-            false,
-        )
-        .unwrap();
+        assert_eq!(media_metrics_error(FEED_VALID, "FEED", "IMAGE", false), None);
+        assert_eq!(media_metrics_error(REELS_VALID, "REELS", "VIDEO", false), None);
+        assert_eq!(media_metrics_error(STORY_VALID, "STORY", "IMAGE", false), None);
+        let reels_on_image =
+            media_metrics_error(&["reach", "ig_reels_avg_watch_time"], "FEED", "IMAGE", false).unwrap();
         assert!(reels_on_image.contains("does not support the ig_reels_avg_watch_time metric"));
-        let unknown =
-            media_metrics_error(&["reach", "views", "engagement"], "FEED", "IMAGE", false).unwrap();
-        assert!(unknown.starts_with(
-            "(#100) metric[2] must be one of the following values: impressions, reach"
-        ));
+        let unknown = media_metrics_error(&["reach", "views", "engagement"], "FEED", "IMAGE", false).unwrap();
+        assert!(unknown.starts_with("(#100) metric[2] must be one of the following values: impressions, reach"));
         assert!(media_metrics_error(&["total_views"], "FEED", "IMAGE", true).is_none());
         assert!(media_metrics_error(&["total_views"], "FEED", "IMAGE", false).is_some());
     }

@@ -145,26 +145,18 @@ impl Simulator {
             config,
             epoch,
         });
-        let listener = TcpListener::bind(bind)
-            .with_context(|| format!("the simulator cannot listen on {bind}"))?;
+        let listener = TcpListener::bind(bind).with_context(|| format!("the simulator cannot listen on {bind}"))?;
         let address = listener.local_addr()?;
         let data = web::Data::from(state.clone());
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(data.clone())
-                .default_service(web::to(server::answer))
-        })
-        .workers(1)
-        .disable_signals()
-        .listen(listener)?
-        .run();
+        let server =
+            HttpServer::new(move || App::new().app_data(data.clone()).default_service(web::to(server::answer)))
+                .workers(1)
+                .disable_signals()
+                .listen(listener)?
+                .run();
         let handle = server.handle();
         tokio::spawn(server);
-        Ok(Simulator {
-            base_url: format!("http://{address}"),
-            state,
-            handle,
-        })
+        Ok(Simulator { base_url: format!("http://{address}"), state, handle })
     }
 
     /// The URL that stands in for both Graph hosts (`TIDEMARK_GRAPH_BASE_URL`).
@@ -182,13 +174,7 @@ impl Simulator {
 
     /// The operator token of account `index`.
     pub fn token(&self, index: usize) -> String {
-        self.state
-            .lock()
-            .tokens
-            .iter()
-            .find(|t| t.account == index)
-            .map(|t| t.token.clone())
-            .unwrap_or_default()
+        self.state.lock().tokens.iter().find(|t| t.account == index).map(|t| t.token.clone()).unwrap_or_default()
     }
 
     pub fn ig_user_id(&self, index: usize) -> String {
@@ -232,9 +218,7 @@ impl Simulator {
 
     /// Makes a token expired (190/463) as of now.
     pub fn expire_token(&self, token: &str) {
-        self.with_token(token, |t, now| {
-            t.expires_at = now - chrono::Duration::minutes(1)
-        });
+        self.with_token(token, |t, now| t.expires_at = now - chrono::Duration::minutes(1));
     }
 
     /// Revokes a token with a 190 subcode (460: password changed; 467: invalid).
@@ -251,12 +235,7 @@ impl Simulator {
     }
 
     pub fn calls_made(&self, token: &str) -> u64 {
-        self.state
-            .lock()
-            .tokens
-            .iter()
-            .find(|t| t.token == token)
-            .map_or(0, |t| t.calls)
+        self.state.lock().tokens.iter().find(|t| t.token == token).map_or(0, |t| t.calls)
     }
 
     fn with_token(&self, token: &str, change: impl FnOnce(&mut SimToken, DateTime<Utc>)) {
@@ -301,21 +280,8 @@ impl Simulator {
         let now = inner.now();
         let n = 50_000 + inner.accounts[index].media.len();
         let spec = inner.accounts[index].spec.clone();
-        let (media_type, product) = if reel {
-            ("VIDEO", "REELS")
-        } else {
-            ("IMAGE", "FEED")
-        };
-        let media = make_media(
-            &mut inner.rng,
-            &spec,
-            index,
-            n,
-            media_type,
-            product,
-            now,
-            false,
-        );
+        let (media_type, product) = if reel { ("VIDEO", "REELS") } else { ("IMAGE", "FEED") };
+        let media = make_media(&mut inner.rng, &spec, index, n, media_type, product, now, false);
         let id = media.id.clone();
         inner.accounts[index].media.insert(0, media);
         id
@@ -327,34 +293,17 @@ impl Simulator {
         let now = inner.now();
         let n = 60_000 + inner.accounts[index].media.len();
         let spec = inner.accounts[index].spec.clone();
-        let media = make_media(
-            &mut inner.rng,
-            &spec,
-            index,
-            n,
-            "IMAGE",
-            "STORY",
-            now,
-            false,
-        );
+        let media = make_media(&mut inner.rng, &spec, index, n, "IMAGE", "STORY", now, false);
         let id = media.id.clone();
         inner.accounts[index].media.insert(0, media);
         id
     }
 
     /// The simulator's own figures for a media at the simulated now (for tests to compare).
-    pub fn media_metrics(
-        &self,
-        media_id: &str,
-    ) -> Option<std::collections::BTreeMap<&'static str, f64>> {
+    pub fn media_metrics(&self, media_id: &str) -> Option<std::collections::BTreeMap<&'static str, f64>> {
         let inner = self.state.lock();
         let now = inner.now();
-        inner
-            .accounts
-            .iter()
-            .flat_map(|a| &a.media)
-            .find(|m| m.id == media_id)
-            .map(|m| m.metrics_at(now))
+        inner.accounts.iter().flat_map(|a| &a.media).find(|m| m.id == media_id).map(|m| m.metrics_at(now))
     }
 
     /// A media of the given product type (`FEED`, `REELS`, `STORY`) and media type, if any.
@@ -363,23 +312,14 @@ impl Simulator {
         inner.accounts[index]
             .media
             .iter()
-            .find(|m| {
-                m.product == product
-                    && m.media_type == media_type
-                    && !m.pre_conversion
-                    && !m.deleted
-            })
+            .find(|m| m.product == product && m.media_type == media_type && !m.pre_conversion && !m.deleted)
             .map(|m| m.id.clone())
     }
 
     /// A media posted before the account's business conversion (no insights).
     pub fn pre_conversion_media(&self, index: usize) -> Option<String> {
         let inner = self.state.lock();
-        inner.accounts[index]
-            .media
-            .iter()
-            .find(|m| m.pre_conversion)
-            .map(|m| m.id.clone())
+        inner.accounts[index].media.iter().find(|m| m.pre_conversion).map(|m| m.id.clone())
     }
 
     /// Flavour of account `index`.

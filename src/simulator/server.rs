@@ -75,9 +75,8 @@ enum Fault {
 }
 
 pub(super) async fn answer(req: HttpRequest, state: web::Data<SimState>) -> HttpResponse {
-    let query: Vec<(String, String)> = url::form_urlencoded::parse(req.query_string().as_bytes())
-        .into_owned()
-        .collect();
+    let query: Vec<(String, String)> =
+        url::form_urlencoded::parse(req.query_string().as_bytes()).into_owned().collect();
     let (fault, latency, malformed, trace) = {
         let mut inner = state.lock();
         inner.requests += 1;
@@ -85,24 +84,16 @@ pub(super) async fn answer(req: HttpRequest, state: web::Data<SimState>) -> Http
         let fault = if inner.faults.fail_next > 0 {
             inner.faults.fail_next -= 1;
             Fault::ServerError
-        } else if inner
-            .rng
-            .random_bool(faults.server_error_ratio.clamp(0.0, 1.0))
-        {
+        } else if inner.rng.random_bool(faults.server_error_ratio.clamp(0.0, 1.0)) {
             Fault::ServerError
         } else if inner.rng.random_bool(faults.timeout_ratio.clamp(0.0, 1.0)) {
             Fault::Timeout
-        } else if inner
-            .rng
-            .random_bool(faults.proxy_refusal_ratio.clamp(0.0, 1.0))
-        {
+        } else if inner.rng.random_bool(faults.proxy_refusal_ratio.clamp(0.0, 1.0)) {
             Fault::ProxyRefusal
         } else {
             Fault::None
         };
-        let malformed = inner
-            .rng
-            .random_bool(faults.malformed_ratio.clamp(0.0, 1.0));
+        let malformed = inner.rng.random_bool(faults.malformed_ratio.clamp(0.0, 1.0));
         (fault, faults.latency, malformed, inner.rng.random::<u64>())
     };
     if !latency.is_zero() {
@@ -110,8 +101,7 @@ pub(super) async fn answer(req: HttpRequest, state: web::Data<SimState>) -> Http
     }
     match fault {
         Fault::ServerError => {
-            let mut error =
-                ApiError::new(2, facts::TEMPORARY).status(StatusCode::INTERNAL_SERVER_ERROR);
+            let mut error = ApiError::new(2, facts::TEMPORARY).status(StatusCode::INTERNAL_SERVER_ERROR);
             error.transient = true;
             return HttpResponse::build(error.status).json(error.body(trace));
         }
@@ -120,51 +110,31 @@ pub(super) async fn answer(req: HttpRequest, state: web::Data<SimState>) -> Http
             return HttpResponse::GatewayTimeout().finish();
         }
         Fault::ProxyRefusal => {
-            let page = format!(
-                "<html><body>Request refused by policy: GET {}</body></html>",
-                req.uri()
-            );
-            return HttpResponse::Forbidden()
-                .content_type("text/html")
-                .body(page);
+            let page = format!("<html><body>Request refused by policy: GET {}</body></html>", req.uri());
+            return HttpResponse::Forbidden().content_type("text/html").body(page);
         }
         Fault::None => {}
     }
 
-    let origin = format!(
-        "{}://{}",
-        req.connection_info().scheme(),
-        req.connection_info().host()
-    );
-    let request = Request {
-        query: &query,
-        path: req.path(),
-        origin: &origin,
-    };
+    let origin = format!("{}://{}", req.connection_info().scheme(), req.connection_info().host());
+    let request = Request { query: &query, path: req.path(), origin: &origin };
     let mut inner = state.lock();
     let (result, usage) = request.handle(&state, &mut inner);
     drop(inner);
     let mut response = match result {
         Ok(body) => {
             let text = body.to_string();
-            let text = if malformed {
-                text[..text.len() / 2].to_owned()
-            } else {
-                text
-            };
-            HttpResponse::Ok()
-                .content_type("application/json; charset=UTF-8")
-                .body(text)
+            let text = if malformed { text[..text.len() / 2].to_owned() } else { text };
+            HttpResponse::Ok().content_type("application/json; charset=UTF-8").body(text)
         }
         Err(error) => HttpResponse::build(error.status).json(error.body(trace)),
     };
     if let Some(usage) = usage
         && let Ok(value) = usage.parse()
     {
-        response.headers_mut().insert(
-            actix_web::http::header::HeaderName::from_static("x-business-use-case-usage"),
-            value,
-        );
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::HeaderName::from_static("x-business-use-case-usage"), value);
     }
     response
 }
@@ -179,19 +149,13 @@ type Answer = Result<Value, ApiError>;
 
 impl Request<'_> {
     fn param(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
     /// Path segments without the version prefix.
     fn segments(&self) -> Vec<&str> {
         let mut segments: Vec<&str> = self.path.split('/').filter(|s| !s.is_empty()).collect();
-        if segments
-            .first()
-            .is_some_and(|s| s.starts_with('v') && s[1..].contains('.'))
-        {
+        if segments.first().is_some_and(|s| s.starts_with('v') && s[1..].contains('.')) {
             segments.remove(0);
         }
         segments
@@ -201,35 +165,15 @@ impl Request<'_> {
         let segments = self.segments();
         let now = inner.now();
         // The FB exchange names the token to exchange in its own parameter.
-        let token_param = if segments == ["oauth", "access_token"] {
-            "fb_exchange_token"
-        } else {
-            "access_token"
-        };
+        let token_param = if segments == ["oauth", "access_token"] { "fb_exchange_token" } else { "access_token" };
         let Some(token_text_given) = self.param(token_param).map(str::to_owned) else {
-            return (
-                Err(ApiError::new(
-                    104,
-                    "An access token is required to request this resource.",
-                )),
-                None,
-            );
+            return (Err(ApiError::new(104, "An access token is required to request this resource.")), None);
         };
-        let Some(token_index) = inner
-            .tokens
-            .iter()
-            .position(|t| t.token == token_text_given)
-        else {
+        let Some(token_index) = inner.tokens.iter().position(|t| t.token == token_text_given) else {
             let flavour = Flavour::from_token(&token_text_given);
-            let status = if flavour == Some(Flavour::Instagram) {
-                StatusCode::UNAUTHORIZED
-            } else {
-                StatusCode::BAD_REQUEST
-            };
-            return (
-                Err(ApiError::new(190, facts::CANNOT_PARSE_TOKEN).status(status)),
-                None,
-            );
+            let status =
+                if flavour == Some(Flavour::Instagram) { StatusCode::UNAUTHORIZED } else { StatusCode::BAD_REQUEST };
+            return (Err(ApiError::new(190, facts::CANNOT_PARSE_TOKEN).status(status)), None);
         };
         let token = inner.tokens[token_index].clone();
         if let Some(host) = host_only(&segments)
@@ -238,21 +182,11 @@ impl Request<'_> {
             return (Err(ApiError::new(190, facts::CANNOT_PARSE_TOKEN)), None);
         }
         if let Some(subcode) = token.revoked {
-            let message = if subcode == 460 {
-                facts::PASSWORD_CHANGED
-            } else {
-                facts::INVALID_TOKEN
-            };
+            let message = if subcode == 460 { facts::PASSWORD_CHANGED } else { facts::INVALID_TOKEN };
             return (Err(ApiError::new(190, message).sub(subcode)), None);
         }
         if token.expires_at <= now {
-            return (
-                Err(
-                    ApiError::new(190, facts::expired_token_message(token.expires_at, now))
-                        .sub(463),
-                ),
-                None,
-            );
+            return (Err(ApiError::new(190, facts::expired_token_message(token.expires_at, now)).sub(463)), None);
         }
 
         let account_id = inner.accounts[token.account].ig_user_id.clone();
@@ -263,11 +197,7 @@ impl Request<'_> {
         };
         let t = &inner.tokens[token_index];
         let percent = (t.calls.saturating_mul(100) / t.budget.max(1)).min(100);
-        let regain = if spent {
-            state.config.regain_minutes
-        } else {
-            0
-        };
+        let regain = if spent { state.config.regain_minutes } else { 0 };
         let usage = json!({ account_id.clone(): [{
             "type": "instagram", "call_count": percent, "total_cputime": percent / 3,
             "total_time": percent / 2, "estimated_time_to_regain_access": regain
@@ -294,40 +224,25 @@ impl Request<'_> {
             ["me"] => Ok(self.me(state, account, token.flavour, now)),
             ["me", "accounts"] => {
                 let fields = self.param("fields").unwrap_or("id");
-                let mut page =
-                    json!({ "id": account.page_id, "name": format!("{} Page", account.spec.name) });
-                if let Some((_, sub)) = split_fields(fields)
-                    .into_iter()
-                    .find(|(name, _)| *name == "instagram_business_account")
+                let mut page = json!({ "id": account.page_id, "name": format!("{} Page", account.spec.name) });
+                if let Some((_, sub)) =
+                    split_fields(fields).into_iter().find(|(name, _)| *name == "instagram_business_account")
                 {
-                    page["instagram_business_account"] =
-                        user_json(state, account, sub.unwrap_or("id"), now, None);
+                    page["instagram_business_account"] = user_json(state, account, sub.unwrap_or("id"), now, None);
                 }
-                Ok(
-                    json!({ "data": [page], "paging": { "cursors": { "before": "QVFIUj", "after": "QVFIUk" } } }),
-                )
+                Ok(json!({ "data": [page], "paging": { "cursors": { "before": "QVFIUj", "after": "QVFIUk" } } }))
             }
             ["refresh_access_token"] | ["access_token"] => {
                 self.new_token(inner, token, now, segments == ["refresh_access_token"])
             }
             ["oauth", "access_token"] => self.new_token(inner, token, now, false),
             ["debug_token"] => Ok(self.debug_token(inner, now)),
-            [id] if *id == account.ig_user_id => Ok(user_json(
-                state,
-                account,
-                self.param("fields").unwrap_or("id"),
-                now,
-                None,
-            )),
-            [id, "media"] if *id == account.ig_user_id => {
-                self.media_list(state, account, now, false)
+            [id] if *id == account.ig_user_id => {
+                Ok(user_json(state, account, self.param("fields").unwrap_or("id"), now, None))
             }
-            [id, "stories"] if *id == account.ig_user_id => {
-                self.media_list(state, account, now, true)
-            }
-            [id, "insights"] if *id == account.ig_user_id => {
-                self.account_insights(state, account, now)
-            }
+            [id, "media"] if *id == account.ig_user_id => self.media_list(state, account, now, false),
+            [id, "stories"] if *id == account.ig_user_id => self.media_list(state, account, now, true),
+            [id, "insights"] if *id == account.ig_user_id => self.account_insights(state, account, now),
             [id] => match find_media(account, id, now) {
                 Some(media) => Ok(media_json(media, self.param("fields").unwrap_or("id"), now)),
                 None => Err(ApiError::new(100, facts::unsupported_get(id)).sub(33)),
@@ -336,21 +251,11 @@ impl Request<'_> {
                 Some(media) => self.media_insights(media, token.flavour, &state.config.refuse, now),
                 None => Err(ApiError::new(100, facts::unsupported_get(id)).sub(33)),
             },
-            _ => Err(ApiError::new(
-                100,
-                facts::unsupported_get(segments.first().copied().unwrap_or("")),
-            )
-            .sub(33)),
+            _ => Err(ApiError::new(100, facts::unsupported_get(segments.first().copied().unwrap_or(""))).sub(33)),
         }
     }
 
-    fn me(
-        &self,
-        state: &SimState,
-        account: &SimAccount,
-        flavour: Flavour,
-        now: DateTime<Utc>,
-    ) -> Value {
+    fn me(&self, state: &SimState, account: &SimAccount, flavour: Flavour, now: DateTime<Utc>) -> Value {
         match flavour {
             Flavour::Facebook => {
                 json!({ "id": format!("10{}", &account.page_id[1..]), "name": account.spec.name })
@@ -358,22 +263,12 @@ impl Request<'_> {
             Flavour::Instagram => {
                 let fields = self.param("fields").unwrap_or("id");
                 let me = user_json(state, account, fields, now, Some(&account.app_scoped_id));
-                if state.config.wrapped_me {
-                    json!({ "data": [me] })
-                } else {
-                    me
-                }
+                if state.config.wrapped_me { json!({ "data": [me] }) } else { me }
             }
         }
     }
 
-    fn new_token(
-        &self,
-        inner: &mut Inner,
-        token: &SimToken,
-        now: DateTime<Utc>,
-        refresh: bool,
-    ) -> Answer {
+    fn new_token(&self, inner: &mut Inner, token: &SimToken, now: DateTime<Utc>, refresh: bool) -> Answer {
         // Meta: a token can be refreshed once it is at least 24 hours old. The error's
         // wording is not documented; this one is the simulator's.
         if refresh && now - token.issued_at < chrono::Duration::hours(24) {
@@ -391,9 +286,7 @@ impl Request<'_> {
             revoked: None,
             ..token.clone()
         });
-        Ok(
-            json!({ "access_token": text, "token_type": "bearer", "expires_in": TOKEN_DAYS * 86_400 - 56 }),
-        )
+        Ok(json!({ "access_token": text, "token_type": "bearer", "expires_in": TOKEN_DAYS * 86_400 - 56 }))
     }
 
     fn debug_token(&self, inner: &Inner, now: DateTime<Utc>) -> Value {
@@ -416,23 +309,11 @@ impl Request<'_> {
         }
     }
 
-    fn media_list(
-        &self,
-        state: &SimState,
-        account: &SimAccount,
-        now: DateTime<Utc>,
-        stories: bool,
-    ) -> Answer {
+    fn media_list(&self, state: &SimState, account: &SimAccount, now: DateTime<Utc>, stories: bool) -> Answer {
         let fields = self.param("fields").unwrap_or("id");
-        let limit = self
-            .param("limit")
-            .and_then(|l| l.parse::<usize>().ok())
-            .unwrap_or(25)
-            .clamp(1, 100);
+        let limit = self.param("limit").and_then(|l| l.parse::<usize>().ok()).unwrap_or(25).clamp(1, 100);
         let (anchor, page_no) = match self.param("after") {
-            Some(cursor) => {
-                decode_cursor(cursor).ok_or_else(|| ApiError::new(100, "(#100) Invalid cursor"))?
-            }
+            Some(cursor) => decode_cursor(cursor).ok_or_else(|| ApiError::new(100, "(#100) Invalid cursor"))?,
             None => (None, 0),
         };
         let visible: Vec<&SimMedia> = account
@@ -446,11 +327,7 @@ impl Request<'_> {
                     m.product != "STORY"
                 }
             })
-            .filter(|m| {
-                anchor
-                    .as_ref()
-                    .is_none_or(|(t, id)| (m.posted_at, m.id.as_str()) < (*t, id.as_str()))
-            })
+            .filter(|m| anchor.as_ref().is_none_or(|(t, id)| (m.posted_at, m.id.as_str()) < (*t, id.as_str())))
             .collect();
         // Privacy filtering makes some pages short; nothing is lost, the cursor moves on.
         let take = if state.config.short_pages && page_no % 2 == 1 {
@@ -459,12 +336,10 @@ impl Request<'_> {
             limit
         };
         let page: Vec<&SimMedia> = visible.iter().take(take).copied().collect();
-        let mut body =
-            json!({ "data": page.iter().map(|m| media_json(m, fields, now)).collect::<Vec<_>>() });
+        let mut body = json!({ "data": page.iter().map(|m| media_json(m, fields, now)).collect::<Vec<_>>() });
         if let (Some(first), Some(last)) = (page.first(), page.last()) {
             let after = encode_cursor(last, page_no + 1);
-            let mut paging =
-                json!({ "cursors": { "before": encode_cursor(first, page_no), "after": after } });
+            let mut paging = json!({ "cursors": { "before": encode_cursor(first, page_no), "after": after } });
             if visible.len() > page.len() {
                 let mut next = url::Url::parse(&format!("{}{}", self.origin, self.path))
                     .map_err(|_| ApiError::new(1, facts::TEMPORARY))?;
@@ -474,12 +349,8 @@ impl Request<'_> {
                 paging["next"] = json!(next.as_str());
             }
             if page_no > 0 {
-                paging["previous"] = json!(format!(
-                    "{}{}?before={}",
-                    self.origin,
-                    self.path,
-                    encode_cursor(first, page_no)
-                ));
+                paging["previous"] =
+                    json!(format!("{}{}?before={}", self.origin, self.path, encode_cursor(first, page_no)));
             }
             body["paging"] = paging;
         }
@@ -494,39 +365,19 @@ impl Request<'_> {
         now: DateTime<Utc>,
     ) -> Answer {
         let Some(metric) = self.param("metric") else {
-            return Err(ApiError::new(
-                100,
-                "(#100) The parameter metric is required",
-            ));
+            return Err(ApiError::new(100, "(#100) The parameter metric is required"));
         };
-        let metrics: Vec<&str> = metric
-            .split(',')
-            .map(str::trim)
-            .filter(|m| !m.is_empty())
-            .collect();
-        if let Some(message) = facts::media_metrics_error(
-            &metrics,
-            media.product,
-            media.media_type,
-            flavour == Flavour::Facebook,
-        ) {
+        let metrics: Vec<&str> = metric.split(',').map(str::trim).filter(|m| !m.is_empty()).collect();
+        if let Some(message) =
+            facts::media_metrics_error(&metrics, media.product, media.media_type, flavour == Flavour::Facebook)
+        {
             return Err(ApiError::new(100, message));
         }
-        if let Some(metric) = metrics
-            .iter()
-            .find(|m| refused.iter().any(|(p, r)| p == media.product && r == *m))
-        {
-            return Err(ApiError::new(
-                100,
-                format!("(#100) The metric {metric} is not supported for this media type"),
-            ));
+        if let Some(metric) = metrics.iter().find(|m| refused.iter().any(|(p, r)| p == media.product && r == *m)) {
+            return Err(ApiError::new(100, format!("(#100) The metric {metric} is not supported for this media type")));
         }
         if media.pre_conversion {
-            let mut error = ApiError::new(
-                100,
-                "(#100) Media posted before business account conversion",
-            )
-            .sub(2_108_006);
+            let mut error = ApiError::new(100, "(#100) Media posted before business account conversion").sub(2_108_006);
             error.user_title = Some("Media posted before business account conversion");
             return Err(error);
         }
@@ -552,33 +403,18 @@ impl Request<'_> {
         Ok(json!({ "data": data }))
     }
 
-    fn account_insights(
-        &self,
-        state: &SimState,
-        account: &SimAccount,
-        now: DateTime<Utc>,
-    ) -> Answer {
+    fn account_insights(&self, state: &SimState, account: &SimAccount, now: DateTime<Utc>) -> Answer {
         let Some(metric) = self.param("metric") else {
-            return Err(ApiError::new(
-                100,
-                "(#100) The parameter metric is required",
-            ));
+            return Err(ApiError::new(100, "(#100) The parameter metric is required"));
         };
-        let metrics: Vec<&str> = metric
-            .split(',')
-            .map(str::trim)
-            .filter(|m| !m.is_empty())
-            .collect();
+        let metrics: Vec<&str> = metric.split(',').map(str::trim).filter(|m| !m.is_empty()).collect();
         if metrics.contains(&"impressions") {
             return Err(ApiError::new(
                 100,
                 "(#100) Starting from version 22 and above, the impressions metric is no longer supported for the queried user. Please refer to the documentation at https://developers.facebook.com/docs/instagram-api/reference/ig-user/insights for a list of supported metrics.",
             ));
         }
-        if let Some(index) = metrics
-            .iter()
-            .position(|m| !facts::KNOWN_ACCOUNT_METRICS.contains(m))
-        {
+        if let Some(index) = metrics.iter().position(|m| !facts::KNOWN_ACCOUNT_METRICS.contains(m)) {
             return Err(ApiError::new(
                 100,
                 format!(
@@ -588,15 +424,10 @@ impl Request<'_> {
             ));
         }
         let Some(period) = self.param("period") else {
-            return Err(ApiError::new(
-                100,
-                "(#100) The parameter period is required",
-            ));
+            return Err(ApiError::new(100, "(#100) The parameter period is required"));
         };
         let time = |name: &str| {
-            self.param(name)
-                .and_then(|v| v.parse::<i64>().ok())
-                .and_then(|t| DateTime::from_timestamp(t, 0))
+            self.param(name).and_then(|v| v.parse::<i64>().ok()).and_then(|t| DateTime::from_timestamp(t, 0))
         };
         let until = time("until").unwrap_or(now);
         let since = time("since").unwrap_or(until - chrono::Duration::hours(24));
@@ -651,10 +482,7 @@ fn host_only(segments: &[&str]) -> Option<Flavour> {
 }
 
 fn find_media<'a>(account: &'a SimAccount, id: &str, now: DateTime<Utc>) -> Option<&'a SimMedia> {
-    account
-        .media
-        .iter()
-        .find(|m| m.id == id && !m.deleted && m.posted_at <= now)
+    account.media.iter().find(|m| m.id == id && !m.deleted && m.posted_at <= now)
 }
 
 /// `a,b,c{x,y},d` → `[("a",None),("b",None),("c",Some("x,y")),("d",None)]`
@@ -697,28 +525,18 @@ fn user_json(
             "user_id" => json!(account.ig_user_id.parse::<u64>().unwrap_or(0)),
             "username" => json!(account.spec.username),
             "name" => json!(account.spec.name),
-            "profile_picture_url" => json!(format!(
-                "https://scontent.cdninstagram.com/v/{}.jpg",
-                account.ig_user_id
-            )),
+            "profile_picture_url" => json!(format!("https://scontent.cdninstagram.com/v/{}.jpg", account.ig_user_id)),
             "followers_count" => json!(account.followers_at(state.epoch, now)),
             "follows_count" => json!(account.follows),
-            "media_count" => json!(
-                account
-                    .media
-                    .iter()
-                    .filter(|m| m.product != "STORY" && !m.deleted && m.posted_at <= now)
-                    .count()
-            ),
+            "media_count" => {
+                json!(account.media.iter().filter(|m| m.product != "STORY" && !m.deleted && m.posted_at <= now).count())
+            }
             "account_type" => json!("Business"),
             _ => continue,
         };
         out.insert(field.to_owned(), value);
     }
-    out.insert(
-        "id".to_owned(),
-        json!(app_scoped_id.unwrap_or(&account.ig_user_id)),
-    );
+    out.insert("id".to_owned(), json!(app_scoped_id.unwrap_or(&account.ig_user_id)));
     Value::Object(out)
 }
 
@@ -752,11 +570,7 @@ fn media_json(media: &SimMedia, fields: &str, now: DateTime<Utc>) -> Value {
 
 /// Whole numbers as JSON integers, the rest (skip rates) as decimals.
 fn number(value: f64) -> Value {
-    if value.fract() == 0.0 && value.abs() < 9.0e15 {
-        json!(value as i64)
-    } else {
-        json!(value)
-    }
+    if value.fract() == 0.0 && value.abs() < 9.0e15 { json!(value as i64) } else { json!(value) }
 }
 
 fn title(metric: &str) -> String {
@@ -768,11 +582,7 @@ fn title(metric: &str) -> String {
 }
 
 fn encode_cursor(media: &SimMedia, page_no: u32) -> String {
-    URL_SAFE_NO_PAD.encode(format!(
-        "{page_no}:{}:{}",
-        media.posted_at.timestamp_micros(),
-        media.id
-    ))
+    URL_SAFE_NO_PAD.encode(format!("{page_no}:{}:{}", media.posted_at.timestamp_micros(), media.id))
 }
 
 type Anchor = (Option<(DateTime<Utc>, String)>, u32);
@@ -794,12 +604,7 @@ mod tests {
     fn nested_fields_are_split_at_the_top_level() {
         assert_eq!(
             split_fields("id,caption,children{id,media_type},timestamp"),
-            vec![
-                ("id", None),
-                ("caption", None),
-                ("children", Some("id,media_type")),
-                ("timestamp", None)
-            ]
+            vec![("id", None), ("caption", None), ("children", Some("id,media_type")), ("timestamp", None)]
         );
     }
 }

@@ -43,12 +43,7 @@ impl AccountSpec {
                 followers: 12_400,
                 media: 120,
                 days: 180,
-                mix: Mix {
-                    image: 6,
-                    carousel: 3,
-                    video: 1,
-                    reels: 2,
-                },
+                mix: Mix { image: 6, carousel: 3, video: 1, reels: 2 },
                 stories: 3,
             },
             AccountSpec {
@@ -58,12 +53,7 @@ impl AccountSpec {
                 followers: 86_000,
                 media: 150,
                 days: 120,
-                mix: Mix {
-                    image: 1,
-                    carousel: 1,
-                    video: 1,
-                    reels: 7,
-                },
+                mix: Mix { image: 1, carousel: 1, video: 1, reels: 7 },
                 stories: 4,
             },
             AccountSpec {
@@ -73,12 +63,7 @@ impl AccountSpec {
                 followers: 480,
                 media: 25,
                 days: 200,
-                mix: Mix {
-                    image: 5,
-                    carousel: 2,
-                    video: 1,
-                    reels: 1,
-                },
+                mix: Mix { image: 5, carousel: 2, video: 1, reels: 1 },
                 stories: 2,
             },
         ]
@@ -156,28 +141,13 @@ const CAPTIONS: &[&str] = &[
 const HASHTAG_FREE: &[&str] = &["", "Just a quiet one today.", "Open until 6pm."];
 
 pub fn generate(specs: &[AccountSpec], seed: u64, epoch: DateTime<Utc>) -> Vec<SimAccount> {
-    specs
-        .iter()
-        .enumerate()
-        .map(|(index, spec)| generate_account(spec, index, seed, epoch))
-        .collect()
+    specs.iter().enumerate().map(|(index, spec)| generate_account(spec, index, seed, epoch)).collect()
 }
 
-fn generate_account(
-    spec: &AccountSpec,
-    index: usize,
-    seed: u64,
-    epoch: DateTime<Utc>,
-) -> SimAccount {
+fn generate_account(spec: &AccountSpec, index: usize, seed: u64, epoch: DateTime<Utc>) -> SimAccount {
     let mut rng = StdRng::seed_from_u64(seed.wrapping_mul(1_000_003).wrapping_add(index as u64));
-    let ig_user_id = format!(
-        "178414{:011}",
-        rng.random_range(10_000_000_000u64..99_999_999_999)
-    );
-    let app_scoped_id = format!(
-        "{:017}",
-        rng.random_range(10_000_000_000_000_000u64..99_999_999_999_999_999)
-    );
+    let ig_user_id = format!("178414{:011}", rng.random_range(10_000_000_000u64..99_999_999_999));
+    let app_scoped_id = format!("{:017}", rng.random_range(10_000_000_000_000_000u64..99_999_999_999_999_999));
     let page_id = format!("1{:014}", rng.random_range(0u64..99_999_999_999_999));
     let mut media = Vec::with_capacity(spec.media + spec.stories);
     let span = Duration::days(spec.days).num_seconds().max(1) as f64;
@@ -186,44 +156,15 @@ fn generate_account(
         let posted_at = epoch - Duration::seconds(age_secs as i64);
         let (media_type, product) = pick_type(&mut rng, spec.mix);
         let pre_conversion = i + 1 > spec.media - spec.media.div_ceil(33);
-        media.push(make_media(
-            &mut rng,
-            spec,
-            index,
-            i,
-            media_type,
-            product,
-            posted_at,
-            pre_conversion,
-        ));
+        media.push(make_media(&mut rng, spec, index, i, media_type, product, posted_at, pre_conversion));
     }
     for i in 0..spec.stories {
         let posted_at = epoch - Duration::minutes(rng.random_range(30..20 * 60));
-        let media_type = if rng.random_bool(0.5) {
-            "IMAGE"
-        } else {
-            "VIDEO"
-        };
-        media.push(make_media(
-            &mut rng,
-            spec,
-            index,
-            spec.media + i,
-            media_type,
-            "STORY",
-            posted_at,
-            false,
-        ));
+        let media_type = if rng.random_bool(0.5) { "IMAGE" } else { "VIDEO" };
+        media.push(make_media(&mut rng, spec, index, spec.media + i, media_type, "STORY", posted_at, false));
     }
     media.sort_by_key(|m| std::cmp::Reverse(m.posted_at));
-    SimAccount {
-        spec: spec.clone(),
-        ig_user_id,
-        app_scoped_id,
-        page_id,
-        follows: rng.random_range(80..900),
-        media,
-    }
+    SimAccount { spec: spec.clone(), ig_user_id, app_scoped_id, page_id, follows: rng.random_range(80..900), media }
 }
 
 fn pick_type(rng: &mut StdRng, mix: Mix) -> (&'static str, &'static str) {
@@ -255,12 +196,7 @@ pub(crate) fn make_media(
     pre_conversion: bool,
 ) -> SimMedia {
     // 17-digit ids (beyond 2^53), unique per account and position.
-    let id = format!(
-        "17{:03}{:05}{:07}",
-        account % 1000,
-        n % 100_000,
-        rng.random_range(0..9_999_999)
-    );
+    let id = format!("17{:03}{:05}{:07}", account % 1000, n % 100_000, rng.random_range(0..9_999_999));
     let caption = if rng.random_bool(0.85) {
         Some(CAPTIONS[rng.random_range(0..CAPTIONS.len())].to_owned())
     } else {
@@ -274,29 +210,15 @@ pub(crate) fn make_media(
         _ => format!("https://www.instagram.com/p/{shortcode}/"),
     };
     let children = if media_type == "CAROUSEL_ALBUM" {
-        (0..rng.random_range(2..=5))
-            .map(|c| format!("{id}{c}"))
-            .collect()
+        (0..rng.random_range(2..=5)).map(|c| format!("{id}{c}")).collect()
     } else {
         Vec::new()
     };
     let followers = spec.followers as f64;
     let (reach_share, tau_hours, views_per_reach) = match product {
-        "REELS" => (
-            rng.random_range(0.3..2.2),
-            rng.random_range(14.0..40.0),
-            rng.random_range(1.5..3.0),
-        ),
-        "STORY" => (
-            rng.random_range(0.004..0.15),
-            rng.random_range(2.0..5.0),
-            rng.random_range(1.0..1.4),
-        ),
-        _ => (
-            rng.random_range(0.12..0.6),
-            rng.random_range(3.0..9.0),
-            rng.random_range(1.1..1.7),
-        ),
+        "REELS" => (rng.random_range(0.3..2.2), rng.random_range(14.0..40.0), rng.random_range(1.5..3.0)),
+        "STORY" => (rng.random_range(0.004..0.15), rng.random_range(2.0..5.0), rng.random_range(1.0..1.4)),
+        _ => (rng.random_range(0.12..0.6), rng.random_range(3.0..9.0), rng.random_range(1.1..1.7)),
     };
     let curve = Curve {
         final_reach: followers * reach_share,
@@ -331,8 +253,7 @@ impl SimMedia {
         let age_hours = ((now - self.posted_at).num_seconds().max(0) as f64) / 3600.0;
         let c = &self.curve;
         // A slow long tail (a few percent more over weeks) after the main rise.
-        let progress = (1.0 - (-age_hours / c.tau_hours).exp()) * 0.96
-            + 0.04 * (age_hours / (age_hours + 24.0 * 21.0));
+        let progress = (1.0 - (-age_hours / c.tau_hours).exp()) * 0.96 + 0.04 * (age_hours / (age_hours + 24.0 * 21.0));
         let reach = (c.final_reach * progress).floor();
         let views = (reach * c.views_per_reach).floor();
         let likes = (reach * c.like_rate).floor();
@@ -361,10 +282,7 @@ impl SimMedia {
                 m.insert("total_interactions", likes + comments + saved + shares);
                 if self.product == "REELS" {
                     m.insert("ig_reels_avg_watch_time", c.avg_watch_ms.floor());
-                    m.insert(
-                        "ig_reels_video_view_total_time",
-                        (views * c.avg_watch_ms).floor(),
-                    );
+                    m.insert("ig_reels_video_view_total_time", (views * c.avg_watch_ms).floor());
                     m.insert("reels_skip_rate", (c.skip_rate * 100.0).round() / 100.0);
                 }
                 m.insert("total_likes", likes);
@@ -386,18 +304,14 @@ impl SimAccount {
     /// A day's account-level figures, deterministic for (account, day).
     pub fn day_metrics(&self, day_index: i64) -> BTreeMap<&'static str, f64> {
         let mut rng = StdRng::seed_from_u64(
-            self.ig_user_id.parse::<u64>().unwrap_or(0)
-                ^ (day_index as u64).wrapping_mul(0x9E37_79B9),
+            self.ig_user_id.parse::<u64>().unwrap_or(0) ^ (day_index as u64).wrapping_mul(0x9E37_79B9),
         );
         let followers = self.spec.followers as f64;
         let reach = (followers * rng.random_range(0.15..0.55)).floor();
         let mut m = BTreeMap::new();
         m.insert("reach", reach);
         m.insert("views", (reach * rng.random_range(1.4..2.4)).floor());
-        m.insert(
-            "accounts_engaged",
-            (reach * rng.random_range(0.03..0.09)).floor(),
-        );
+        m.insert("accounts_engaged", (reach * rng.random_range(0.03..0.09)).floor());
         let likes = (reach * rng.random_range(0.03..0.08)).floor();
         let comments = (likes * rng.random_range(0.03..0.1)).floor();
         let saves = (reach * 0.01).floor();
@@ -412,10 +326,7 @@ impl SimAccount {
         m.insert("profile_views", (reach * 0.04).floor());
         m.insert("website_clicks", (reach * 0.004).floor());
         m.insert("profile_links_taps", (reach * 0.005).floor());
-        m.insert(
-            "follower_count",
-            (followers * rng.random_range(-0.0005..0.004)).round(),
-        );
+        m.insert("follower_count", (followers * rng.random_range(-0.0005..0.004)).round());
         m
     }
 }
@@ -433,9 +344,7 @@ const SHORTCODE_CHARS: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWX
 const TOKEN_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 fn random_text(rng: &mut StdRng, alphabet: &[u8], len: usize) -> String {
-    (0..len)
-        .map(|_| char::from(alphabet[rng.random_range(0..alphabet.len())]))
-        .collect()
+    (0..len).map(|_| char::from(alphabet[rng.random_range(0..alphabet.len())])).collect()
 }
 
 #[cfg(test)]
@@ -472,17 +381,11 @@ mod tests {
     #[test]
     fn ids_are_unique_and_beyond_two_to_the_53() {
         let world = generate(&AccountSpec::standard_set(), 3, Utc::now());
-        let mut ids: Vec<&str> = world
-            .iter()
-            .flat_map(|a| a.media.iter().map(|m| m.id.as_str()))
-            .collect();
+        let mut ids: Vec<&str> = world.iter().flat_map(|a| a.media.iter().map(|m| m.id.as_str())).collect();
         let count = ids.len();
         ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), count);
-        assert!(
-            ids.iter()
-                .all(|id| id.parse::<u64>().unwrap() > (1u64 << 53))
-        );
+        assert!(ids.iter().all(|id| id.parse::<u64>().unwrap() > (1u64 << 53)));
     }
 }

@@ -110,7 +110,8 @@ pub enum RunResult {
 /// One sync cycle over every due account (or one). Accounts fail independently.
 pub async fn run(ctx: &SyncContext, scope: Scope, trigger: Trigger) -> anyhow::Result<RunResult> {
     let _in_flight = ctx.in_flight.lock().await;
-    let mut lock_conn = AsyncPgConnection::establish(&ctx.database_url).await.context("cannot connect for the sync lock")?;
+    let mut lock_conn =
+        AsyncPgConnection::establish(&ctx.database_url).await.context("cannot connect for the sync lock")?;
     if !try_lock(&mut lock_conn).await? {
         tracing::info!("another sync is running; this one is skipped");
         return Ok(RunResult::Busy);
@@ -140,7 +141,8 @@ async fn run_locked(ctx: &SyncContext, scope: Scope, trigger: Trigger) -> anyhow
     // Holding the lock, anything still "running" was left by a process that died.
     sync_runs::close_abandoned(&mut conn, now).await?;
     let settings = OperatorSettings::load(&mut conn).await?;
-    let registry = MetricRegistry::with_exclusions(dropped_metrics::all(&mut conn).await?.iter().map(|d| d.to_dropped()));
+    let registry =
+        MetricRegistry::with_exclusions(dropped_metrics::all(&mut conn).await?.iter().map(|d| d.to_dropped()));
     let accounts: Vec<Account> = match scope {
         Scope::All => Account::due_for_sync(&mut conn, now).await?,
         Scope::Account(id) => {
@@ -225,14 +227,16 @@ async fn sync_account_in_span(
         Ok(mut conn) => sync_runs::start(&mut conn, account.id, trigger, started).await.ok(),
         Err(_) => None,
     };
-    let mut cycle = Cycle { ctx, account, settings, registry, now: started, report: RunReport::default(), soft_errors: Vec::new() };
+    let mut cycle =
+        Cycle { ctx, account, settings, registry, now: started, report: RunReport::default(), soft_errors: Vec::new() };
     let result = cycle.run().await;
     let outcome = match result {
         Ok(()) if cycle.soft_errors.is_empty() => Outcome::Success,
         Ok(()) => {
             let (kind, message) = cycle.soft_errors[0].clone();
             cycle.report.error_kind = Some(kind);
-            cycle.report.error_message = Some(format!("{message} ({} problem(s) in this cycle)", cycle.soft_errors.len()));
+            cycle.report.error_message =
+                Some(format!("{message} ({} problem(s) in this cycle)", cycle.soft_errors.len()));
             Outcome::Partial
         }
         Err(stop) => {
@@ -328,7 +332,13 @@ impl Cycle<'_> {
         self.record_account_day(session).await
     }
 
-    async fn record_posts(&mut self, media: &[Media], stories: &[Media], complete: bool, window_start: Option<DateTime<Utc>>) -> Result<(), Stop> {
+    async fn record_posts(
+        &mut self,
+        media: &[Media],
+        stories: &[Media],
+        complete: bool,
+        window_start: Option<DateTime<Utc>>,
+    ) -> Result<(), Stop> {
         let rows: Vec<ListedPost<'_>> = media
             .iter()
             .chain(stories)
@@ -340,7 +350,14 @@ impl Cycle<'_> {
                 media_product_type: m.media_product_type.as_deref(),
                 permalink: m.permalink.as_deref(),
                 posted_at: m.timestamp,
-                hashtags: m.caption.as_deref().map(hashtags::extract).unwrap_or_default().into_iter().map(Some).collect(),
+                hashtags: m
+                    .caption
+                    .as_deref()
+                    .map(hashtags::extract)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(Some)
+                    .collect(),
             })
             .collect();
         let mut conn = self.ctx.pool.get().await?;
@@ -516,7 +533,9 @@ impl Cycle<'_> {
         let sealed = self.ctx.key.seal(&grant.access_token, &token_binding(&self.account.ig_user_id));
         let expires_at = grant.expires_in.map(|secs| self.now + Duration::seconds(secs));
         let stored = match self.ctx.pool.get().await {
-            Ok(mut conn) => Account::store_token(&mut conn, self.account.id, &sealed, expires_at, Some(self.now)).await.is_ok(),
+            Ok(mut conn) => {
+                Account::store_token(&mut conn, self.account.id, &sealed, expires_at, Some(self.now)).await.is_ok()
+            }
             Err(_) => false,
         };
         if stored {
@@ -546,17 +565,30 @@ impl Cycle<'_> {
                 match err.action() {
                     Action::Reconnect => {
                         tracing::warn!(error = %message, "the token was refused: the account needs re-connecting");
-                        let reason = format!("{message}. Paste a new token under Accounts → Connect to re-connect @{}.", self.account.username);
-                        let _ = Account::set_status(&mut conn, self.account.id, AccountStatus::NeedsReauth, Some(&reason)).await;
+                        let reason = format!(
+                            "{message}. Paste a new token under Accounts → Connect to re-connect @{}.",
+                            self.account.username
+                        );
+                        let _ =
+                            Account::set_status(&mut conn, self.account.id, AccountStatus::NeedsReauth, Some(&reason))
+                                .await;
                     }
                     Action::Wait => {
                         let wait = match err {
-                            GraphError::RateLimited { wait: Some(wait), .. } => Duration::from_std(wait).unwrap_or(DEFAULT_PAUSE),
+                            GraphError::RateLimited { wait: Some(wait), .. } => {
+                                Duration::from_std(wait).unwrap_or(DEFAULT_PAUSE)
+                            }
                             _ => DEFAULT_PAUSE,
                         };
                         let until = self.now + wait;
                         tracing::warn!(until = %until, "rate limited: the account is paused");
-                        let _ = Account::pause_until(&mut conn, self.account.id, until, &format!("rate limited until {}", until.format("%H:%M UTC"))).await;
+                        let _ = Account::pause_until(
+                            &mut conn,
+                            self.account.id,
+                            until,
+                            &format!("rate limited until {}", until.format("%H:%M UTC")),
+                        )
+                        .await;
                     }
                     Action::Retry | Action::Report => {}
                 }
@@ -588,7 +620,12 @@ fn media_of(post: &LivePost) -> Media {
 
 /// A snapshot from insights values; likes and comments fall back to the media list's
 /// counts. A metric neither gave stays NULL: not measured.
-fn snapshot_from(post_id: i64, at: DateTime<Utc>, values: &std::collections::BTreeMap<String, f64>, media: Option<&Media>) -> NewSnapshot {
+fn snapshot_from(
+    post_id: i64,
+    at: DateTime<Utc>,
+    values: &std::collections::BTreeMap<String, f64>,
+    media: Option<&Media>,
+) -> NewSnapshot {
     let v = |name: &str| values.get(name).map(|v| v.round() as i64);
     NewSnapshot {
         post_id,

@@ -4,22 +4,11 @@ use tidemark::routes::{Access, ROUTE_TABLE};
 
 use crate::helpers::{TestApp, csrf_token_in, location, spawn_app};
 
-async fn send(
-    app: &TestApp,
-    client: &Client,
-    method: &str,
-    path: &str,
-    csrf_token: &str,
-) -> reqwest::Response {
+async fn send(app: &TestApp, client: &Client, method: &str, path: &str, csrf_token: &str) -> reqwest::Response {
     let url = app.url(path);
     match method {
         "GET" => client.get(url).send().await.unwrap(),
-        "POST" => client
-            .post(url)
-            .form(&[("csrf_token", csrf_token)])
-            .send()
-            .await
-            .unwrap(),
+        "POST" => client.post(url).form(&[("csrf_token", csrf_token)]).send().await.unwrap(),
         other => panic!("the route table has an unexpected method {other}"),
     }
 }
@@ -37,10 +26,7 @@ async fn a_viewer_gets_403_on_every_admin_route() {
     // A valid token, so that only the role can be what refuses the request.
     let token = csrf_token_in(&app.get_text(&viewer, "/me").await);
 
-    let admin_routes: Vec<_> = ROUTE_TABLE
-        .iter()
-        .filter(|r| r.access == Access::Admin)
-        .collect();
+    let admin_routes: Vec<_> = ROUTE_TABLE.iter().filter(|r| r.access == Access::Admin).collect();
     assert!(admin_routes.len() >= 6);
     for route in admin_routes {
         let path = concrete(route.path, viewer_id.0);
@@ -55,20 +41,13 @@ async fn an_anonymous_browser_is_sent_to_sign_in_and_a_script_gets_401_on_every_
     let app = spawn_app().await;
     let id = app.create_user("ada", Role::Admin).await;
     let browser = crate::helpers::browser();
-    let script = Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let script = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
 
     for route in ROUTE_TABLE.iter().filter(|r| r.access != Access::Anyone) {
         let path = concrete(route.path, id.0);
         let from_browser = send(&app, &browser, route.method, &path, "").await;
         assert_eq!(from_browser.status(), 303, "{} {path}", route.method);
-        assert!(
-            location(&from_browser).starts_with("/login"),
-            "{} {path}",
-            route.method
-        );
+        assert!(location(&from_browser).starts_with("/login"), "{} {path}", route.method);
         let from_script = send(&app, &script, route.method, &path, "").await;
         assert_eq!(from_script.status(), 401, "{} {path}", route.method);
     }
@@ -82,11 +61,7 @@ async fn every_route_in_the_table_is_served() {
     for route in ROUTE_TABLE.iter().filter(|r| r.method == "GET") {
         let path = concrete(route.path, id.0);
         let response = app.get(&admin, &path).await;
-        assert!(
-            response.status().is_success() || response.status() == 303,
-            "GET {path}: {}",
-            response.status()
-        );
+        assert!(response.status().is_success() || response.status() == 303, "GET {path}: {}", response.status());
     }
 }
 
@@ -95,11 +70,7 @@ async fn the_public_routes_answer_without_a_session() {
     let app = spawn_app().await;
     let client = Client::new();
     for path in ["/healthz", "/readyz", "/login", "/static/app.css"] {
-        assert_eq!(
-            client.get(app.url(path)).send().await.unwrap().status(),
-            200,
-            "{path}"
-        );
+        assert_eq!(client.get(app.url(path)).send().await.unwrap().status(), 200, "{path}");
     }
 }
 
@@ -115,10 +86,7 @@ async fn a_viewer_sees_no_admin_controls() {
     assert!(admin_dashboard.contains("href=\"/users\""));
     for path in ["/", "/me"] {
         let html = app.get_text(&viewer, path).await;
-        assert!(
-            !html.contains("/users"),
-            "{path} links to user management for a viewer"
-        );
+        assert!(!html.contains("/users"), "{path} links to user management for a viewer");
     }
 }
 
@@ -129,11 +97,7 @@ async fn every_response_carries_the_security_headers() {
     for path in ["/login", "/healthz", "/nowhere", "/"] {
         let response = app.get(&client, path).await;
         let headers = response.headers();
-        let csp = headers
-            .get("content-security-policy")
-            .unwrap()
-            .to_str()
-            .unwrap();
+        let csp = headers.get("content-security-policy").unwrap().to_str().unwrap();
         assert!(csp.contains("script-src 'self'"), "{path}");
         assert!(csp.contains("style-src 'self'"), "{path}");
         assert!(csp.contains("frame-ancestors 'none'"), "{path}");
@@ -147,12 +111,7 @@ async fn an_unknown_page_is_a_404_page_without_internals() {
     let app = spawn_app().await;
     app.create_user("ada", Role::Admin).await;
     let admin = app.signed_in("ada").await;
-    for path in [
-        "/nowhere",
-        "/users/999999/delete",
-        "/users/not-a-number/delete",
-        "/static/../Cargo.toml",
-    ] {
+    for path in ["/nowhere", "/users/999999/delete", "/users/not-a-number/delete", "/static/../Cargo.toml"] {
         let response = app.get(&admin, path).await;
         assert_eq!(response.status(), 404, "{path}");
         let html = response.text().await.unwrap();

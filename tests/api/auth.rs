@@ -52,23 +52,11 @@ async fn the_session_cookie_is_the_only_cookie_and_is_http_only_and_same_site() 
     app.create_user("ada", Role::Admin).await;
     let client = browser();
     let login_page = app.get(&client, "/login").await;
-    assert!(
-        login_page
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .next()
-            .is_none(),
-        "no cookie before sign-in"
-    );
+    assert!(login_page.headers().get_all("set-cookie").iter().next().is_none(), "no cookie before sign-in");
 
     let response = app.login_with(&client, "ada", PASSWORD).await;
-    let cookies: Vec<String> = response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .collect();
+    let cookies: Vec<String> =
+        response.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect();
     assert_eq!(cookies.len(), 1, "{cookies:?}");
     let cookie = &cookies[0];
     assert!(cookie.starts_with("tidemark_session=ey"), "a JWT: {cookie}");
@@ -76,35 +64,20 @@ async fn the_session_cookie_is_the_only_cookie_and_is_http_only_and_same_site() 
     assert!(cookie.contains("SameSite=Lax"));
     assert!(cookie.contains("Path=/"));
     assert!(cookie.contains("Max-Age="));
-    assert!(
-        !cookie.contains("Secure"),
-        "not Secure when configured off (loopback)"
-    );
+    assert!(!cookie.contains("Secure"), "not Secure when configured off (loopback)");
 
     for path in ["/", "/me", "/users"] {
         let page = app.get(&client, path).await;
-        assert!(
-            page.headers().get_all("set-cookie").iter().next().is_none(),
-            "{path} sets no cookie"
-        );
+        assert!(page.headers().get_all("set-cookie").iter().next().is_none(), "{path} sets no cookie");
     }
 }
 
 #[tokio::test]
 async fn the_session_cookie_is_secure_when_configured() {
-    let app = spawn_app_with(AppOptions {
-        cookie_secure: true,
-    })
-    .await;
+    let app = spawn_app_with(AppOptions { cookie_secure: true }).await;
     app.create_user("ada", Role::Admin).await;
     let response = app.login_with(&browser(), "ada", PASSWORD).await;
-    let cookie = response
-        .headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let cookie = response.headers().get("set-cookie").unwrap().to_str().unwrap().to_owned();
     assert!(cookie.contains("Secure"), "{cookie}");
 }
 
@@ -116,13 +89,7 @@ async fn signing_out_clears_the_cookie_and_ends_access() {
 
     let response = app.post_form(&client, "/", "/logout", &[]).await;
     assert_eq!(response.status(), 303);
-    let cookie = response
-        .headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let cookie = response.headers().get("set-cookie").unwrap().to_str().unwrap().to_owned();
     assert!(cookie.starts_with("tidemark_session=;"), "{cookie}");
     assert_eq!(app.get(&client, "/").await.status(), 303);
 }
@@ -132,29 +99,15 @@ async fn a_forged_or_tampered_session_token_is_not_accepted() {
     let app = spawn_app().await;
     app.create_user("ada", Role::Admin).await;
     let response = app.login_with(&browser(), "ada", PASSWORD).await;
-    let cookie = response
-        .headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
-    let token = cookie
-        .split(';')
-        .next()
-        .unwrap()
-        .trim_start_matches("tidemark_session=");
+    let cookie = response.headers().get("set-cookie").unwrap().to_str().unwrap().to_owned();
+    let token = cookie.split(';').next().unwrap().trim_start_matches("tidemark_session=");
     let mut parts: Vec<&str> = token.split('.').collect();
     parts[2] = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
     let forged = parts.join(".");
 
     let client = reqwest::Client::new();
-    let response = client
-        .get(app.url("/"))
-        .header("cookie", format!("tidemark_session={forged}"))
-        .send()
-        .await
-        .unwrap();
+    let response =
+        client.get(app.url("/")).header("cookie", format!("tidemark_session={forged}")).send().await.unwrap();
     assert_eq!(response.status(), 401);
 }
 
@@ -179,26 +132,10 @@ async fn changing_the_password_ends_the_users_other_sessions() {
         .await;
     assert_eq!(response.status(), 303);
 
-    assert_eq!(
-        app.get(&laptop, "/").await.status(),
-        200,
-        "the browser that changed it stays signed in"
-    );
-    assert_eq!(
-        app.get(&phone, "/").await.status(),
-        303,
-        "every other session ended"
-    );
-    assert_eq!(
-        app.login_with(&browser(), "ada", "a brand new passphrase")
-            .await
-            .status(),
-        303
-    );
-    assert_eq!(
-        app.login_with(&browser(), "ada", PASSWORD).await.status(),
-        401
-    );
+    assert_eq!(app.get(&laptop, "/").await.status(), 200, "the browser that changed it stays signed in");
+    assert_eq!(app.get(&phone, "/").await.status(), 303, "every other session ended");
+    assert_eq!(app.login_with(&browser(), "ada", "a brand new passphrase").await.status(), 303);
+    assert_eq!(app.login_with(&browser(), "ada", PASSWORD).await.status(), 401);
 }
 
 #[tokio::test]
@@ -207,11 +144,7 @@ async fn changing_the_password_needs_the_current_one_and_a_matching_confirmation
     app.create_user("ada", Role::Admin).await;
     let client = app.signed_in("ada").await;
     let fields = |current: &'static str, new: &'static str, confirm: &'static str| {
-        [
-            ("current_password", current),
-            ("new_password", new),
-            ("confirm_password", confirm),
-        ]
+        [("current_password", current), ("new_password", new), ("confirm_password", confirm)]
     };
 
     let wrong_current = app
@@ -219,53 +152,22 @@ async fn changing_the_password_needs_the_current_one_and_a_matching_confirmation
             &client,
             "/me",
             "/me/password",
-            &fields(
-                "nope nope nope",
-                "a brand new passphrase",
-                "a brand new passphrase",
-            ),
+            &fields("nope nope nope", "a brand new passphrase", "a brand new passphrase"),
         )
         .await;
     assert_eq!(wrong_current.status(), 422);
-    assert!(
-        wrong_current
-            .text()
-            .await
-            .unwrap()
-            .contains("current password is not right")
-    );
+    assert!(wrong_current.text().await.unwrap().contains("current password is not right"));
 
     let mismatch = app
-        .post_form(
-            &client,
-            "/me",
-            "/me/password",
-            &fields(PASSWORD, "a brand new passphrase", "another passphrase"),
-        )
+        .post_form(&client, "/me", "/me/password", &fields(PASSWORD, "a brand new passphrase", "another passphrase"))
         .await;
     assert_eq!(mismatch.status(), 422);
 
-    let weak = app
-        .post_form(
-            &client,
-            "/me",
-            "/me/password",
-            &fields(PASSWORD, "short", "short"),
-        )
-        .await;
+    let weak = app.post_form(&client, "/me", "/me/password", &fields(PASSWORD, "short", "short")).await;
     assert_eq!(weak.status(), 422);
-    assert!(
-        weak.text()
-            .await
-            .unwrap()
-            .contains("at least 10 characters")
-    );
+    assert!(weak.text().await.unwrap().contains("at least 10 characters"));
 
-    assert_eq!(
-        app.login_with(&browser(), "ada", PASSWORD).await.status(),
-        303,
-        "password unchanged"
-    );
+    assert_eq!(app.login_with(&browser(), "ada", PASSWORD).await.status(), 303, "password unchanged");
 }
 
 #[tokio::test]
@@ -275,9 +177,7 @@ async fn signing_out_everywhere_ends_every_session() {
     let laptop = app.signed_in("ada").await;
     let phone = app.signed_in("ada").await;
 
-    let response = app
-        .post_form(&laptop, "/me", "/me/sign-out-everywhere", &[])
-        .await;
+    let response = app.post_form(&laptop, "/me", "/me/sign-out-everywhere", &[]).await;
     assert_eq!(response.status(), 303);
     assert_eq!(app.get(&laptop, "/").await.status(), 303);
     assert_eq!(app.get(&phone, "/").await.status(), 303);
@@ -292,9 +192,7 @@ async fn deleting_a_user_ends_their_session_at_once() {
     let bob = app.signed_in("bob").await;
     assert_eq!(app.get(&bob, "/").await.status(), 200);
 
-    let response = app
-        .post_form(&admin, "/users", &format!("/users/{bob_id}/delete"), &[])
-        .await;
+    let response = app.post_form(&admin, "/users", &format!("/users/{bob_id}/delete"), &[]).await;
     assert_eq!(response.status(), 303);
     assert_eq!(app.get(&bob, "/").await.status(), 303);
 }
@@ -304,23 +202,12 @@ async fn repeated_failures_for_one_username_are_throttled() {
     let app = spawn_app().await;
     app.create_user("ada", Role::Admin).await;
     for _ in 0..5 {
-        assert_eq!(
-            app.login_with(&browser(), "ada", "wrong password!")
-                .await
-                .status(),
-            401
-        );
+        assert_eq!(app.login_with(&browser(), "ada", "wrong password!").await.status(), 401);
     }
     // Even the right password is refused while locked.
     let locked = app.login_with(&browser(), "ada", PASSWORD).await;
     assert_eq!(locked.status(), 429);
-    assert!(
-        locked
-            .text()
-            .await
-            .unwrap()
-            .contains("Too many failed sign-in attempts")
-    );
+    assert!(locked.text().await.unwrap().contains("Too many failed sign-in attempts"));
 }
 
 #[tokio::test]
@@ -328,16 +215,10 @@ async fn repeated_failures_from_one_address_are_throttled_across_usernames() {
     let app = spawn_app().await;
     app.create_user("ada", Role::Admin).await;
     for n in 0..20 {
-        let status = app
-            .login_with(&browser(), &format!("guess{n}"), "wrong password!")
-            .await
-            .status();
+        let status = app.login_with(&browser(), &format!("guess{n}"), "wrong password!").await.status();
         assert_eq!(status, 401);
     }
-    assert_eq!(
-        app.login_with(&browser(), "ada", PASSWORD).await.status(),
-        429
-    );
+    assert_eq!(app.login_with(&browser(), "ada", PASSWORD).await.status(), 429);
 }
 
 #[tokio::test]
@@ -351,34 +232,15 @@ async fn after_sign_in_the_user_returns_to_the_page_they_asked_for_but_never_off
 
     let page = app.get_text(&client, "/login?next=%2Fusers").await;
     let token = crate::helpers::csrf_token_in(&page);
-    let form = [
-        ("csrf_token", token.as_str()),
-        ("username", "ada"),
-        ("password", PASSWORD),
-        ("next", "/users"),
-    ];
-    let response = client
-        .post(app.url("/login"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let form = [("csrf_token", token.as_str()), ("username", "ada"), ("password", PASSWORD), ("next", "/users")];
+    let response = client.post(app.url("/login")).form(&form).send().await.unwrap();
     assert_eq!(location(&response), "/users");
 
     let client = browser();
     let page = app.get_text(&client, "/login").await;
     let token = crate::helpers::csrf_token_in(&page);
-    let form = [
-        ("csrf_token", token.as_str()),
-        ("username", "ada"),
-        ("password", PASSWORD),
-        ("next", "//evil.example/"),
-    ];
-    let response = client
-        .post(app.url("/login"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let form =
+        [("csrf_token", token.as_str()), ("username", "ada"), ("password", PASSWORD), ("next", "//evil.example/")];
+    let response = client.post(app.url("/login")).form(&form).send().await.unwrap();
     assert_eq!(location(&response), "/");
 }

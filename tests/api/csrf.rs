@@ -12,46 +12,21 @@ async fn every_form_rejects_a_missing_or_wrong_csrf_token() {
     let other_session = app.signed_in("ada").await;
     let foreign_token = csrf_token_in(&app.get_text(&other_session, "/me").await);
 
-    let posts: Vec<_> = ROUTE_TABLE
-        .iter()
-        .filter(|r| r.method == "POST" && r.path != "/login")
-        .collect();
+    let posts: Vec<_> = ROUTE_TABLE.iter().filter(|r| r.method == "POST" && r.path != "/login").collect();
     for route in posts {
         let path = route.path.replace("{id}", &target.0.to_string());
-        let fields = [
-            ("role", "admin"),
-            ("password", "a perfectly good password"),
-            ("username", "mallory"),
-        ];
-        let missing = admin
-            .post(app.url(&path))
-            .form(&fields)
-            .send()
-            .await
-            .unwrap();
+        let fields = [("role", "admin"), ("password", "a perfectly good password"), ("username", "mallory")];
+        let missing = admin.post(app.url(&path)).form(&fields).send().await.unwrap();
         assert_eq!(missing.status(), 403, "POST {path} without a token");
         assert!(missing.text().await.unwrap().contains("security token"));
 
         let mut with_foreign = vec![("csrf_token", foreign_token.as_str())];
         with_foreign.extend_from_slice(&fields);
-        let wrong = admin
-            .post(app.url(&path))
-            .form(&with_foreign)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            wrong.status(),
-            403,
-            "POST {path} with another session's token"
-        );
+        let wrong = admin.post(app.url(&path)).form(&with_foreign).send().await.unwrap();
+        assert_eq!(wrong.status(), 403, "POST {path} with another session's token");
     }
     assert_eq!(app.user_count().await, 2);
-    assert_eq!(
-        app.get(&admin, "/").await.status(),
-        200,
-        "still signed in: logout was refused too"
-    );
+    assert_eq!(app.get(&admin, "/").await.status(), 200, "still signed in: logout was refused too");
 }
 
 #[tokio::test]
@@ -59,28 +34,11 @@ async fn the_sign_in_form_needs_its_token() {
     let app = spawn_app().await;
     app.create_user("ada", Role::Admin).await;
     let client = browser();
-    let without = client
-        .post(app.url("/login"))
-        .form(&[("username", "ada"), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
+    let without =
+        client.post(app.url("/login")).form(&[("username", "ada"), ("password", PASSWORD)]).send().await.unwrap();
     assert_eq!(without.status(), 403);
-    let forged = [
-        ("csrf_token", "4102444800.00ff"),
-        ("username", "ada"),
-        ("password", PASSWORD),
-    ];
-    assert_eq!(
-        client
-            .post(app.url("/login"))
-            .form(&forged)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        403
-    );
+    let forged = [("csrf_token", "4102444800.00ff"), ("username", "ada"), ("password", PASSWORD)];
+    assert_eq!(client.post(app.url("/login")).form(&forged).send().await.unwrap().status(), 403);
 }
 
 #[tokio::test]
@@ -89,33 +47,13 @@ async fn a_form_posted_from_another_site_is_refused_even_with_a_token() {
     app.create_user("ada", Role::Admin).await;
     let client = browser();
     let token = csrf_token_in(&app.get_text(&client, "/login").await);
-    let form = [
-        ("csrf_token", token.as_str()),
-        ("username", "ada"),
-        ("password", PASSWORD),
-    ];
-    let cross = client
-        .post(app.url("/login"))
-        .header("origin", "https://evil.example")
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let form = [("csrf_token", token.as_str()), ("username", "ada"), ("password", PASSWORD)];
+    let cross =
+        client.post(app.url("/login")).header("origin", "https://evil.example").form(&form).send().await.unwrap();
     assert_eq!(cross.status(), 403);
-    let fetch_meta = client
-        .post(app.url("/login"))
-        .header("sec-fetch-site", "cross-site")
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let fetch_meta =
+        client.post(app.url("/login")).header("sec-fetch-site", "cross-site").form(&form).send().await.unwrap();
     assert_eq!(fetch_meta.status(), 403);
-    let same = client
-        .post(app.url("/login"))
-        .header("origin", app.address.as_str())
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let same = client.post(app.url("/login")).header("origin", app.address.as_str()).form(&form).send().await.unwrap();
     assert_eq!(same.status(), 303);
 }

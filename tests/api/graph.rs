@@ -6,8 +6,7 @@ use std::time::Duration;
 
 use tidemark::graph::metrics::MediaKind;
 use tidemark::graph::{
-    AccessToken, Action, ClientOptions, Flavour, GraphClient, GraphConfig, GraphError,
-    MetricRegistry,
+    AccessToken, Action, ClientOptions, Flavour, GraphClient, GraphConfig, GraphError, MetricRegistry,
 };
 use tidemark::simulator::{Faults, Simulator, SimulatorConfig};
 
@@ -30,11 +29,7 @@ fn client_for(sim: &Simulator) -> GraphClient {
         slow_down_for: Duration::from_millis(1),
         ..ClientOptions::default()
     };
-    GraphClient::new(
-        GraphConfig::new(Some(sim.base_url()), "v25.0").unwrap(),
-        options,
-    )
-    .unwrap()
+    GraphClient::new(GraphConfig::new(Some(sim.base_url()), "v25.0").unwrap(), options).unwrap()
 }
 
 #[tokio::test]
@@ -47,43 +42,26 @@ async fn the_client_reads_an_account_all_its_media_across_pages_and_insights_for
     let found = api.identify().await.unwrap();
     assert_eq!(found.len(), 1);
     let ig_id = sim.ig_user_id(BAKERY);
-    assert_eq!(
-        found[0].profile.ig_user_id, ig_id,
-        "the unquoted id keeps every digit"
-    );
+    assert_eq!(found[0].profile.ig_user_id, ig_id, "the unquoted id keeps every digit");
     assert_eq!(found[0].profile.username, "harbour.bakery");
     assert_eq!(found[0].profile.followers_count, Some(12_400));
 
     let list = api.media_since(&ig_id, None).await.unwrap();
     let ids: Vec<String> = list.media.iter().map(|m| m.id.clone()).collect();
-    assert_eq!(
-        ids,
-        sim.listed_media_ids(BAKERY),
-        "every media exactly once, newest first"
-    );
+    assert_eq!(ids, sim.listed_media_ids(BAKERY), "every media exactly once, newest first");
     assert!(list.complete);
     assert!(list.pages >= 2, "120 media need more than one page of 100");
 
     let registry = MetricRegistry::default();
     let mut kinds_seen = Vec::new();
-    for (product, media_type) in [
-        ("FEED", "IMAGE"),
-        ("FEED", "CAROUSEL_ALBUM"),
-        ("FEED", "VIDEO"),
-        ("REELS", "VIDEO"),
-    ] {
-        let id = sim
-            .find_media(BAKERY, product, media_type)
-            .unwrap_or_else(|| panic!("a {product} {media_type}"));
+    for (product, media_type) in [("FEED", "IMAGE"), ("FEED", "CAROUSEL_ALBUM"), ("FEED", "VIDEO"), ("REELS", "VIDEO")]
+    {
+        let id = sim.find_media(BAKERY, product, media_type).unwrap_or_else(|| panic!("a {product} {media_type}"));
         let media = list.media.iter().find(|m| m.id == id).unwrap();
         assert_eq!(MediaKind::of(media), MediaKind::new(product, media_type));
         let insights = api.media_insights(&ig_id, media, &registry).await.unwrap();
         let expected = sim.media_metrics(&id).unwrap();
-        assert_eq!(
-            insights.values.get("reach"),
-            expected.get("reach"),
-            "{product} {media_type}"
-        );
+        assert_eq!(insights.values.get("reach"), expected.get("reach"), "{product} {media_type}");
         assert_eq!(insights.values.get("views"), expected.get("views"));
         assert!(insights.values["reach"] <= insights.values["views"]);
         if product == "REELS" {
@@ -107,10 +85,7 @@ async fn the_client_reads_an_account_all_its_media_across_pages_and_insights_for
     assert_eq!(story.media_product_type.as_deref(), Some("STORY"));
     let insights = api.media_insights(&ig_id, story, &registry).await.unwrap();
     assert!(insights.values.contains_key("navigation") || insights.unavailable.is_some());
-    assert!(
-        registry.exclusions().is_empty(),
-        "the standard metric sets are all valid"
-    );
+    assert!(registry.exclusions().is_empty(), "the standard metric sets are all valid");
 }
 
 #[tokio::test]
@@ -131,17 +106,10 @@ async fn a_facebook_login_token_finds_its_instagram_account_through_the_page() {
 
 #[tokio::test]
 async fn a_wrapped_me_answer_is_read_like_a_flat_one() {
-    let sim = simulator_with(SimulatorConfig {
-        wrapped_me: true,
-        ..SimulatorConfig::standard(42)
-    });
+    let sim = simulator_with(SimulatorConfig { wrapped_me: true, ..SimulatorConfig::standard(42) });
     let client = client_for(&sim);
     let token = AccessToken::new(sim.token(BAKERY));
-    let found = client
-        .session(&token, Flavour::Instagram)
-        .identify()
-        .await
-        .unwrap();
+    let found = client.session(&token, Flavour::Instagram).identify().await.unwrap();
     assert_eq!(found[0].profile.ig_user_id, sim.ig_user_id(BAKERY));
 }
 
@@ -152,10 +120,7 @@ async fn the_media_window_stops_the_listing_early() {
     let token = AccessToken::new(sim.token(STUDIO));
     let api = client.session(&token, Flavour::Facebook);
     let since = sim.now() - chrono::Duration::days(20);
-    let list = api
-        .media_since(&sim.ig_user_id(STUDIO), Some(since))
-        .await
-        .unwrap();
+    let list = api.media_since(&sim.ig_user_id(STUDIO), Some(since)).await.unwrap();
     assert!(list.complete);
     assert!(!list.media.is_empty());
     assert!(list.media.iter().all(|m| m.timestamp >= since));
@@ -170,22 +135,8 @@ async fn expired_revoked_and_unparsable_tokens_say_reconnect() {
     let expired = sim.issue_token(BAKERY, chrono::Duration::days(2), 60);
     sim.expire_token(&expired);
     let token = AccessToken::new(expired.clone());
-    let err = client
-        .session(&token, Flavour::Instagram)
-        .identify()
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            GraphError::TokenInvalid {
-                code: 190,
-                subcode: Some(463),
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    let err = client.session(&token, Flavour::Instagram).identify().await.unwrap_err();
+    assert!(matches!(err, GraphError::TokenInvalid { code: 190, subcode: Some(463), .. }), "{err:?}");
     assert_eq!(err.action(), Action::Reconnect);
     let text = err.to_string();
     assert!(text.contains("Session has expired"), "{text}");
@@ -194,49 +145,22 @@ async fn expired_revoked_and_unparsable_tokens_say_reconnect() {
     let revoked = sim.issue_token(BAKERY, chrono::Duration::days(2), 60);
     sim.revoke_token(&revoked, 460);
     let token = AccessToken::new(revoked);
-    let err = client
-        .session(&token, Flavour::Instagram)
-        .identify()
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            GraphError::TokenInvalid {
-                subcode: Some(460),
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    let err = client.session(&token, Flavour::Instagram).identify().await.unwrap_err();
+    assert!(matches!(err, GraphError::TokenInvalid { subcode: Some(460), .. }), "{err:?}");
 
     let garbage = AccessToken::new("IGAAnot-a-real-token");
-    let err = client
-        .session(&garbage, Flavour::Instagram)
-        .identify()
-        .await
-        .unwrap_err();
+    let err = client.session(&garbage, Flavour::Instagram).identify().await.unwrap_err();
     assert!(err.to_string().contains("Cannot parse access token"));
 
     // An Instagram Login token on a Facebook-only endpoint (the wrong host).
     let token = AccessToken::new(sim.token(BAKERY));
-    let err = client
-        .session(&token, Flavour::Facebook)
-        .identify()
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, GraphError::TokenInvalid { code: 190, .. }),
-        "{err:?}"
-    );
+    let err = client.session(&token, Flavour::Facebook).identify().await.unwrap_err();
+    assert!(matches!(err, GraphError::TokenInvalid { code: 190, .. }), "{err:?}");
 }
 
 #[tokio::test]
 async fn a_refused_metric_is_dropped_for_its_kind_and_the_request_retried_once() {
-    let config = SimulatorConfig {
-        refuse: vec![("FEED".into(), "shares".into())],
-        ..SimulatorConfig::standard(42)
-    };
+    let config = SimulatorConfig { refuse: vec![("FEED".into(), "shares".into())], ..SimulatorConfig::standard(42) };
     let sim = simulator_with(config);
     let client = client_for(&sim);
     let token = AccessToken::new(sim.token(BAKERY));
@@ -253,10 +177,7 @@ async fn a_refused_metric_is_dropped_for_its_kind_and_the_request_retried_once()
     assert_eq!(insights.newly_dropped.len(), 1);
     assert_eq!(insights.newly_dropped[0].metric, "shares");
     assert!(insights.values.contains_key("reach"));
-    assert!(
-        !insights.values.contains_key("shares"),
-        "not measured, not zero"
-    );
+    assert!(!insights.values.contains_key("shares"), "not measured, not zero");
 
     let before = api.calls();
     let again = api.media_insights(&ig_id, image, &registry).await.unwrap();
@@ -266,10 +187,7 @@ async fn a_refused_metric_is_dropped_for_its_kind_and_the_request_retried_once()
     let reel_id = sim.find_media(BAKERY, "REELS", "VIDEO").unwrap();
     let reel = list.media.iter().find(|m| m.id == reel_id).unwrap();
     let reel_insights = api.media_insights(&ig_id, reel, &registry).await.unwrap();
-    assert!(
-        reel_insights.values.contains_key("shares"),
-        "Reels keep the metric"
-    );
+    assert!(reel_insights.values.contains_key("shares"), "Reels keep the metric");
 }
 
 #[tokio::test]
@@ -285,21 +203,13 @@ async fn media_without_insights_are_marked_unavailable_not_failed() {
     let old_id = sim.pre_conversion_media(BAKERY).unwrap();
     let old = list.media.iter().find(|m| m.id == old_id).unwrap();
     let insights = api.media_insights(&ig_id, old, &registry).await.unwrap();
-    assert!(
-        insights
-            .unavailable
-            .unwrap()
-            .contains("before the account became")
-    );
+    assert!(insights.unavailable.unwrap().contains("before the account became"));
 
     let story_id = sim.publish_story(BAKERY);
     let stories = api.stories(&ig_id).await.unwrap();
     let story = stories.media.iter().find(|m| m.id == story_id).unwrap();
     let insights = api.media_insights(&ig_id, story, &registry).await.unwrap();
-    assert_eq!(
-        insights.unavailable.as_deref(),
-        Some("not enough viewers for insights")
-    );
+    assert_eq!(insights.unavailable.as_deref(), Some("not enough viewers for insights"));
 
     // A brand-new post has no data yet: an empty answer, so nothing is measured.
     let new_id = sim.publish(BAKERY, false);
@@ -317,18 +227,12 @@ async fn a_burst_of_server_errors_is_retried_with_backoff_and_counted() {
     let client = client_for(&sim);
     let token = AccessToken::new(sim.token(BAKERY));
     let api = client.session(&token, Flavour::Instagram);
-    sim.set_faults(Faults {
-        fail_next: 2,
-        ..Faults::default()
-    });
+    sim.set_faults(Faults { fail_next: 2, ..Faults::default() });
     let profile = api.profile(&sim.ig_user_id(BAKERY)).await.unwrap();
     assert_eq!(profile.username, "harbour.bakery");
     assert_eq!(api.calls(), 3, "two failures and the success");
 
-    sim.set_faults(Faults {
-        fail_next: 10,
-        ..Faults::default()
-    });
+    sim.set_faults(Faults { fail_next: 10, ..Faults::default() });
     let err = api.profile(&sim.ig_user_id(BAKERY)).await.unwrap_err();
     assert_eq!(err.action(), Action::Retry, "{err:?}");
     assert_eq!(api.calls(), 6, "bounded: three attempts");
@@ -342,26 +246,17 @@ async fn broken_json_and_timeouts_are_temporary_failures() {
     let api = client.session(&token, Flavour::Instagram);
     let ig_id = sim.ig_user_id(BAKERY);
 
-    sim.set_faults(Faults {
-        malformed_ratio: 1.0,
-        ..Faults::default()
-    });
+    sim.set_faults(Faults { malformed_ratio: 1.0, ..Faults::default() });
     let err = api.media_since(&ig_id, None).await.unwrap_err();
     assert!(matches!(err, GraphError::Transient { .. }), "{err:?}");
     assert!(err.to_string().contains("malformed"));
 
-    sim.set_faults(Faults {
-        timeout_ratio: 1.0,
-        ..Faults::default()
-    });
+    sim.set_faults(Faults { timeout_ratio: 1.0, ..Faults::default() });
     let err = api.profile(&ig_id).await.unwrap_err();
     assert_eq!(err.action(), Action::Retry, "{err:?}");
 
     sim.set_faults(Faults::default());
-    assert!(
-        api.profile(&ig_id).await.is_ok(),
-        "fine again once the faults stop"
-    );
+    assert!(api.profile(&ig_id).await.is_ok(), "fine again once the faults stop");
 }
 
 #[tokio::test]
@@ -378,13 +273,7 @@ async fn a_spent_budget_gives_80002_and_the_account_is_left_alone_until_the_wait
     }
     assert_eq!(client.rates().usage_percent(&ig_id), 100);
     let err = api.profile(&ig_id).await.unwrap_err();
-    assert_eq!(
-        err,
-        GraphError::RateLimited {
-            code: 80002,
-            wait: Some(Duration::from_secs(300))
-        }
-    );
+    assert_eq!(err, GraphError::RateLimited { code: 80002, wait: Some(Duration::from_secs(300)) });
     assert_eq!(err.action(), Action::Wait);
 
     let requests = sim.requests();
@@ -398,27 +287,13 @@ async fn tokens_refresh_when_old_enough_and_not_before() {
     let sim = simulator();
     let client = client_for(&sim);
     let token = AccessToken::new(sim.token(BAKERY));
-    let grant = client
-        .session(&token, Flavour::Instagram)
-        .refresh_token()
-        .await
-        .unwrap();
+    let grant = client.session(&token, Flavour::Instagram).refresh_token().await.unwrap();
     assert!(grant.expires_in.unwrap() > 59 * 86_400);
     let fresh = AccessToken::new(grant.access_token);
-    assert!(
-        client
-            .session(&fresh, Flavour::Instagram)
-            .identify()
-            .await
-            .is_ok()
-    );
+    assert!(client.session(&fresh, Flavour::Instagram).identify().await.is_ok());
 
     let young = AccessToken::new(sim.issue_token(BAKERY, chrono::Duration::hours(1), 60));
-    let err = client
-        .session(&young, Flavour::Instagram)
-        .refresh_token()
-        .await
-        .unwrap_err();
+    let err = client.session(&young, Flavour::Instagram).refresh_token().await.unwrap_err();
     assert_eq!(err.action(), Action::Report, "{err:?}");
 }
 
@@ -429,14 +304,7 @@ async fn account_insights_give_a_days_totals_and_the_follower_change() {
     let token = AccessToken::new(sim.token(BAKERY));
     let api = client.session(&token, Flavour::Instagram);
     let until = sim.now();
-    let day = api
-        .account_day(
-            &sim.ig_user_id(BAKERY),
-            until - chrono::Duration::days(1),
-            until,
-        )
-        .await
-        .unwrap();
+    let day = api.account_day(&sim.ig_user_id(BAKERY), until - chrono::Duration::days(1), until).await.unwrap();
     assert!(day.values["reach"] > 0.0);
     assert!(day.values.contains_key("accounts_engaged"));
     assert!(day.follower_net_change.is_some());
@@ -461,16 +329,11 @@ impl Write for Captured {
 async fn no_log_line_or_error_of_a_faulty_run_contains_the_token() {
     let captured = Captured::default();
     let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
+    let subscriber =
+        tracing_subscriber::fmt().with_max_level(tracing::Level::TRACE).with_writer(move || writer.clone()).finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let config = SimulatorConfig {
-        refuse: vec![("FEED".into(), "saved".into())],
-        ..SimulatorConfig::standard(42)
-    };
+    let config = SimulatorConfig { refuse: vec![("FEED".into(), "saved".into())], ..SimulatorConfig::standard(42) };
     let sim = simulator_with(config);
     let client = client_for(&sim);
     let raw = sim.token(BAKERY);
@@ -480,34 +343,19 @@ async fn no_log_line_or_error_of_a_faulty_run_contains_the_token() {
     let registry = MetricRegistry::default();
     let mut errors = Vec::new();
 
-    sim.set_faults(Faults {
-        fail_next: 1,
-        ..Faults::default()
-    });
+    sim.set_faults(Faults { fail_next: 1, ..Faults::default() });
     let list = api.media_since(&ig_id, None).await.unwrap();
     for media in list.media.iter().take(5) {
         let insights = api.media_insights(&ig_id, media, &registry).await.unwrap();
         errors.extend(insights.newly_dropped.iter().map(|d| d.reason.clone()));
     }
-    sim.set_faults(Faults {
-        malformed_ratio: 1.0,
-        ..Faults::default()
-    });
+    sim.set_faults(Faults { malformed_ratio: 1.0, ..Faults::default() });
     errors.push(api.media_since(&ig_id, None).await.unwrap_err().to_string());
-    sim.set_faults(Faults {
-        fail_next: 10,
-        ..Faults::default()
-    });
+    sim.set_faults(Faults { fail_next: 10, ..Faults::default() });
     errors.push(api.profile(&ig_id).await.unwrap_err().to_string());
-    sim.set_faults(Faults {
-        proxy_refusal_ratio: 1.0,
-        ..Faults::default()
-    });
+    sim.set_faults(Faults { proxy_refusal_ratio: 1.0, ..Faults::default() });
     let refused = api.profile(&ig_id).await.unwrap_err();
-    assert!(
-        refused.to_string().contains("access_token=[redacted]"),
-        "{refused}"
-    );
+    assert!(refused.to_string().contains("access_token=[redacted]"), "{refused}");
     tracing::warn!(error = %refused, "logged as the sync would");
     errors.push(refused.to_string());
     sim.set_faults(Faults::default());

@@ -15,11 +15,7 @@ async fn healthz_and_readyz_answer_when_all_is_well() {
 async fn readyz_reports_pending_migrations() {
     let app = spawn_app().await;
     tidemark::db::revert_migrations(&app.db.url).await.unwrap();
-    let ready = reqwest::Client::new()
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .unwrap();
+    let ready = reqwest::Client::new().get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 503);
     assert_eq!(ready.text().await.unwrap(), "migrations pending\n");
 }

@@ -22,9 +22,7 @@ fn server_url() -> String {
 /// `postgres://…/postgres` → `postgres://…/{name}`
 fn url_for(name: &str) -> String {
     let server = server_url();
-    let base = server
-        .rsplit_once('/')
-        .map_or(server.as_str(), |(base, _)| base);
+    let base = server.rsplit_once('/').map_or(server.as_str(), |(base, _)| base);
     format!("{base}/{name}")
 }
 
@@ -35,20 +33,14 @@ async fn admin_connection() -> AsyncPgConnection {
 }
 
 async fn execute(conn: &mut AsyncPgConnection, sql: &str) {
-    diesel::sql_query(sql)
-        .execute(conn)
-        .await
-        .unwrap_or_else(|err| panic!("{sql}: {err}"));
+    diesel::sql_query(sql).execute(conn).await.unwrap_or_else(|err| panic!("{sql}: {err}"));
 }
 
 /// The template's name changes whenever a migration's text does.
 fn template_name() -> String {
     let mut hasher = Sha256::new();
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations");
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .expect("migrations folder")
-        .flatten()
-        .collect();
+    let mut entries: Vec<_> = std::fs::read_dir(dir).expect("migrations folder").flatten().collect();
     entries.sort_by_key(|e| e.path());
     for entry in entries {
         for file in ["up.sql", "down.sql"] {
@@ -56,10 +48,7 @@ fn template_name() -> String {
             hasher.update(std::fs::read(entry.path().join(file)).unwrap_or_default());
         }
     }
-    format!(
-        "tidemark_template_{}",
-        &hex::encode(hasher.finalize())[..16]
-    )
+    format!("tidemark_template_{}", &hex::encode(hasher.finalize())[..16])
 }
 
 /// Creates the migrated template once; an advisory lock makes concurrent test processes wait.
@@ -71,24 +60,16 @@ async fn ensure_template(conn: &mut AsyncPgConnection) -> String {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         n: i64,
     }
-    let found: Found = diesel::sql_query(format!(
-        "SELECT count(*) AS n FROM pg_database WHERE datname = '{name}'"
-    ))
-    .get_result(conn)
-    .await
-    .expect("query pg_database");
+    let found: Found = diesel::sql_query(format!("SELECT count(*) AS n FROM pg_database WHERE datname = '{name}'"))
+        .get_result(conn)
+        .await
+        .expect("query pg_database");
     if found.n == 0 {
         // Built under another name and renamed, so a crash never leaves a half-made template.
         let building = format!("{name}_building");
-        execute(
-            conn,
-            &format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"),
-        )
-        .await;
+        execute(conn, &format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)")).await;
         execute(conn, &format!("CREATE DATABASE {building}")).await;
-        tidemark::db::run_migrations(&url_for(&building))
-            .await
-            .expect("migrations apply to the template");
+        tidemark::db::run_migrations(&url_for(&building)).await.expect("migrations apply to the template");
         execute(conn, &format!("ALTER DATABASE {building} RENAME TO {name}")).await;
     }
     execute(conn, "SELECT pg_advisory_unlock(727274)").await;
@@ -139,9 +120,7 @@ impl TestDb {
     }
 
     pub async fn connect(&self) -> AsyncPgConnection {
-        AsyncPgConnection::establish(&self.url)
-            .await
-            .expect("connect to the test database")
+        AsyncPgConnection::establish(&self.url).await.expect("connect to the test database")
     }
 }
 
@@ -150,17 +129,10 @@ impl Drop for TestDb {
         let name = self.name.clone();
         // Drop runs outside any async context we can borrow: use a small runtime of its own.
         let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
             runtime.block_on(async {
                 let mut conn = admin_connection().await;
-                execute(
-                    &mut conn,
-                    &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-                )
-                .await;
+                execute(&mut conn, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
             });
         })
         .join();
@@ -177,10 +149,7 @@ pub struct AppOptions {
 }
 
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with(AppOptions {
-        cookie_secure: false,
-    })
-    .await
+    spawn_app_with(AppOptions { cookie_secure: false }).await
 }
 
 pub async fn spawn_app_with(options: AppOptions) -> TestApp {
@@ -199,9 +168,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         token_key: TokenKey::new([5u8; 32]),
         graph: tidemark::graph::GraphConfig::new(None, "v25.0").expect("graph config"),
     };
-    let app = Application::build(settings)
-        .await
-        .expect("the application builds");
+    let app = Application::build(settings).await.expect("the application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     TestApp { address, db }
@@ -210,10 +177,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
 /// A browser-like client: keeps cookies, does not follow redirects, asks for HTML.
 pub fn browser() -> Client {
     let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(
-        reqwest::header::ACCEPT,
-        "text/html,application/xhtml+xml".parse().expect("header"),
-    );
+    headers.insert(reqwest::header::ACCEPT, "text/html,application/xhtml+xml".parse().expect("header"));
     Client::builder()
         .cookie_store(true)
         .redirect(redirect::Policy::none())
@@ -225,21 +189,13 @@ pub fn browser() -> Client {
 /// The value of the first `csrf_token` hidden field in a page.
 pub fn csrf_token_in(html: &str) -> String {
     let marker = "name=\"csrf_token\" value=\"";
-    let start = html
-        .find(marker)
-        .map(|i| i + marker.len())
-        .expect("the page has a csrf_token field");
+    let start = html.find(marker).map(|i| i + marker.len()).expect("the page has a csrf_token field");
     let end = html[start..].find('"').expect("closing quote") + start;
     html[start..end].to_owned()
 }
 
 pub fn location(response: &Response) -> String {
-    response
-        .headers()
-        .get(reqwest::header::LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned()
+    response.headers().get(reqwest::header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
 }
 
 impl TestApp {
@@ -250,16 +206,8 @@ impl TestApp {
     pub async fn create_user(&self, username: &str, role: Role) -> UserId {
         let hash = bcrypt::hash(PASSWORD, 4).expect("hash");
         let mut conn = self.db.connect().await;
-        let new = NewUser {
-            username,
-            role: role.as_str(),
-            password_hash: &hash,
-        };
-        User::create(&mut conn, &new)
-            .await
-            .expect("insert user")
-            .expect("username is free")
-            .id
+        let new = NewUser { username, role: role.as_str(), password_hash: &hash };
+        User::create(&mut conn, &new).await.expect("insert user").expect("username is free").id
     }
 
     pub async fn get(&self, client: &Client, path: &str) -> Response {
@@ -271,32 +219,15 @@ impl TestApp {
     }
 
     /// Posts a form, taking a valid CSRF token from the page at `token_from`.
-    pub async fn post_form(
-        &self,
-        client: &Client,
-        token_from: &str,
-        path: &str,
-        fields: &[(&str, &str)],
-    ) -> Response {
+    pub async fn post_form(&self, client: &Client, token_from: &str, path: &str, fields: &[(&str, &str)]) -> Response {
         let token = csrf_token_in(&self.get_text(client, token_from).await);
         let mut form: Vec<(&str, &str)> = vec![("csrf_token", &token)];
         form.extend_from_slice(fields);
-        client
-            .post(self.url(path))
-            .form(&form)
-            .send()
-            .await
-            .expect("POST")
+        client.post(self.url(path)).form(&form).send().await.expect("POST")
     }
 
     pub async fn login_with(&self, client: &Client, username: &str, password: &str) -> Response {
-        self.post_form(
-            client,
-            "/login",
-            "/login",
-            &[("username", username), ("password", password)],
-        )
-        .await
+        self.post_form(client, "/login", "/login", &[("username", username), ("password", password)]).await
     }
 
     /// A signed-in browser for `username` (password [`PASSWORD`]).

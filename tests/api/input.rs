@@ -25,23 +25,10 @@ async fn hostile_form_input_gets_a_4xx_and_leaves_the_database_intact() {
             ("role", "viewer"),
             ("password", "long enough pw"),
         ];
-        let response = admin
-            .post(app.url("/users"))
-            .form(&form)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            response.status(),
-            422,
-            "username {:?}",
-            &username[..username.len().min(30)]
-        );
+        let response = admin.post(app.url("/users")).form(&form).send().await.unwrap();
+        assert_eq!(response.status(), 422, "username {:?}", &username[..username.len().min(30)]);
         let html = response.text().await.unwrap();
-        assert!(
-            !html.contains("<script>alert(1)</script>"),
-            "typed text is escaped"
-        );
+        assert!(!html.contains("<script>alert(1)</script>"), "typed text is escaped");
     }
     assert_eq!(app.user_count().await, 1);
     assert_eq!(app.get(&admin, "/users").await.status(), 200);
@@ -88,20 +75,9 @@ async fn an_oversized_body_is_refused_with_413() {
         ("role", "viewer"),
         ("password", "long enough pw"),
     ];
-    let response = admin
-        .post(app.url("/users"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let response = admin.post(app.url("/users")).form(&form).send().await.unwrap();
     assert_eq!(response.status(), 413);
-    assert!(
-        response
-            .text()
-            .await
-            .unwrap()
-            .contains("more data than Tidemark accepts")
-    );
+    assert!(response.text().await.unwrap().contains("more data than Tidemark accepts"));
     assert_eq!(app.user_count().await, 1);
 }
 
@@ -110,11 +86,7 @@ async fn hostile_sign_in_attempts_are_answered_calmly_and_escaped() {
     let app = spawn_app().await;
     app.create_user("ada", Role::Admin).await;
     let client = browser();
-    for username in [
-        "<script>alert(1)</script>",
-        "' OR 1=1 --",
-        &"z".repeat(5000),
-    ] {
+    for username in ["<script>alert(1)</script>", "' OR 1=1 --", &"z".repeat(5000)] {
         let response = app.login_with(&client, username, PASSWORD).await;
         assert_eq!(response.status(), 401);
         let html = response.text().await.unwrap();
@@ -127,24 +99,12 @@ async fn hostile_sign_in_attempts_are_answered_calmly_and_escaped() {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        malformed.status(),
-        403,
-        "no token: refused before anything else"
-    );
+    assert_eq!(malformed.status(), 403, "no token: refused before anything else");
 }
 
 #[tokio::test]
 async fn a_malformed_query_string_is_a_400_not_a_500() {
     let app = spawn_app().await;
-    let response = reqwest::Client::new()
-        .get(app.url("/login?next=%FF%FE&next=x"))
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        response.status().is_client_error() || response.status().is_success(),
-        "{}",
-        response.status()
-    );
+    let response = reqwest::Client::new().get(app.url("/login?next=%FF%FE&next=x")).send().await.unwrap();
+    assert!(response.status().is_client_error() || response.status().is_success(), "{}", response.status());
 }

@@ -26,35 +26,16 @@ async fn migrations_go_up_down_and_up_again() {
     let db = TestDb::empty().await;
     assert!(tidemark::db::run_migrations(&db.url).await.unwrap() >= 1);
     let after_up = tables(&db).await;
-    for table in [
-        "users",
-        "ig_accounts",
-        "posts",
-        "post_snapshots",
-        "account_snapshots",
-        "sync_runs",
-        "settings",
-    ] {
-        assert!(
-            after_up.contains(&table.to_owned()),
-            "{table} in {after_up:?}"
-        );
+    for table in ["users", "ig_accounts", "posts", "post_snapshots", "account_snapshots", "sync_runs", "settings"] {
+        assert!(after_up.contains(&table.to_owned()), "{table} in {after_up:?}");
     }
 
     tidemark::db::revert_migrations(&db.url).await.unwrap();
-    assert_eq!(
-        tables(&db).await,
-        Vec::<String>::new(),
-        "down.sql removes everything up.sql made"
-    );
+    assert_eq!(tables(&db).await, Vec::<String>::new(), "down.sql removes everything up.sql made");
 
     tidemark::db::run_migrations(&db.url).await.unwrap();
     assert_eq!(tables(&db).await, after_up);
-    assert_eq!(
-        tidemark::db::run_migrations(&db.url).await.unwrap(),
-        0,
-        "nothing left to apply"
-    );
+    assert_eq!(tidemark::db::run_migrations(&db.url).await.unwrap(), 0, "nothing left to apply");
 }
 
 #[tokio::test]
@@ -73,27 +54,16 @@ async fn deleting_an_account_removes_everything_that_belongs_to_it() {
     .execute(&mut conn)
     .await
     .unwrap();
-    diesel::sql_query("DELETE FROM ig_accounts")
-        .execute(&mut conn)
-        .await
-        .unwrap();
+    diesel::sql_query("DELETE FROM ig_accounts").execute(&mut conn).await.unwrap();
 
     #[derive(QueryableByName)]
     struct Count {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         n: i64,
     }
-    for table in [
-        "posts",
-        "post_snapshots",
-        "account_snapshots",
-        "account_daily_insights",
-        "sync_runs",
-    ] {
-        let left: Count = diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
-            .get_result(&mut conn)
-            .await
-            .unwrap();
+    for table in ["posts", "post_snapshots", "account_snapshots", "account_daily_insights", "sync_runs"] {
+        let left: Count =
+            diesel::sql_query(format!("SELECT count(*) AS n FROM {table}")).get_result(&mut conn).await.unwrap();
         assert_eq!(left.n, 0, "{table} keeps rows of a deleted account");
     }
 }

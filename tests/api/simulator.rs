@@ -6,17 +6,9 @@ use tidemark::simulator::{Simulator, SimulatorConfig};
 
 const BAKERY: usize = 0;
 
-async fn get(
-    sim: &Simulator,
-    path: &str,
-    query: &[(&str, &str)],
-) -> (u16, reqwest::header::HeaderMap, Value) {
-    let response = reqwest::Client::new()
-        .get(format!("{}/v25.0/{path}", sim.base_url()))
-        .query(query)
-        .send()
-        .await
-        .unwrap();
+async fn get(sim: &Simulator, path: &str, query: &[(&str, &str)]) -> (u16, reqwest::header::HeaderMap, Value) {
+    let response =
+        reqwest::Client::new().get(format!("{}/v25.0/{path}", sim.base_url())).query(query).send().await.unwrap();
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let body = response.json().await.unwrap_or(Value::Null);
@@ -32,41 +24,24 @@ async fn every_valid_metric_is_accepted_and_every_retired_one_refused_per_produc
     sim.advance(chrono::Duration::hours(6));
     let cases = [
         (sim.find_media(BAKERY, "FEED", "IMAGE").unwrap(), FEED_VALID),
-        (
-            sim.find_media(BAKERY, "FEED", "CAROUSEL_ALBUM").unwrap(),
-            FEED_VALID,
-        ),
-        (
-            sim.find_media(BAKERY, "REELS", "VIDEO").unwrap(),
-            REELS_VALID,
-        ),
+        (sim.find_media(BAKERY, "FEED", "CAROUSEL_ALBUM").unwrap(), FEED_VALID),
+        (sim.find_media(BAKERY, "REELS", "VIDEO").unwrap(), REELS_VALID),
         (story, STORY_VALID),
     ];
     for (media_id, valid) in cases {
         let path = format!("{media_id}/insights");
         let all = valid.join(",");
-        let (status, _, body) =
-            get(&sim, &path, &[("metric", &all), ("access_token", &token)]).await;
+        let (status, _, body) = get(&sim, &path, &[("metric", &all), ("access_token", &token)]).await;
         if status == 400 && body["error"]["code"] == 10 {
             continue; // a story still short of five viewers
         }
         assert_eq!(status, 200, "{media_id}: {body}");
-        let names: Vec<&str> = body["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| d["name"].as_str().unwrap())
-            .collect();
+        let names: Vec<&str> = body["data"].as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap()).collect();
         assert_eq!(names, valid.to_vec(), "in the requested order");
 
         for retired in RETIRED_MEDIA_METRICS {
             let metrics = format!("reach,{retired}");
-            let (status, _, body) = get(
-                &sim,
-                &path,
-                &[("metric", &metrics), ("access_token", &token)],
-            )
-            .await;
+            let (status, _, body) = get(&sim, &path, &[("metric", &metrics), ("access_token", &token)]).await;
             assert_eq!(status, 400, "{retired}");
             assert_eq!(body["error"]["code"], 100);
             assert_eq!(body["error"]["type"], "OAuthException");
@@ -75,9 +50,7 @@ async fn every_valid_metric_is_accepted_and_every_retired_one_refused_per_produc
                 assert!(message.contains("impressions metric"), "{message}");
             } else {
                 assert!(
-                    message.starts_with(
-                        "(#100) metric[1] must be one of the following values: impressions, reach"
-                    ),
+                    message.starts_with("(#100) metric[1] must be one of the following values: impressions, reach"),
                     "{message}"
                 );
             }
@@ -94,10 +67,7 @@ async fn a_metric_of_another_product_type_fails_the_whole_request() {
     let (status, _, body) = get(
         &sim,
         &format!("{image}/insights"),
-        &[
-            ("metric", "reach,ig_reels_avg_watch_time"),
-            ("access_token", &token),
-        ],
+        &[("metric", "reach,ig_reels_avg_watch_time"), ("access_token", &token)],
     )
     .await;
     assert_eq!(status, 400);
@@ -113,10 +83,7 @@ async fn paging_with_small_limits_and_short_pages_covers_every_media_exactly_onc
     let sim = Simulator::start(SimulatorConfig::standard(9), "127.0.0.1:0").unwrap();
     let token = sim.token(BAKERY);
     let ig_id = sim.ig_user_id(BAKERY);
-    let mut url = format!(
-        "{}/v25.0/{ig_id}/media?fields=id,timestamp&limit=7&access_token={token}",
-        sim.base_url()
-    );
+    let mut url = format!("{}/v25.0/{ig_id}/media?fields=id,timestamp&limit=7&access_token={token}", sim.base_url());
     let mut seen = Vec::new();
     let mut short_pages = 0;
     let mut pages = 0;
@@ -137,17 +104,8 @@ async fn paging_with_small_limits_and_short_pages_covers_every_media_exactly_onc
     assert_eq!(seen, sim.listed_media_ids(BAKERY));
     assert!(short_pages > 0, "some pages are short but not last");
 
-    let (_, _, body) = get(
-        &sim,
-        &format!("{ig_id}/media"),
-        &[("limit", "500"), ("access_token", &token)],
-    )
-    .await;
-    assert_eq!(
-        body["data"].as_array().unwrap().len(),
-        100,
-        "limit is capped at 100"
-    );
+    let (_, _, body) = get(&sim, &format!("{ig_id}/media"), &[("limit", "500"), ("access_token", &token)]).await;
+    assert_eq!(body["data"].as_array().unwrap().len(), 100, "limit is capped at 100");
 }
 
 #[tokio::test]
@@ -164,8 +122,7 @@ async fn a_spent_budget_answers_80002_with_the_wait_in_the_usage_header() {
     let (status, headers, body) = get(&sim, &ig_id, &[("access_token", &token)]).await;
     assert_eq!(status, 400);
     assert_eq!(body["error"]["code"], 80002);
-    let usage: Value =
-        serde_json::from_str(headers["x-business-use-case-usage"].to_str().unwrap()).unwrap();
+    let usage: Value = serde_json::from_str(headers["x-business-use-case-usage"].to_str().unwrap()).unwrap();
     assert_eq!(usage[&ig_id][0]["type"], "instagram");
     assert_eq!(usage[&ig_id][0]["call_count"], 100);
     assert_eq!(usage[&ig_id][0]["estimated_time_to_regain_access"], 5);
@@ -188,18 +145,10 @@ async fn tokens_answer_with_metas_codes_and_messages() {
     );
 
     let (_, _, body) = get(&sim, "me", &[("access_token", "IGAAgarbage")]).await;
-    assert_eq!(
-        body["error"]["message"],
-        "Invalid OAuth access token - Cannot parse access token"
-    );
+    assert_eq!(body["error"]["message"], "Invalid OAuth access token - Cannot parse access token");
 
     let fresh = sim.token(BAKERY);
-    let (status, _, body) = get(
-        &sim,
-        "debug_token",
-        &[("input_token", &fresh), ("access_token", &fresh)],
-    )
-    .await;
+    let (status, _, body) = get(&sim, "debug_token", &[("input_token", &fresh), ("access_token", &fresh)]).await;
     assert_eq!(status, 400, "debug_token lives on the Facebook host only");
     assert_eq!(body["error"]["code"], 190);
 
@@ -219,19 +168,13 @@ async fn tokens_answer_with_metas_codes_and_messages() {
 async fn the_me_answer_carries_the_professional_id_unquoted() {
     let sim = Simulator::start(SimulatorConfig::standard(5), "127.0.0.1:0").unwrap();
     let token = sim.token(BAKERY);
-    let text = reqwest::get(format!(
-        "{}/v25.0/me?fields=user_id,username&access_token={token}",
-        sim.base_url()
-    ))
-    .await
-    .unwrap()
-    .text()
-    .await
-    .unwrap();
-    assert!(
-        text.contains(&format!("\"user_id\":{}", sim.ig_user_id(BAKERY))),
-        "{text}"
-    );
+    let text = reqwest::get(format!("{}/v25.0/me?fields=user_id,username&access_token={token}", sim.base_url()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains(&format!("\"user_id\":{}", sim.ig_user_id(BAKERY))), "{text}");
 }
 
 #[tokio::test]
@@ -246,37 +189,13 @@ async fn account_insights_refuse_ranges_over_30_days_and_impressions() {
     let (status, _, body) = get(
         &sim,
         &path,
-        &[
-            ("metric", "reach"),
-            ("period", "day"),
-            ("since", &since),
-            ("until", &until),
-            ("access_token", &token),
-        ],
+        &[("metric", "reach"), ("period", "day"), ("since", &since), ("until", &until), ("access_token", &token)],
     )
     .await;
     assert_eq!(status, 400);
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("more than 30 days")
-    );
-    let (status, _, body) = get(
-        &sim,
-        &path,
-        &[
-            ("metric", "impressions"),
-            ("period", "day"),
-            ("access_token", &token),
-        ],
-    )
-    .await;
+    assert!(body["error"]["message"].as_str().unwrap().contains("more than 30 days"));
+    let (status, _, body) =
+        get(&sim, &path, &[("metric", "impressions"), ("period", "day"), ("access_token", &token)]).await;
     assert_eq!(status, 400);
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("impressions metric is no longer supported")
-    );
+    assert!(body["error"]["message"].as_str().unwrap().contains("impressions metric is no longer supported"));
 }

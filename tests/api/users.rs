@@ -13,11 +13,7 @@ async fn an_admin_adds_a_viewer_who_can_sign_in_but_change_nothing() {
             &admin,
             "/users",
             "/users",
-            &[
-                ("username", "Vera"),
-                ("role", "viewer"),
-                ("password", "viewer password 1"),
-            ],
+            &[("username", "Vera"), ("role", "viewer"), ("password", "viewer password 1")],
         )
         .await;
     assert_eq!(response.status(), 303);
@@ -26,12 +22,7 @@ async fn an_admin_adds_a_viewer_who_can_sign_in_but_change_nothing() {
     assert!(list.contains(">vera"));
 
     let viewer = browser();
-    assert_eq!(
-        app.login_with(&viewer, "vera", "viewer password 1")
-            .await
-            .status(),
-        303
-    );
+    assert_eq!(app.login_with(&viewer, "vera", "viewer password 1").await.status(), 303);
     assert_eq!(app.get(&viewer, "/").await.status(), 200);
     assert_eq!(app.get(&viewer, "/users").await.status(), 403);
 }
@@ -47,76 +38,30 @@ async fn the_new_user_form_explains_what_is_wrong_and_keeps_what_was_typed() {
             &admin,
             "/users",
             "/users",
-            &[
-                ("username", "ADA"),
-                ("role", "viewer"),
-                ("password", "long enough pw"),
-            ],
+            &[("username", "ADA"), ("role", "viewer"), ("password", "long enough pw")],
         )
         .await;
     assert_eq!(taken.status(), 422);
-    assert!(
-        taken
-            .text()
-            .await
-            .unwrap()
-            .contains("The username ada is taken.")
-    );
+    assert!(taken.text().await.unwrap().contains("The username ada is taken."));
 
     let weak = app
-        .post_form(
-            &admin,
-            "/users",
-            "/users",
-            &[
-                ("username", "bob"),
-                ("role", "viewer"),
-                ("password", "short"),
-            ],
-        )
+        .post_form(&admin, "/users", "/users", &[("username", "bob"), ("role", "viewer"), ("password", "short")])
         .await;
     assert_eq!(weak.status(), 422);
     let html = weak.text().await.unwrap();
     assert!(html.contains("at least 10 characters"));
     assert!(html.contains("value=\"bob\""), "the username is kept");
-    assert!(
-        !html.contains("value=\"short\""),
-        "the password is never echoed"
-    );
+    assert!(!html.contains("value=\"short\""), "the password is never echoed");
 
     let too_long = "é".repeat(40);
     let overlong = app
-        .post_form(
-            &admin,
-            "/users",
-            "/users",
-            &[
-                ("username", "bob"),
-                ("role", "viewer"),
-                ("password", &too_long),
-            ],
-        )
+        .post_form(&admin, "/users", "/users", &[("username", "bob"), ("role", "viewer"), ("password", &too_long)])
         .await;
     assert_eq!(overlong.status(), 422);
-    assert!(
-        overlong
-            .text()
-            .await
-            .unwrap()
-            .contains("bcrypt uses only 72")
-    );
+    assert!(overlong.text().await.unwrap().contains("bcrypt uses only 72"));
 
     let bad_role = app
-        .post_form(
-            &admin,
-            "/users",
-            "/users",
-            &[
-                ("username", "bob"),
-                ("role", "root"),
-                ("password", "long enough pw"),
-            ],
-        )
+        .post_form(&admin, "/users", "/users", &[("username", "bob"), ("role", "root"), ("password", "long enough pw")])
         .await;
     assert_eq!(bad_role.status(), 422);
     assert_eq!(app.user_count().await, 1);
@@ -128,29 +73,17 @@ async fn the_last_admin_can_be_neither_deleted_nor_demoted() {
     let ada = app.create_user("ada", Role::Admin).await;
     let admin = app.signed_in("ada").await;
 
-    let delete = app
-        .post_form(&admin, "/users", &format!("/users/{ada}/delete"), &[])
-        .await;
+    let delete = app.post_form(&admin, "/users", &format!("/users/{ada}/delete"), &[]).await;
     assert_eq!(delete.status(), 422);
     assert!(delete.text().await.unwrap().contains("last admin"));
 
-    let demote = app
-        .post_form(
-            &admin,
-            "/users",
-            &format!("/users/{ada}/role"),
-            &[("role", "viewer")],
-        )
-        .await;
+    let demote = app.post_form(&admin, "/users", &format!("/users/{ada}/role"), &[("role", "viewer")]).await;
     assert_eq!(demote.status(), 422);
 
     let mut conn = app.db.connect().await;
     let stored = User::find(&mut conn, ada).await.unwrap().unwrap();
     assert_eq!(stored.role, Role::Admin);
-    assert!(matches!(
-        User::delete(&mut conn, ada).await,
-        Err(UserChangeError::LastAdmin)
-    ));
+    assert!(matches!(User::delete(&mut conn, ada).await, Err(UserChangeError::LastAdmin)));
 }
 
 #[tokio::test]
@@ -160,14 +93,7 @@ async fn with_a_second_admin_the_first_may_step_down() {
     app.create_user("grace", Role::Admin).await;
     let admin = app.signed_in("ada").await;
 
-    let demote = app
-        .post_form(
-            &admin,
-            "/users",
-            &format!("/users/{ada}/role"),
-            &[("role", "viewer")],
-        )
-        .await;
+    let demote = app.post_form(&admin, "/users", &format!("/users/{ada}/role"), &[("role", "viewer")]).await;
     assert_eq!(demote.status(), 303);
     // The change ended ada's sessions; this browser got a new one, now as a viewer.
     assert_eq!(app.get(&admin, "/").await.status(), 200);
@@ -182,20 +108,9 @@ async fn a_role_change_takes_effect_on_the_next_request() {
     let admin = app.signed_in("ada").await;
     let bob_browser = app.signed_in("bob").await;
 
-    let promote = app
-        .post_form(
-            &admin,
-            "/users",
-            &format!("/users/{bob}/role"),
-            &[("role", "admin")],
-        )
-        .await;
+    let promote = app.post_form(&admin, "/users", &format!("/users/{bob}/role"), &[("role", "admin")]).await;
     assert_eq!(promote.status(), 303);
-    assert_eq!(
-        app.get(&bob_browser, "/").await.status(),
-        303,
-        "bob's session ended with the change"
-    );
+    assert_eq!(app.get(&bob_browser, "/").await.status(), 303, "bob's session ended with the change");
     let bob_again = app.signed_in("bob").await;
     assert_eq!(app.get(&bob_again, "/users").await.status(), 200);
 }
@@ -207,25 +122,11 @@ async fn an_admin_sets_a_new_password_for_a_user() {
     let bob = app.create_user("bob", Role::Viewer).await;
     let admin = app.signed_in("ada").await;
 
-    let response = app
-        .post_form(
-            &admin,
-            "/users",
-            &format!("/users/{bob}/password"),
-            &[("password", "fresh password 2")],
-        )
-        .await;
+    let response =
+        app.post_form(&admin, "/users", &format!("/users/{bob}/password"), &[("password", "fresh password 2")]).await;
     assert_eq!(response.status(), 303);
-    assert_eq!(
-        app.login_with(&browser(), "bob", PASSWORD).await.status(),
-        401
-    );
-    assert_eq!(
-        app.login_with(&browser(), "bob", "fresh password 2")
-            .await
-            .status(),
-        303
-    );
+    assert_eq!(app.login_with(&browser(), "bob", PASSWORD).await.status(), 401);
+    assert_eq!(app.login_with(&browser(), "bob", "fresh password 2").await.status(), 303);
 }
 
 #[tokio::test]
@@ -237,22 +138,10 @@ async fn deleting_a_user_asks_first_then_removes_them() {
 
     let confirm = app.get_text(&admin, &format!("/users/{bob}/delete")).await;
     assert!(confirm.contains("Delete user bob?"));
-    let response = app
-        .post_form(
-            &admin,
-            &format!("/users/{bob}/delete"),
-            &format!("/users/{bob}/delete"),
-            &[],
-        )
-        .await;
+    let response = app.post_form(&admin, &format!("/users/{bob}/delete"), &format!("/users/{bob}/delete"), &[]).await;
     assert_eq!(response.status(), 303);
     assert_eq!(app.user_count().await, 1);
-    assert_eq!(
-        app.get(&admin, &format!("/users/{bob}/delete"))
-            .await
-            .status(),
-        404
-    );
+    assert_eq!(app.get(&admin, &format!("/users/{bob}/delete")).await.status(), 404);
 }
 
 #[tokio::test]
@@ -271,12 +160,7 @@ async fn the_dashboard_counts_what_the_database_holds() {
     .await
     .unwrap();
     let html = app.get_text(&app.signed_in("ada").await, "/").await;
-    assert!(
-        html.contains("<span class=\"figure\">1</span><span class=\"label\">Instagram accounts"),
-        "{html}"
-    );
+    assert!(html.contains("<span class=\"figure\">1</span><span class=\"label\">Instagram accounts"), "{html}");
     assert!(html.contains("<span class=\"figure\">3</span><span class=\"label\">tracked posts"));
-    assert!(
-        html.contains("<span class=\"figure\">12</span><span class=\"label\">metric snapshots")
-    );
+    assert!(html.contains("<span class=\"figure\">12</span><span class=\"label\">metric snapshots"));
 }

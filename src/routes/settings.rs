@@ -1,0 +1,251 @@
+//! Operator settings: the lookback window (with a preview of what shortening it deletes),
+//! the sync schedule, the time zone, the cadence tiers and the token-refresh horizon.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{Notice, PageContext, render, see_other};
+use crate::auth::{AdminUser, CsrfForm, CurrentUser};
+use crate::db::posts::{self, RetentionCount};
+use crate::db::settings::OperatorSettings;
+use crate::error::AppResult;
+use crate::startup::AppState;
+use crate::sync::retention;
+use crate::sync::scheduler::is_valid_schedule;
+
+/// The form as typed: every field a string, so a bad number is a message, not a 400.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SettingsForm {
+    #[serde(default)]
+    pub lookback_days: String,
+    #[serde(default)]
+    pub keep_forever: Option<String>,
+    #[serde(default)]
+    pub sync_schedule: String,
+    #[serde(default)]
+    pub timezone: String,
+    #[serde(default)]
+    pub young_post_hours: String,
+    #[serde(default)]
+    pub young_every_minutes: String,
+    #[serde(default)]
+    pub middle_post_days: String,
+    #[serde(default)]
+    pub middle_every_minutes: String,
+    #[serde(default)]
+    pub old_every_minutes: String,
+    #[serde(default)]
+    pub token_refresh_days: String,
+    /// Set by the confirmation page.
+    #[serde(default)]
+    pub confirm: Option<String>,
+}
+
+impl SettingsForm {
+    fn from_settings(s: &OperatorSettings) -> Self {
+        Self {
+            lookback_days: s.lookback_days.map(|d| d.to_string()).unwrap_or_else(|| "90".into()),
+            keep_forever: s.lookback_days.is_none().then(|| "on".into()),
+            sync_schedule: s.sync_schedule.clone(),
+            timezone: s.timezone.clone(),
+            young_post_hours: s.young_post_hours.to_string(),
+            young_every_minutes: s.young_every_minutes.to_string(),
+            middle_post_days: s.middle_post_days.to_string(),
+            middle_every_minutes: s.middle_every_minutes.to_string(),
+            old_every_minutes: s.old_every_minutes.to_string(),
+            token_refresh_days: s.token_refresh_days.to_string(),
+            confirm: None,
+        }
+    }
+
+    pub fn forever(&self) -> bool {
+        self.keep_forever.is_some()
+    }
+
+    /// The settings the form describes, or every problem with it.
+    fn validate(&self) -> Result<OperatorSettings, Vec<String>> {
+        let mut problems = Vec::new();
+        let mut number = |text: &str, label: &str, min: i32, max: i32| -> i32 {
+            match text.trim().parse::<i32>() {
+                Ok(n) if (min..=max).contains(&n) => n,
+                _ => {
+                    problems.push(format!("{label} must be a whole number from {min} to {max}."));
+                    min
+                }
+            }
+        };
+        let lookback_days =
+            if self.forever() { None } else { Some(number(&self.lookback_days, "Days of history", 1, 3650)) };
+        let young_post_hours = number(&self.young_post_hours, "Young posts (hours)", 1, 720);
+        let young_every_minutes = number(&self.young_every_minutes, "Young posts: minutes between snapshots", 5, 10080);
+        let middle_post_days = number(&self.middle_post_days, "Middle-aged posts (days)", 1, 365);
+        let middle_every_minutes =
+            number(&self.middle_every_minutes, "Middle-aged posts: minutes between snapshots", 5, 10080);
+        let old_every_minutes = number(&self.old_every_minutes, "Older posts: minutes between snapshots", 5, 10080);
+        let token_refresh_days = number(&self.token_refresh_days, "Token refresh (days before expiry)", 1, 59);
+        if i64::from(middle_post_days) * 24 <= i64::from(young_post_hours) {
+            problems.push("Middle-aged posts must reach further than young posts.".into());
+        }
+        let sync_schedule = self.sync_schedule.trim().to_owned();
+        if !is_valid_schedule(&sync_schedule) || sync_schedule.split_whitespace().count() != 6 {
+            problems.push(
+                "The sync schedule must be a six-field cron expression, seconds first (e.g. 0 */15 * * * *).".into(),
+            );
+        }
+        let timezone = self.timezone.trim().to_owned();
+        if timezone.parse::<chrono_tz::Tz>().is_err() {
+            problems.push("The time zone must be an IANA name such as Europe/Berlin or UTC.".into());
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(OperatorSettings {
+            lookback_days,
+            sync_schedule,
+            timezone,
+            young_post_hours,
+            young_every_minutes,
+            middle_post_days,
+            middle_every_minutes,
+            old_every_minutes,
+            token_refresh_days,
+        })
+    }
+}
+
+#[derive(Template)]
+#[template(path = "settings/form.html")]
+struct SettingsPage {
+    page: PageContext,
+    form: SettingsForm,
+    problems: Vec<String>,
+    csrf_token: String,
+}
+
+#[derive(Template)]
+#[template(path = "settings/confirm.html")]
+struct ConfirmPage {
+    page: PageContext,
+    form: SettingsForm,
+    doomed: RetentionCount,
+    days: i32,
+    csrf_token: String,
+}
+
+pub async fn settings_form(
+    AdminUser(admin): AdminUser,
+    notice: Notice,
+    state: web::Data<AppState>,
+) -> AppResult<HttpResponse> {
+    let mut conn = state.pool.get().await?;
+    let current = OperatorSettings::load(&mut conn).await?;
+    page(&admin, notice, StatusCode::OK, SettingsForm::from_settings(&current), Vec::new())
+}
+
+fn page(
+    user: &CurrentUser,
+    notice: Notice,
+    status: StatusCode,
+    form: SettingsForm,
+    problems: Vec<String>,
+) -> AppResult<HttpResponse> {
+    let page = SettingsPage {
+        page: PageContext::new(user, notice, "settings"),
+        form,
+        problems,
+        csrf_token: user.csrf_token.clone(),
+    };
+    render(status, &page)
+}
+
+pub async fn save_settings(
+    AdminUser(admin): AdminUser,
+    state: web::Data<AppState>,
+    CsrfForm(form): CsrfForm<SettingsForm>,
+) -> AppResult<HttpResponse> {
+    let new = match form.validate() {
+        Ok(new) => new,
+        Err(problems) => return page(&admin, Notice::default(), StatusCode::UNPROCESSABLE_ENTITY, form, problems),
+    };
+    let now = state.sync.now();
+    let mut conn = state.pool.get().await?;
+    let current = OperatorSettings::load(&mut conn).await?;
+    let shortened = match (current.lookback_days, new.lookback_days) {
+        (_, None) => false,
+        (None, Some(_)) => true,
+        (Some(old), Some(new)) => new < old,
+    };
+    if shortened && form.confirm.as_deref() != Some("yes") {
+        let cutoff = new.window_start(now).unwrap_or(now);
+        let doomed = posts::count_older_than(&mut conn, cutoff).await?;
+        if doomed.posts > 0 {
+            let page = ConfirmPage {
+                page: PageContext::new(&admin, Notice::default(), "settings"),
+                days: new.lookback_days.unwrap_or_default(),
+                form,
+                doomed,
+                csrf_token: admin.csrf_token.clone(),
+            };
+            return render(StatusCode::OK, &page);
+        }
+    }
+    new.save(&mut conn).await?;
+    drop(conn);
+    tracing::info!(by = admin.id.0, lookback_days = ?new.lookback_days, schedule = new.sync_schedule, "settings saved");
+    if new.sync_schedule != current.sync_schedule
+        && let Some(scheduler) = &state.scheduler
+    {
+        scheduler.reschedule(&new.sync_schedule).await?;
+    }
+    if shortened {
+        retention::purge(&state.pool, now).await?;
+    }
+    Ok(see_other("/settings?notice=settings-saved"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn valid() -> SettingsForm {
+        SettingsForm::from_settings(&OperatorSettings {
+            lookback_days: Some(90),
+            sync_schedule: "0 */15 * * * *".into(),
+            timezone: "Europe/Berlin".into(),
+            young_post_hours: 48,
+            young_every_minutes: 60,
+            middle_post_days: 7,
+            middle_every_minutes: 360,
+            old_every_minutes: 1440,
+            token_refresh_days: 7,
+        })
+    }
+
+    #[test]
+    fn a_valid_form_round_trips() {
+        let settings = valid().validate().unwrap();
+        assert_eq!(settings.lookback_days, Some(90));
+        assert_eq!(settings.timezone, "Europe/Berlin");
+    }
+
+    #[test]
+    fn every_problem_is_named() {
+        let form = SettingsForm {
+            lookback_days: "ninety".into(),
+            sync_schedule: "*/15 * * * *".into(),
+            timezone: "Mars/Olympus".into(),
+            young_every_minutes: "1".into(),
+            ..valid()
+        };
+        let problems = form.validate().unwrap_err();
+        assert_eq!(problems.len(), 4, "{problems:?}");
+    }
+
+    #[test]
+    fn keeping_forever_ignores_the_days_field() {
+        let form = SettingsForm { lookback_days: String::new(), keep_forever: Some("on".into()), ..valid() };
+        assert_eq!(form.validate().unwrap().lookback_days, None);
+    }
+}

@@ -1,0 +1,71 @@
+//! The sync history: recent runs and their errors, "Sync all now", refused metrics.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+
+use super::accounts::start_sync;
+use super::format::when;
+use super::{EmptyForm, Notice, PageContext, render, see_other};
+use crate::auth::{AdminUser, CsrfForm, CurrentUser};
+use crate::db::dropped_metrics::{self, DroppedMetricRow};
+use crate::db::sync_runs::{self, RunListing};
+use crate::error::AppResult;
+use crate::startup::AppState;
+use crate::sync::Scope;
+
+/// Runs shown on the page.
+const RECENT_RUNS: i64 = 50;
+
+pub struct RunView {
+    pub run: RunListing,
+    pub started: String,
+    pub duration: String,
+}
+
+#[derive(Template)]
+#[template(path = "sync/index.html")]
+struct SyncPage {
+    page: PageContext,
+    runs: Vec<RunView>,
+    /// A run is in progress: the page refreshes itself.
+    running: bool,
+    dropped: Vec<DroppedMetricRow>,
+    csrf_token: String,
+    is_admin: bool,
+}
+
+pub fn run_views(runs: Vec<RunListing>) -> Vec<RunView> {
+    runs.into_iter()
+        .map(|run| {
+            let duration = run.finished_at.map_or_else(
+                || "running…".to_owned(),
+                |end| format!("{:.1} s", (end - run.started_at).num_milliseconds() as f64 / 1000.0),
+            );
+            RunView { started: when(Some(run.started_at)), duration, run }
+        })
+        .collect()
+}
+
+pub async fn sync_history(user: CurrentUser, notice: Notice, state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    let mut conn = state.pool.get().await?;
+    let runs = run_views(sync_runs::recent(&mut conn, None, RECENT_RUNS).await?);
+    let page = SyncPage {
+        page: PageContext::new(&user, notice, "sync"),
+        running: runs.iter().any(|r| r.run.finished_at.is_none()),
+        runs,
+        dropped: dropped_metrics::all(&mut conn).await?,
+        csrf_token: user.csrf_token.clone(),
+        is_admin: user.is_admin(),
+    };
+    render(StatusCode::OK, &page)
+}
+
+pub async fn sync_all(
+    AdminUser(_): AdminUser,
+    state: web::Data<AppState>,
+    _form: CsrfForm<EmptyForm>,
+) -> AppResult<HttpResponse> {
+    start_sync(&state, Scope::All);
+    Ok(see_other("/sync?notice=sync-started"))
+}
