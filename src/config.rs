@@ -110,6 +110,7 @@ pub struct Settings {
     pub session: SessionSettings,
     pub token_key: TokenKey,
     pub graph: GraphConfig,
+    pub graph_options: crate::graph::ClientOptions,
     /// Run the sync on its schedule (tests turn it off and call the sync directly).
     pub run_scheduler: bool,
     pub clock: crate::sync::Clock,
@@ -165,6 +166,7 @@ impl Settings {
             },
             token_key,
             graph,
+            graph_options: crate::graph::ClientOptions::default(),
             run_scheduler: true,
             clock: crate::sync::system_clock(),
         })

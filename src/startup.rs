@@ -18,7 +18,7 @@ use crate::config::Settings;
 use crate::db::settings::OperatorSettings;
 use crate::db::users::User;
 use crate::error::AppError;
-use crate::graph::{ClientOptions, GraphClient};
+use crate::graph::GraphClient;
 use crate::sync::SyncContext;
 use crate::sync::scheduler::Scheduler;
 use crate::{db, routes, telemetry};
@@ -70,7 +70,7 @@ impl Application {
         let schedule = OperatorSettings::load(&mut conn).await.context("cannot read the settings")?.sync_schedule;
         drop(conn);
 
-        let graph = GraphClient::new(settings.graph.clone(), ClientOptions::default())?;
+        let graph = GraphClient::new(settings.graph.clone(), settings.graph_options.clone())?;
         let sync = Arc::new(SyncContext::new(
             pool.clone(),
             &settings.database_url,

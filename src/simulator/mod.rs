@@ -197,6 +197,11 @@ impl Simulator {
             .collect()
     }
 
+    /// Every token issued for account `index` (the operator's, refreshed and exchanged ones).
+    pub fn tokens_of(&self, index: usize) -> Vec<String> {
+        self.state.lock().tokens.iter().filter(|t| t.account == index).map(|t| t.token.clone()).collect()
+    }
+
     /// A new token for account `index`, issued `age` ago and valid for `days` from then.
     pub fn issue_token(&self, index: usize, age: chrono::Duration, days: i64) -> String {
         let mut inner = self.state.lock();
@@ -262,6 +267,12 @@ impl Simulator {
 
     pub fn now(&self) -> DateTime<Utc> {
         self.state.lock().now()
+    }
+
+    /// The simulator's clock, for a sync that should live in the same (movable) time.
+    pub fn clock(&self) -> crate::sync::Clock {
+        let state = self.state.clone();
+        Arc::new(move || state.lock().now())
     }
 
     /// The media disappears from the list, as when deleted on Instagram.

@@ -74,7 +74,7 @@ async fn the_session_cookie_is_the_only_cookie_and_is_http_only_and_same_site() 
 
 #[tokio::test]
 async fn the_session_cookie_is_secure_when_configured() {
-    let app = spawn_app_with(AppOptions { cookie_secure: true }).await;
+    let app = spawn_app_with(AppOptions { cookie_secure: true, ..AppOptions::default() }).await;
     app.create_user("ada", Role::Admin).await;
     let response = app.login_with(&browser(), "ada", PASSWORD).await;
     let cookie = response.headers().get("set-cookie").unwrap().to_str().unwrap().to_owned();

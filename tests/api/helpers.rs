@@ -7,10 +7,17 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use rand::RngCore;
 use reqwest::{Client, Response, redirect};
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
 use tidemark::config::{SessionSettings, Settings};
 use tidemark::crypto::TokenKey;
+use tidemark::db::accounts::Account;
+use tidemark::db::sync_runs::Trigger;
 use tidemark::db::users::{NewUser, Role, User, UserId};
+use tidemark::graph::{ClientOptions, GraphClient, GraphConfig};
+use tidemark::simulator::{Simulator, SimulatorConfig};
 use tidemark::startup::Application;
+use tidemark::sync::{self, RunResult, Scope, SyncContext, SyncSummary};
 
 pub const PASSWORD: &str = "correct horse battery";
 
@@ -142,18 +149,43 @@ impl Drop for TestDb {
 pub struct TestApp {
     pub address: String,
     pub db: TestDb,
+    /// The Graph API this app talks to.
+    pub sim: Simulator,
+    /// The app's own sync (same pool, client and clock as its pages use).
+    pub sync: Arc<SyncContext>,
+    pub token_key: TokenKey,
 }
 
 pub struct AppOptions {
     pub cookie_secure: bool,
+    pub simulator: SimulatorConfig,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        Self { cookie_secure: false, simulator: SimulatorConfig::standard(42) }
+    }
+}
+
+/// Fast retries, so fault tests do not wait.
+pub fn test_graph_options() -> ClientOptions {
+    ClientOptions {
+        timeout: Duration::from_millis(1500),
+        max_attempts: 2,
+        backoff_base: Duration::from_millis(5),
+        slow_down_for: Duration::from_millis(1),
+        ..ClientOptions::default()
+    }
 }
 
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with(AppOptions { cookie_secure: false }).await
+    spawn_app_with(AppOptions::default()).await
 }
 
 pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     let db = TestDb::new().await;
+    let sim = Simulator::start(options.simulator, "127.0.0.1:0").expect("the simulator starts");
+    let token_key = TokenKey::new([5u8; 32]);
     let mut secret = vec![0u8; 32];
     rand::rng().fill_bytes(&mut secret);
     let settings = Settings {
@@ -165,13 +197,17 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
             idle_timeout: Duration::from_secs(3600),
             max_lifetime: Duration::from_secs(24 * 3600),
         },
-        token_key: TokenKey::new([5u8; 32]),
-        graph: tidemark::graph::GraphConfig::new(None, "v25.0").expect("graph config"),
+        token_key: token_key.clone(),
+        graph: GraphConfig::new(Some(sim.base_url()), "v25.0").expect("graph config"),
+        graph_options: test_graph_options(),
+        run_scheduler: false,
+        clock: sim.clock(),
     };
     let app = Application::build(settings).await.expect("the application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let sync = app.sync();
     tokio::spawn(app.run_until_stopped());
-    TestApp { address, db }
+    TestApp { address, db, sim, sync, token_key }
 }
 
 /// A browser-like client: keeps cookies, does not follow redirects, asks for HTML.
@@ -241,5 +277,58 @@ impl TestApp {
     pub async fn user_count(&self) -> i64 {
         let mut conn = self.db.connect().await;
         User::count(&mut conn).await.expect("count users")
+    }
+}
+
+impl TestApp {
+    /// Connects simulator account `index` (as the page and the command do) and returns it.
+    pub async fn connect(&self, index: usize) -> Account {
+        let mut conn = self.db.connect().await;
+        let token = self.sim.token(index);
+        let mut connected =
+            tidemark::accounts::connect(&mut conn, &self.sync.graph, &self.token_key, &token, None, self.sim.now())
+                .await
+                .expect("the simulator's token connects");
+        connected.remove(0)
+    }
+
+    /// One sync cycle over every due account; panics if another holds the lock.
+    pub async fn run_sync(&self) -> SyncSummary {
+        match sync::run(&self.sync, Scope::All, Trigger::Command).await.expect("the sync runs") {
+            RunResult::Ran(summary) => summary,
+            RunResult::Busy => panic!("the sync lock was taken"),
+        }
+    }
+
+    /// A sync context like the app's but with a new Graph client (a new process's memory).
+    pub fn fresh_sync(&self) -> SyncContext {
+        let graph =
+            GraphClient::new(GraphConfig::new(Some(self.sim.base_url()), "v25.0").unwrap(), test_graph_options())
+                .unwrap();
+        SyncContext::new(self.sync.pool.clone(), &self.db.url, graph, self.token_key.clone(), self.sim.clock())
+    }
+
+    pub fn sim_tokens_of(&self, index: usize) -> Vec<String> {
+        self.sim.tokens_of(index)
+    }
+
+    /// A browser signed in as an admin (created on first use).
+    pub async fn admin(&self) -> Client {
+        let mut conn = self.db.connect().await;
+        if User::find_by_username(&mut conn, "root.admin").await.unwrap().is_none() {
+            self.create_user("root.admin", Role::Admin).await;
+        }
+        self.signed_in("root.admin").await
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut conn = self.db.connect().await;
+        let row: Count = diesel::sql_query(sql).get_result(&mut conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        row.n
     }
 }

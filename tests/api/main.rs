@@ -10,4 +10,5 @@ mod helpers;
 mod input;
 mod migrations;
 mod simulator;
+mod sync;
 mod users;

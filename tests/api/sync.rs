@@ -1,0 +1,287 @@
+//! The sync end to end: real PostgreSQL, the simulator over HTTP, an injected clock.
+
+use chrono::Duration;
+use tidemark::db::accounts::{Account, AccountStatus};
+use tidemark::db::sync_runs::Trigger;
+use tidemark::simulator::{Faults, SimulatorConfig};
+use tidemark::sync::{self, RunResult, Scope};
+
+use crate::helpers::{AppOptions, spawn_app, spawn_app_with};
+
+const BAKERY: usize = 0;
+const STUDIO: usize = 1;
+const COVE: usize = 2;
+
+#[tokio::test]
+async fn a_sync_of_several_accounts_tracks_every_post_in_the_window_and_records_its_runs() {
+    let app = spawn_app().await;
+    for index in [BAKERY, STUDIO, COVE] {
+        app.connect(index).await;
+    }
+    let summary = app.run_sync().await;
+    assert_eq!(summary.accounts, 3);
+    assert!(summary.errors.is_empty(), "{:?}", summary.errors);
+
+    let window = app.sim.now() - Duration::days(90);
+    for index in [BAKERY, STUDIO, COVE] {
+        let ig = app.sim.ig_user_id(index);
+        let tracked = app
+            .count(&format!(
+                "SELECT count(*) AS n FROM posts p JOIN ig_accounts a ON a.id = p.account_id \
+                 WHERE a.ig_user_id = '{ig}' AND p.media_product_type <> 'STORY'"
+            ))
+            .await;
+        let listed = app.sim.listed_media_ids(index).len();
+        assert!(tracked > 0 && tracked as usize <= listed, "account {index}: {tracked} of {listed}");
+        let outside = app
+            .count(&format!("SELECT count(*) AS n FROM posts p JOIN ig_accounts a ON a.id = p.account_id WHERE a.ig_user_id = '{ig}' AND p.posted_at < '{}'", window.to_rfc3339()))
+            .await;
+        assert_eq!(outside, 0, "nothing older than the 90-day window is tracked");
+    }
+    let posts = app.count("SELECT count(*) AS n FROM posts").await;
+    assert_eq!(summary.posts_seen as i64, posts);
+    assert_eq!(app.count("SELECT count(*) AS n FROM post_snapshots").await, summary.snapshots_written as i64);
+    assert_eq!(summary.snapshots_written as i64, posts, "every tracked post got its first snapshot");
+    assert_eq!(app.count("SELECT count(*) AS n FROM sync_runs WHERE outcome = 'success'").await, 3);
+    assert_eq!(app.count("SELECT count(*) AS n FROM account_snapshots").await, 3);
+    assert_eq!(app.count("SELECT count(*) AS n FROM account_daily_insights").await, 3);
+    assert!(
+        app.count("SELECT count(*) AS n FROM post_snapshots WHERE reach IS NOT NULL AND views IS NOT NULL").await > 0,
+        "insights were stored"
+    );
+    let hashtags = app.count("SELECT count(*) AS n FROM posts WHERE 'sourdough' = ANY(hashtags)").await;
+    assert!(hashtags > 0, "hashtags are extracted lower-case");
+}
+
+async fn snapshots_of(app: &crate::helpers::TestApp, media_id: &str) -> i64 {
+    app.count(&format!(
+        "SELECT count(*) AS n FROM post_snapshots s JOIN posts p ON p.id = s.post_id WHERE p.media_id = '{media_id}'"
+    ))
+    .await
+}
+
+#[tokio::test]
+async fn young_middle_aged_and_old_posts_are_snapshotted_at_their_cadence() {
+    let app = spawn_app().await;
+    app.connect(BAKERY).await;
+    let young = app.sim.publish(BAKERY, true);
+    let now = app.sim.now();
+    app.run_sync().await;
+    // A FEED post between `low` and `high` hours old.
+    let find = |low: i64, high: i64| {
+        format!(
+            "SELECT media_id AS n FROM posts WHERE posted_at BETWEEN '{}' AND '{}' AND media_product_type = 'FEED' ORDER BY posted_at DESC LIMIT 1",
+            (now - Duration::hours(high)).to_rfc3339(),
+            (now - Duration::hours(low)).to_rfc3339()
+        )
+    };
+    #[derive(diesel::QueryableByName)]
+    struct MediaId {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        n: String,
+    }
+    use diesel_async::RunQueryDsl;
+    let mut conn = app.db.connect().await;
+    let middle: MediaId =
+        diesel::sql_query(find(60, 110)).get_result(&mut conn).await.expect("a post 2.5–4.5 days old");
+    let old: MediaId =
+        diesel::sql_query(find(24 * 20, 24 * 60)).get_result(&mut conn).await.expect("a post 20–60 days old");
+    let (middle, old) = (middle.n, old.n);
+
+    // A day of hourly ticks.
+    for _ in 0..24 {
+        app.sim.advance(Duration::hours(1));
+        let summary = app.run_sync().await;
+        assert!(summary.errors.is_empty(), "{:?}", summary.errors);
+    }
+    assert_eq!(snapshots_of(&app, &young).await, 25, "a young post: every hour");
+    assert_eq!(snapshots_of(&app, &middle).await, 5, "a middle-aged post: every six hours");
+    assert_eq!(snapshots_of(&app, &old).await, 2, "an old post: daily");
+
+    // The young post's curve rises and reach never exceeds views.
+    #[derive(diesel::QueryableByName)]
+    struct Point {
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+        reach: Option<i64>,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+        views: Option<i64>,
+    }
+    let curve: Vec<Point> = diesel::sql_query(format!(
+        "SELECT s.reach, s.views FROM post_snapshots s JOIN posts p ON p.id = s.post_id WHERE p.media_id = '{young}' ORDER BY s.captured_at"
+    ))
+    .load(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(curve[0].reach, None, "a brand-new post has no insights yet: not measured, not zero");
+    let measured: Vec<i64> = curve.iter().filter_map(|p| p.reach).collect();
+    assert!(measured.windows(2).all(|w| w[0] <= w[1]), "reach only grows: {measured:?}");
+    assert!(measured[measured.len() - 1] > measured[0]);
+    assert!(curve.iter().all(|p| p.reach.zip(p.views).is_none_or(|(r, v)| r <= v)));
+}
+
+#[tokio::test]
+async fn a_retried_cycle_writes_no_duplicate_snapshot() {
+    let app = spawn_app().await;
+    app.connect(COVE).await;
+    let first = app.run_sync().await;
+    assert!(first.snapshots_written > 0);
+    let again = app.run_sync().await;
+    assert_eq!(again.snapshots_written, 0, "nothing is due seconds later");
+    assert_eq!(app.count("SELECT count(*) AS n FROM post_snapshots").await, first.snapshots_written as i64);
+    let duplicates = app
+        .count("SELECT count(*) AS n FROM (SELECT post_id FROM post_snapshots GROUP BY post_id HAVING count(*) > 1) d")
+        .await;
+    assert_eq!(duplicates, 0);
+}
+
+#[tokio::test]
+async fn two_concurrent_syncs_run_once() {
+    let app = spawn_app().await;
+    app.connect(COVE).await;
+    app.sim.set_faults(Faults { latency: std::time::Duration::from_millis(40), ..Faults::default() });
+    let other = app.fresh_sync();
+    let (a, b) = tokio::join!(
+        sync::run(&app.sync, Scope::All, Trigger::Schedule),
+        sync::run(&other, Scope::All, Trigger::Manual)
+    );
+    let results = [a.unwrap(), b.unwrap()];
+    let ran = results.iter().filter(|r| matches!(r, RunResult::Ran(_))).count();
+    let busy = results.iter().filter(|r| matches!(r, RunResult::Busy)).count();
+    assert_eq!((ran, busy), (1, 1));
+    assert_eq!(app.count("SELECT count(*) AS n FROM sync_runs").await, 1);
+}
+
+#[tokio::test]
+async fn an_expired_token_flags_its_account_and_the_others_keep_syncing() {
+    let app = spawn_app().await;
+    let bakery = app.connect(BAKERY).await;
+    app.connect(STUDIO).await;
+    app.connect(COVE).await;
+    // The stored token is the one the connect refresh returned; expire every bakery token.
+    for token in app.sim_tokens_of(BAKERY) {
+        app.sim.expire_token(&token);
+    }
+    let summary = app.run_sync().await;
+    assert_eq!(summary.accounts, 3);
+    assert_eq!(summary.errors.len(), 1, "{:?}", summary.errors);
+    assert!(summary.errors[0].contains("Session has expired"));
+
+    let mut conn = app.db.connect().await;
+    let flagged = Account::find(&mut conn, bakery.id).await.unwrap().unwrap();
+    assert_eq!(flagged.status, AccountStatus::NeedsReauth);
+    assert!(flagged.status_reason.unwrap().contains("re-connect"));
+    assert_eq!(app.count("SELECT count(*) AS n FROM sync_runs WHERE outcome = 'success'").await, 2);
+    assert_eq!(app.count("SELECT count(*) AS n FROM sync_runs WHERE error_kind = 'token_invalid'").await, 1);
+    let kept = app.count(&format!("SELECT count(*) AS n FROM posts WHERE account_id = {}", bakery.id)).await;
+
+    let next = app.run_sync().await;
+    assert_eq!(next.accounts, 2, "polling stopped for the flagged account");
+    assert_eq!(
+        app.count(&format!("SELECT count(*) AS n FROM posts WHERE account_id = {}", bakery.id)).await,
+        kept,
+        "its data stays"
+    );
+
+    // Pasting a new token re-connects the same account.
+    let fresh = app.sim.issue_token(BAKERY, Duration::days(2), 60);
+    let admin = app.admin().await;
+    let response = app.post_form(&admin, "/accounts", "/accounts", &[("token", &fresh), ("login", "auto")]).await;
+    assert_eq!(response.status(), 303);
+    let back = Account::find(&mut conn, bakery.id).await.unwrap().unwrap();
+    assert_eq!(back.status, AccountStatus::Active);
+    assert_eq!(app.run_sync().await.accounts, 3);
+}
+
+#[tokio::test]
+async fn a_spent_budget_pauses_the_account_until_the_wait_is_over() {
+    let app = spawn_app().await;
+    let cove = app.connect(COVE).await;
+    for token in app.sim_tokens_of(COVE) {
+        app.sim.set_budget(&token, 2);
+    }
+    let summary = app.run_sync().await;
+    assert_eq!(summary.errors.len(), 1);
+    assert!(summary.errors[0].contains("rate limited"), "{:?}", summary.errors);
+    let mut conn = app.db.connect().await;
+    let paused = Account::find(&mut conn, cove.id).await.unwrap().unwrap();
+    let until = paused.paused_until.expect("paused");
+    assert!(until > app.sim.now() + Duration::minutes(4), "the API's 5-minute wait is honoured");
+    assert_eq!(paused.status, AccountStatus::Active, "a pause, not a re-connect");
+
+    assert_eq!(app.run_sync().await.accounts, 0, "not called while paused");
+
+    app.sim.advance(Duration::minutes(6));
+    for token in app.sim_tokens_of(COVE) {
+        app.sim.set_budget(&token, 1_000_000);
+    }
+    // A new process: the in-memory rate book of the old client is gone, as after real time passed.
+    let later = app.fresh_sync();
+    let RunResult::Ran(resumed) = sync::run(&later, Scope::All, Trigger::Schedule).await.unwrap() else {
+        panic!("busy")
+    };
+    assert_eq!(resumed.accounts, 1);
+    assert!(resumed.errors.is_empty(), "{:?}", resumed.errors);
+    assert!(Account::find(&mut conn, cove.id).await.unwrap().unwrap().paused_until.is_none());
+}
+
+#[tokio::test]
+async fn posts_gone_from_instagram_are_marked_removed_and_keep_their_history() {
+    let app = spawn_app().await;
+    app.connect(COVE).await;
+    app.run_sync().await;
+    let gone = app.sim.listed_media_ids(COVE)[0].clone();
+    app.sim.delete_media(&gone);
+    app.sim.advance(Duration::hours(25));
+    app.run_sync().await;
+    let removed = app
+        .count(&format!("SELECT count(*) AS n FROM posts WHERE media_id = '{gone}' AND removed_at IS NOT NULL"))
+        .await;
+    assert_eq!(removed, 1);
+    assert_eq!(snapshots_of(&app, &gone).await, 1, "its history stays, and it is not snapshotted any more");
+    assert_eq!(app.count("SELECT count(*) AS n FROM posts WHERE removed_at IS NOT NULL").await, 1);
+}
+
+#[tokio::test]
+async fn a_refused_metric_is_remembered_across_syncs_and_shown_to_the_operator() {
+    let simulator = SimulatorConfig { refuse: vec![("FEED".into(), "shares".into())], ..SimulatorConfig::standard(42) };
+    let app = spawn_app_with(AppOptions { simulator, ..AppOptions::default() }).await;
+    app.connect(COVE).await;
+    let first = app.run_sync().await;
+    assert!(first.errors.is_empty(), "a refused metric is not a failed sync: {:?}", first.errors);
+    assert!(app.count("SELECT count(*) AS n FROM dropped_metrics WHERE metric = 'shares'").await >= 1);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM post_snapshots s JOIN posts p ON p.id = s.post_id WHERE p.media_product_type = 'FEED' AND s.shares IS NOT NULL").await,
+        0,
+        "not measured stays NULL"
+    );
+    let page = app.get_text(&app.admin().await, "/sync").await;
+    assert!(page.contains("Metrics the API refused"));
+    assert!(page.contains("shares"));
+
+    // The next sync (a new process) loads the exclusion and asks one call per post.
+    app.sim.advance(Duration::hours(30));
+    let later = app.fresh_sync();
+    let RunResult::Ran(second) = sync::run(&later, Scope::All, Trigger::Schedule).await.unwrap() else {
+        panic!("busy")
+    };
+    let due = second.snapshots_written as u32;
+    // profile + media page + stories + one insights call per due post (account day already stored).
+    assert_eq!(second.api_calls, 3 + due + 2, "{second}");
+}
+
+#[tokio::test]
+async fn instagram_tokens_are_refreshed_before_they_expire() {
+    let app = spawn_app().await;
+    let cove = app.connect(COVE).await;
+    let first_expiry = cove.token_expires_at.unwrap();
+    app.sim.advance(Duration::days(55));
+    let summary = app.run_sync().await;
+    assert!(summary.errors.is_empty(), "{:?}", summary.errors);
+    let mut conn = app.db.connect().await;
+    let after = Account::find(&mut conn, cove.id).await.unwrap().unwrap();
+    assert!(after.token_expires_at.unwrap() > first_expiry + Duration::days(50), "refreshed for another 60 days");
+    assert_ne!(after.token.ciphertext, cove.token.ciphertext);
+    // The new token works.
+    app.sim.advance(Duration::days(10));
+    assert!(app.run_sync().await.errors.is_empty());
+}
