@@ -13,8 +13,9 @@ async fn send(app: &TestApp, client: &Client, method: &str, path: &str, csrf_tok
     }
 }
 
-fn concrete(path: &str, user_id: i64) -> String {
-    path.replace("{id}", &user_id.to_string())
+/// The path with `{id}` filled: a user's id under /users, an account's elsewhere.
+fn concrete(path: &str, id: i64) -> String {
+    path.replace("{id}", &id.to_string())
 }
 
 #[tokio::test]
@@ -56,10 +57,12 @@ async fn an_anonymous_browser_is_sent_to_sign_in_and_a_script_gets_401_on_every_
 #[tokio::test]
 async fn every_route_in_the_table_is_served() {
     let app = spawn_app().await;
-    let id = app.create_user("ada", Role::Admin).await;
+    let user = app.create_user("ada", Role::Admin).await;
+    let account = app.connect(0).await;
     let admin = app.signed_in("ada").await;
     for route in ROUTE_TABLE.iter().filter(|r| r.method == "GET") {
-        let path = concrete(route.path, id.0);
+        let id = if route.path.starts_with("/users") { user.0 } else { account.id.0 };
+        let path = concrete(route.path, id);
         let response = app.get(&admin, &path).await;
         assert!(response.status().is_success() || response.status() == 303, "GET {path}: {}", response.status());
     }

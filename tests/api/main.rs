@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod access;
+mod accounts;
 mod auth;
 mod csrf;
 mod graph;
