@@ -1,6 +1,7 @@
 //! Tidemark: a self-hosted Instagram analytics service.
 
 pub mod accounts;
+pub mod analytics;
 pub mod auth;
 pub mod cli;
 pub mod config;

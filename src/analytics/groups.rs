@@ -1,0 +1,123 @@
+//! Grouped outcomes: hashtags, the best-time grid, the content-type breakdown.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, Timelike, Utc};
+use chrono_tz::Tz;
+
+use super::engagement::Format;
+use super::stats::median;
+
+/// One post's outcome, for grouping.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub format: Format,
+    pub posted_at: DateTime<Utc>,
+    pub hashtags: Vec<String>,
+    /// Engagement rate in percent; `None` when undefined.
+    pub rate: Option<f64>,
+    pub reach: Option<i64>,
+}
+
+/// A group's size and medians.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    pub posts: usize,
+    pub median_rate: Option<f64>,
+    pub median_reach: Option<f64>,
+}
+
+fn summarise<'a>(outcomes: impl Iterator<Item = &'a Outcome> + Clone) -> Summary {
+    Summary {
+        posts: outcomes.clone().count(),
+        median_rate: median(outcomes.clone().filter_map(|o| o.rate)),
+        median_reach: median(outcomes.filter_map(|o| o.reach.map(|r| r as f64))),
+    }
+}
+
+/// Hashtags used on at least two posts, best median rate first (then most used), and the
+/// hashtags used once, unranked (alphabetical).
+pub fn hashtags(outcomes: &[Outcome]) -> (Vec<(String, Summary)>, Vec<(String, Summary)>) {
+    let mut by_tag: BTreeMap<&str, Vec<&Outcome>> = BTreeMap::new();
+    for outcome in outcomes {
+        for tag in &outcome.hashtags {
+            by_tag.entry(tag.as_str()).or_default().push(outcome);
+        }
+    }
+    let (mut ranked, mut once) = (Vec::new(), Vec::new());
+    for (tag, posts) in by_tag {
+        let summary = summarise(posts.iter().copied());
+        if summary.posts >= 2 { ranked.push((tag.to_owned(), summary)) } else { once.push((tag.to_owned(), summary)) }
+    }
+    ranked.sort_by(|a, b| {
+        let rate = |s: &Summary| s.median_rate.unwrap_or(f64::NEG_INFINITY);
+        rate(&b.1).total_cmp(&rate(&a.1)).then(b.1.posts.cmp(&a.1.posts)).then(a.0.cmp(&b.0))
+    });
+    (ranked, once)
+}
+
+/// Weekday (0 = Monday) × hour cells in `tz`; cells without posts are absent.
+pub fn best_time(outcomes: &[Outcome], tz: Tz) -> BTreeMap<(u32, u32), Summary> {
+    let mut cells: BTreeMap<(u32, u32), Vec<&Outcome>> = BTreeMap::new();
+    for outcome in outcomes {
+        let local = outcome.posted_at.with_timezone(&tz);
+        cells.entry((local.weekday().num_days_from_monday(), local.hour())).or_default().push(outcome);
+    }
+    cells.into_iter().map(|(cell, posts)| (cell, summarise(posts.iter().copied()))).collect()
+}
+
+/// Per format present among the posts.
+pub fn by_format(outcomes: &[Outcome]) -> Vec<(Format, Summary)> {
+    Format::ALL
+        .into_iter()
+        .filter_map(|format| {
+            let posts = outcomes.iter().filter(move |o| o.format == format);
+            (posts.clone().count() > 0).then(|| (format, summarise(posts)))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn outcome(tags: &[&str], rate: f64, posted_at: DateTime<Utc>) -> Outcome {
+        Outcome {
+            format: Format::Image,
+            posted_at,
+            hashtags: tags.iter().map(|t| (*t).to_owned()).collect(),
+            rate: Some(rate),
+            reach: Some(100),
+        }
+    }
+
+    #[test]
+    fn hashtags_used_once_are_listed_but_not_ranked() {
+        let now = Utc::now();
+        let posts = [
+            outcome(&["sourdough"], 3.0, now),
+            outcome(&["sourdough", "bakery"], 5.0, now),
+            outcome(&["sourdough", "bakery"], 8.0, now),
+            outcome(&["rain"], 12.0, now),
+        ];
+        let (ranked, once) = hashtags(&posts);
+        assert_eq!(ranked[0].0, "bakery");
+        assert_eq!(ranked[0].1.median_rate, Some(6.5));
+        assert_eq!(ranked[1], ("sourdough".into(), Summary { posts: 3, median_rate: Some(5.0), median_reach: Some(100.0) }));
+        assert_eq!(once.len(), 1);
+        assert_eq!(once[0].0, "rain");
+    }
+
+    #[test]
+    fn the_best_time_grid_uses_the_operators_time_zone_and_leaves_empty_cells_out() {
+        let berlin: Tz = "Europe/Berlin".parse().unwrap();
+        // Tuesday 3 March 2026, 17:10 and 17:50 UTC = 18:10 and 18:50 in Berlin.
+        let a = Utc.with_ymd_and_hms(2026, 3, 3, 17, 10, 0).unwrap();
+        let b = Utc.with_ymd_and_hms(2026, 3, 3, 17, 50, 0).unwrap();
+        let grid = best_time(&[outcome(&[], 4.0, a), outcome(&[], 6.0, b)], berlin);
+        assert_eq!(grid.len(), 1);
+        assert_eq!(grid[&(1, 18)], Summary { posts: 2, median_rate: Some(5.0), median_reach: Some(100.0) });
+    }
+}
