@@ -75,3 +75,21 @@ pub async fn upsert_day(conn: &mut AsyncPgConnection, insights: &DailyInsights) 
         .await?;
     Ok(())
 }
+
+/// Recorded follower counts, oldest first, optionally from `since` on.
+pub async fn follower_points(
+    conn: &mut AsyncPgConnection,
+    account: AccountId,
+    since: Option<DateTime<Utc>>,
+) -> QueryResult<Vec<(DateTime<Utc>, i64)>> {
+    let mut query = account_snapshots::table
+        .filter(account_snapshots::account_id.eq(account.0))
+        .filter(account_snapshots::followers_count.is_not_null())
+        .select((account_snapshots::captured_at, account_snapshots::followers_count.assume_not_null()))
+        .order(account_snapshots::captured_at.asc())
+        .into_boxed();
+    if let Some(since) = since {
+        query = query.filter(account_snapshots::captured_at.ge(since));
+    }
+    query.load(conn).await
+}

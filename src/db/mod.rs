@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod dropped_metrics;
 pub mod posts;
 pub mod schema;
+pub mod scores;
 pub mod settings;
 pub mod snapshots;
 pub mod stats;

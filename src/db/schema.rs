@@ -72,6 +72,41 @@ diesel::table! {
 }
 
 diesel::table! {
+    post_checkpoints (post_id, checkpoint_hours) {
+        post_id -> Int8,
+        checkpoint_hours -> Int4,
+        captured_at -> Timestamptz,
+        reach -> Nullable<Int8>,
+        views -> Nullable<Int8>,
+        interactions -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    post_scores (post_id) {
+        post_id -> Int8,
+        account_id -> Int8,
+        format -> Text,
+        latest_captured_at -> Nullable<Timestamptz>,
+        reach -> Nullable<Int8>,
+        views -> Nullable<Int8>,
+        likes -> Nullable<Int8>,
+        comments -> Nullable<Int8>,
+        saved -> Nullable<Int8>,
+        shares -> Nullable<Int8>,
+        interactions -> Nullable<Int8>,
+        followers_at_posting -> Nullable<Int8>,
+        rate_by_reach -> Nullable<Float8>,
+        rate_by_followers -> Nullable<Float8>,
+        rate_by_views -> Nullable<Float8>,
+        impact -> Nullable<Int2>,
+        impact_cohort -> Int4,
+        checkpoint_hours -> Nullable<Int4>,
+        computed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     post_snapshots (id) {
         id -> Int8,
         post_id -> Int8,
@@ -129,6 +164,7 @@ diesel::table! {
         middle_every_minutes -> Int4,
         old_every_minutes -> Int4,
         token_refresh_days -> Int4,
+        engagement_definition -> Text,
     }
 }
 
@@ -162,6 +198,9 @@ diesel::table! {
 
 diesel::joinable!(account_daily_insights -> ig_accounts (account_id));
 diesel::joinable!(account_snapshots -> ig_accounts (account_id));
+diesel::joinable!(post_checkpoints -> posts (post_id));
+diesel::joinable!(post_scores -> ig_accounts (account_id));
+diesel::joinable!(post_scores -> posts (post_id));
 diesel::joinable!(post_snapshots -> posts (post_id));
 diesel::joinable!(posts -> ig_accounts (account_id));
 diesel::joinable!(sync_runs -> ig_accounts (account_id));
@@ -171,6 +210,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     account_snapshots,
     dropped_metrics,
     ig_accounts,
+    post_checkpoints,
+    post_scores,
     post_snapshots,
     posts,
     settings,

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::schema::settings;
+use crate::analytics::EngagementDefinition;
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, AsChangeset)]
 #[diesel(table_name = settings)]
@@ -22,6 +23,8 @@ pub struct OperatorSettings {
     pub middle_every_minutes: i32,
     pub old_every_minutes: i32,
     pub token_refresh_days: i32,
+    /// `reach`, `followers` or `views`: which engagement rate the pages use.
+    pub engagement_definition: String,
 }
 
 impl OperatorSettings {
@@ -37,6 +40,10 @@ impl OperatorSettings {
     /// Posts published before this are outside the window (`None`: keep forever).
     pub fn window_start(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         self.lookback_days.map(|days| now - chrono::Duration::days(i64::from(days)))
+    }
+
+    pub fn engagement(&self) -> EngagementDefinition {
+        EngagementDefinition::from_key(&self.engagement_definition).unwrap_or_default()
     }
 
     pub fn time_zone(&self) -> chrono_tz::Tz {

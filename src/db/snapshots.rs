@@ -4,7 +4,9 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
-use super::schema::{post_snapshots, posts};
+use super::schema::{post_checkpoints, post_snapshots, posts};
+use crate::analytics::PostFigures;
+use crate::analytics::impact::checkpoints_at;
 
 #[derive(Debug, Clone, Default, PartialEq, Insertable)]
 #[diesel(table_name = post_snapshots)]
@@ -31,9 +33,35 @@ pub struct NewSnapshot {
     pub crossposted_views: Option<i64>,
 }
 
+impl NewSnapshot {
+    pub fn figures(&self) -> PostFigures {
+        PostFigures {
+            reach: self.reach,
+            views: self.views,
+            likes: self.likes,
+            comments: self.comments,
+            saved: self.saved,
+            shares: self.shares,
+            total_interactions: self.total_interactions,
+        }
+    }
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = post_checkpoints)]
+struct NewCheckpoint {
+    post_id: i64,
+    checkpoint_hours: i32,
+    captured_at: DateTime<Utc>,
+    reach: Option<i64>,
+    views: Option<i64>,
+    interactions: Option<i64>,
+}
+
 /// Writes snapshots in one transaction, skipping any post that another (retried or
 /// overlapping) cycle has snapshotted meanwhile: the posts are locked, `still_due` is asked
 /// again against their latest snapshot time, and that time moves forward with the write.
+/// Snapshots that fall on a checkpoint age are recorded as that post's checkpoint too.
 pub async fn write(
     conn: &mut AsyncPgConnection,
     snapshots: &[NewSnapshot],
@@ -68,12 +96,28 @@ pub async fn write(
             .on_conflict_do_nothing()
             .execute(conn)
             .await?;
+        let mut checkpoints = Vec::new();
         for snapshot in &keep {
             diesel::update(posts::table.find(snapshot.post_id))
                 .set(posts::last_snapshot_at.eq(snapshot.captured_at))
                 .execute(conn)
                 .await?;
+            if let Some((_, posted_at, _)) = current.iter().find(|(id, _, _)| *id == snapshot.post_id) {
+                let interactions = snapshot.figures().interactions();
+                for hours in checkpoints_at(snapshot.captured_at - *posted_at) {
+                    checkpoints.push(NewCheckpoint {
+                        post_id: snapshot.post_id,
+                        checkpoint_hours: hours as i32,
+                        captured_at: snapshot.captured_at,
+                        reach: snapshot.reach,
+                        views: snapshot.views,
+                        interactions,
+                    });
+                }
+            }
         }
+        // The first snapshot at or after an age stands for it; later ones do not replace it.
+        diesel::insert_into(post_checkpoints::table).values(&checkpoints).on_conflict_do_nothing().execute(conn).await?;
         Ok(written)
     })
     .await

@@ -7,6 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{Notice, PageContext, render, see_other};
+use crate::analytics::EngagementDefinition;
 use crate::auth::{AdminUser, CsrfForm, CurrentUser};
 use crate::db::posts::{self, RetentionCount};
 use crate::db::settings::OperatorSettings;
@@ -38,6 +39,8 @@ pub struct SettingsForm {
     pub old_every_minutes: String,
     #[serde(default)]
     pub token_refresh_days: String,
+    #[serde(default)]
+    pub engagement_definition: String,
     /// Set by the confirmation page.
     #[serde(default)]
     pub confirm: Option<String>,
@@ -56,6 +59,7 @@ impl SettingsForm {
             middle_every_minutes: s.middle_every_minutes.to_string(),
             old_every_minutes: s.old_every_minutes.to_string(),
             token_refresh_days: s.token_refresh_days.to_string(),
+            engagement_definition: s.engagement_definition.clone(),
             confirm: None,
         }
     }
@@ -94,6 +98,10 @@ impl SettingsForm {
                 "The sync schedule must be a six-field cron expression, seconds first (e.g. 0 */15 * * * *).".into(),
             );
         }
+        let engagement = EngagementDefinition::from_key(self.engagement_definition.trim());
+        if engagement.is_none() {
+            problems.push("Choose how the engagement rate is computed: by reach, by followers or by views.".into());
+        }
         let timezone = self.timezone.trim().to_owned();
         if timezone.parse::<chrono_tz::Tz>().is_err() {
             problems.push("The time zone must be an IANA name such as Europe/Berlin or UTC.".into());
@@ -111,7 +119,13 @@ impl SettingsForm {
             middle_every_minutes,
             old_every_minutes,
             token_refresh_days,
+            engagement_definition: engagement.unwrap_or_default().key().to_owned(),
         })
+    }
+
+    /// The engagement definitions, for the form's choices.
+    pub fn definitions(&self) -> [EngagementDefinition; 3] {
+        EngagementDefinition::ALL
     }
 }
 
@@ -220,6 +234,7 @@ mod tests {
             middle_every_minutes: 360,
             old_every_minutes: 1440,
             token_refresh_days: 7,
+            engagement_definition: "reach".into(),
         })
     }
 

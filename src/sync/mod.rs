@@ -9,6 +9,7 @@
 pub mod cadence;
 pub mod hashtags;
 pub mod retention;
+pub mod rollup;
 pub mod scheduler;
 
 use std::collections::HashMap;
@@ -283,6 +284,7 @@ impl Cycle<'_> {
         self.refresh_token_if_due(&token).await;
         let mut conn = self.ctx.pool.get().await?;
         Account::mark_synced(&mut conn, self.account.id, self.now).await?;
+        rollup::refresh_account(&mut conn, self.account.id, self.now).await?;
         Ok(())
     }
 

@@ -214,6 +214,7 @@ async fn shortening_the_window_previews_what_goes_then_purges_it() {
         ("middle_every_minutes", "360"),
         ("old_every_minutes", "1440"),
         ("token_refresh_days", "7"),
+        ("engagement_definition", "reach"),
     ];
     let preview = admin.post(app.url("/settings")).form(&form).send().await.unwrap();
     assert_eq!(preview.status(), 200);
