@@ -5,6 +5,7 @@ pub mod engagement;
 pub mod followers;
 pub mod groups;
 pub mod impact;
+pub mod period;
 pub mod stats;
 
 pub use engagement::{EngagementDefinition, Format, PostFigures};

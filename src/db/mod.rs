@@ -5,6 +5,7 @@ pub mod account_history;
 pub mod accounts;
 pub mod dropped_metrics;
 pub mod posts;
+pub mod reports;
 pub mod schema;
 pub mod scores;
 pub mod settings;

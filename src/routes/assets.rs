@@ -6,10 +6,16 @@ use actix_web::{HttpResponse, web};
 use crate::error::{AppError, AppResult};
 
 const APP_CSS: &str = include_str!("../../static/app.css");
+const CHARTS_JS: &str = include_str!("../../static/charts.js");
+const UPLOT_JS: &str = include_str!("../../static/vendor/uplot/uPlot.iife.min.js");
+const UPLOT_CSS: &str = include_str!("../../static/vendor/uplot/uPlot.min.css");
 
 pub async fn asset(file: web::Path<String>) -> AppResult<HttpResponse> {
     let (body, content_type) = match file.as_str() {
         "app.css" => (APP_CSS, "text/css; charset=utf-8"),
+        "charts.js" => (CHARTS_JS, "text/javascript; charset=utf-8"),
+        "vendor/uplot/uPlot.iife.min.js" => (UPLOT_JS, "text/javascript; charset=utf-8"),
+        "vendor/uplot/uPlot.min.css" => (UPLOT_CSS, "text/css; charset=utf-8"),
         _ => return Err(AppError::NotFound),
     };
     Ok(HttpResponse::Ok()

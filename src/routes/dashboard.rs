@@ -1,13 +1,15 @@
-//! The dashboard: what Tidemark holds and how the last sync went.
+//! The dashboard: totals, token health, and each account over the chosen period.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::accounts::AccountView;
+use super::analytics::{AccountPanel, PeriodNav, ViewQuery};
 use super::{Notice, PageContext, render};
 use crate::auth::CurrentUser;
 use crate::db::accounts::Account;
+use crate::db::settings::OperatorSettings;
 use crate::db::stats::Totals;
 use crate::error::AppResult;
 use crate::startup::AppState;
@@ -19,17 +21,42 @@ struct DashboardPage {
     totals: Totals,
     /// Accounts whose token needs attention: re-connect, or expiring within a week.
     attention: Vec<AccountView>,
+    panels: Vec<AccountPanel>,
+    nav: PeriodNav,
+    definition: &'static str,
+    is_admin: bool,
 }
 
-pub async fn dashboard(user: CurrentUser, notice: Notice, state: web::Data<AppState>) -> AppResult<HttpResponse> {
+pub async fn dashboard(
+    user: CurrentUser,
+    notice: Notice,
+    query: web::Query<ViewQuery>,
+    state: web::Data<AppState>,
+) -> AppResult<HttpResponse> {
     let mut conn = state.pool.get().await?;
     let totals = Totals::load(&mut conn).await?;
+    let settings = OperatorSettings::load(&mut conn).await?;
     let now = state.sync.now();
-    let attention = Account::list(&mut conn)
-        .await?
+    let tz = settings.time_zone();
+    let period = query.period(now, tz);
+    let accounts = Account::list(&mut conn).await?;
+    let attention = accounts
         .iter()
         .map(|a| AccountView::new(a, None, now))
         .filter(|a| a.needs_reauth() || (a.is_active() && a.token_warning))
         .collect();
-    render(StatusCode::OK, &DashboardPage { page: PageContext::new(&user, notice, "dashboard"), totals, attention })
+    let mut panels = Vec::with_capacity(accounts.len());
+    for account in &accounts {
+        panels.push(AccountPanel::load(&mut conn, account, &period, &settings).await?);
+    }
+    let page = DashboardPage {
+        page: PageContext::new(&user, notice, "dashboard"),
+        totals,
+        attention,
+        panels,
+        nav: PeriodNav::new("/", &period, &[], now.with_timezone(&tz).date_naive()),
+        definition: settings.engagement().formula(),
+        is_admin: user.is_admin(),
+    };
+    render(StatusCode::OK, &page)
 }

@@ -1,6 +1,8 @@
 //! HTTP routes: one module per feature, each page's template struct beside its handler.
 
 pub mod accounts;
+pub mod analytics;
+pub mod charts;
 pub mod assets;
 pub mod auth;
 pub mod dashboard;
@@ -75,7 +77,7 @@ pub const ROUTE_TABLE: &[RouteSpec] = &[
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
-        .route("/static/{file}", web::get().to(assets::asset))
+        .route("/static/{file:.*}", web::get().to(assets::asset))
         .route("/login", web::get().to(auth::login_form))
         .route("/login", web::post().to(auth::login))
         .route("/logout", web::post().to(auth::logout))

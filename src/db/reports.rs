@@ -1,0 +1,369 @@
+//! What the analytics pages read: posts with their precomputed scores, account series.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use super::accounts::AccountId;
+use super::schema::{account_daily_insights, ig_accounts, post_checkpoints, post_scores, post_snapshots, posts};
+use crate::analytics::{EngagementDefinition, Format};
+
+/// A post with its account and latest figures. Figures are `None` when not measured (or
+/// when the post has no snapshot yet).
+#[derive(Debug, Clone, Queryable)]
+pub struct PostRow {
+    pub id: i64,
+    pub account_id: i64,
+    pub username: String,
+    pub media_id: String,
+    pub caption: Option<String>,
+    pub media_type: String,
+    pub media_product_type: Option<String>,
+    pub permalink: Option<String>,
+    pub posted_at: DateTime<Utc>,
+    pub removed_at: Option<DateTime<Utc>>,
+    pub hashtags: Vec<Option<String>>,
+    pub insights_unavailable: Option<String>,
+    pub latest_captured_at: Option<DateTime<Utc>>,
+    pub reach: Option<i64>,
+    pub views: Option<i64>,
+    pub likes: Option<i64>,
+    pub comments: Option<i64>,
+    pub saved: Option<i64>,
+    pub shares: Option<i64>,
+    pub interactions: Option<i64>,
+    pub followers_at_posting: Option<i64>,
+    pub rate_by_reach: Option<f64>,
+    pub rate_by_followers: Option<f64>,
+    pub rate_by_views: Option<f64>,
+    pub impact: Option<i16>,
+    pub impact_cohort: Option<i32>,
+    pub checkpoint_hours: Option<i32>,
+}
+
+impl PostRow {
+    pub fn format(&self) -> Format {
+        Format::of(self.media_product_type.as_deref(), &self.media_type)
+    }
+
+    pub fn rate(&self, definition: EngagementDefinition) -> Option<f64> {
+        match definition {
+            EngagementDefinition::Reach => self.rate_by_reach,
+            EngagementDefinition::Followers => self.rate_by_followers,
+            EngagementDefinition::Views => self.rate_by_views,
+        }
+    }
+
+    pub fn tags(&self) -> Vec<String> {
+        self.hashtags.iter().flatten().cloned().collect()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    #[default]
+    Newest,
+    Oldest,
+    Impact,
+    Rate,
+    Reach,
+    Views,
+}
+
+impl Sort {
+    pub const ALL: [Sort; 6] = [Sort::Newest, Sort::Oldest, Sort::Impact, Sort::Rate, Sort::Reach, Sort::Views];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Sort::Newest => "newest",
+            Sort::Oldest => "oldest",
+            Sort::Impact => "impact",
+            Sort::Rate => "rate",
+            Sort::Reach => "reach",
+            Sort::Views => "views",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Sort> {
+        Sort::ALL.into_iter().find(|s| s.key() == key)
+    }
+}
+
+/// Which posts, in which order.
+#[derive(Debug, Clone, Default)]
+pub struct PostFilter {
+    pub account: Option<AccountId>,
+    pub format: Option<Format>,
+    pub from: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    pub sort: Sort,
+    pub definition: EngagementDefinition,
+    pub limit: Option<i64>,
+    pub offset: i64,
+}
+
+type Columns = (
+    (
+        posts::id,
+        posts::account_id,
+        ig_accounts::username,
+        posts::media_id,
+        posts::caption,
+        posts::media_type,
+        posts::media_product_type,
+        posts::permalink,
+        posts::posted_at,
+        posts::removed_at,
+        posts::hashtags,
+        posts::insights_unavailable,
+    ),
+    (
+        diesel::dsl::Nullable<post_scores::latest_captured_at>,
+        diesel::dsl::Nullable<post_scores::reach>,
+        diesel::dsl::Nullable<post_scores::views>,
+        diesel::dsl::Nullable<post_scores::likes>,
+        diesel::dsl::Nullable<post_scores::comments>,
+        diesel::dsl::Nullable<post_scores::saved>,
+        diesel::dsl::Nullable<post_scores::shares>,
+        diesel::dsl::Nullable<post_scores::interactions>,
+        diesel::dsl::Nullable<post_scores::followers_at_posting>,
+        diesel::dsl::Nullable<post_scores::rate_by_reach>,
+        diesel::dsl::Nullable<post_scores::rate_by_followers>,
+        diesel::dsl::Nullable<post_scores::rate_by_views>,
+        diesel::dsl::Nullable<post_scores::impact>,
+        diesel::dsl::Nullable<post_scores::impact_cohort>,
+        diesel::dsl::Nullable<post_scores::checkpoint_hours>,
+    ),
+);
+
+fn columns() -> Columns {
+    (
+    (
+        posts::id,
+        posts::account_id,
+        ig_accounts::username,
+        posts::media_id,
+        posts::caption,
+        posts::media_type,
+        posts::media_product_type,
+        posts::permalink,
+        posts::posted_at,
+        posts::removed_at,
+        posts::hashtags,
+        posts::insights_unavailable,
+    ),
+    (
+        post_scores::latest_captured_at.nullable(),
+        post_scores::reach.nullable(),
+        post_scores::views.nullable(),
+        post_scores::likes.nullable(),
+        post_scores::comments.nullable(),
+        post_scores::saved.nullable(),
+        post_scores::shares.nullable(),
+        post_scores::interactions.nullable(),
+        post_scores::followers_at_posting.nullable(),
+        post_scores::rate_by_reach.nullable(),
+        post_scores::rate_by_followers.nullable(),
+        post_scores::rate_by_views.nullable(),
+        post_scores::impact.nullable(),
+        post_scores::impact_cohort.nullable(),
+        post_scores::checkpoint_hours.nullable(),
+    ),
+    )
+}
+
+#[derive(Queryable)]
+struct Joined((i64, i64, String, String, Option<String>, String, Option<String>, Option<String>, DateTime<Utc>, Option<DateTime<Utc>>, Vec<Option<String>>, Option<String>), Scores);
+
+type Scores = (
+    Option<DateTime<Utc>>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+    Option<i16>,
+    Option<i32>,
+    Option<i32>,
+);
+
+impl From<Joined> for PostRow {
+    fn from(Joined(p, s): Joined) -> Self {
+        PostRow {
+            id: p.0,
+            account_id: p.1,
+            username: p.2,
+            media_id: p.3,
+            caption: p.4,
+            media_type: p.5,
+            media_product_type: p.6,
+            permalink: p.7,
+            posted_at: p.8,
+            removed_at: p.9,
+            hashtags: p.10,
+            insights_unavailable: p.11,
+            latest_captured_at: s.0,
+            reach: s.1,
+            views: s.2,
+            likes: s.3,
+            comments: s.4,
+            saved: s.5,
+            shares: s.6,
+            interactions: s.7,
+            followers_at_posting: s.8,
+            rate_by_reach: s.9,
+            rate_by_followers: s.10,
+            rate_by_views: s.11,
+            impact: s.12,
+            impact_cohort: s.13,
+            checkpoint_hours: s.14,
+        }
+    }
+}
+
+/// Posts matching the filter, in its order (missing figures sort last).
+pub async fn posts(conn: &mut AsyncPgConnection, filter: &PostFilter) -> QueryResult<Vec<PostRow>> {
+    let mut query = posts::table
+        .inner_join(ig_accounts::table)
+        .left_join(post_scores::table)
+        .select(columns())
+        .into_boxed();
+    if let Some(account) = filter.account {
+        query = query.filter(posts::account_id.eq(account.0));
+    }
+    if let Some(format) = filter.format {
+        query = match format {
+            Format::Reel => query.filter(posts::media_product_type.eq("REELS")),
+            Format::Story => query.filter(posts::media_product_type.eq("STORY")),
+            other => {
+                let media_type = match other {
+                    Format::Carousel => "CAROUSEL_ALBUM",
+                    Format::Video => "VIDEO",
+                    _ => "IMAGE",
+                };
+                query.filter(posts::media_type.eq(media_type)).filter(posts::media_product_type.is_distinct_from("REELS")).filter(posts::media_product_type.is_distinct_from("STORY"))
+            }
+        };
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(posts::posted_at.ge(from));
+    }
+    if let Some(until) = filter.until {
+        query = query.filter(posts::posted_at.lt(until));
+    }
+    query = match filter.sort {
+        Sort::Newest => query.order(posts::posted_at.desc()),
+        Sort::Oldest => query.order(posts::posted_at.asc()),
+        Sort::Impact => query.order(post_scores::impact.desc().nulls_last()),
+        Sort::Reach => query.order(post_scores::reach.desc().nulls_last()),
+        Sort::Views => query.order(post_scores::views.desc().nulls_last()),
+        Sort::Rate => match filter.definition {
+            EngagementDefinition::Reach => query.order(post_scores::rate_by_reach.desc().nulls_last()),
+            EngagementDefinition::Followers => query.order(post_scores::rate_by_followers.desc().nulls_last()),
+            EngagementDefinition::Views => query.order(post_scores::rate_by_views.desc().nulls_last()),
+        },
+    };
+    query = query.then_order_by(posts::id.desc());
+    if let Some(limit) = filter.limit {
+        query = query.limit(limit).offset(filter.offset);
+    }
+    let rows: Vec<Joined> = query.load(conn).await?;
+    Ok(rows.into_iter().map(PostRow::from).collect())
+}
+
+pub async fn post(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<PostRow>> {
+    let row: Option<Joined> = posts::table
+        .inner_join(ig_accounts::table)
+        .left_join(post_scores::table)
+        .filter(posts::id.eq(id))
+        .select(columns())
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(row.map(PostRow::from))
+}
+
+/// One snapshot as the post page and the CSV show it.
+#[derive(Debug, Clone, Queryable)]
+pub struct SnapshotRow {
+    pub captured_at: DateTime<Utc>,
+    pub views: Option<i64>,
+    pub reach: Option<i64>,
+    pub likes: Option<i64>,
+    pub comments: Option<i64>,
+    pub saved: Option<i64>,
+    pub shares: Option<i64>,
+    pub total_interactions: Option<i64>,
+}
+
+pub async fn snapshots_of(conn: &mut AsyncPgConnection, post: i64) -> QueryResult<Vec<SnapshotRow>> {
+    post_snapshots::table
+        .filter(post_snapshots::post_id.eq(post))
+        .order(post_snapshots::captured_at.asc())
+        .select((
+            post_snapshots::captured_at,
+            post_snapshots::views,
+            post_snapshots::reach,
+            post_snapshots::likes,
+            post_snapshots::comments,
+            post_snapshots::saved,
+            post_snapshots::shares,
+            post_snapshots::total_interactions,
+        ))
+        .load(conn)
+        .await
+}
+
+/// Checkpoint values of the account's posts of one format: (hours, reach, interactions).
+pub async fn checkpoints_of_format(
+    conn: &mut AsyncPgConnection,
+    account: AccountId,
+    format: Format,
+) -> QueryResult<Vec<(i32, Option<i64>, Option<i64>)>> {
+    let rows: Vec<(i32, Option<i64>, Option<i64>, Option<String>, String)> = post_checkpoints::table
+        .inner_join(posts::table)
+        .filter(posts::account_id.eq(account.0))
+        .select((
+            post_checkpoints::checkpoint_hours,
+            post_checkpoints::reach,
+            post_checkpoints::interactions,
+            posts::media_product_type,
+            posts::media_type,
+        ))
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|r| Format::of(r.3.as_deref(), &r.4) == format)
+        .map(|r| (r.0, r.1, r.2))
+        .collect())
+}
+
+#[derive(Debug, Clone, Queryable)]
+pub struct DayRow {
+    pub day: NaiveDate,
+    pub reach: Option<i64>,
+    pub views: Option<i64>,
+    pub follower_net_change: Option<i64>,
+}
+
+pub async fn account_days(conn: &mut AsyncPgConnection, account: AccountId, first: NaiveDate, last: NaiveDate) -> QueryResult<Vec<DayRow>> {
+    account_daily_insights::table
+        .filter(account_daily_insights::account_id.eq(account.0))
+        .filter(account_daily_insights::day.between(first, last))
+        .order(account_daily_insights::day.asc())
+        .select((
+            account_daily_insights::day,
+            account_daily_insights::reach,
+            account_daily_insights::views,
+            account_daily_insights::follower_net_change,
+        ))
+        .load(conn)
+        .await
+}

@@ -1,0 +1,67 @@
+// Draws every chart on the page with uPlot. The data comes from each chart's data-chart
+// attribute (the page's CSP allows no inline script); the same numbers are in a table below.
+(function () {
+  "use strict";
+
+  function palette() {
+    var style = getComputedStyle(document.documentElement);
+    function v(name, fallback) { return (style.getPropertyValue(name) || fallback).trim(); }
+    return {
+      lines: [v("--accent", "#0b62c4"), v("--warn", "#9a6700"), v("--ok", "#1a7f37"), v("--danger", "#b3261e")],
+      text: v("--fg", "#1b1f24"),
+      grid: v("--line", "#d6dbe1")
+    };
+  }
+
+  function hoursLabel(h) {
+    return h < 72 ? h + " h" : Math.round(h / 24) + " d";
+  }
+
+  function draw(el) {
+    var data;
+    try { data = JSON.parse(el.getAttribute("data-chart")); } catch (e) { return; }
+    var colors = palette();
+    var axis = { stroke: colors.text, grid: { stroke: colors.grid, width: 1 }, ticks: { stroke: colors.grid } };
+    var series = [{ label: data.x_kind === "hours" ? "age" : "day",
+                    value: data.x_kind === "hours" ? function (u, v) { return v == null ? "–" : hoursLabel(v); } : undefined }];
+    data.series.forEach(function (s, i) {
+      series.push({
+        label: s.label,
+        stroke: colors.lines[i % colors.lines.length],
+        width: 2,
+        dash: s.dashed ? [6, 4] : undefined,
+        spanGaps: false,
+        points: { show: data.x.length < 40 },
+        value: function (u, v) { return v == null ? "–" : (Math.round(v * 100) / 100).toLocaleString() + (data.unit === "%" ? " %" : ""); }
+      });
+    });
+    var opts = {
+      width: Math.max(el.clientWidth, 280),
+      height: 220,
+      scales: { x: { time: data.x_kind === "time" } },
+      series: series,
+      axes: [
+        Object.assign({}, axis, data.x_kind === "hours" ? { values: function (u, vals) { return vals.map(hoursLabel); } } : {}),
+        Object.assign({}, axis, { label: data.unit, size: 60 })
+      ],
+      legend: { live: true }
+    };
+    var columns = [data.x].concat(data.series.map(function (s) { return s.values; }));
+    el.textContent = "";
+    var plot = new uPlot(opts, columns, el);
+    if (window.ResizeObserver) {
+      new ResizeObserver(function () { plot.setSize({ width: Math.max(el.clientWidth, 280), height: 220 }); }).observe(el);
+    }
+  }
+
+  function drawAll() {
+    if (typeof uPlot === "undefined") { return; }
+    document.querySelectorAll("[data-chart]").forEach(draw);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", drawAll);
+  } else {
+    drawAll();
+  }
+})();
