@@ -151,7 +151,8 @@ mod tests {
 
     #[test]
     fn the_three_rates_follow_the_worked_example() {
-        let reel = PostFigures { total_interactions: Some(120), reach: Some(2400), views: Some(6000), ..Default::default() };
+        let reel =
+            PostFigures { total_interactions: Some(120), reach: Some(2400), views: Some(6000), ..Default::default() };
         assert_eq!(EngagementDefinition::Reach.rate(&reel, Some(12_000)), Some(5.0));
         assert_eq!(EngagementDefinition::Views.rate(&reel, Some(12_000)), Some(2.0));
         assert_eq!(EngagementDefinition::Followers.rate(&reel, Some(12_000)), Some(1.0));

@@ -5,7 +5,12 @@ use chrono_tz::Tz;
 
 /// Followers on each day from `first` to `last` (inclusive): the last count recorded on or
 /// before the end of that day in `tz`. `points` must be in time order.
-pub fn daily(points: &[(DateTime<Utc>, i64)], first: NaiveDate, last: NaiveDate, tz: Tz) -> Vec<(NaiveDate, Option<i64>)> {
+pub fn daily(
+    points: &[(DateTime<Utc>, i64)],
+    first: NaiveDate,
+    last: NaiveDate,
+    tz: Tz,
+) -> Vec<(NaiveDate, Option<i64>)> {
     let mut out = Vec::new();
     let mut index = 0;
     let mut current = None;

@@ -37,7 +37,10 @@ fn summarise<'a>(outcomes: impl Iterator<Item = &'a Outcome> + Clone) -> Summary
 
 /// Hashtags used on at least two posts, best median rate first (then most used), and the
 /// hashtags used once, unranked (alphabetical).
-pub fn hashtags(outcomes: &[Outcome]) -> (Vec<(String, Summary)>, Vec<(String, Summary)>) {
+/// Hashtags with their summaries.
+pub type TagSummaries = Vec<(String, Summary)>;
+
+pub fn hashtags(outcomes: &[Outcome]) -> (TagSummaries, TagSummaries) {
     let mut by_tag: BTreeMap<&str, Vec<&Outcome>> = BTreeMap::new();
     for outcome in outcomes {
         for tag in &outcome.hashtags {
@@ -105,7 +108,10 @@ mod tests {
         let (ranked, once) = hashtags(&posts);
         assert_eq!(ranked[0].0, "bakery");
         assert_eq!(ranked[0].1.median_rate, Some(6.5));
-        assert_eq!(ranked[1], ("sourdough".into(), Summary { posts: 3, median_rate: Some(5.0), median_reach: Some(100.0) }));
+        assert_eq!(
+            ranked[1],
+            ("sourdough".into(), Summary { posts: 3, median_rate: Some(5.0), median_reach: Some(100.0) })
+        );
         assert_eq!(once.len(), 1);
         assert_eq!(once[0].0, "rain");
     }

@@ -30,8 +30,15 @@ pub struct AtCheckpoint {
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Impact {
-    Score { score: u8, cohort: usize, checkpoint_hours: i64 },
-    NotEnoughHistory { cohort: usize, checkpoint_hours: i64 },
+    Score {
+        score: u8,
+        cohort: usize,
+        checkpoint_hours: i64,
+    },
+    NotEnoughHistory {
+        cohort: usize,
+        checkpoint_hours: i64,
+    },
     /// Neither reach nor interactions were measured at the checkpoint (or no checkpoint yet).
     Unmeasured,
 }

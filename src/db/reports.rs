@@ -138,42 +138,58 @@ type Columns = (
 
 fn columns() -> Columns {
     (
-    (
-        posts::id,
-        posts::account_id,
-        ig_accounts::username,
-        posts::media_id,
-        posts::caption,
-        posts::media_type,
-        posts::media_product_type,
-        posts::permalink,
-        posts::posted_at,
-        posts::removed_at,
-        posts::hashtags,
-        posts::insights_unavailable,
-    ),
-    (
-        post_scores::latest_captured_at.nullable(),
-        post_scores::reach.nullable(),
-        post_scores::views.nullable(),
-        post_scores::likes.nullable(),
-        post_scores::comments.nullable(),
-        post_scores::saved.nullable(),
-        post_scores::shares.nullable(),
-        post_scores::interactions.nullable(),
-        post_scores::followers_at_posting.nullable(),
-        post_scores::rate_by_reach.nullable(),
-        post_scores::rate_by_followers.nullable(),
-        post_scores::rate_by_views.nullable(),
-        post_scores::impact.nullable(),
-        post_scores::impact_cohort.nullable(),
-        post_scores::checkpoint_hours.nullable(),
-    ),
+        (
+            posts::id,
+            posts::account_id,
+            ig_accounts::username,
+            posts::media_id,
+            posts::caption,
+            posts::media_type,
+            posts::media_product_type,
+            posts::permalink,
+            posts::posted_at,
+            posts::removed_at,
+            posts::hashtags,
+            posts::insights_unavailable,
+        ),
+        (
+            post_scores::latest_captured_at.nullable(),
+            post_scores::reach.nullable(),
+            post_scores::views.nullable(),
+            post_scores::likes.nullable(),
+            post_scores::comments.nullable(),
+            post_scores::saved.nullable(),
+            post_scores::shares.nullable(),
+            post_scores::interactions.nullable(),
+            post_scores::followers_at_posting.nullable(),
+            post_scores::rate_by_reach.nullable(),
+            post_scores::rate_by_followers.nullable(),
+            post_scores::rate_by_views.nullable(),
+            post_scores::impact.nullable(),
+            post_scores::impact_cohort.nullable(),
+            post_scores::checkpoint_hours.nullable(),
+        ),
     )
 }
 
+/// The post columns of [`PostRow`], as loaded.
+type PostFields = (
+    i64,
+    i64,
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    Option<String>,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+    Vec<Option<String>>,
+    Option<String>,
+);
+
 #[derive(Queryable)]
-struct Joined((i64, i64, String, String, Option<String>, String, Option<String>, Option<String>, DateTime<Utc>, Option<DateTime<Utc>>, Vec<Option<String>>, Option<String>), Scores);
+struct Joined(PostFields, Scores);
 
 type Scores = (
     Option<DateTime<Utc>>,
@@ -229,11 +245,8 @@ impl From<Joined> for PostRow {
 
 /// Posts matching the filter, in its order (missing figures sort last).
 pub async fn posts(conn: &mut AsyncPgConnection, filter: &PostFilter) -> QueryResult<Vec<PostRow>> {
-    let mut query = posts::table
-        .inner_join(ig_accounts::table)
-        .left_join(post_scores::table)
-        .select(columns())
-        .into_boxed();
+    let mut query =
+        posts::table.inner_join(ig_accounts::table).left_join(post_scores::table).select(columns()).into_boxed();
     if let Some(account) = filter.account {
         query = query.filter(posts::account_id.eq(account.0));
     }
@@ -247,7 +260,10 @@ pub async fn posts(conn: &mut AsyncPgConnection, filter: &PostFilter) -> QueryRe
                     Format::Video => "VIDEO",
                     _ => "IMAGE",
                 };
-                query.filter(posts::media_type.eq(media_type)).filter(posts::media_product_type.is_distinct_from("REELS")).filter(posts::media_product_type.is_distinct_from("STORY"))
+                query
+                    .filter(posts::media_type.eq(media_type))
+                    .filter(posts::media_product_type.is_distinct_from("REELS"))
+                    .filter(posts::media_product_type.is_distinct_from("STORY"))
             }
         };
     }
@@ -321,12 +337,16 @@ pub async fn snapshots_of(conn: &mut AsyncPgConnection, post: i64) -> QueryResul
 }
 
 /// Checkpoint values of the account's posts of one format: (hours, reach, interactions).
+/// (checkpoint hours, reach, interactions) of one post.
+pub type CheckpointPoint = (i32, Option<i64>, Option<i64>);
+
 pub async fn checkpoints_of_format(
     conn: &mut AsyncPgConnection,
     account: AccountId,
     format: Format,
-) -> QueryResult<Vec<(i32, Option<i64>, Option<i64>)>> {
-    let rows: Vec<(i32, Option<i64>, Option<i64>, Option<String>, String)> = post_checkpoints::table
+) -> QueryResult<Vec<CheckpointPoint>> {
+    type Loaded = (i32, Option<i64>, Option<i64>, Option<String>, String);
+    let rows: Vec<Loaded> = post_checkpoints::table
         .inner_join(posts::table)
         .filter(posts::account_id.eq(account.0))
         .select((
@@ -338,11 +358,7 @@ pub async fn checkpoints_of_format(
         ))
         .load(conn)
         .await?;
-    Ok(rows
-        .into_iter()
-        .filter(|r| Format::of(r.3.as_deref(), &r.4) == format)
-        .map(|r| (r.0, r.1, r.2))
-        .collect())
+    Ok(rows.into_iter().filter(|r| Format::of(r.3.as_deref(), &r.4) == format).map(|r| (r.0, r.1, r.2)).collect())
 }
 
 #[derive(Debug, Clone, Queryable)]
@@ -353,7 +369,12 @@ pub struct DayRow {
     pub follower_net_change: Option<i64>,
 }
 
-pub async fn account_days(conn: &mut AsyncPgConnection, account: AccountId, first: NaiveDate, last: NaiveDate) -> QueryResult<Vec<DayRow>> {
+pub async fn account_days(
+    conn: &mut AsyncPgConnection,
+    account: AccountId,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> QueryResult<Vec<DayRow>> {
     account_daily_insights::table
         .filter(account_daily_insights::account_id.eq(account.0))
         .filter(account_daily_insights::day.between(first, last))
@@ -366,4 +387,72 @@ pub async fn account_days(conn: &mut AsyncPgConnection, account: AccountId, firs
         ))
         .load(conn)
         .await
+}
+
+/// A snapshot with its post and account, for the CSV export.
+#[derive(Debug, Clone, Queryable)]
+pub struct ExportSnapshot {
+    pub id: i64,
+    pub username: String,
+    pub post_id: i64,
+    pub media_id: String,
+    pub captured_at: DateTime<Utc>,
+    pub views: Option<i64>,
+    pub reach: Option<i64>,
+    pub likes: Option<i64>,
+    pub comments: Option<i64>,
+    pub saved: Option<i64>,
+    pub shares: Option<i64>,
+    pub total_interactions: Option<i64>,
+    pub follows: Option<i64>,
+    pub profile_visits: Option<i64>,
+    pub profile_activity: Option<i64>,
+    pub replies: Option<i64>,
+    pub navigation: Option<i64>,
+    pub reposts: Option<i64>,
+    pub ig_reels_avg_watch_time_ms: Option<i64>,
+    pub ig_reels_video_view_total_time_ms: Option<i64>,
+    pub reels_skip_rate: Option<f64>,
+}
+
+/// The next `limit` snapshots after `after_id` (of one account, or all), in id order.
+pub async fn snapshots_after(
+    conn: &mut AsyncPgConnection,
+    account: Option<AccountId>,
+    after_id: i64,
+    limit: i64,
+) -> QueryResult<Vec<ExportSnapshot>> {
+    let mut query = post_snapshots::table
+        .inner_join(posts::table.inner_join(ig_accounts::table))
+        .filter(post_snapshots::id.gt(after_id))
+        .select((
+            post_snapshots::id,
+            ig_accounts::username,
+            posts::id,
+            posts::media_id,
+            post_snapshots::captured_at,
+            post_snapshots::views,
+            post_snapshots::reach,
+            post_snapshots::likes,
+            post_snapshots::comments,
+            post_snapshots::saved,
+            post_snapshots::shares,
+            post_snapshots::total_interactions,
+            post_snapshots::follows,
+            post_snapshots::profile_visits,
+            post_snapshots::profile_activity,
+            post_snapshots::replies,
+            post_snapshots::navigation,
+            post_snapshots::reposts,
+            post_snapshots::ig_reels_avg_watch_time_ms,
+            post_snapshots::ig_reels_video_view_total_time_ms,
+            post_snapshots::reels_skip_rate,
+        ))
+        .order(post_snapshots::id.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(account) = account {
+        query = query.filter(posts::account_id.eq(account.0));
+    }
+    query.load(conn).await
 }

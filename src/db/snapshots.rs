@@ -117,7 +117,11 @@ pub async fn write(
             }
         }
         // The first snapshot at or after an age stands for it; later ones do not replace it.
-        diesel::insert_into(post_checkpoints::table).values(&checkpoints).on_conflict_do_nothing().execute(conn).await?;
+        diesel::insert_into(post_checkpoints::table)
+            .values(&checkpoints)
+            .on_conflict_do_nothing()
+            .execute(conn)
+            .await?;
         Ok(written)
     })
     .await

@@ -6,12 +6,17 @@ use askama::Template;
 use serde::Deserialize;
 use tracing::Instrument;
 
+use super::analytics::{AccountPanel, PeriodNav, PostView, ViewQuery, encode};
 use super::format::{count, token_expiry, when};
+use super::posts::{Choice, filter_params};
 use super::{EmptyForm, Notice, PageContext, render, see_other};
 use crate::accounts::{self, ConnectError};
+use crate::analytics::Format;
 use crate::auth::{AdminUser, CsrfForm, CurrentUser};
 use crate::db::accounts::{Account, AccountId, AccountStatus, Footprint};
 use crate::db::posts;
+use crate::db::reports::{self, PostFilter, Sort};
+use crate::db::settings::OperatorSettings;
 use crate::db::sync_runs::{self, RunListing, Trigger};
 use crate::error::{AppError, AppResult};
 use crate::graph::Flavour;
@@ -86,6 +91,14 @@ struct AccountPage {
     footprint: Footprint,
     csrf_token: String,
     is_admin: bool,
+    panel: AccountPanel,
+    nav: PeriodNav,
+    definition: &'static str,
+    posts: Vec<PostView>,
+    formats: Vec<Choice>,
+    sorts: Vec<Choice>,
+    /// This view's query string, for the CSV links.
+    view: String,
 }
 
 #[derive(Template)]
@@ -181,19 +194,58 @@ pub async fn show_account(
     user: CurrentUser,
     notice: Notice,
     path: web::Path<i64>,
+    query: web::Query<ViewQuery>,
     state: web::Data<AppState>,
 ) -> AppResult<HttpResponse> {
     let account = find(&state, path.into_inner()).await?;
     let mut conn = state.pool.get().await?;
     let footprint = Account::footprint(&mut conn, account.id).await?;
     let runs = sync_runs::recent(&mut conn, Some(account.id), 10).await?;
+    let settings = OperatorSettings::load(&mut conn).await?;
+    let now = state.sync.now();
+    let tz = settings.time_zone();
+    let period = query.period(now, tz);
+    let definition = settings.engagement();
+    let panel = AccountPanel::load(&mut conn, &account, &period, &settings).await?;
+    let filter = PostFilter {
+        account: Some(account.id),
+        format: query.format(),
+        from: Some(period.start()),
+        until: Some(period.end()),
+        sort: query.sort(),
+        definition,
+        ..PostFilter::default()
+    };
+    let posts = reports::posts(&mut conn, &filter).await?;
+    let mut keep = filter_params(&query);
+    keep.retain(|(k, _)| *k != "account");
+    let here = format!("/accounts/{}", account.id);
+    let view = format!(
+        "account={}&{}{}",
+        account.id,
+        period.query(),
+        keep.iter().map(|(k, v)| format!("&{k}={}", encode(v))).collect::<String>()
+    );
     let page = AccountPage {
         page: PageContext::new(&user, notice, "accounts"),
-        account: AccountView::new(&account, Some(footprint.posts), state.sync.now()),
+        account: AccountView::new(&account, Some(footprint.posts), now),
         runs,
         footprint,
         csrf_token: user.csrf_token.clone(),
         is_admin: user.is_admin(),
+        panel,
+        nav: PeriodNav::new(&here, &period, &keep, now.with_timezone(&tz).date_naive()),
+        definition: definition.formula(),
+        posts: posts.iter().map(|r| PostView::new(r, definition, tz)).collect(),
+        formats: Format::ALL
+            .into_iter()
+            .map(|f| Choice { value: f.key().into(), label: f.to_string(), selected: query.format() == Some(f) })
+            .collect(),
+        sorts: Sort::ALL
+            .into_iter()
+            .map(|s| Choice { value: s.key().into(), label: s.key().into(), selected: s == query.sort() })
+            .collect(),
+        view,
     };
     render(StatusCode::OK, &page)
 }

@@ -160,9 +160,10 @@ impl PostView {
 pub fn impact_text(row: &PostRow, format: Format) -> (String, String) {
     let cohort = row.impact_cohort.unwrap_or(0);
     match (row.impact, row.checkpoint_hours) {
-        (Some(score), Some(hours)) => {
-            (score.to_string(), format!("against {cohort} earlier {} at {}", format.plural(), checkpoint_label(i64::from(hours))))
-        }
+        (Some(score), Some(hours)) => (
+            score.to_string(),
+            format!("against {cohort} earlier {} at {}", format.plural(), checkpoint_label(i64::from(hours))),
+        ),
         (None, Some(_)) if (cohort as usize) < MIN_COHORT => {
             ("–".to_owned(), format!("not enough history ({cohort} of {MIN_COHORT} needed)"))
         }
@@ -180,7 +181,13 @@ fn short_caption(caption: Option<&str>) -> String {
 }
 
 pub fn outcome(row: &PostRow, definition: EngagementDefinition) -> Outcome {
-    Outcome { format: row.format(), posted_at: row.posted_at, hashtags: row.tags(), rate: row.rate(definition), reach: row.reach }
+    Outcome {
+        format: row.format(),
+        posted_at: row.posted_at,
+        hashtags: row.tags(),
+        rate: row.rate(definition),
+        reach: row.reach,
+    }
 }
 
 /// A format's line in the breakdown.
@@ -221,7 +228,12 @@ pub struct AccountPanel {
 }
 
 impl AccountPanel {
-    pub async fn load(conn: &mut AsyncPgConnection, account: &Account, period: &Period, settings: &OperatorSettings) -> AppResult<AccountPanel> {
+    pub async fn load(
+        conn: &mut AsyncPgConnection,
+        account: &Account,
+        period: &Period,
+        settings: &OperatorSettings,
+    ) -> AppResult<AccountPanel> {
         let tz = period.tz;
         let definition = settings.engagement();
         let previous = period.previous();
@@ -233,7 +245,8 @@ impl AccountPanel {
             ..PostFilter::default()
         };
         let rows = reports::posts(conn, &filter).await?;
-        let (now_rows, before_rows): (Vec<&PostRow>, Vec<&PostRow>) = rows.iter().partition(|r| period.contains(r.posted_at));
+        let (now_rows, before_rows): (Vec<&PostRow>, Vec<&PostRow>) =
+            rows.iter().partition(|r| period.contains(r.posted_at));
         let rate_now = median(now_rows.iter().filter_map(|r| r.rate(definition)));
         let rate_before = median(before_rows.iter().filter_map(|r| r.rate(definition)));
 
@@ -242,7 +255,8 @@ impl AccountPanel {
         let points = account_history::follower_points(conn, account.id, None).await?;
         let followers = daily(&points, span_first, period.last, tz);
         let on = |day: NaiveDate| followers.iter().find(|(d, _)| *d == day).and_then(|(_, v)| *v);
-        let change = |p: &Period| on(p.last).zip(on(p.first - Days::new(1)).or_else(|| on(p.first))).map(|(a, b)| a - b);
+        let change =
+            |p: &Period| on(p.last).zip(on(p.first - Days::new(1)).or_else(|| on(p.first))).map(|(a, b)| a - b);
 
         let days: Vec<NaiveDate> = followers.iter().map(|(d, _)| *d).filter(|d| *d >= period.first).collect();
         let shifted = |d: NaiveDate| d - Days::new(period.days() as u64);
@@ -252,7 +266,11 @@ impl AccountPanel {
             "followers",
             &days,
             vec![
-                Series { label: "followers".into(), values: days.iter().map(|d| on(*d).map(|v| v as f64)).collect(), dashed: false },
+                Series {
+                    label: "followers".into(),
+                    values: days.iter().map(|d| on(*d).map(|v| v as f64)).collect(),
+                    dashed: false,
+                },
                 Series {
                     label: "previous period".into(),
                     values: days.iter().map(|d| on(shifted(*d)).map(|v| v as f64)).collect(),
@@ -269,7 +287,10 @@ impl AccountPanel {
             &days,
             vec![Series {
                 label: "change".into(),
-                values: days.iter().map(|d| daily_changes.iter().find(|(x, _)| x == d).and_then(|(_, v)| v.map(|v| v as f64))).collect(),
+                values: days
+                    .iter()
+                    .map(|d| daily_changes.iter().find(|(x, _)| x == d).and_then(|(_, v)| v.map(|v| v as f64)))
+                    .collect(),
                 dashed: false,
             }],
             0,
@@ -285,8 +306,16 @@ impl AccountPanel {
             "accounts / views",
             &days,
             vec![
-                Series { label: "reach".into(), values: days.iter().map(|d| value(d, |r| r.reach)).collect(), dashed: false },
-                Series { label: "views".into(), values: days.iter().map(|d| value(d, |r| r.views)).collect(), dashed: false },
+                Series {
+                    label: "reach".into(),
+                    values: days.iter().map(|d| value(d, |r| r.reach)).collect(),
+                    dashed: false,
+                },
+                Series {
+                    label: "views".into(),
+                    values: days.iter().map(|d| value(d, |r| r.views)).collect(),
+                    dashed: false,
+                },
             ],
             0,
         );
@@ -299,7 +328,14 @@ impl AccountPanel {
                 label: "median rate".into(),
                 values: days
                     .iter()
-                    .map(|d| median(now_rows.iter().filter(|r| r.posted_at.with_timezone(&tz).date_naive() == *d).filter_map(|r| r.rate(definition))))
+                    .map(|d| {
+                        median(
+                            now_rows
+                                .iter()
+                                .filter(|r| r.posted_at.with_timezone(&tz).date_naive() == *d)
+                                .filter_map(|r| r.rate(definition)),
+                        )
+                    })
                     .collect(),
                 dashed: false,
             }],

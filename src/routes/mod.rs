@@ -2,13 +2,16 @@
 
 pub mod accounts;
 pub mod analytics;
-pub mod charts;
 pub mod assets;
 pub mod auth;
+pub mod charts;
 pub mod dashboard;
+pub mod export;
 pub mod format;
 pub mod health;
+pub mod insights;
 pub mod me;
+pub mod posts;
 pub mod settings;
 pub mod sync;
 pub mod users;
@@ -62,6 +65,12 @@ pub const ROUTE_TABLE: &[RouteSpec] = &[
     route("POST", "/accounts/{id}/enable", Access::Admin),
     route("GET", "/accounts/{id}/delete", Access::Admin),
     route("POST", "/accounts/{id}/delete", Access::Admin),
+    route("GET", "/posts", Access::SignedIn),
+    route("GET", "/posts/{id}", Access::SignedIn),
+    route("GET", "/hashtags", Access::SignedIn),
+    route("GET", "/best-time", Access::SignedIn),
+    route("GET", "/export/posts.csv", Access::SignedIn),
+    route("GET", "/export/snapshots.csv", Access::SignedIn),
     route("GET", "/sync", Access::SignedIn),
     route("POST", "/sync", Access::Admin),
     route("GET", "/settings", Access::Admin),
@@ -93,6 +102,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/accounts/{id}/enable", web::post().to(accounts::enable_account))
         .route("/accounts/{id}/delete", web::get().to(accounts::confirm_delete_account))
         .route("/accounts/{id}/delete", web::post().to(accounts::delete_account))
+        .route("/posts", web::get().to(posts::list_posts))
+        .route("/posts/{id}", web::get().to(posts::show_post))
+        .route("/hashtags", web::get().to(insights::hashtags))
+        .route("/best-time", web::get().to(insights::best_time))
+        .route("/export/posts.csv", web::get().to(export::posts_csv))
+        .route("/export/snapshots.csv", web::get().to(export::snapshots_csv))
         .route("/sync", web::get().to(sync::sync_history))
         .route("/sync", web::post().to(sync::sync_all))
         .route("/settings", web::get().to(settings::settings_form))

@@ -249,9 +249,10 @@ async fn sync_account_in_span(
     };
     let finished = ctx.now();
     if let (Some(run_id), Ok(mut conn)) = (run_id, ctx.pool.get().await)
-        && let Err(err) = sync_runs::finish(&mut conn, run_id, outcome, &cycle.report, finished).await {
-            tracing::error!(error = %err, "cannot record the sync run");
-        }
+        && let Err(err) = sync_runs::finish(&mut conn, run_id, outcome, &cycle.report, finished).await
+    {
+        tracing::error!(error = %err, "cannot record the sync run");
+    }
     tracing::info!(
         outcome = outcome.as_str(),
         api_calls = cycle.report.api_calls,
@@ -441,18 +442,19 @@ impl Cycle<'_> {
         };
         let insights = session.media_insights(&self.account.ig_user_id, media, self.registry).await?;
         if (!insights.newly_dropped.is_empty() || insights.unavailable.is_some())
-            && let Ok(mut conn) = self.ctx.pool.get().await {
-                for dropped in &insights.newly_dropped {
-                    if let Err(err) = dropped_metrics::record(&mut conn, dropped, self.now).await {
-                        tracing::error!(error = %err, "cannot remember a refused metric");
-                    }
-                }
-                if let Some(reason) = &insights.unavailable
-                    && let Err(err) = posts::set_insights_unavailable(&mut conn, post.id, reason).await
-                {
-                    tracing::error!(error = %err, "cannot mark a post's insights unavailable");
+            && let Ok(mut conn) = self.ctx.pool.get().await
+        {
+            for dropped in &insights.newly_dropped {
+                if let Err(err) = dropped_metrics::record(&mut conn, dropped, self.now).await {
+                    tracing::error!(error = %err, "cannot remember a refused metric");
                 }
             }
+            if let Some(reason) = &insights.unavailable
+                && let Err(err) = posts::set_insights_unavailable(&mut conn, post.id, reason).await
+            {
+                tracing::error!(error = %err, "cannot mark a post's insights unavailable");
+            }
+        }
         Ok(insights.values)
     }
 

@@ -13,13 +13,18 @@ use crate::db::account_history;
 use crate::db::accounts::AccountId;
 use crate::db::scores::{self, PostScore};
 
-pub async fn refresh_account(conn: &mut AsyncPgConnection, account: AccountId, now: DateTime<Utc>) -> QueryResult<usize> {
+pub async fn refresh_account(
+    conn: &mut AsyncPgConnection,
+    account: AccountId,
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
     let latest = scores::latest_snapshots(conn, account).await?;
     let checkpoints = scores::checkpoints(conn, account).await?;
     let followers = account_history::follower_points(conn, account, None).await?;
 
-    // (format, checkpoint) → the posts there, with publication time.
-    let mut groups: HashMap<(Format, i32), Vec<(DateTime<Utc>, i64, AtCheckpoint)>> = HashMap::new();
+    // (format, checkpoint) → the posts there: (published, post id, figures).
+    type Member = (DateTime<Utc>, i64, AtCheckpoint);
+    let mut groups: HashMap<(Format, i32), Vec<Member>> = HashMap::new();
     // post → its latest checkpoint.
     let mut newest: HashMap<i64, (i32, AtCheckpoint)> = HashMap::new();
     for row in &checkpoints {
@@ -50,7 +55,12 @@ pub async fn refresh_account(conn: &mut AsyncPgConnection, account: AccountId, n
                 Some((hours, at)) => {
                     let cohort: Vec<AtCheckpoint> = groups
                         .get(&(format, *hours))
-                        .map(|g| g.iter().filter(|(posted, id, _)| *posted < post.posted_at && *id != post.post_id).map(|(_, _, a)| *a).collect())
+                        .map(|g| {
+                            g.iter()
+                                .filter(|(posted, id, _)| *posted < post.posted_at && *id != post.post_id)
+                                .map(|(_, _, a)| *a)
+                                .collect()
+                        })
                         .unwrap_or_default();
                     let result = impact(*at, &cohort, i64::from(*hours));
                     let size = match result {
