@@ -58,10 +58,18 @@ async fn an_anonymous_browser_is_sent_to_sign_in_and_a_script_gets_401_on_every_
 async fn every_route_in_the_table_is_served() {
     let app = spawn_app().await;
     let user = app.create_user("ada", Role::Admin).await;
-    let account = app.connect(0).await;
+    let account = app.connect(2).await;
+    app.run_sync().await;
+    let post = app.count("SELECT min(id) AS n FROM posts").await;
     let admin = app.signed_in("ada").await;
     for route in ROUTE_TABLE.iter().filter(|r| r.method == "GET") {
-        let id = if route.path.starts_with("/users") { user.0 } else { account.id.0 };
+        let id = if route.path.starts_with("/users") {
+            user.0
+        } else if route.path.starts_with("/posts") {
+            post
+        } else {
+            account.id.0
+        };
         let path = concrete(route.path, id);
         let response = app.get(&admin, &path).await;
         assert!(response.status().is_success() || response.status() == 303, "GET {path}: {}", response.status());

@@ -3,6 +3,7 @@
 
 mod access;
 mod accounts;
+mod analytics;
 mod auth;
 mod csrf;
 mod graph;

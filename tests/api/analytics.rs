@@ -1,0 +1,256 @@
+//! The analytics pages and exports on a synced database.
+
+use chrono::Duration;
+use diesel::QueryableByName;
+use diesel_async::RunQueryDsl;
+use tidemark::analytics::impact::{AtCheckpoint, impact};
+use tidemark::db::users::Role;
+use tidemark::routes::{Access, ROUTE_TABLE};
+
+use crate::helpers::{TestApp, spawn_app};
+
+const BAKERY: usize = 0;
+const STUDIO: usize = 1;
+const COVE: usize = 2;
+
+/// An app with three accounts synced over two simulated days.
+async fn synced() -> TestApp {
+    let app = spawn_app().await;
+    app.connect(BAKERY).await;
+    app.connect(STUDIO).await;
+    app.connect(COVE).await;
+    for _ in 0..8 {
+        app.run_sync().await;
+        app.sim.advance(Duration::hours(6));
+    }
+    app
+}
+
+/// A whole-history view: from long ago to today.
+fn all_time(app: &TestApp) -> String {
+    format!("from=2000-01-01&to={}", app.sim.now().date_naive())
+}
+
+#[tokio::test]
+async fn captions_are_escaped_everywhere_they_are_shown() {
+    let app = synced().await;
+    let admin = app.admin().await;
+    let hostile = app.count("SELECT count(*) AS n FROM posts WHERE caption LIKE '<script>%'").await;
+    assert!(hostile > 0, "the simulator posted a hostile caption");
+    let post = app.count("SELECT min(id) AS n FROM posts WHERE caption LIKE '<script>%'").await;
+    let account = app.count(&format!("SELECT account_id AS n FROM posts WHERE id = {post}")).await;
+    let range = all_time(&app);
+    for path in [
+        format!("/posts/{post}"),
+        format!("/posts?{range}"),
+        format!("/posts?{range}&sort=oldest"),
+        format!("/accounts/{account}?{range}"),
+        format!("/?{range}"),
+    ] {
+        let html = app.get_text(&admin, &path).await;
+        assert!(!html.contains("<script>alert"), "{path} shows a caption unescaped");
+        if path.starts_with("/posts/") {
+            assert!(html.contains("&#60;script&#62;alert("), "{path} shows the caption, escaped");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_post_page_shows_the_stored_figures_curves_and_score() {
+    let app = synced().await;
+    let admin = app.admin().await;
+    #[derive(QueryableByName)]
+    struct Latest {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        id: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        reach: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        snapshots: i64,
+    }
+    let mut conn = app.db.connect().await;
+    let post: Latest = diesel::sql_query(
+        "SELECT s.post_id AS id, s.reach, (SELECT count(*) FROM post_snapshots WHERE post_id = s.post_id) AS snapshots \
+         FROM post_scores s WHERE s.reach > 1000 ORDER BY s.post_id LIMIT 1",
+    )
+    .get_result(&mut conn)
+    .await
+    .unwrap();
+    let html = app.get_text(&admin, &format!("/posts/{}", post.id)).await;
+    let reach = tidemark::routes::format::count(Some(post.reach));
+    assert!(html.contains(&format!("<span class=\"figure\">{reach}</span><span class=\"label\">reach</span>")), "reach {reach}");
+    assert!(html.contains("data-chart="), "the curves are drawn");
+    assert!(html.contains("typical"), "beside the typical curve");
+    assert_eq!(html.matches("<tr><td>").count() as i64, post.snapshots, "every snapshot is listed");
+    assert!(html.contains("impact score"));
+}
+
+#[tokio::test]
+async fn impact_scores_follow_the_definition_from_the_stored_checkpoints() {
+    let app = synced().await;
+    #[derive(QueryableByName, Debug)]
+    struct Cp {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        post_id: i64,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        format: String,
+        #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+        posted_at: chrono::DateTime<chrono::Utc>,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        account_id: i64,
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        checkpoint_hours: i32,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+        reach: Option<i64>,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+        interactions: Option<i64>,
+    }
+    let mut conn = app.db.connect().await;
+    let rows: Vec<Cp> = diesel::sql_query(
+        "SELECT c.post_id, s.format, p.posted_at, p.account_id, c.checkpoint_hours, c.reach, c.interactions \
+         FROM post_checkpoints c JOIN posts p ON p.id = c.post_id JOIN post_scores s ON s.post_id = c.post_id",
+    )
+    .load(&mut conn)
+    .await
+    .unwrap();
+    #[derive(QueryableByName)]
+    struct Score {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        post_id: i64,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::SmallInt>)]
+        impact: Option<i16>,
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        impact_cohort: i32,
+    }
+    let scores: Vec<Score> = diesel::sql_query("SELECT post_id, impact, impact_cohort FROM post_scores").load(&mut conn).await.unwrap();
+    let mut scored = 0;
+    for score in &scores {
+        let mine: Vec<&Cp> = rows.iter().filter(|r| r.post_id == score.post_id).collect();
+        let Some(latest) = mine.iter().max_by_key(|r| r.checkpoint_hours) else { continue };
+        let cohort: Vec<AtCheckpoint> = rows
+            .iter()
+            .filter(|r| {
+                r.account_id == latest.account_id
+                    && r.format == latest.format
+                    && r.checkpoint_hours == latest.checkpoint_hours
+                    && r.posted_at < latest.posted_at
+            })
+            .map(|r| AtCheckpoint { reach: r.reach, interactions: r.interactions })
+            .collect();
+        let expected = impact(AtCheckpoint { reach: latest.reach, interactions: latest.interactions }, &cohort, i64::from(latest.checkpoint_hours));
+        assert_eq!(score.impact.map(|s| s as u8), expected.score(), "post {}", score.post_id);
+        assert_eq!(score.impact_cohort as usize, cohort.len());
+        scored += usize::from(score.impact.is_some());
+    }
+    assert!(scored > 0, "some posts have enough history to be scored");
+}
+
+#[tokio::test]
+async fn the_csv_exports_equal_the_database_rows() {
+    let app = synced().await;
+    let admin = app.admin().await;
+    let account = app.count("SELECT min(id) AS n FROM ig_accounts").await;
+    let posts = app.count(&format!("SELECT count(*) AS n FROM posts WHERE account_id = {account}")).await;
+    let snapshots = app
+        .count(&format!("SELECT count(*) AS n FROM post_snapshots s JOIN posts p ON p.id = s.post_id WHERE p.account_id = {account}"))
+        .await;
+
+    let response = app.get(&admin, &format!("/export/posts.csv?account={account}&{}", all_time(&app))).await;
+    assert_eq!(response.status(), 200);
+    let disposition = response.headers()["content-disposition"].to_str().unwrap().to_owned();
+    assert!(disposition.contains("UTC") || disposition.contains("tidemark-posts-"), "{disposition}");
+    let text = response.text().await.unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    assert_eq!(header, tidemark::routes::export::POSTS_HEADER.to_vec());
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(records.len() as i64, posts);
+    let reach_col = header.iter().position(|h| h == "reach").unwrap();
+    let id_col = header.iter().position(|h| h == "post_id").unwrap();
+    for record in records.iter().take(20) {
+        let id: i64 = record[id_col].parse().unwrap();
+        let stored = app.count(&format!("SELECT coalesce((SELECT reach FROM post_scores WHERE post_id = {id}), -1) AS n")).await;
+        let shown = if record[reach_col].is_empty() { -1 } else { record[reach_col].parse().unwrap() };
+        assert_eq!(shown, stored, "post {id}");
+    }
+
+    let text = app.get_text(&admin, &format!("/export/snapshots.csv?account={account}")).await;
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    assert_eq!(header, tidemark::routes::export::SNAPSHOTS_HEADER.to_vec());
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(records.len() as i64, snapshots, "every snapshot, across pages of 1000");
+    assert!(records.iter().all(|r| r[3].ends_with('Z')), "UTC ISO-8601");
+    let empty_reach = records.iter().filter(|r| r[5].is_empty()).count() as i64;
+    let null_reach = app
+        .count(&format!("SELECT count(*) AS n FROM post_snapshots s JOIN posts p ON p.id = s.post_id WHERE p.account_id = {account} AND s.reach IS NULL"))
+        .await;
+    assert_eq!(empty_reach, null_reach, "not measured is an empty cell, never 0");
+}
+
+#[tokio::test]
+async fn the_dashboard_and_account_pages_show_each_accounts_period() {
+    let app = synced().await;
+    let admin = app.admin().await;
+    let html = app.get_text(&admin, "/?days=7").await;
+    assert!(html.contains("@harbour.bakery") && html.contains("@quiet.cove"));
+    assert!(html.matches("class=\"chart\"").count() >= 12, "four charts per account");
+    assert!(html.contains("interactions ÷ reach"), "the formula in use is stated");
+    let posts_in_week = app
+        .count(&format!(
+            "SELECT count(*) AS n FROM posts p JOIN ig_accounts a ON a.id = p.account_id WHERE a.username = 'harbour.bakery' AND p.posted_at >= '{}'",
+            (app.sim.now().date_naive() - Duration::days(6)).and_hms_opt(0, 0, 0).unwrap().and_utc().to_rfc3339()
+        ))
+        .await;
+    assert!(html.contains(&format!("<span class=\"figure\">{posts_in_week}</span><span class=\"label\">posts published")), "{posts_in_week}");
+
+    let account = app.count("SELECT id AS n FROM ig_accounts WHERE username = 'quiet.cove'").await;
+    let page = app.get_text(&admin, &format!("/accounts/{account}?{}&sort=reach", all_time(&app))).await;
+    let tracked = app.count(&format!("SELECT count(*) AS n FROM posts WHERE account_id = {account}")).await;
+    assert_eq!(page.matches("<td><a href=\"/posts/").count() as i64, tracked, "every post in the table");
+    assert!(page.contains("/export/posts.csv?account="));
+
+    let settings_page = app.get_text(&admin, "/settings").await;
+    assert!(settings_page.contains("by views"));
+}
+
+#[tokio::test]
+async fn hashtags_and_best_time_count_the_periods_posts() {
+    let app = synced().await;
+    let admin = app.admin().await;
+    let range = all_time(&app);
+    let tagged = app.count("SELECT count(*) AS n FROM posts WHERE 'sourdough' = ANY(hashtags)").await;
+    assert!(tagged >= 2);
+    let html = app.get_text(&admin, &format!("/hashtags?{range}")).await;
+    assert!(html.contains(&format!("<th scope=\"row\">#sourdough</th><td class=\"num\">{tagged}</td>")), "#sourdough on {tagged} posts");
+
+    let total = app.count("SELECT count(*) AS n FROM posts").await;
+    let grid = app.get_text(&admin, &format!("/best-time?{range}")).await;
+    assert!(grid.contains(&format!("the {total} post(s) published")));
+    let cells: usize = grid
+        .split("<span class=\"hint\">(")
+        .skip(1)
+        .filter_map(|s| s.split(')').next()?.parse::<usize>().ok())
+        .sum();
+    assert_eq!(cells as i64, total, "every post lands in one cell");
+}
+
+#[tokio::test]
+async fn a_viewer_sees_no_admin_form_or_button_on_any_page() {
+    let app = synced().await;
+    app.create_user("vera", Role::Viewer).await;
+    let viewer = app.signed_in("vera").await;
+    let post = app.count("SELECT min(id) AS n FROM posts").await;
+    let account = app.count("SELECT min(id) AS n FROM ig_accounts").await;
+    for route in ROUTE_TABLE.iter().filter(|r| r.method == "GET" && r.access == Access::SignedIn) {
+        if route.path.starts_with("/export") || route.path == "/me" {
+            continue;
+        }
+        let path = route.path.replace("{id}", &if route.path.starts_with("/posts") { post } else { account }.to_string());
+        let html = app.get_text(&viewer, &path).await;
+        assert_eq!(html.matches("method=\"post\"").count(), 1, "{path}: only the sign-out form");
+        for control in ["Sync now", "Connect an account", "Disable", "Delete", "/settings", "/users"] {
+            assert!(!html.contains(control), "{path} shows {control} to a viewer");
+        }
+    }
+}
