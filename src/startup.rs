@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use actix_web::dev::Server;
 use actix_web::http::header;
-use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::middleware::{Compress, DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 
@@ -106,6 +106,7 @@ impl Application {
                 .configure(routes::configure)
                 .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(AppError::NotFound) }))
                 .wrap(from_fn(load_session))
+                .wrap(Compress::default())
                 .wrap(security_headers())
                 .wrap(from_fn(telemetry::log_request))
         })

@@ -1,7 +1,7 @@
 //! What the analytics pages share: the period and filters in the URL, posts as table rows,
 //! and an account's panel (headline cards, charts, top posts, formats).
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
 use diesel_async::AsyncPgConnection;
 use serde::Deserialize;
@@ -68,7 +68,7 @@ pub struct PeriodNav {
 impl PeriodNav {
     pub fn new(path: &str, period: &Period, keep: &[(&str, String)], today: NaiveDate) -> PeriodNav {
         let extra: String = keep.iter().map(|(k, v)| format!("&{k}={}", encode(v))).collect();
-        let links = PRESET_DAYS
+        let mut links: Vec<PeriodLink> = PRESET_DAYS
             .into_iter()
             .map(|days| PeriodLink {
                 label: if days == 365 { "year".to_owned() } else { format!("{days} days") },
@@ -76,6 +76,16 @@ impl PeriodNav {
                 current: period.last == today && period.days() == i64::from(days),
             })
             .collect();
+        let this_month = today.with_day(1).unwrap_or(today);
+        let last_month_end = this_month - Days::new(1);
+        let last_month = last_month_end.with_day(1).unwrap_or(last_month_end);
+        for (label, first, last) in [("this month", this_month, today), ("last month", last_month, last_month_end)] {
+            links.push(PeriodLink {
+                label: label.to_owned(),
+                href: format!("{path}?from={first}&to={last}{extra}"),
+                current: period.first == first && period.last == last,
+            });
+        }
         let next = period.next();
         PeriodNav {
             label: period.label(),
@@ -252,7 +262,9 @@ impl AccountPanel {
 
         // Followers per day over both periods (and the day before, for the first change).
         let span_first = previous.first - Days::new(1);
-        let points = account_history::follower_points(conn, account.id, None).await?;
+        // Counts from a fortnight before the span, so the first days carry a value forward.
+        let since = (span_first - Days::new(14)).and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+        let points = account_history::follower_points(conn, account.id, since).await?;
         let followers = daily(&points, span_first, period.last, tz);
         let on = |day: NaiveDate| followers.iter().find(|(d, _)| *d == day).and_then(|(_, v)| *v);
         let change =

@@ -91,6 +91,8 @@ pub async fn hashtags(
 pub struct Cell {
     pub rate: String,
     pub posts: usize,
+    /// 0–4: how the cell's median compares with the best cell's (for shading).
+    pub heat: u8,
 }
 
 #[derive(Template)]
@@ -117,13 +119,22 @@ pub async fn best_time(
     let (outcomes, settings, accounts, period) = outcomes(&state, &query).await?;
     let tz = settings.time_zone();
     let cells = groups::best_time(&outcomes, tz);
+    let best = cells.values().filter_map(|s| s.median_rate).fold(0.0_f64, f64::max);
+    let heat = |rate: Option<f64>| match rate {
+        Some(r) if best > 0.0 => ((r / best) * 4.0).round().clamp(0.0, 4.0) as u8,
+        _ => 0,
+    };
     let grid = WEEKDAYS
         .iter()
         .enumerate()
         .map(|(day, name)| {
             let hours = (0..24u32)
                 .map(|hour| {
-                    cells.get(&(day as u32, hour)).map(|s| Cell { rate: percent(s.median_rate), posts: s.posts })
+                    cells.get(&(day as u32, hour)).map(|s| Cell {
+                        rate: s.median_rate.map_or_else(|| "–".to_owned(), |r| format!("{r:.1}%")),
+                        posts: s.posts,
+                        heat: heat(s.median_rate),
+                    })
                 })
                 .collect();
             (*name, hours)

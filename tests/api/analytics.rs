@@ -78,7 +78,10 @@ async fn the_post_page_shows_the_stored_figures_curves_and_score() {
     .unwrap();
     let html = app.get_text(&admin, &format!("/posts/{}", post.id)).await;
     let reach = tidemark::routes::format::count(Some(post.reach));
-    assert!(html.contains(&format!("<span class=\"figure\">{reach}</span><span class=\"label\">reach</span>")), "reach {reach}");
+    assert!(
+        html.contains(&format!("<span class=\"figure\">{reach}</span><span class=\"label\">reach</span>")),
+        "reach {reach}"
+    );
     assert!(html.contains("data-chart="), "the curves are drawn");
     assert!(html.contains("typical"), "beside the typical curve");
     assert_eq!(html.matches("<tr><td>").count() as i64, post.snapshots, "every snapshot is listed");
@@ -122,7 +125,8 @@ async fn impact_scores_follow_the_definition_from_the_stored_checkpoints() {
         #[diesel(sql_type = diesel::sql_types::Integer)]
         impact_cohort: i32,
     }
-    let scores: Vec<Score> = diesel::sql_query("SELECT post_id, impact, impact_cohort FROM post_scores").load(&mut conn).await.unwrap();
+    let scores: Vec<Score> =
+        diesel::sql_query("SELECT post_id, impact, impact_cohort FROM post_scores").load(&mut conn).await.unwrap();
     let mut scored = 0;
     for score in &scores {
         let mine: Vec<&Cp> = rows.iter().filter(|r| r.post_id == score.post_id).collect();
@@ -137,7 +141,11 @@ async fn impact_scores_follow_the_definition_from_the_stored_checkpoints() {
             })
             .map(|r| AtCheckpoint { reach: r.reach, interactions: r.interactions })
             .collect();
-        let expected = impact(AtCheckpoint { reach: latest.reach, interactions: latest.interactions }, &cohort, i64::from(latest.checkpoint_hours));
+        let expected = impact(
+            AtCheckpoint { reach: latest.reach, interactions: latest.interactions },
+            &cohort,
+            i64::from(latest.checkpoint_hours),
+        );
         assert_eq!(score.impact.map(|s| s as u8), expected.score(), "post {}", score.post_id);
         assert_eq!(score.impact_cohort as usize, cohort.len());
         scored += usize::from(score.impact.is_some());
@@ -152,7 +160,9 @@ async fn the_csv_exports_equal_the_database_rows() {
     let account = app.count("SELECT min(id) AS n FROM ig_accounts").await;
     let posts = app.count(&format!("SELECT count(*) AS n FROM posts WHERE account_id = {account}")).await;
     let snapshots = app
-        .count(&format!("SELECT count(*) AS n FROM post_snapshots s JOIN posts p ON p.id = s.post_id WHERE p.account_id = {account}"))
+        .count(&format!(
+            "SELECT count(*) AS n FROM post_snapshots s JOIN posts p ON p.id = s.post_id WHERE p.account_id = {account}"
+        ))
         .await;
 
     let response = app.get(&admin, &format!("/export/posts.csv?account={account}&{}", all_time(&app))).await;
@@ -169,7 +179,8 @@ async fn the_csv_exports_equal_the_database_rows() {
     let id_col = header.iter().position(|h| h == "post_id").unwrap();
     for record in records.iter().take(20) {
         let id: i64 = record[id_col].parse().unwrap();
-        let stored = app.count(&format!("SELECT coalesce((SELECT reach FROM post_scores WHERE post_id = {id}), -1) AS n")).await;
+        let stored =
+            app.count(&format!("SELECT coalesce((SELECT reach FROM post_scores WHERE post_id = {id}), -1) AS n")).await;
         let shown = if record[reach_col].is_empty() { -1 } else { record[reach_col].parse().unwrap() };
         assert_eq!(shown, stored, "post {id}");
     }
@@ -202,7 +213,10 @@ async fn the_dashboard_and_account_pages_show_each_accounts_period() {
             (app.sim.now().date_naive() - Duration::days(6)).and_hms_opt(0, 0, 0).unwrap().and_utc().to_rfc3339()
         ))
         .await;
-    assert!(html.contains(&format!("<span class=\"figure\">{posts_in_week}</span><span class=\"label\">posts published")), "{posts_in_week}");
+    assert!(
+        html.contains(&format!("<span class=\"figure\">{posts_in_week}</span><span class=\"label\">posts published")),
+        "{posts_in_week}"
+    );
 
     let account = app.count("SELECT id AS n FROM ig_accounts WHERE username = 'quiet.cove'").await;
     let page = app.get_text(&admin, &format!("/accounts/{account}?{}&sort=reach", all_time(&app))).await;
@@ -222,16 +236,16 @@ async fn hashtags_and_best_time_count_the_periods_posts() {
     let tagged = app.count("SELECT count(*) AS n FROM posts WHERE 'sourdough' = ANY(hashtags)").await;
     assert!(tagged >= 2);
     let html = app.get_text(&admin, &format!("/hashtags?{range}")).await;
-    assert!(html.contains(&format!("<th scope=\"row\">#sourdough</th><td class=\"num\">{tagged}</td>")), "#sourdough on {tagged} posts");
+    assert!(
+        html.contains(&format!("<th scope=\"row\">#sourdough</th><td class=\"num\">{tagged}</td>")),
+        "#sourdough on {tagged} posts"
+    );
 
     let total = app.count("SELECT count(*) AS n FROM posts").await;
     let grid = app.get_text(&admin, &format!("/best-time?{range}")).await;
     assert!(grid.contains(&format!("the {total} post(s) published")));
-    let cells: usize = grid
-        .split("<span class=\"hint\">(")
-        .skip(1)
-        .filter_map(|s| s.split(')').next()?.parse::<usize>().ok())
-        .sum();
+    let cells: usize =
+        grid.split("<span class=\"hint\">(").skip(1).filter_map(|s| s.split(')').next()?.parse::<usize>().ok()).sum();
     assert_eq!(cells as i64, total, "every post lands in one cell");
 }
 
@@ -246,7 +260,8 @@ async fn a_viewer_sees_no_admin_form_or_button_on_any_page() {
         if route.path.starts_with("/export") || route.path == "/me" {
             continue;
         }
-        let path = route.path.replace("{id}", &if route.path.starts_with("/posts") { post } else { account }.to_string());
+        let path =
+            route.path.replace("{id}", &if route.path.starts_with("/posts") { post } else { account }.to_string());
         let html = app.get_text(&viewer, &path).await;
         assert_eq!(html.matches("method=\"post\"").count(), 1, "{path}: only the sign-out form");
         for control in ["Sync now", "Connect an account", "Disable", "Delete", "/settings", "/users"] {
