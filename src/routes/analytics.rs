@@ -30,6 +30,9 @@ pub struct ViewQuery {
     pub format: Option<String>,
     pub sort: Option<String>,
     pub page: Option<i64>,
+    /// For a chart's CSV: which chart, and (post charts) which post.
+    pub chart: Option<String>,
+    pub post: Option<i64>,
 }
 
 impl ViewQuery {
@@ -369,7 +372,13 @@ impl AccountPanel {
             median_rate_delta: point_delta(rate_now.zip(rate_before).map(|(a, b)| a - b)),
             top: top.into_iter().take(5).map(|r| PostView::new(r, definition, tz)).collect(),
             formats: format_views(by_format(&outcomes)),
-            charts: vec![follower_chart, change_chart, reach_chart, rate_chart],
+            charts: [follower_chart, change_chart, reach_chart, rate_chart]
+                .into_iter()
+                .map(|c| {
+                    let href = format!("/export/chart.csv?chart={}&account={}&{}", c.id, account.id, period.query());
+                    c.with_csv(href)
+                })
+                .collect(),
         })
     }
 }

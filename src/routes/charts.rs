@@ -26,6 +26,12 @@ pub struct Chart {
     /// How each x reads in the table.
     #[serde(skip)]
     pub x_labels: Vec<String>,
+    /// How each x reads in the CSV (ISO dates, hours).
+    #[serde(skip)]
+    pub x_csv: Vec<String>,
+    /// The CSV of exactly this chart's view.
+    #[serde(skip)]
+    pub csv_href: String,
     /// Decimals in the table.
     #[serde(skip)]
     pub decimals: usize,
@@ -43,8 +49,38 @@ impl Chart {
             x,
             series,
             x_labels: days.iter().map(|d| d.format("%a %-d %b").to_string()).collect(),
+            x_csv: days.iter().map(|d| d.to_string()).collect(),
+            csv_href: String::new(),
             decimals,
         }
+    }
+
+    pub fn with_csv(mut self, href: String) -> Chart {
+        self.csv_href = href;
+        self
+    }
+
+    /// The CSV header: the x column, then each series.
+    pub fn csv_header(&self) -> Vec<String> {
+        let x = if self.x_kind == "hours" { "age_hours" } else { "day" };
+        std::iter::once(x.to_owned()).chain(self.series.iter().map(|s| s.label.replace(' ', "_"))).collect()
+    }
+
+    /// CSV records; an empty cell is "not measured".
+    pub fn csv_records(&self) -> Vec<Vec<String>> {
+        self.x_csv
+            .iter()
+            .enumerate()
+            .map(|(i, x)| {
+                std::iter::once(x.clone())
+                    .chain(
+                        self.series
+                            .iter()
+                            .map(|s| s.values.get(i).copied().flatten().map(|v| v.to_string()).unwrap_or_default()),
+                    )
+                    .collect()
+            })
+            .collect()
     }
 
     pub fn json(&self) -> String {

@@ -8,12 +8,17 @@ use actix_web::{HttpResponse, web};
 use chrono::{DateTime, SecondsFormat, Utc};
 use futures_util::stream::{self, Stream};
 
-use super::analytics::ViewQuery;
+use super::analytics::{AccountPanel, ViewQuery};
+use super::insights::outcomes;
+use super::posts::post_charts;
+use crate::analytics::groups;
 use crate::auth::CurrentUser;
+use crate::db::accounts::Account;
 use crate::db::accounts::AccountId;
 use crate::db::reports::{self, ExportSnapshot, PostFilter, PostRow};
 use crate::db::settings::OperatorSettings;
 use crate::db::{self};
+use crate::error::AppError;
 use crate::error::AppResult;
 use crate::startup::AppState;
 
@@ -241,4 +246,95 @@ pub async fn snapshots_csv(
         }
     });
     Ok(download(name, body))
+}
+
+fn small_csv(name: &str, header: &[&str], records: Vec<Vec<String>>) -> AppResult<HttpResponse> {
+    let bytes = csv_bytes(records, Some(header)).map_err(|err| AppError::Internal(anyhow::anyhow!("{err}")))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")))
+        .body(bytes))
+}
+
+/// One chart's numbers, for exactly the view it was drawn for.
+pub async fn chart_csv(
+    _user: CurrentUser,
+    query: web::Query<ViewQuery>,
+    state: web::Data<AppState>,
+) -> AppResult<HttpResponse> {
+    let id = query.chart.clone().ok_or_else(|| AppError::BadRequest("Say which chart (chart=…).".into()))?;
+    let mut conn = state.pool.get().await?;
+    let settings = OperatorSettings::load(&mut conn).await?;
+    let charts = match (query.post, query.account) {
+        (Some(post), _) => {
+            let row = reports::post(&mut conn, post).await?.ok_or(AppError::NotFound)?;
+            let snapshots = reports::snapshots_of(&mut conn, row.id).await?;
+            let typical = reports::checkpoints_of_format(&mut conn, AccountId(row.account_id), row.format()).await?;
+            post_charts(&row, &snapshots, &typical)
+        }
+        (None, Some(account)) => {
+            let account = Account::find(&mut conn, AccountId(account)).await?.ok_or(AppError::NotFound)?;
+            let period = query.period(state.sync.now(), settings.time_zone());
+            AccountPanel::load(&mut conn, &account, &period, &settings).await?.charts
+        }
+        (None, None) => return Err(AppError::BadRequest("Say whose chart (account=… or post=…).".into())),
+    };
+    let chart = charts.into_iter().find(|c| c.id == id).ok_or(AppError::NotFound)?;
+    let header = chart.csv_header();
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    let name = format!("tidemark-{id}-days-in-{}.csv", tz_tag(&settings.timezone));
+    small_csv(&name, &header, chart.csv_records())
+}
+
+pub const HASHTAGS_HEADER: [&str; 5] = ["hashtag", "ranked", "posts", "median_rate_pct", "median_reach"];
+
+pub async fn hashtags_csv(
+    _user: CurrentUser,
+    query: web::Query<ViewQuery>,
+    state: web::Data<AppState>,
+) -> AppResult<HttpResponse> {
+    let (outcomes, settings, _, period) = outcomes(&state, &query).await?;
+    let (ranked, once) = groups::hashtags(&outcomes);
+    let records = ranked
+        .iter()
+        .map(|r| (r, "yes"))
+        .chain(once.iter().map(|r| (r, "no")))
+        .map(|((tag, s), ranked)| {
+            vec![
+                tag.clone(),
+                ranked.to_owned(),
+                s.posts.to_string(),
+                opt(s.median_rate.map(|r| format!("{r:.4}"))),
+                opt(s.median_reach),
+            ]
+        })
+        .collect();
+    let name = format!("tidemark-hashtags-{}-to-{}-{}.csv", period.first, period.last, tz_tag(&settings.timezone));
+    small_csv(&name, &HASHTAGS_HEADER, records)
+}
+
+pub const BEST_TIME_HEADER: [&str; 5] = ["weekday", "hour", "posts", "median_rate_pct", "median_reach"];
+
+pub async fn best_time_csv(
+    _user: CurrentUser,
+    query: web::Query<ViewQuery>,
+    state: web::Data<AppState>,
+) -> AppResult<HttpResponse> {
+    let (outcomes, settings, _, period) = outcomes(&state, &query).await?;
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    let records = groups::best_time(&outcomes, settings.time_zone())
+        .into_iter()
+        .map(|((day, hour), s)| {
+            vec![
+                DAYS[day as usize % 7].to_owned(),
+                hour.to_string(),
+                s.posts.to_string(),
+                opt(s.median_rate.map(|r| format!("{r:.4}"))),
+                opt(s.median_reach),
+            ]
+        })
+        .collect();
+    let name =
+        format!("tidemark-best-time-{}-to-{}-hours-in-{}.csv", period.first, period.last, tz_tag(&settings.timezone));
+    small_csv(&name, &BEST_TIME_HEADER, records)
 }

@@ -47,7 +47,7 @@ struct HashtagsPage {
 }
 
 /// The period's posts (optionally of one account) as outcomes.
-async fn outcomes(
+pub async fn outcomes(
     state: &AppState,
     query: &ViewQuery,
 ) -> AppResult<(Vec<Outcome>, OperatorSettings, Vec<Account>, crate::analytics::period::Period)> {

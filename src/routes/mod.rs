@@ -71,6 +71,9 @@ pub const ROUTE_TABLE: &[RouteSpec] = &[
     route("GET", "/best-time", Access::SignedIn),
     route("GET", "/export/posts.csv", Access::SignedIn),
     route("GET", "/export/snapshots.csv", Access::SignedIn),
+    route("GET", "/export/chart.csv", Access::SignedIn),
+    route("GET", "/export/hashtags.csv", Access::SignedIn),
+    route("GET", "/export/best-time.csv", Access::SignedIn),
     route("GET", "/sync", Access::SignedIn),
     route("POST", "/sync", Access::Admin),
     route("GET", "/settings", Access::Admin),
@@ -108,6 +111,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/best-time", web::get().to(insights::best_time))
         .route("/export/posts.csv", web::get().to(export::posts_csv))
         .route("/export/snapshots.csv", web::get().to(export::snapshots_csv))
+        .route("/export/chart.csv", web::get().to(export::chart_csv))
+        .route("/export/hashtags.csv", web::get().to(export::hashtags_csv))
+        .route("/export/best-time.csv", web::get().to(export::best_time_csv))
         .route("/sync", web::get().to(sync::sync_history))
         .route("/sync", web::post().to(sync::sync_all))
         .route("/settings", web::get().to(settings::settings_form))

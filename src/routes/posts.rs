@@ -13,7 +13,7 @@ use crate::analytics::stats::median;
 use crate::analytics::{EngagementDefinition, Format, PostFigures};
 use crate::auth::CurrentUser;
 use crate::db::accounts::{Account, AccountId};
-use crate::db::reports::{self, PostFilter, Sort};
+use crate::db::reports::{self, PostFilter, PostRow, Sort};
 use crate::db::settings::OperatorSettings;
 use crate::error::{AppError, AppResult};
 use crate::startup::AppState;
@@ -181,50 +181,8 @@ pub async fn show_post(
     let snapshots = reports::snapshots_of(&mut conn, row.id).await?;
     let typical = reports::checkpoints_of_format(&mut conn, AccountId(row.account_id), format).await?;
 
-    // The post's own curve at the age of each snapshot, and the account's typical curve
-    // (median at each checkpoint) beside it.
+    let charts = post_charts(&row, &snapshots, &typical);
     let age_hours = |at: chrono::DateTime<chrono::Utc>| ((at - row.posted_at).num_minutes() as f64 / 60.0).max(0.0);
-    let mut xs: Vec<f64> = snapshots.iter().map(|s| age_hours(s.captured_at)).collect();
-    let horizon = xs.last().copied().unwrap_or(0.0);
-    let checkpoints: Vec<i64> =
-        CHECKPOINT_HOURS.into_iter().filter(|c| (*c as f64) <= horizon.max(1.0) * 1.5).collect();
-    xs.extend(checkpoints.iter().map(|c| *c as f64));
-    xs.sort_by(f64::total_cmp);
-    xs.dedup();
-    let own = |pick: fn(&reports::SnapshotRow) -> Option<i64>| -> Vec<Option<f64>> {
-        xs.iter()
-            .map(|x| snapshots.iter().find(|s| age_hours(s.captured_at) == *x).and_then(pick).map(|v| v as f64))
-            .collect()
-    };
-    let median_at = |pick: fn(&reports::CheckpointPoint) -> Option<i64>| -> Vec<Option<f64>> {
-        xs.iter()
-            .map(|x| {
-                let hours = *x as i32;
-                if (hours as f64) != *x || !CHECKPOINT_HOURS.contains(&i64::from(hours)) {
-                    return None;
-                }
-                median(typical.iter().filter(|c| c.0 == hours).filter_map(pick).map(|v| v as f64))
-            })
-            .collect()
-    };
-    let chart = |id: &str, title: &str, unit: &str, mine: Vec<Option<f64>>, usual: Vec<Option<f64>>| Chart {
-        id: id.to_owned(),
-        title: title.to_owned(),
-        unit: unit.to_owned(),
-        x_kind: "hours",
-        x: xs.iter().map(|x| x.round() as i64).collect(),
-        series: vec![
-            Series { label: "this post".into(), values: mine, dashed: false },
-            Series { label: format!("typical {}", format.to_string().to_lowercase()), values: usual, dashed: true },
-        ],
-        x_labels: xs.iter().map(|x| age_label(*x)).collect(),
-        decimals: 0,
-    };
-    let interactions = |s: &reports::SnapshotRow| figures(s).interactions();
-    let charts = vec![
-        chart("post-reach", "Reach by age", "accounts", own(|s| s.reach), median_at(|c| c.1)),
-        chart("post-interactions", "Interactions by age", "interactions", own(interactions), median_at(|c| c.2)),
-    ];
 
     let (impact, impact_note) = impact_text(&row, format);
     let page = PostPage {
@@ -278,4 +236,67 @@ fn age_label(hours: f64) -> String {
         return checkpoint_label(whole);
     }
     if hours < 72.0 { format!("{hours:.1} h") } else { format!("{:.1} d", hours / 24.0) }
+}
+
+/// The post's reach and interactions by age, with the account's typical curve for its
+/// format (the median at each checkpoint) beside them.
+pub fn post_charts(
+    row: &PostRow,
+    snapshots: &[reports::SnapshotRow],
+    typical: &[reports::CheckpointPoint],
+) -> Vec<Chart> {
+    let format = row.format();
+    // The post's own curve at the age of each snapshot, and the account's typical curve
+    // (median at each checkpoint) beside it.
+    let age_hours = |at: chrono::DateTime<chrono::Utc>| ((at - row.posted_at).num_minutes() as f64 / 60.0).max(0.0);
+    let mut xs: Vec<f64> = snapshots.iter().map(|s| age_hours(s.captured_at)).collect();
+    let horizon = xs.last().copied().unwrap_or(0.0);
+    let checkpoints: Vec<i64> =
+        CHECKPOINT_HOURS.into_iter().filter(|c| (*c as f64) <= horizon.max(1.0) * 1.5).collect();
+    xs.extend(checkpoints.iter().map(|c| *c as f64));
+    xs.sort_by(f64::total_cmp);
+    xs.dedup();
+    let own = |pick: fn(&reports::SnapshotRow) -> Option<i64>| -> Vec<Option<f64>> {
+        xs.iter()
+            .map(|x| snapshots.iter().find(|s| age_hours(s.captured_at) == *x).and_then(pick).map(|v| v as f64))
+            .collect()
+    };
+    let median_at = |pick: fn(&reports::CheckpointPoint) -> Option<i64>| -> Vec<Option<f64>> {
+        xs.iter()
+            .map(|x| {
+                let hours = *x as i32;
+                if (hours as f64) != *x || !CHECKPOINT_HOURS.contains(&i64::from(hours)) {
+                    return None;
+                }
+                median(typical.iter().filter(|c| c.0 == hours).filter_map(pick).map(|v| v as f64))
+            })
+            .collect()
+    };
+    let chart = |id: &str, title: &str, unit: &str, mine: Vec<Option<f64>>, usual: Vec<Option<f64>>| Chart {
+        id: id.to_owned(),
+        title: title.to_owned(),
+        unit: unit.to_owned(),
+        x_kind: "hours",
+        x: xs.iter().map(|x| x.round() as i64).collect(),
+        series: vec![
+            Series { label: "this post".into(), values: mine, dashed: false },
+            Series { label: format!("typical {}", format.to_string().to_lowercase()), values: usual, dashed: true },
+        ],
+        x_labels: xs.iter().map(|x| age_label(*x)).collect(),
+        x_csv: xs.iter().map(|x| format!("{x:.2}")).collect(),
+        csv_href: String::new(),
+        decimals: 0,
+    };
+    let interactions = |s: &reports::SnapshotRow| figures(s).interactions();
+    let charts = vec![
+        chart("post-reach", "Reach by age", "accounts", own(|s| s.reach), median_at(|c| c.1)),
+        chart("post-interactions", "Interactions by age", "interactions", own(interactions), median_at(|c| c.2)),
+    ];
+    charts
+        .into_iter()
+        .map(|c| {
+            let href = format!("/export/chart.csv?chart={}&post={}", c.id, row.id);
+            c.with_csv(href)
+        })
+        .collect()
 }

@@ -269,3 +269,36 @@ async fn a_viewer_sees_no_admin_form_or_button_on_any_page() {
         }
     }
 }
+
+#[tokio::test]
+async fn every_chart_and_table_offers_the_csv_of_its_view() {
+    let app = synced().await;
+    let admin = app.admin().await;
+    let account = app.count("SELECT id AS n FROM ig_accounts WHERE username = 'harbour.bakery'").await;
+    let page = app.get_text(&admin, &format!("/accounts/{account}?days=14")).await;
+    let href = page
+        .split("href=\"")
+        .filter_map(|s| s.split('"').next())
+        .find(|h| h.starts_with("/export/chart.csv?chart=followers-"))
+        .expect("the follower chart links its CSV")
+        .replace("&#38;", "&");
+    let response = app.get(&admin, &href).await;
+    assert_eq!(response.status(), 200, "{href}");
+    let text = response.text().await.unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), vec!["day", "followers", "previous_period"]);
+    assert_eq!(reader.records().count(), 14, "one row per day of the view");
+
+    let post = app.count("SELECT min(post_id) AS n FROM post_scores").await;
+    let text = app.get_text(&admin, &format!("/export/chart.csv?chart=post-reach&post={post}")).await;
+    assert!(text.starts_with("age_hours,this_post,typical_"), "{text}");
+
+    let tagged = app.count("SELECT count(*) AS n FROM posts WHERE 'sourdough' = ANY(hashtags)").await;
+    let text = app.get_text(&admin, &format!("/export/hashtags.csv?{}", all_time(&app))).await;
+    assert!(text.lines().any(|l| l.starts_with(&format!("sourdough,yes,{tagged},"))), "{text}");
+    let text = app.get_text(&admin, &format!("/export/best-time.csv?{}", all_time(&app))).await;
+    let total: i64 = text.lines().skip(1).map(|l| l.split(',').nth(2).unwrap().parse::<i64>().unwrap()).sum();
+    assert_eq!(total, app.count("SELECT count(*) AS n FROM posts").await);
+    assert_eq!(app.get(&admin, "/export/chart.csv?chart=nope&account=1").await.status(), 404);
+    assert_eq!(app.get(&admin, "/export/chart.csv").await.status(), 400);
+}
