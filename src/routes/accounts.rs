@@ -206,7 +206,7 @@ pub async fn show_account(
     let tz = settings.time_zone();
     let period = query.period(now, tz);
     let definition = settings.engagement();
-    let panel = AccountPanel::load(&mut conn, &account, &period, &settings).await?;
+    let panel = AccountPanel::load(&mut conn, &account, &period, &settings, now).await?;
     let filter = PostFilter {
         account: Some(account.id),
         format: query.format(),

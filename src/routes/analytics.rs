@@ -7,7 +7,7 @@ use diesel_async::AsyncPgConnection;
 use serde::Deserialize;
 
 use super::charts::{Chart, Series};
-use super::format::count;
+use super::format::{count, token_expiry, when};
 use crate::analytics::followers::{changes, daily};
 use crate::analytics::groups::{Outcome, Summary, by_format};
 use crate::analytics::impact::checkpoint_label;
@@ -15,7 +15,7 @@ use crate::analytics::period::{PRESET_DAYS, Period};
 use crate::analytics::stats::median;
 use crate::analytics::{EngagementDefinition, Format, MIN_COHORT};
 use crate::db::account_history;
-use crate::db::accounts::{Account, AccountId};
+use crate::db::accounts::{Account, AccountId, AccountStatus};
 use crate::db::reports::{self, PostFilter, PostRow, Sort};
 use crate::db::settings::OperatorSettings;
 use crate::error::AppResult;
@@ -228,6 +228,9 @@ pub fn format_views(groups: Vec<(Format, Summary)>) -> Vec<FormatView> {
 pub struct AccountPanel {
     pub id: AccountId,
     pub username: String,
+    /// Sync and token health in a line ("active · last sync … · token expires in 40 days").
+    pub health: String,
+    pub health_warning: bool,
     pub followers_now: String,
     pub followers_change: String,
     pub followers_change_before: String,
@@ -246,6 +249,7 @@ impl AccountPanel {
         account: &Account,
         period: &Period,
         settings: &OperatorSettings,
+        now: DateTime<Utc>,
     ) -> AppResult<AccountPanel> {
         let tz = period.tz;
         let definition = settings.engagement();
@@ -360,9 +364,12 @@ impl AccountPanel {
         let mut top: Vec<&PostRow> = now_rows.iter().copied().filter(|r| r.impact.is_some()).collect();
         top.sort_by_key(|r| std::cmp::Reverse(r.impact));
         let outcomes: Vec<Outcome> = now_rows.iter().map(|r| outcome(r, definition)).collect();
+        let (token, token_warning) = token_expiry(account.token_expires_at, now);
         Ok(AccountPanel {
             id: account.id,
             username: account.username.clone(),
+            health: format!("{} · last sync {} · token {}", account.status, when(account.last_synced_at), token),
+            health_warning: token_warning || account.status != AccountStatus::Active,
             followers_now: count(points.last().map(|p| p.1).or(account.followers_count)),
             followers_change: signed(change(period)),
             followers_change_before: signed(change(&previous)),

@@ -47,7 +47,7 @@ pub async fn dashboard(
         .collect();
     let mut panels = Vec::with_capacity(accounts.len());
     for account in &accounts {
-        panels.push(AccountPanel::load(&mut conn, account, &period, &settings).await?);
+        panels.push(AccountPanel::load(&mut conn, account, &period, &settings, now).await?);
     }
     let page = DashboardPage {
         page: PageContext::new(&user, notice, "dashboard"),

@@ -275,7 +275,7 @@ pub async fn chart_csv(
         (None, Some(account)) => {
             let account = Account::find(&mut conn, AccountId(account)).await?.ok_or(AppError::NotFound)?;
             let period = query.period(state.sync.now(), settings.time_zone());
-            AccountPanel::load(&mut conn, &account, &period, &settings).await?.charts
+            AccountPanel::load(&mut conn, &account, &period, &settings, state.sync.now()).await?.charts
         }
         (None, None) => return Err(AppError::BadRequest("Say whose chart (account=… or post=…).".into())),
     };
