@@ -268,7 +268,7 @@ impl AccountPanel {
         let rate_before = median(before_rows.iter().filter_map(|r| r.rate(definition)));
 
         // Followers per day over both periods (and the day before, for the first change).
-        let span_first = previous.first - Days::new(1);
+        let span_first = previous.first - Days::new(7);
         // Counts from a fortnight before the span, so the first days carry a value forward.
         let since = (span_first - Days::new(14)).and_hms_opt(0, 0, 0).map(|t| t.and_utc());
         let points = account_history::follower_points(conn, account.id, since).await?;
@@ -301,17 +301,24 @@ impl AccountPanel {
         let daily_changes = changes(&followers);
         let change_chart = Chart::daily(
             &format!("follower-change-{}", account.id),
-            "Net follower change per day",
+            "Net follower change per day and over the last 7 days",
             "followers",
             &days,
-            vec![Series {
-                label: "change".into(),
-                values: days
-                    .iter()
-                    .map(|d| daily_changes.iter().find(|(x, _)| x == d).and_then(|(_, v)| v.map(|v| v as f64)))
-                    .collect(),
-                dashed: false,
-            }],
+            vec![
+                Series {
+                    label: "day".into(),
+                    values: days
+                        .iter()
+                        .map(|d| daily_changes.iter().find(|(x, _)| x == d).and_then(|(_, v)| v.map(|v| v as f64)))
+                        .collect(),
+                    dashed: false,
+                },
+                Series {
+                    label: "7 days".into(),
+                    values: days.iter().map(|d| on(*d).zip(on(*d - Days::new(7))).map(|(a, b)| (a - b) as f64)).collect(),
+                    dashed: true,
+                },
+            ],
             0,
         );
 
