@@ -12,7 +12,8 @@ use crate::config::{DatabaseArgs, GraphArgs, LogFormat, SecretArgs, ServeArgs, S
 use crate::db::accounts::{Account, AccountId, AccountStatus};
 use crate::db::sync_runs::Trigger;
 use crate::db::users::{NewUser, Role, User, UserChangeError, normalize_username};
-use crate::graph::{ClientOptions, Flavour, GraphClient};
+use crate::demo;
+use crate::graph::{ClientOptions, Flavour, GraphClient, GraphConfig};
 use crate::simulator::{Simulator, SimulatorConfig};
 use crate::startup::Application;
 use crate::sync::{self, RunResult, Scope, SyncContext};
@@ -35,6 +36,15 @@ pub struct Cli {
 pub enum Command {
     /// Migrate the database, then serve the dashboard until SIGINT/SIGTERM.
     Serve(ServeArgs),
+    /// The whole service with an in-process Graph API simulator and three demo accounts with
+    /// ~90 days of history. Resets its database: give it one of its own.
+    Demo {
+        #[command(flatten)]
+        serve: ServeArgs,
+        /// Password of the demo admin `demo` (generated and printed when absent).
+        #[arg(long, env = "TIDEMARK_DEMO_PASSWORD", hide_env_values = true)]
+        demo_password: Option<String>,
+    },
     /// Apply pending database migrations and exit.
     Migrate,
     /// Manage dashboard users.
@@ -146,6 +156,22 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 let settings = Settings::from_args(&cli.database, &args)?;
                 let app = Application::build(settings).await?;
                 app.run_until_stopped().await.context("the server stopped with an error")
+            }
+            Command::Demo { serve, demo_password } => {
+                let mut settings = Settings::for_demo(&cli.database, &serve)?;
+                let (simulator, password) = demo::prepare(&settings.database_url, &settings.token_key, demo_password).await?;
+                settings.graph = GraphConfig::new(Some(simulator.base_url()), &settings.graph.version)?;
+                let app = Application::build(settings.clone()).await?;
+                println!("Tidemark demo: open http://{} and sign in as {} with password {password}", settings.bind, demo::DEMO_USERNAME);
+                let ctx = app.sync();
+                tokio::spawn(async move {
+                    if let Err(err) = sync::run(&ctx, Scope::All, Trigger::Schedule).await {
+                        tracing::warn!(error = format!("{err:#}"), "first demo sync failed");
+                    }
+                });
+                let result = app.run_until_stopped().await.context("the server stopped with an error");
+                simulator.stop().await;
+                result
             }
             Command::Migrate => {
                 let applied = db::run_migrations(&cli.database.url()?).await?;

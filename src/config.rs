@@ -113,6 +113,8 @@ pub struct Settings {
     pub graph_options: crate::graph::ClientOptions,
     /// Run the sync on its schedule (tests turn it off and call the sync directly).
     pub run_scheduler: bool,
+    /// Every page says it shows demo data.
+    pub demo: bool,
     pub clock: crate::sync::Clock,
 }
 
@@ -168,8 +170,30 @@ impl Settings {
             graph,
             graph_options: crate::graph::ClientOptions::default(),
             run_scheduler: true,
+            demo: false,
             clock: crate::sync::system_clock(),
         })
+    }
+
+    /// Settings for `tidemark demo`: like `serve`'s, but secrets that are not given are made
+    /// up for this run (demo data only; sessions end when it stops).
+    pub fn for_demo(database: &DatabaseArgs, serve: &ServeArgs) -> anyhow::Result<Self> {
+        use rand::RngCore;
+        let mut serve = serve.clone();
+        let random = |n: usize| {
+            let mut bytes = vec![0u8; n];
+            rand::rng().fill_bytes(&mut bytes);
+            base64::engine::general_purpose::STANDARD.encode(bytes)
+        };
+        if serve.session_secret.is_none() && serve.session_secret_file.is_none() {
+            serve.session_secret = Some(random(48));
+        }
+        if serve.secrets.token_key.is_none() && serve.secrets.token_key_file.is_none() {
+            serve.secrets.token_key = Some(random(32));
+        }
+        let mut settings = Settings::from_args(database, &serve)?;
+        settings.demo = true;
+        Ok(settings)
     }
 }
 

@@ -45,6 +45,8 @@ pub struct AppState {
     pub sync: Arc<SyncContext>,
     /// Absent when the settings turn the scheduler off (tests).
     pub scheduler: Option<Scheduler>,
+    /// This Tidemark shows demo data (`tidemark demo`).
+    pub demo: bool,
 }
 
 pub struct Application {
@@ -89,6 +91,7 @@ impl Application {
             migrations: db::embedded_versions(),
             sync,
             scheduler,
+            demo: settings.demo,
         });
 
         let listener =

@@ -52,7 +52,15 @@ pub async fn latest_snapshot_at(
 }
 
 pub async fn insert_snapshot(conn: &mut AsyncPgConnection, snapshot: &NewAccountSnapshot) -> QueryResult<usize> {
-    diesel::insert_into(account_snapshots::table).values(snapshot).on_conflict_do_nothing().execute(conn).await
+    insert_snapshots(conn, std::slice::from_ref(snapshot)).await
+}
+
+pub async fn insert_snapshots(conn: &mut AsyncPgConnection, snapshots: &[NewAccountSnapshot]) -> QueryResult<usize> {
+    let mut written = 0;
+    for chunk in snapshots.chunks(5000) {
+        written += diesel::insert_into(account_snapshots::table).values(chunk).on_conflict_do_nothing().execute(conn).await?;
+    }
+    Ok(written)
 }
 
 pub async fn has_day(conn: &mut AsyncPgConnection, account: AccountId, day: NaiveDate) -> QueryResult<bool> {

@@ -50,7 +50,7 @@ pub async fn login_form(
         return Ok(see_other(next));
     }
     let page = LoginPage {
-        page: PageContext::anonymous(notice),
+        page: PageContext::anonymous(notice, state.demo),
         csrf_token: state.csrf.login_token(),
         next: next.to_owned(),
         username: String::new(),
@@ -69,7 +69,7 @@ pub async fn login(
     let username: String = form.username.trim().to_ascii_lowercase().chars().take(MAX_USERNAME_CHARS + 1).collect();
     let retry = |status: StatusCode, error: String| {
         let page = LoginPage {
-            page: PageContext::anonymous(Notice::default()),
+            page: PageContext::anonymous(Notice::default(), state.demo),
             csrf_token: state.csrf.login_token(),
             next: safe_next(&form.next).to_owned(),
             username: username.clone(),

@@ -6,6 +6,7 @@ use askama::Template;
 
 use super::accounts::AccountView;
 use super::analytics::{AccountPanel, PeriodNav, ViewQuery};
+use super::format::count;
 use super::{Notice, PageContext, render};
 use crate::auth::CurrentUser;
 use crate::db::accounts::Account;
@@ -25,6 +26,8 @@ struct DashboardPage {
     nav: PeriodNav,
     definition: &'static str,
     is_admin: bool,
+    posts_text: String,
+    snapshots_text: String,
 }
 
 pub async fn dashboard(
@@ -51,6 +54,8 @@ pub async fn dashboard(
     }
     let page = DashboardPage {
         page: PageContext::new(&user, notice, "dashboard"),
+        posts_text: count(Some(totals.posts)),
+        snapshots_text: count(Some(totals.snapshots)),
         totals,
         attention,
         panels,

@@ -129,6 +129,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// What the shared layout needs on every page.
 pub struct PageContext {
     pub user: Option<CurrentUser>,
+    /// Say on the page that it shows demo data.
+    pub demo: bool,
     pub notice: Option<&'static str>,
     /// Which navigation entry is current.
     pub section: &'static str,
@@ -136,11 +138,11 @@ pub struct PageContext {
 
 impl PageContext {
     pub fn new(user: &CurrentUser, notice: Notice, section: &'static str) -> Self {
-        Self { user: Some(user.clone()), notice: notice.0, section }
+        Self { user: Some(user.clone()), demo: user.demo, notice: notice.0, section }
     }
 
-    pub fn anonymous(notice: Notice) -> Self {
-        Self { user: None, notice: notice.0, section: "" }
+    pub fn anonymous(notice: Notice, demo: bool) -> Self {
+        Self { user: None, demo, notice: notice.0, section: "" }
     }
 }
 

@@ -333,6 +333,22 @@ impl Simulator {
         inner.accounts[index].media.iter().find(|m| m.pre_conversion).map(|m| m.id.clone())
     }
 
+    /// The media of account `index` as the simulator holds them (posts and stories).
+    pub fn media(&self, index: usize) -> Vec<world::SimMedia> {
+        self.state.lock().accounts[index].media.clone()
+    }
+
+    /// Followers of account `index` at `at` (the count grows slowly over time).
+    pub fn followers_at(&self, index: usize, at: DateTime<Utc>) -> i64 {
+        self.state.lock().accounts[index].followers_at(self.state.epoch, at)
+    }
+
+    /// Account `index`'s figures for the day `at` falls in (the same the insights endpoint gives).
+    pub fn day_metrics(&self, index: usize, at: DateTime<Utc>) -> std::collections::BTreeMap<&'static str, f64> {
+        let day = (at - self.state.epoch).num_seconds().div_euclid(86_400);
+        self.state.lock().accounts[index].day_metrics(day)
+    }
+
     /// Flavour of account `index`.
     pub fn flavour(&self, index: usize) -> Flavour {
         self.state.lock().accounts[index].spec.flavour

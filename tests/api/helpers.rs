@@ -201,6 +201,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         graph: GraphConfig::new(Some(sim.base_url()), "v25.0").expect("graph config"),
         graph_options: test_graph_options(),
         run_scheduler: false,
+        demo: false,
         clock: sim.clock(),
     };
     let app = Application::build(settings).await.expect("the application builds");

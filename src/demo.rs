@@ -1,0 +1,184 @@
+//! `tidemark demo`: the whole service with the Graph API simulator in-process, three demo
+//! accounts and about 90 days of history, so a first look shows living charts without a Meta
+//! app. The live sync keeps adding snapshots while it runs; every page says it shows demo data.
+
+use anyhow::{Context, bail};
+use chrono::{DateTime, Duration, NaiveTime, Utc};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use rand::RngCore;
+
+use crate::db::account_history::{self, DailyInsights, NewAccountSnapshot};
+use crate::db::accounts::Account;
+use crate::db::posts::{self, ListedPost};
+use crate::db::snapshots::{self, NewSnapshot};
+use crate::db::users::{NewUser, User};
+use crate::db::{self};
+use crate::simulator::world::SimMedia;
+use crate::simulator::{Simulator, SimulatorConfig};
+use crate::sync::cadence::Cadence;
+use crate::sync::{hashtags, rollup};
+use crate::{accounts, auth};
+
+/// Days of history the demo starts with.
+pub const BACKFILL_DAYS: i64 = 90;
+pub const DEMO_USERNAME: &str = "demo";
+
+/// Starts the simulator, fills the database with the demo accounts' history and creates the
+/// demo admin. Returns the simulator (the caller serves against it) and the admin's password.
+pub async fn prepare(database_url: &str, key: &crate::crypto::TokenKey, password: Option<String>) -> anyhow::Result<(Simulator, String)> {
+    db::run_migrations(database_url).await?;
+    let mut conn = AsyncPgConnection::establish(database_url).await.context("cannot connect to the database")?;
+    refuse_real_data(&mut conn, database_url).await?;
+    reset(&mut conn).await?;
+
+    let simulator = Simulator::start(SimulatorConfig::standard(1), "127.0.0.1:0")?;
+    let graph = crate::graph::GraphClient::new(
+        crate::graph::GraphConfig::new(Some(simulator.base_url()), crate::graph::client::DEFAULT_VERSION)?,
+        crate::graph::ClientOptions::default(),
+    )?;
+    let now = Utc::now();
+    for index in 0..simulator.account_count() {
+        let connected = accounts::connect(&mut conn, &graph, key, &simulator.token(index), None, now)
+            .await
+            .with_context(|| format!("cannot connect demo account {index}"))?;
+        for account in connected {
+            backfill(&mut conn, &simulator, index, &account, now).await?;
+        }
+    }
+
+    let password = match password {
+        Some(password) => password,
+        None => {
+            let mut bytes = [0u8; 12];
+            rand::rng().fill_bytes(&mut bytes);
+            hex::encode(bytes)
+        }
+    };
+    auth::password::check_new_password(&password).map_err(|problem| anyhow::anyhow!("TIDEMARK_DEMO_PASSWORD: {problem}"))?;
+    let hash = auth::password::hash(password.clone()).await?;
+    User::create(&mut conn, &NewUser { username: DEMO_USERNAME, role: "admin", password_hash: &hash }).await?;
+    Ok((simulator, password))
+}
+
+/// The demo replaces what the database holds: never on a database with real accounts.
+async fn refuse_real_data(conn: &mut AsyncPgConnection, database_url: &str) -> anyhow::Result<()> {
+    let accounts = Account::list(conn).await?;
+    let demo_names = ["harbour.bakery", "tidal.studio", "quiet.cove"];
+    let real = accounts.iter().any(|a| !demo_names.contains(&a.username.as_str()));
+    let named_demo = url::Url::parse(database_url).map(|u| u.path().contains("demo")).unwrap_or(false);
+    if real && !named_demo {
+        bail!("this database holds real Instagram accounts; the demo resets its database, so give it its own (e.g. …/tidemark_demo)");
+    }
+    Ok(())
+}
+
+async fn reset(conn: &mut AsyncPgConnection) -> anyhow::Result<()> {
+    diesel::sql_query("TRUNCATE ig_accounts, users, dropped_metrics RESTART IDENTITY CASCADE").execute(conn).await.context("cannot reset the demo database")?;
+    Ok(())
+}
+
+/// Writes what ~90 days of syncing would have recorded: posts, snapshots at the default
+/// cadence, hourly follower counts and daily account insights, from the simulator's own model.
+async fn backfill(conn: &mut AsyncPgConnection, simulator: &Simulator, index: usize, account: &Account, now: DateTime<Utc>) -> anyhow::Result<()> {
+    let start = now - Duration::days(BACKFILL_DAYS);
+    let media: Vec<SimMedia> = simulator
+        .media(index)
+        .into_iter()
+        .filter(|m| m.posted_at <= now && m.posted_at >= start && m.product != "STORY")
+        .collect();
+    let listed: Vec<ListedPost<'_>> = media
+        .iter()
+        .map(|m| ListedPost {
+            account_id: account.id.0,
+            media_id: &m.id,
+            caption: m.caption.as_deref(),
+            media_type: m.media_type,
+            media_product_type: Some(m.product),
+            permalink: Some(&m.permalink),
+            posted_at: m.posted_at,
+            hashtags: m.caption.as_deref().map(hashtags::extract).unwrap_or_default().into_iter().map(Some).collect(),
+        })
+        .collect();
+    let (ids, _) = posts::upsert_listed(conn, &listed).await?;
+
+    let cadence = Cadence::default();
+    let mut batch = Vec::new();
+    for m in &media {
+        let Some(post_id) = ids.get(&m.id).copied() else { continue };
+        let mut at = m.posted_at + Duration::minutes(20);
+        while at <= now {
+            let values = m.metrics_at(at);
+            let v = |name: &str| values.get(name).map(|v| v.round() as i64);
+            batch.push(NewSnapshot {
+                post_id,
+                captured_at: at,
+                views: v("views"),
+                reach: v("reach"),
+                likes: v("likes"),
+                comments: v("comments"),
+                saved: v("saved"),
+                shares: v("shares"),
+                total_interactions: v("total_interactions"),
+                follows: v("follows"),
+                profile_visits: v("profile_visits"),
+                profile_activity: v("profile_activity"),
+                reposts: v("reposts"),
+                ig_reels_avg_watch_time_ms: v("ig_reels_avg_watch_time"),
+                ig_reels_video_view_total_time_ms: v("ig_reels_video_view_total_time"),
+                reels_skip_rate: values.get("reels_skip_rate").copied(),
+                ..NewSnapshot::default()
+            });
+            at += cadence.interval(at - m.posted_at);
+        }
+    }
+    // Oldest first, so each post's latest-snapshot time moves forward batch by batch.
+    batch.sort_by_key(|s| s.captured_at);
+    let always = |_: DateTime<Utc>, _: Option<DateTime<Utc>>, _: DateTime<Utc>| true;
+    for chunk in batch.chunks(2000) {
+        snapshots::write(conn, chunk, &always).await?;
+    }
+
+    let hours: Vec<NewAccountSnapshot> = (0..=BACKFILL_DAYS * 24)
+        .map(|h| start + Duration::hours(h))
+        .map(|hour| NewAccountSnapshot {
+            account_id: account.id.0,
+            captured_at: hour,
+            followers_count: Some(simulator.followers_at(index, hour)),
+            follows_count: account.follows_count,
+            media_count: account.media_count,
+        })
+        .collect();
+    account_history::insert_snapshots(conn, &hours).await?;
+    for back in 1..=BACKFILL_DAYS {
+        let day = (now - Duration::days(back)).date_naive();
+        let at = day.and_time(NaiveTime::MIN).and_utc();
+        let values = simulator.day_metrics(index, at);
+        let v = |name: &str| values.get(name).map(|v| v.round() as i64);
+        account_history::upsert_day(
+            conn,
+            &DailyInsights {
+                account_id: account.id.0,
+                day,
+                reach: v("reach"),
+                views: v("views"),
+                accounts_engaged: v("accounts_engaged"),
+                total_interactions: v("total_interactions"),
+                likes: v("likes"),
+                comments: v("comments"),
+                saves: v("saves"),
+                shares: v("shares"),
+                replies: v("replies"),
+                reposts: v("reposts"),
+                profile_views: v("profile_views"),
+                website_clicks: v("website_clicks"),
+                profile_links_taps: v("profile_links_taps"),
+                follower_net_change: v("follower_count"),
+                captured_at: now,
+            },
+        )
+        .await?;
+    }
+    rollup::refresh_account(conn, account.id, now).await?;
+    tracing::info!(account = %account.username, posts = media.len(), snapshots = batch.len(), "demo history written");
+    Ok(())
+}
