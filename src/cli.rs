@@ -159,10 +159,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Command::Demo { serve, demo_password } => {
                 let mut settings = Settings::for_demo(&cli.database, &serve)?;
-                let (simulator, password) = demo::prepare(&settings.database_url, &settings.token_key, demo_password).await?;
+                let (simulator, password) =
+                    demo::prepare(&settings.database_url, &settings.token_key, demo_password).await?;
                 settings.graph = GraphConfig::new(Some(simulator.base_url()), &settings.graph.version)?;
                 let app = Application::build(settings.clone()).await?;
-                println!("Tidemark demo: open http://{} and sign in as {} with password {password}", settings.bind, demo::DEMO_USERNAME);
+                println!(
+                    "Tidemark demo: open http://{} and sign in as {} with password {password}",
+                    settings.bind,
+                    demo::DEMO_USERNAME
+                );
                 let ctx = app.sync();
                 tokio::spawn(async move {
                     if let Err(err) = sync::run(&ctx, Scope::All, Trigger::Schedule).await {

@@ -25,7 +25,11 @@ pub const DEMO_USERNAME: &str = "demo";
 
 /// Starts the simulator, fills the database with the demo accounts' history and creates the
 /// demo admin. Returns the simulator (the caller serves against it) and the admin's password.
-pub async fn prepare(database_url: &str, key: &crate::crypto::TokenKey, password: Option<String>) -> anyhow::Result<(Simulator, String)> {
+pub async fn prepare(
+    database_url: &str,
+    key: &crate::crypto::TokenKey,
+    password: Option<String>,
+) -> anyhow::Result<(Simulator, String)> {
     db::run_migrations(database_url).await?;
     let mut conn = AsyncPgConnection::establish(database_url).await.context("cannot connect to the database")?;
     refuse_real_data(&mut conn, database_url).await?;
@@ -54,7 +58,8 @@ pub async fn prepare(database_url: &str, key: &crate::crypto::TokenKey, password
             hex::encode(bytes)
         }
     };
-    auth::password::check_new_password(&password).map_err(|problem| anyhow::anyhow!("TIDEMARK_DEMO_PASSWORD: {problem}"))?;
+    auth::password::check_new_password(&password)
+        .map_err(|problem| anyhow::anyhow!("TIDEMARK_DEMO_PASSWORD: {problem}"))?;
     let hash = auth::password::hash(password.clone()).await?;
     User::create(&mut conn, &NewUser { username: DEMO_USERNAME, role: "admin", password_hash: &hash }).await?;
     Ok((simulator, password))
@@ -67,19 +72,30 @@ async fn refuse_real_data(conn: &mut AsyncPgConnection, database_url: &str) -> a
     let real = accounts.iter().any(|a| !demo_names.contains(&a.username.as_str()));
     let named_demo = url::Url::parse(database_url).map(|u| u.path().contains("demo")).unwrap_or(false);
     if real && !named_demo {
-        bail!("this database holds real Instagram accounts; the demo resets its database, so give it its own (e.g. …/tidemark_demo)");
+        bail!(
+            "this database holds real Instagram accounts; the demo resets its database, so give it its own (e.g. …/tidemark_demo)"
+        );
     }
     Ok(())
 }
 
 async fn reset(conn: &mut AsyncPgConnection) -> anyhow::Result<()> {
-    diesel::sql_query("TRUNCATE ig_accounts, users, dropped_metrics RESTART IDENTITY CASCADE").execute(conn).await.context("cannot reset the demo database")?;
+    diesel::sql_query("TRUNCATE ig_accounts, users, dropped_metrics RESTART IDENTITY CASCADE")
+        .execute(conn)
+        .await
+        .context("cannot reset the demo database")?;
     Ok(())
 }
 
 /// Writes what ~90 days of syncing would have recorded: posts, snapshots at the default
 /// cadence, hourly follower counts and daily account insights, from the simulator's own model.
-async fn backfill(conn: &mut AsyncPgConnection, simulator: &Simulator, index: usize, account: &Account, now: DateTime<Utc>) -> anyhow::Result<()> {
+async fn backfill(
+    conn: &mut AsyncPgConnection,
+    simulator: &Simulator,
+    index: usize,
+    account: &Account,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
     let start = now - Duration::days(BACKFILL_DAYS);
     let media: Vec<SimMedia> = simulator
         .media(index)

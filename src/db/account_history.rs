@@ -58,7 +58,8 @@ pub async fn insert_snapshot(conn: &mut AsyncPgConnection, snapshot: &NewAccount
 pub async fn insert_snapshots(conn: &mut AsyncPgConnection, snapshots: &[NewAccountSnapshot]) -> QueryResult<usize> {
     let mut written = 0;
     for chunk in snapshots.chunks(5000) {
-        written += diesel::insert_into(account_snapshots::table).values(chunk).on_conflict_do_nothing().execute(conn).await?;
+        written +=
+            diesel::insert_into(account_snapshots::table).values(chunk).on_conflict_do_nothing().execute(conn).await?;
     }
     Ok(written)
 }

@@ -315,7 +315,10 @@ impl AccountPanel {
                 },
                 Series {
                     label: "7 days".into(),
-                    values: days.iter().map(|d| on(*d).zip(on(*d - Days::new(7))).map(|(a, b)| (a - b) as f64)).collect(),
+                    values: days
+                        .iter()
+                        .map(|d| on(*d).zip(on(*d - Days::new(7))).map(|(a, b)| (a - b) as f64))
+                        .collect(),
                     dashed: true,
                 },
             ],

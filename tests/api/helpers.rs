@@ -159,11 +159,12 @@ pub struct TestApp {
 pub struct AppOptions {
     pub cookie_secure: bool,
     pub simulator: SimulatorConfig,
+    pub demo: bool,
 }
 
 impl Default for AppOptions {
     fn default() -> Self {
-        Self { cookie_secure: false, simulator: SimulatorConfig::standard(42) }
+        Self { cookie_secure: false, simulator: SimulatorConfig::standard(42), demo: false }
     }
 }
 
@@ -201,7 +202,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         graph: GraphConfig::new(Some(sim.base_url()), "v25.0").expect("graph config"),
         graph_options: test_graph_options(),
         run_scheduler: false,
-        demo: false,
+        demo: options.demo,
         clock: sim.clock(),
     };
     let app = Application::build(settings).await.expect("the application builds");

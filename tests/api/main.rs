@@ -6,6 +6,7 @@ mod accounts;
 mod analytics;
 mod auth;
 mod csrf;
+mod demo;
 mod graph;
 mod health;
 mod helpers;
