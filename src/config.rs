@@ -90,6 +90,9 @@ pub struct ServeArgs {
     /// Mark the session cookie Secure (default: true unless bound to loopback).
     #[arg(long, env = "TIDEMARK_COOKIE_SECURE")]
     pub cookie_secure: Option<bool>,
+    /// Serve /metrics to any address (default: loopback only).
+    #[arg(long, env = "TIDEMARK_METRICS_PUBLIC", default_value_t = false)]
+    pub metrics_public: bool,
     /// Minutes of inactivity after which a session ends.
     #[arg(long, env = "TIDEMARK_SESSION_IDLE_MINUTES", default_value_t = DEFAULT_SESSION_IDLE_MINUTES)]
     pub session_idle_minutes: u32,
@@ -115,6 +118,7 @@ pub struct Settings {
     pub run_scheduler: bool,
     /// Every page says it shows demo data.
     pub demo: bool,
+    pub metrics_public: bool,
     pub clock: crate::sync::Clock,
 }
 
@@ -171,6 +175,7 @@ impl Settings {
             graph_options: crate::graph::ClientOptions::default(),
             run_scheduler: true,
             demo: false,
+            metrics_public: serve.metrics_public,
             clock: crate::sync::system_clock(),
         })
     }

@@ -10,6 +10,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod graph;
+pub mod metrics;
 pub mod routes;
 pub mod simulator;
 pub mod startup;

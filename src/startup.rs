@@ -19,6 +19,7 @@ use crate::db::settings::OperatorSettings;
 use crate::db::users::User;
 use crate::error::AppError;
 use crate::graph::GraphClient;
+use crate::metrics::Metrics;
 use crate::sync::SyncContext;
 use crate::sync::scheduler::Scheduler;
 use crate::{db, routes, telemetry};
@@ -47,6 +48,9 @@ pub struct AppState {
     pub scheduler: Option<Scheduler>,
     /// This Tidemark shows demo data (`tidemark demo`).
     pub demo: bool,
+    pub metrics: Arc<Metrics>,
+    /// Serve `/metrics` to any address, not only loopback.
+    pub metrics_public: bool,
 }
 
 pub struct Application {
@@ -72,14 +76,20 @@ impl Application {
         let schedule = OperatorSettings::load(&mut conn).await.context("cannot read the settings")?.sync_schedule;
         drop(conn);
 
-        let graph = GraphClient::new(settings.graph.clone(), settings.graph_options.clone())?;
-        let sync = Arc::new(SyncContext::new(
-            pool.clone(),
-            &settings.database_url,
-            graph,
-            settings.token_key.clone(),
-            settings.clock.clone(),
-        ));
+        let metrics = Arc::new(Metrics::new());
+        let observed = metrics.clone();
+        let graph = GraphClient::new(settings.graph.clone(), settings.graph_options.clone())?
+            .with_observer(Arc::new(move |endpoint, outcome| observed.record_graph_call(endpoint, outcome)));
+        let sync = Arc::new(
+            SyncContext::new(
+                pool.clone(),
+                &settings.database_url,
+                graph,
+                settings.token_key.clone(),
+                settings.clock.clone(),
+            )
+            .with_metrics(metrics.clone()),
+        );
         let scheduler =
             if settings.run_scheduler { Some(Scheduler::start(sync.clone(), &schedule).await?) } else { None };
         let state = web::Data::new(AppState {
@@ -92,6 +102,8 @@ impl Application {
             sync,
             scheduler,
             demo: settings.demo,
+            metrics,
+            metrics_public: settings.metrics_public,
         });
 
         let listener =

@@ -7,13 +7,15 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpMessage};
+use actix_web::{Error, HttpMessage, web};
 use rand::RngCore;
 use tracing::Instrument;
 use tracing_subscriber::EnvFilter;
 
 use crate::auth::extract::ActiveSession;
 use crate::config::LogFormat;
+use crate::metrics::{HttpLabels, RouteLabels};
+use crate::startup::AppState;
 
 pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
@@ -51,6 +53,17 @@ pub async fn log_request(
     let _entered = span.enter();
     match result {
         Ok(mut res) => {
+            if let Some(state) = res.request().app_data::<web::Data<AppState>>() {
+                let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+                let labels = RouteLabels { route, method: method.to_string() };
+                state.metrics.http_duration.get_or_create(&labels).observe(latency_ms / 1000.0);
+                let status = res.status().as_u16();
+                state
+                    .metrics
+                    .http_requests
+                    .get_or_create(&HttpLabels { route: labels.route, method: labels.method, status })
+                    .inc();
+            }
             let user_id = res.request().extensions().get::<ActiveSession>().map(|s| s.user.id.0);
             tracing::info!(%method, %path, status = res.status().as_u16(), latency_ms, user_id, "request");
             if let Ok(value) = HeaderValue::from_str(&request_id) {

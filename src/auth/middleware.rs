@@ -14,7 +14,7 @@ use crate::startup::AppState;
 
 /// Paths that never need to know who is asking (and must not touch the database for it).
 fn is_sessionless(path: &str) -> bool {
-    path.starts_with("/static/") || matches!(path, "/healthz" | "/readyz" | "/favicon.ico")
+    path.starts_with("/static/") || matches!(path, "/healthz" | "/readyz" | "/metrics" | "/favicon.ico")
 }
 
 enum CookieState {

@@ -112,11 +112,15 @@ impl Default for ClientOptions {
     }
 }
 
+/// Told of every request: (endpoint name, outcome: `ok` or the error kind).
+pub type CallObserver = Arc<dyn Fn(&str, &str) + Send + Sync>;
+
 pub struct GraphClient {
     http: reqwest::Client,
     config: GraphConfig,
     options: ClientOptions,
     rates: Arc<RateBook>,
+    observer: Option<CallObserver>,
 }
 
 impl GraphClient {
@@ -129,7 +133,13 @@ impl GraphClient {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .context("cannot build the HTTP client")?;
-        Ok(Self { http, config, options, rates: Arc::new(RateBook::default()) })
+        Ok(Self { http, config, options, rates: Arc::new(RateBook::default()), observer: None })
+    }
+
+    /// Reports every request to `observer` (metrics).
+    pub fn with_observer(mut self, observer: CallObserver) -> Self {
+        self.observer = Some(observer);
+        self
     }
 
     pub fn rates(&self) -> &RateBook {
@@ -427,6 +437,13 @@ impl GraphSession<'_> {
         loop {
             attempt += 1;
             let result = self.attempt(url.clone(), query, account).await;
+            if let Some(observer) = &self.client.observer {
+                let outcome = match &result {
+                    Ok(_) => "ok",
+                    Err(err) => err.kind(),
+                };
+                observer(crate::metrics::graph_endpoint(url.path()), outcome);
+            }
             match result {
                 Err(GraphError::Transient { detail }) if attempt < options.max_attempts => {
                     let backoff = options.backoff_base.saturating_mul(1 << (attempt - 1).min(10));

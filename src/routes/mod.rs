@@ -49,6 +49,7 @@ const fn route(method: &'static str, path: &'static str, access: Access) -> Rout
 pub const ROUTE_TABLE: &[RouteSpec] = &[
     route("GET", "/healthz", Access::Anyone),
     route("GET", "/readyz", Access::Anyone),
+    route("GET", "/metrics", Access::Anyone),
     route("GET", "/static/app.css", Access::Anyone),
     route("GET", "/login", Access::Anyone),
     route("POST", "/login", Access::Anyone),
@@ -89,6 +90,7 @@ pub const ROUTE_TABLE: &[RouteSpec] = &[
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
+        .route("/metrics", web::get().to(health::metrics))
         .route("/static/{file:.*}", web::get().to(assets::asset))
         .route("/login", web::get().to(auth::login_form))
         .route("/login", web::post().to(auth::login))

@@ -30,6 +30,7 @@ use crate::db::snapshots::{self, NewSnapshot};
 use crate::db::sync_runs::{self, Outcome, RunReport, Trigger};
 use crate::db::{self, dropped_metrics};
 use crate::graph::{AccessToken, Action, Flavour, GraphClient, GraphError, GraphSession, Media, MetricRegistry};
+use crate::metrics::{Metrics, OutcomeLabels};
 
 /// Where "now" comes from: the system clock, or a test's.
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
@@ -57,11 +58,26 @@ pub struct SyncContext {
     pub clock: Clock,
     /// Held while a cycle runs, so shutdown can wait for it.
     pub in_flight: tokio::sync::Mutex<()>,
+    pub metrics: Arc<Metrics>,
 }
 
 impl SyncContext {
     pub fn new(pool: db::Pool, database_url: &str, graph: GraphClient, key: TokenKey, clock: Clock) -> Self {
-        Self { pool, database_url: database_url.to_owned(), graph, key, clock, in_flight: tokio::sync::Mutex::new(()) }
+        Self {
+            pool,
+            database_url: database_url.to_owned(),
+            graph,
+            key,
+            clock,
+            in_flight: tokio::sync::Mutex::new(()),
+            metrics: Arc::new(Metrics::new()),
+        }
+    }
+
+    /// Counts into `metrics` (the application's, exposed at `/metrics`).
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     pub fn now(&self) -> DateTime<Utc> {
@@ -247,6 +263,8 @@ async fn sync_account_in_span(
             Outcome::Failed
         }
     };
+    ctx.metrics.sync_runs.get_or_create(&OutcomeLabels { outcome: outcome.as_str().to_owned() }).inc();
+    ctx.metrics.snapshots_written.inc_by(u64::try_from(cycle.report.snapshots_written).unwrap_or(0));
     let finished = ctx.now();
     if let (Some(run_id), Ok(mut conn)) = (run_id, ctx.pool.get().await)
         && let Err(err) = sync_runs::finish(&mut conn, run_id, outcome, &cycle.report, finished).await

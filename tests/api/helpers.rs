@@ -203,6 +203,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         graph_options: test_graph_options(),
         run_scheduler: false,
         demo: options.demo,
+        metrics_public: false,
         clock: sim.clock(),
     };
     let app = Application::build(settings).await.expect("the application builds");
