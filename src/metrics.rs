@@ -181,10 +181,13 @@ mod tests {
         let metrics = Metrics::new();
         metrics.snapshots_written.inc();
         metrics.record_graph_call("insights", "ok");
+        metrics.http_duration.get_or_create(&RouteLabels { route: "/".into(), method: "GET".into() }).observe(0.002);
         let text = metrics.encode();
         assert!(text.contains("tidemark_build_info{version=\""));
         assert!(text.contains("tidemark_snapshots_written_total 1"));
         assert!(text.contains("tidemark_graph_api_calls_total{endpoint=\"insights\",outcome=\"ok\"} 1"));
-        assert!(text.contains("# UNIT tidemark_http_request_duration_seconds seconds"));
+        assert!(text.contains("# UNIT tidemark_http_request_duration_seconds seconds"), "{text}");
+        assert!(text.contains("tidemark_http_request_duration_seconds_bucket{le=\"0.002\",route=\"/\",method=\"GET\"} 1")
+            || text.contains("tidemark_http_request_duration_seconds_count{route=\"/\",method=\"GET\"} 1"), "{text}");
     }
 }
