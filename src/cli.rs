@@ -47,6 +47,11 @@ pub enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Exit 0 when the server on TIDEMARK_BIND answers /healthz (for container health checks).
+    Healthcheck {
+        #[arg(long, env = "TIDEMARK_BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+    },
     /// Manage dashboard users.
     #[command(subcommand)]
     User(UserCommand),
@@ -178,6 +183,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 simulator.stop().await;
                 result
             }
+            Command::Healthcheck { bind } => healthcheck(&bind).await,
             Command::Migrate => {
                 let applied = db::run_migrations(&cli.database.url()?).await?;
                 println!("{applied} migration(s) applied; the database is current");
@@ -330,6 +336,17 @@ async fn run_user_command(database_url: &str, command: UserCommand) -> anyhow::R
                 Err(err) => return Err(err.into()),
             }
         }
+    }
+    Ok(())
+}
+
+async fn healthcheck(bind: &str) -> anyhow::Result<()> {
+    // A server bound to every interface is asked on loopback.
+    let target = bind.replace("0.0.0.0", "127.0.0.1").replace("[::]", "[::1]");
+    let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(3)).build()?;
+    let response = client.get(format!("http://{target}/healthz")).send().await.with_context(|| format!("no answer from {target}"))?;
+    if !response.status().is_success() {
+        bail!("{target}/healthz answered {}", response.status());
     }
     Ok(())
 }

@@ -31,13 +31,17 @@ pub struct DatabaseArgs {
     /// PostgreSQL connection URL.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
     pub database_url: Option<String>,
+    /// File holding DATABASE_URL (container secrets: the URL carries the password).
+    #[arg(long, env = "DATABASE_URL_FILE", global = true)]
+    pub database_url_file: Option<PathBuf>,
 }
 
 impl DatabaseArgs {
     pub fn url(&self) -> anyhow::Result<String> {
-        let Some(url) = self.database_url.clone() else {
+        if self.database_url.is_none() && self.database_url_file.is_none() {
             bail!("DATABASE_URL is not set: give the PostgreSQL URL with --database-url or DATABASE_URL");
-        };
+        }
+        let url = read_secret("DATABASE_URL", self.database_url.as_deref(), self.database_url_file.as_ref())?;
         validate_database_url(&url)?;
         Ok(url)
     }
