@@ -344,7 +344,11 @@ async fn healthcheck(bind: &str) -> anyhow::Result<()> {
     // A server bound to every interface is asked on loopback.
     let target = bind.replace("0.0.0.0", "127.0.0.1").replace("[::]", "[::1]");
     let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(3)).build()?;
-    let response = client.get(format!("http://{target}/healthz")).send().await.with_context(|| format!("no answer from {target}"))?;
+    let response = client
+        .get(format!("http://{target}/healthz"))
+        .send()
+        .await
+        .with_context(|| format!("no answer from {target}"))?;
     if !response.status().is_success() {
         bail!("{target}/healthz answered {}", response.status());
     }

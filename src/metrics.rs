@@ -187,7 +187,10 @@ mod tests {
         assert!(text.contains("tidemark_snapshots_written_total 1"));
         assert!(text.contains("tidemark_graph_api_calls_total{endpoint=\"insights\",outcome=\"ok\"} 1"));
         assert!(text.contains("# UNIT tidemark_http_request_duration_seconds seconds"), "{text}");
-        assert!(text.contains("tidemark_http_request_duration_seconds_bucket{le=\"0.002\",route=\"/\",method=\"GET\"} 1")
-            || text.contains("tidemark_http_request_duration_seconds_count{route=\"/\",method=\"GET\"} 1"), "{text}");
+        assert!(
+            text.contains("tidemark_http_request_duration_seconds_bucket{le=\"0.002\",route=\"/\",method=\"GET\"} 1")
+                || text.contains("tidemark_http_request_duration_seconds_count{route=\"/\",method=\"GET\"} 1"),
+            "{text}"
+        );
     }
 }

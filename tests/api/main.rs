@@ -5,6 +5,7 @@ mod access;
 mod accounts;
 mod analytics;
 mod auth;
+mod browser;
 mod csrf;
 mod demo;
 mod graph;

@@ -1,0 +1,273 @@
+//! The pages in a real headless Chromium: sign in, charts drawn, connect an account through
+//! the form, a post page, a viewer without admin controls, sign out; every page at 360 px
+//! without horizontal scrolling, every control reachable by keyboard, and no serious or
+//! critical axe-core violation. Screenshots go to target/screenshots/.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::wd::Capabilities;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use tidemark::db::users::Role;
+
+use crate::helpers::{PASSWORD, TestApp, spawn_app};
+
+/// ChromeDriver on a free port, stopped on drop.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn chromedriver() -> Driver {
+    let path = std::env::var("TIDEMARK_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".to_owned());
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new(&path)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|err| {
+            panic!("cannot start {path} ({err}): scripts/test installs chromium and chromium-driver")
+        });
+    Driver { child, port }
+}
+
+/// A Chromium session; `phone` emulates a 360 px wide screen (a desktop window cannot be
+/// made that narrow).
+async fn browser(driver: &Driver, phone: bool) -> Client {
+    let mut caps = Capabilities::new();
+    let binary = std::env::var("TIDEMARK_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
+    let mut options = json!({
+        "binary": binary,
+        "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update", "--no-first-run",
+                 "--disable-sync", "--window-size=1280,1000"]
+    });
+    if phone {
+        options["mobileEmulation"] = json!({ "deviceMetrics": { "width": 360, "height": 800, "pixelRatio": 1.0 } });
+    }
+    caps.insert("goog:chromeOptions".to_owned(), options);
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    let url = format!("http://127.0.0.1:{}", driver.port);
+    for attempt in 0.. {
+        match ClientBuilder::new(connector.clone()).capabilities(caps.clone()).connect(&url).await {
+            Ok(client) => return client,
+            Err(err) if attempt < 50 => {
+                let _ = err;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(err) => panic!("cannot open a Chromium session: {err}"),
+        }
+    }
+    unreachable!()
+}
+
+async fn sign_in(client: &Client, app: &TestApp, username: &str) {
+    client.goto(&app.url("/login")).await.unwrap();
+    client.find(Locator::Id("username")).await.unwrap().send_keys(username).await.unwrap();
+    client.find(Locator::Id("password")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+    client.find(Locator::Css("main form button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_for_text(client, "<h1>Dashboard</h1>").await;
+}
+
+/// The page source once it contains `text` (a click's navigation may still be under way).
+async fn wait_for_text(client: &Client, text: &str) -> String {
+    let mut source = String::new();
+    for _ in 0..100 {
+        source = client.source().await.unwrap_or_default();
+        if source.contains(text) {
+            return source;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the page never showed {text:?}: {}", &source[source.find("<main").unwrap_or(0)..]);
+}
+
+async fn screenshot(client: &Client, name: &str) {
+    let png = client.screenshot().await.unwrap();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/target/screenshots");
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(format!("{dir}/{name}.png"), png).unwrap();
+}
+
+/// Charts drawn: each chart container holds a canvas with a size.
+async fn drawn_charts(client: &Client) -> usize {
+    // charts.js runs on DOMContentLoaded with deferred scripts; give it a moment.
+    for _ in 0..50 {
+        let drawn = client
+            .execute(
+                "return Array.from(document.querySelectorAll('.chart-canvas canvas')).filter(c => c.width > 0 && c.height > 0).length",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if drawn.as_u64().unwrap_or(0) > 0 {
+            return drawn.as_u64().unwrap_or(0) as usize;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    0
+}
+
+/// axe-core's serious and critical violations on the current page.
+async fn accessibility_problems(client: &Client, axe: &str) -> Vec<String> {
+    client.execute(axe, vec![]).await.expect("axe-core loads into the page");
+    let result = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { resultTypes: ['violations'] }).then(r => done(r.violations.map(v => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, html: v.nodes[0] && v.nodes[0].html }))));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    result
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+        .map(|v: Value| format!("{} ({}, {} nodes, e.g. {})", v["id"], v["impact"], v["nodes"], v["html"]))
+        .collect()
+}
+
+/// Tabs through the page and returns the interactive elements never reached.
+async fn unreachable_by_keyboard(client: &Client) -> Vec<String> {
+    // Controls inside a closed <details> are reached once its summary opens it.
+    let script = "
+        const targets = Array.from(document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]'));
+        document.activeElement && document.activeElement.blur();
+        return targets.length;";
+    let count = client.execute(script, vec![]).await.unwrap().as_u64().unwrap_or(0);
+    let body = client.find(Locator::Css("body")).await.unwrap();
+    let mut reached = std::collections::HashSet::new();
+    // Date inputs take several tab stops (day, month, year).
+    for _ in 0..count * 2 + 20 {
+        body.send_keys("\u{e004}").await.ok(); // Tab
+        let id = client
+            .execute(
+                "const e = document.activeElement; if (!e) return ''; if (!e.dataset.tabProbe) e.dataset.tabProbe = Math.random().toString(36).slice(2); return e.dataset.tabProbe;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        reached.insert(id.as_str().unwrap_or("").to_owned());
+    }
+    let missed = client
+        .execute(
+            "return Array.from(document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea'))
+                .filter(e => e.offsetParent !== null && !e.closest('details:not([open])') && !e.dataset.tabProbe)
+                .map(e => e.outerHTML.slice(0, 80));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    missed.as_array().cloned().unwrap_or_default().into_iter().map(|v| v.as_str().unwrap_or("").to_owned()).collect()
+}
+
+#[tokio::test]
+async fn the_pages_work_in_a_real_browser() {
+    let axe_path =
+        std::env::var("TIDEMARK_AXE_JS").expect("TIDEMARK_AXE_JS names axe.min.js (scripts/test installs it)");
+    let axe = std::fs::read_to_string(&axe_path).unwrap_or_else(|e| panic!("{axe_path}: {e}"));
+    let app = spawn_app().await;
+    app.create_user("ada", Role::Admin).await;
+    app.create_user("vera", Role::Viewer).await;
+    app.connect(1).await;
+    for _ in 0..3 {
+        app.run_sync().await;
+        app.sim.advance(chrono::Duration::hours(8));
+    }
+    let driver = chromedriver();
+    let client = browser(&driver, false).await;
+
+    sign_in(&client, &app, "ada").await;
+    assert!(drawn_charts(&client).await >= 4, "the dashboard draws its charts");
+    screenshot(&client, "dashboard").await;
+
+    // Connect an account through the form.
+    client.goto(&app.url("/accounts")).await.unwrap();
+    client.find(Locator::Id("token")).await.unwrap().send_keys(&app.sim.token(2)).await.unwrap();
+    client.find(Locator::Css("form[action='/accounts'] button")).await.unwrap().click().await.unwrap();
+    let page = wait_for_text(&client, "The account is connected").await;
+    assert!(page.contains("@quiet.cove"), "connected through the form");
+
+    let account = app.count("SELECT id AS n FROM ig_accounts WHERE username = 'tidal.studio'").await;
+    client.goto(&app.url(&format!("/accounts/{account}?days=7"))).await.unwrap();
+    assert!(drawn_charts(&client).await >= 4);
+    screenshot(&client, "account").await;
+
+    let post = app.count("SELECT post_id AS n FROM post_scores ORDER BY impact DESC NULLS LAST, post_id LIMIT 1").await;
+    client.goto(&app.url(&format!("/posts/{post}"))).await.unwrap();
+    assert!(drawn_charts(&client).await >= 1, "the post's curves are drawn");
+    screenshot(&client, "post").await;
+
+    let pages = [
+        "/".to_owned(),
+        "/accounts".to_owned(),
+        format!("/accounts/{account}"),
+        "/posts".to_owned(),
+        format!("/posts/{post}"),
+        "/hashtags?days=90".to_owned(),
+        "/best-time?days=90".to_owned(),
+        "/sync".to_owned(),
+        "/settings".to_owned(),
+        "/users".to_owned(),
+        "/me".to_owned(),
+    ];
+    let mut problems = Vec::new();
+    for path in &pages {
+        client.goto(&app.url(path)).await.unwrap();
+        for problem in accessibility_problems(&client, &axe).await {
+            problems.push(format!("{path}: {problem}"));
+        }
+        for missed in unreachable_by_keyboard(&client).await {
+            problems.push(format!("{path}: not reachable by keyboard: {missed}"));
+        }
+    }
+    let phone = browser(&driver, true).await;
+    sign_in(&phone, &app, "ada").await;
+    for path in &pages {
+        phone.goto(&app.url(path)).await.unwrap();
+        let width =
+            phone.execute("return [window.innerWidth, document.documentElement.scrollWidth]", vec![]).await.unwrap();
+        let (inner, scroll) = (width[0].as_u64().unwrap_or(0), width[1].as_u64().unwrap_or(0));
+        if inner != 360 || scroll > 360 {
+            problems.push(format!("{path}: {scroll} px wide in a {inner} px screen"));
+        }
+    }
+    screenshot(&phone, "dashboard-360").await;
+    phone.close().await.unwrap();
+
+    // Sign out.
+    client.goto(&app.url("/")).await.unwrap();
+    client.find(Locator::Css("form[action='/logout'] button")).await.unwrap().click().await.unwrap();
+    wait_for_text(&client, "You are signed out").await;
+
+    // A viewer finds no admin control anywhere.
+    sign_in(&client, &app, "vera").await;
+    for path in pages.iter().filter(|p| !["/settings", "/users"].contains(&p.as_str())) {
+        client.goto(&app.url(path)).await.unwrap();
+        let forms = client.find_all(Locator::Css("form[method=post]")).await.unwrap();
+        let mut actions = Vec::new();
+        for form in forms {
+            actions.push(form.attr("action").await.unwrap().unwrap_or_default());
+        }
+        actions.retain(|a| a != "/logout" && !a.starts_with("/me"));
+        if !actions.is_empty() {
+            problems.push(format!("{path}: a viewer sees forms posting to {actions:?}"));
+        }
+    }
+    client.goto(&app.url("/settings")).await.unwrap();
+    assert!(client.source().await.unwrap().contains("Not allowed"));
+    client.close().await.unwrap();
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
