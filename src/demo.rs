@@ -124,26 +124,7 @@ async fn backfill(
         let mut at = m.posted_at + Duration::minutes(20);
         while at <= now {
             let values = m.metrics_at(at);
-            let v = |name: &str| values.get(name).map(|v| v.round() as i64);
-            batch.push(NewSnapshot {
-                post_id,
-                captured_at: at,
-                views: v("views"),
-                reach: v("reach"),
-                likes: v("likes"),
-                comments: v("comments"),
-                saved: v("saved"),
-                shares: v("shares"),
-                total_interactions: v("total_interactions"),
-                follows: v("follows"),
-                profile_visits: v("profile_visits"),
-                profile_activity: v("profile_activity"),
-                reposts: v("reposts"),
-                ig_reels_avg_watch_time_ms: v("ig_reels_avg_watch_time"),
-                ig_reels_video_view_total_time_ms: v("ig_reels_video_view_total_time"),
-                reels_skip_rate: values.get("reels_skip_rate").copied(),
-                ..NewSnapshot::default()
-            });
+            batch.push(NewSnapshot::from_metrics(post_id, at, |name| values.get(name).copied()));
             at += cadence.interval(at - m.posted_at);
         }
     }
@@ -169,30 +150,14 @@ async fn backfill(
         let day = (now - Duration::days(back)).date_naive();
         let at = day.and_time(NaiveTime::MIN).and_utc();
         let values = simulator.day_metrics(index, at);
-        let v = |name: &str| values.get(name).map(|v| v.round() as i64);
-        account_history::upsert_day(
-            conn,
-            &DailyInsights {
-                account_id: account.id.0,
-                day,
-                reach: v("reach"),
-                views: v("views"),
-                accounts_engaged: v("accounts_engaged"),
-                total_interactions: v("total_interactions"),
-                likes: v("likes"),
-                comments: v("comments"),
-                saves: v("saves"),
-                shares: v("shares"),
-                replies: v("replies"),
-                reposts: v("reposts"),
-                profile_views: v("profile_views"),
-                website_clicks: v("website_clicks"),
-                profile_links_taps: v("profile_links_taps"),
-                follower_net_change: v("follower_count"),
-                captured_at: now,
-            },
-        )
-        .await?;
+        let row = DailyInsights::from_metrics(
+            account.id.0,
+            day,
+            |name| values.get(name).copied(),
+            values.get("follower_count").copied(),
+            now,
+        );
+        account_history::upsert_day(conn, &row).await?;
     }
     rollup::refresh_account(conn, account.id, now).await?;
     tracing::info!(account = %account.username, posts = media.len(), snapshots = batch.len(), "demo history written");

@@ -40,6 +40,38 @@ pub struct DailyInsights {
     pub captured_at: DateTime<Utc>,
 }
 
+impl DailyInsights {
+    /// A day's row from account-insights values by API name; unknown metrics stay NULL.
+    pub fn from_metrics(
+        account_id: i64,
+        day: NaiveDate,
+        value: impl Fn(&str) -> Option<f64>,
+        follower_net_change: Option<f64>,
+        captured_at: DateTime<Utc>,
+    ) -> DailyInsights {
+        let v = |name: &str| value(name).map(|v| v.round() as i64);
+        DailyInsights {
+            account_id,
+            day,
+            reach: v("reach"),
+            views: v("views"),
+            accounts_engaged: v("accounts_engaged"),
+            total_interactions: v("total_interactions"),
+            likes: v("likes"),
+            comments: v("comments"),
+            saves: v("saves"),
+            shares: v("shares"),
+            replies: v("replies"),
+            reposts: v("reposts"),
+            profile_views: v("profile_views"),
+            website_clicks: v("website_clicks"),
+            profile_links_taps: v("profile_links_taps"),
+            follower_net_change: follower_net_change.map(|v| v.round() as i64),
+            captured_at,
+        }
+    }
+}
+
 pub async fn latest_snapshot_at(
     conn: &mut AsyncPgConnection,
     account: AccountId,

@@ -34,6 +34,34 @@ pub struct NewSnapshot {
 }
 
 impl NewSnapshot {
+    /// A snapshot from metric values by API name (`value("reach")`); a metric the lookup does
+    /// not know stays NULL: not measured.
+    pub fn from_metrics(post_id: i64, captured_at: DateTime<Utc>, value: impl Fn(&str) -> Option<f64>) -> NewSnapshot {
+        let v = |name: &str| value(name).map(|v| v.round() as i64);
+        NewSnapshot {
+            post_id,
+            captured_at,
+            views: v("views"),
+            reach: v("reach"),
+            likes: v("likes"),
+            comments: v("comments"),
+            saved: v("saved"),
+            shares: v("shares"),
+            total_interactions: v("total_interactions"),
+            follows: v("follows"),
+            profile_visits: v("profile_visits"),
+            profile_activity: v("profile_activity"),
+            replies: v("replies"),
+            navigation: v("navigation"),
+            reposts: v("reposts"),
+            ig_reels_avg_watch_time_ms: v("ig_reels_avg_watch_time"),
+            ig_reels_video_view_total_time_ms: v("ig_reels_video_view_total_time"),
+            reels_skip_rate: value("reels_skip_rate"),
+            facebook_views: v("facebook_views"),
+            crossposted_views: v("crossposted_views"),
+        }
+    }
+
     pub fn figures(&self) -> PostFigures {
         PostFigures {
             reach: self.reach,

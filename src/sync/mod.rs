@@ -504,26 +504,13 @@ impl Cycle<'_> {
                 return Ok(());
             }
         };
-        let v = |name: &str| insights.values.get(name).map(|v| v.round() as i64);
-        let row = DailyInsights {
-            account_id: self.account.id.0,
+        let row = DailyInsights::from_metrics(
+            self.account.id.0,
             day,
-            reach: v("reach"),
-            views: v("views"),
-            accounts_engaged: v("accounts_engaged"),
-            total_interactions: v("total_interactions"),
-            likes: v("likes"),
-            comments: v("comments"),
-            saves: v("saves"),
-            shares: v("shares"),
-            replies: v("replies"),
-            reposts: v("reposts"),
-            profile_views: v("profile_views"),
-            website_clicks: v("website_clicks"),
-            profile_links_taps: v("profile_links_taps"),
-            follower_net_change: insights.follower_net_change.map(|v| v.round() as i64),
-            captured_at: self.now,
-        };
+            |name| insights.values.get(name).copied(),
+            insights.follower_net_change,
+            self.now,
+        );
         let mut conn = self.ctx.pool.get().await?;
         account_history::upsert_day(&mut conn, &row).await?;
         Ok(())
@@ -646,29 +633,10 @@ fn snapshot_from(
     values: &std::collections::BTreeMap<String, f64>,
     media: Option<&Media>,
 ) -> NewSnapshot {
-    let v = |name: &str| values.get(name).map(|v| v.round() as i64);
-    NewSnapshot {
-        post_id,
-        captured_at: at,
-        views: v("views"),
-        reach: v("reach"),
-        likes: v("likes").or_else(|| media.and_then(|m| m.like_count)),
-        comments: v("comments").or_else(|| media.and_then(|m| m.comments_count)),
-        saved: v("saved"),
-        shares: v("shares"),
-        total_interactions: v("total_interactions"),
-        follows: v("follows"),
-        profile_visits: v("profile_visits"),
-        profile_activity: v("profile_activity"),
-        replies: v("replies"),
-        navigation: v("navigation"),
-        reposts: v("reposts"),
-        ig_reels_avg_watch_time_ms: v("ig_reels_avg_watch_time"),
-        ig_reels_video_view_total_time_ms: v("ig_reels_video_view_total_time"),
-        reels_skip_rate: values.get("reels_skip_rate").copied(),
-        facebook_views: v("facebook_views"),
-        crossposted_views: v("crossposted_views"),
-    }
+    let mut snapshot = NewSnapshot::from_metrics(post_id, at, |name| values.get(name).copied());
+    snapshot.likes = snapshot.likes.or_else(|| media.and_then(|m| m.like_count));
+    snapshot.comments = snapshot.comments.or_else(|| media.and_then(|m| m.comments_count));
+    snapshot
 }
 
 #[cfg(test)]
