@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Timestamptz};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use super::schema::{post_checkpoints, post_snapshots, posts};
@@ -107,30 +108,31 @@ pub async fn write(
             .for_update()
             .load(conn)
             .await?;
+        let current: std::collections::HashMap<i64, (DateTime<Utc>, Option<DateTime<Utc>>)> =
+            current.into_iter().map(|(id, posted_at, last)| (id, (posted_at, last))).collect();
         let keep: Vec<&NewSnapshot> = snapshots
             .iter()
             .filter(|s| {
-                current
-                    .iter()
-                    .find(|(id, _, _)| *id == s.post_id)
-                    .is_some_and(|(_, posted_at, last)| still_due(*posted_at, *last, s.captured_at))
+                current.get(&s.post_id).is_some_and(|(posted_at, last)| still_due(*posted_at, *last, s.captured_at))
             })
             .collect();
         if keep.is_empty() {
             return Ok(0);
         }
-        let written = diesel::insert_into(post_snapshots::table)
-            .values(keep.iter().copied().cloned().collect::<Vec<_>>())
-            .on_conflict_do_nothing()
-            .execute(conn)
-            .await?;
+        let rows: Vec<NewSnapshot> = keep.iter().copied().cloned().collect();
+        let mut written = 0;
+        // PostgreSQL takes at most 65,535 parameters per statement (20 per row).
+        for chunk in rows.chunks(3000) {
+            written +=
+                diesel::insert_into(post_snapshots::table).values(chunk).on_conflict_do_nothing().execute(conn).await?;
+        }
+        // Each post's latest snapshot time moves forward, in one statement.
+        let mut latest: std::collections::HashMap<i64, DateTime<Utc>> = std::collections::HashMap::new();
         let mut checkpoints = Vec::new();
         for snapshot in &keep {
-            diesel::update(posts::table.find(snapshot.post_id))
-                .set(posts::last_snapshot_at.eq(snapshot.captured_at))
-                .execute(conn)
-                .await?;
-            if let Some((_, posted_at, _)) = current.iter().find(|(id, _, _)| *id == snapshot.post_id) {
+            let entry = latest.entry(snapshot.post_id).or_insert(snapshot.captured_at);
+            *entry = (*entry).max(snapshot.captured_at);
+            if let Some((posted_at, _)) = current.get(&snapshot.post_id) {
                 let interactions = snapshot.figures().interactions();
                 for hours in checkpoints_at(snapshot.captured_at - *posted_at) {
                     checkpoints.push(NewCheckpoint {
@@ -144,6 +146,15 @@ pub async fn write(
                 }
             }
         }
+        let (ids, times): (Vec<i64>, Vec<DateTime<Utc>>) = latest.into_iter().unzip();
+        diesel::sql_query(
+            "UPDATE posts SET last_snapshot_at = v.at FROM unnest($1::bigint[], $2::timestamptz[]) AS v(id, at) \
+             WHERE posts.id = v.id AND (posts.last_snapshot_at IS NULL OR posts.last_snapshot_at < v.at)",
+        )
+        .bind::<Array<BigInt>, _>(ids)
+        .bind::<Array<Timestamptz>, _>(times)
+        .execute(conn)
+        .await?;
         // The first snapshot at or after an age stands for it; later ones do not replace it.
         diesel::insert_into(post_checkpoints::table)
             .values(&checkpoints)

@@ -29,8 +29,11 @@ use crate::db::settings::OperatorSettings;
 use crate::db::snapshots::{self, NewSnapshot};
 use crate::db::sync_runs::{self, Outcome, RunReport, Trigger};
 use crate::db::{self, dropped_metrics};
-use crate::graph::{AccessToken, Action, Flavour, GraphClient, GraphError, GraphSession, Media, MetricRegistry};
+use crate::graph::{
+    AccessToken, Action, Flavour, GraphClient, GraphError, GraphSession, Insights, Media, MetricRegistry,
+};
 use crate::metrics::{Metrics, OutcomeLabels};
+use futures_util::stream::{self, StreamExt};
 
 /// Where "now" comes from: the system clock, or a test's.
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
@@ -43,6 +46,8 @@ pub fn system_clock() -> Clock {
 const SYNC_LOCK_KEY: i64 = 0x7469_6465_6d61_726b;
 /// Snapshots written per transaction.
 const BATCH: usize = 200;
+/// Insights requests in flight at once for one account.
+const INSIGHTS_IN_FLIGHT: usize = 8;
 /// Account counters are recorded at most this often.
 const ACCOUNT_SNAPSHOT_EVERY: Duration = Duration::hours(1);
 /// A rate limit without a stated wait pauses the account this long.
@@ -410,70 +415,56 @@ impl Cycle<'_> {
             .filter(|p| listed.contains_key(p.media_id.as_str()))
             .filter(|p| cadence.is_due(p.posted_at, p.last_snapshot_at, self.now))
             .collect();
-        let mut batch = Vec::with_capacity(BATCH);
-        let mut stop = None;
-        for post in due {
-            let media = listed.get(post.media_id.as_str()).copied();
-            let values = if post.insights_unavailable.is_some() {
-                Default::default()
-            } else {
-                match self.insights(session, post, media).await {
-                    Ok(values) => values,
+        // Each batch: its insights fetched a few at a time, then written in one transaction.
+        let (ig_user_id, registry) = (self.account.ig_user_id.as_str(), self.registry);
+        for chunk in due.chunks(BATCH) {
+            let requests: Vec<_> = chunk
+                .iter()
+                .map(|post| {
+                    fetch_insights(session, ig_user_id, registry, post, listed.get(post.media_id.as_str()).copied())
+                })
+                .collect();
+            let fetched: Vec<_> = stream::iter(requests).buffered(INSIGHTS_IN_FLIGHT).collect().await;
+            let mut batch = Vec::with_capacity(chunk.len());
+            let mut stop = None;
+            for (post, media, result) in fetched {
+                match result {
+                    Ok(insights) => {
+                        self.remember(post, &insights).await;
+                        batch.push(snapshot_from(post.id, self.now, &insights.values, media));
+                    }
                     Err(err) if matches!(err.action(), Action::Reconnect | Action::Wait) => {
-                        stop = Some(err);
-                        break;
+                        stop.get_or_insert(err);
                     }
-                    Err(err) => {
-                        // This post is tried again next tick; the others go on.
-                        self.soft(&err);
-                        continue;
-                    }
+                    // This post is tried again next tick; the others go on.
+                    Err(err) => self.soft(&err),
                 }
-            };
-            batch.push(snapshot_from(post.id, self.now, &values, media));
-            if batch.len() >= BATCH {
-                self.write(&batch, &cadence).await?;
-                batch.clear();
+            }
+            // What was gathered before a stop is kept.
+            self.write(&batch, &cadence).await?;
+            if let Some(err) = stop {
+                return Err(err.into());
             }
         }
-        // What was gathered before a stop is kept.
-        self.write(&batch, &cadence).await?;
-        match stop {
-            Some(err) => Err(err.into()),
-            None => Ok(()),
-        }
+        Ok(())
     }
 
-    async fn insights(
-        &mut self,
-        session: &GraphSession<'_>,
-        post: &LivePost,
-        media: Option<&Media>,
-    ) -> Result<std::collections::BTreeMap<String, f64>, GraphError> {
-        let fallback;
-        let media = match media {
-            Some(media) => media,
-            None => {
-                fallback = media_of(post);
-                &fallback
-            }
-        };
-        let insights = session.media_insights(&self.account.ig_user_id, media, self.registry).await?;
-        if (!insights.newly_dropped.is_empty() || insights.unavailable.is_some())
-            && let Ok(mut conn) = self.ctx.pool.get().await
-        {
-            for dropped in &insights.newly_dropped {
-                if let Err(err) = dropped_metrics::record(&mut conn, dropped, self.now).await {
-                    tracing::error!(error = %err, "cannot remember a refused metric");
-                }
-            }
-            if let Some(reason) = &insights.unavailable
-                && let Err(err) = posts::set_insights_unavailable(&mut conn, post.id, reason).await
-            {
-                tracing::error!(error = %err, "cannot mark a post's insights unavailable");
+    /// Stores what an insights answer taught: refused metrics, and posts without insights.
+    async fn remember(&self, post: &LivePost, insights: &Insights) {
+        if insights.newly_dropped.is_empty() && insights.unavailable.is_none() {
+            return;
+        }
+        let Ok(mut conn) = self.ctx.pool.get().await else { return };
+        for dropped in &insights.newly_dropped {
+            if let Err(err) = dropped_metrics::record(&mut conn, dropped, self.now).await {
+                tracing::error!(error = %err, "cannot remember a refused metric");
             }
         }
-        Ok(insights.values)
+        if let Some(reason) = &insights.unavailable
+            && let Err(err) = posts::set_insights_unavailable(&mut conn, post.id, reason).await
+        {
+            tracing::error!(error = %err, "cannot mark a post's insights unavailable");
+        }
     }
 
     async fn write(&mut self, batch: &[NewSnapshot], cadence: &Cadence) -> Result<(), Stop> {
@@ -607,6 +598,22 @@ impl Cycle<'_> {
             }
         }
     }
+}
+
+/// One post's insights (none asked when the API said it has none).
+async fn fetch_insights<'a>(
+    session: &GraphSession<'_>,
+    ig_user_id: &str,
+    registry: &MetricRegistry,
+    post: &'a LivePost,
+    media: Option<&'a Media>,
+) -> (&'a LivePost, Option<&'a Media>, Result<Insights, GraphError>) {
+    if post.insights_unavailable.is_some() {
+        return (post, media, Ok(Insights::default()));
+    }
+    let fallback = media_of(post);
+    let result = session.media_insights(ig_user_id, media.unwrap_or(&fallback), registry).await;
+    (post, media, result)
 }
 
 /// A media object for the insights call when the post is known but was not in this
