@@ -188,11 +188,13 @@ async fn generate(url: &str, accounts: u64, posts_per_account: u64) {
         let seed = post_id as u64;
         let mut at = *posted_at + chrono::Duration::minutes(20);
         let mut out = Vec::new();
+        let mut filled = Vec::new();
         while at <= now {
             let age = at - *posted_at;
             let s = metrics(seed, age.num_minutes() as f64 / 60.0, followers, *reel);
             let interactions = PostFigures { total_interactions: s.total_interactions, ..PostFigures::default() }.interactions();
-            for c in checkpoints_at(age) {
+            for c in checkpoints_at(age).filter(|c| !filled.contains(c)).collect::<Vec<_>>() {
+                filled.push(c);
                 checkpoint_rows.push(format!("{post_id},{c},{},{},{},{}", at.to_rfc3339(), opt(s.reach), opt(s.views), opt(interactions)));
             }
             out.push(format!(
