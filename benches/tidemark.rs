@@ -44,7 +44,15 @@ async fn main() {
     match command.as_str() {
         "generate" => generate(url, arg(&args, "--accounts", 10), arg(&args, "--posts", 1000)).await,
         "ingest" => ingest(url, arg(&args, "--rows", 200_000)).await,
-        "sync" => sync_efficiency(url, arg(&args, "--accounts", 10), arg(&args, "--media", 1000), arg(&args, "--latency-ms", 50)).await,
+        "sync" => {
+            sync_efficiency(
+                url,
+                arg(&args, "--accounts", 10),
+                arg(&args, "--media", 1000),
+                arg(&args, "--latency-ms", 50),
+            )
+            .await
+        }
         other => {
             eprintln!("unknown benchmark {other}");
             std::process::exit(2);
@@ -192,10 +200,17 @@ async fn generate(url: &str, accounts: u64, posts_per_account: u64) {
         while at <= now {
             let age = at - *posted_at;
             let s = metrics(seed, age.num_minutes() as f64 / 60.0, followers, *reel);
-            let interactions = PostFigures { total_interactions: s.total_interactions, ..PostFigures::default() }.interactions();
+            let interactions =
+                PostFigures { total_interactions: s.total_interactions, ..PostFigures::default() }.interactions();
             for c in checkpoints_at(age).filter(|c| !filled.contains(c)).collect::<Vec<_>>() {
                 filled.push(c);
-                checkpoint_rows.push(format!("{post_id},{c},{},{},{},{}", at.to_rfc3339(), opt(s.reach), opt(s.views), opt(interactions)));
+                checkpoint_rows.push(format!(
+                    "{post_id},{c},{},{},{},{}",
+                    at.to_rfc3339(),
+                    opt(s.reach),
+                    opt(s.views),
+                    opt(interactions)
+                ));
             }
             out.push(format!(
                 "{post_id},{},{},{},{},{},{},{},{}",
@@ -214,8 +229,20 @@ async fn generate(url: &str, accounts: u64, posts_per_account: u64) {
         out
     });
     let snapshot_rows: Vec<String> = snapshot_rows.collect();
-    copy(&client, "post_snapshots", "post_id, captured_at, views, reach, likes, comments, saved, shares, total_interactions", snapshot_rows.into_iter()).await;
-    copy(&client, "post_checkpoints", "post_id, checkpoint_hours, captured_at, reach, views, interactions", checkpoint_rows.into_iter()).await;
+    copy(
+        &client,
+        "post_snapshots",
+        "post_id, captured_at, views, reach, likes, comments, saved, shares, total_interactions",
+        snapshot_rows.into_iter(),
+    )
+    .await;
+    copy(
+        &client,
+        "post_checkpoints",
+        "post_id, checkpoint_hours, captured_at, reach, views, interactions",
+        checkpoint_rows.into_iter(),
+    )
+    .await;
     client
         .batch_execute("UPDATE posts p SET last_snapshot_at = s.at FROM (SELECT post_id, max(captured_at) AS at FROM post_snapshots GROUP BY post_id) s WHERE s.post_id = p.id")
         .await
@@ -229,7 +256,13 @@ async fn generate(url: &str, accounts: u64, posts_per_account: u64) {
         account_ids.iter().enumerate().flat_map(|(a, account)| {
             (0..365 * 24).map(move |h| {
                 let at = now - chrono::Duration::hours(h);
-                format!("{},{},{},300,{}", account.0, at.to_rfc3339(), 5_000 + 20_000 * a as i64 - h / 6, posts_per_account)
+                format!(
+                    "{},{},{},300,{}",
+                    account.0,
+                    at.to_rfc3339(),
+                    5_000 + 20_000 * a as i64 - h / 6,
+                    posts_per_account
+                )
             })
         }),
     )
@@ -241,7 +274,15 @@ async fn generate(url: &str, accounts: u64, posts_per_account: u64) {
         account_ids.iter().flat_map(|account| {
             (1..=365).map(move |d| {
                 let day = (now - chrono::Duration::days(d)).date_naive();
-                format!("{},{day},{},{},{},{},{}", account.0, 3000 + d * 7 % 900, 7000 + d * 13 % 2000, 300 + d % 50, 400 + d % 80, 4)
+                format!(
+                    "{},{day},{},{},{},{},{}",
+                    account.0,
+                    3000 + d * 7 % 900,
+                    7000 + d * 13 % 2000,
+                    300 + d % 50,
+                    400 + d % 80,
+                    4
+                )
             })
         }),
     )
@@ -284,7 +325,11 @@ async fn ingest(url: &str, rows: u64) {
     let make = |i: u64| -> NewSnapshot {
         let post = (i % posts) as i64 + 1;
         let at = now - chrono::Duration::hours((per_post - i / posts) as i64 * 24);
-        NewSnapshot { post_id: post, captured_at: at, ..metrics(post as u64, (i / posts) as f64 * 24.0, 20_000.0, false) }
+        NewSnapshot {
+            post_id: post,
+            captured_at: at,
+            ..metrics(post as u64, (i / posts) as f64 * 24.0, 20_000.0, false)
+        }
     };
     let all: Vec<NewSnapshot> = (0..per_post * posts).map(make).collect();
 
@@ -346,8 +391,14 @@ async fn sync_efficiency(url: &str, accounts: u64, media: u64, latency_ms: u64) 
             stories: 0,
         })
         .collect();
-    let simulator = Simulator::start(SimulatorConfig { accounts: specs, short_pages: false, ..SimulatorConfig::standard(3) }, "127.0.0.1:0").unwrap();
-    let graph = GraphClient::new(GraphConfig::new(Some(simulator.base_url()), "v25.0").unwrap(), ClientOptions::default()).unwrap();
+    let simulator = Simulator::start(
+        SimulatorConfig { accounts: specs, short_pages: false, ..SimulatorConfig::standard(3) },
+        "127.0.0.1:0",
+    )
+    .unwrap();
+    let graph =
+        GraphClient::new(GraphConfig::new(Some(simulator.base_url()), "v25.0").unwrap(), ClientOptions::default())
+            .unwrap();
     let key = TokenKey::new(KEY);
     let pool = tidemark::db::pool(url, 4).unwrap();
     let mut conn = pool.get().await.unwrap();
@@ -379,7 +430,8 @@ async fn sync_efficiency(url: &str, accounts: u64, media: u64, latency_ms: u64) 
     let mut adaptive = 0.0;
     let mut hourly = 0.0;
     for a in 0..accounts as usize {
-        let posts: Vec<DateTime<Utc>> = simulator.media(a).iter().filter(|m| m.product != "STORY").map(|m| m.posted_at).collect();
+        let posts: Vec<DateTime<Utc>> =
+            simulator.media(a).iter().filter(|m| m.product != "STORY").map(|m| m.posted_at).collect();
         let pages = (posts.len() as f64 / 100.0).ceil();
         // Every tick: profile, media pages, stories; the account insights once a day.
         adaptive += ticks_per_day * (2.0 + pages) + 2.0;

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod analytics;
 pub mod auth;
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod crypto;

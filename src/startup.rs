@@ -14,6 +14,7 @@ use crate::auth::middleware::load_session;
 use crate::auth::password;
 use crate::auth::session::SessionKeys;
 use crate::auth::throttle::LoginThrottle;
+use crate::cache::ViewCache;
 use crate::config::Settings;
 use crate::db::settings::OperatorSettings;
 use crate::db::users::User;
@@ -51,6 +52,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Serve `/metrics` to any address, not only loopback.
     pub metrics_public: bool,
+    /// What the analytics pages computed, for as long as the data has not changed.
+    pub cache: ViewCache,
 }
 
 pub struct Application {
@@ -104,6 +107,7 @@ impl Application {
             demo: settings.demo,
             metrics,
             metrics_public: settings.metrics_public,
+            cache: ViewCache::default(),
         });
 
         let listener =

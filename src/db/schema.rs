@@ -36,6 +36,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    data_version (id) {
+        id -> Bool,
+        n -> Int8,
+    }
+}
+
+diesel::table! {
     dropped_metrics (media_product_type, media_type, metric) {
         media_product_type -> Text,
         media_type -> Text,
@@ -208,6 +215,7 @@ diesel::joinable!(sync_runs -> ig_accounts (account_id));
 diesel::allow_tables_to_appear_in_same_query!(
     account_daily_insights,
     account_snapshots,
+    data_version,
     dropped_metrics,
     ig_accounts,
     post_checkpoints,

@@ -4,7 +4,12 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::schema::{ig_accounts, post_snapshots, posts, sync_runs};
+use super::schema::{data_version, ig_accounts, post_snapshots, posts, sync_runs};
+
+/// The counter that moves whenever data the pages show changes (see `crate::cache`).
+pub async fn data_version(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
+    data_version::table.select(data_version::n).first(conn).await
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct Totals {

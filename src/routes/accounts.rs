@@ -1,5 +1,7 @@
 //! Instagram accounts: list, connect, one account's page, sync now, disable/enable, delete.
 
+use std::sync::Arc;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -14,10 +16,10 @@ use crate::accounts::{self, ConnectError};
 use crate::analytics::Format;
 use crate::auth::{AdminUser, CsrfForm, CurrentUser};
 use crate::db::accounts::{Account, AccountId, AccountStatus, Footprint};
-use crate::db::posts;
 use crate::db::reports::{self, PostFilter, Sort};
 use crate::db::settings::OperatorSettings;
 use crate::db::sync_runs::{self, RunListing, Trigger};
+use crate::db::{posts, stats};
 use crate::error::{AppError, AppResult};
 use crate::graph::Flavour;
 use crate::startup::AppState;
@@ -82,19 +84,24 @@ struct AccountsPage {
     form_login: String,
 }
 
+/// What an account's page computes for one view (cached per data version).
+pub struct AccountData {
+    footprint: Footprint,
+    panel: AccountPanel,
+    posts: Vec<PostView>,
+}
+
 #[derive(Template)]
 #[template(path = "accounts/show.html")]
 struct AccountPage {
     page: PageContext,
     account: AccountView,
     runs: Vec<RunListing>,
-    footprint: Footprint,
     csrf_token: String,
     is_admin: bool,
-    panel: AccountPanel,
+    data: Arc<AccountData>,
     nav: PeriodNav,
     definition: &'static str,
-    posts: Vec<PostView>,
     formats: Vec<Choice>,
     sorts: Vec<Choice>,
     /// This view's query string, for the CSV links.
@@ -199,24 +206,45 @@ pub async fn show_account(
 ) -> AppResult<HttpResponse> {
     let account = find(&state, path.into_inner()).await?;
     let mut conn = state.pool.get().await?;
-    let footprint = Account::footprint(&mut conn, account.id).await?;
     let runs = sync_runs::recent(&mut conn, Some(account.id), 10).await?;
     let settings = OperatorSettings::load(&mut conn).await?;
     let now = state.sync.now();
     let tz = settings.time_zone();
     let period = query.period(now, tz);
     let definition = settings.engagement();
-    let panel = AccountPanel::load(&mut conn, &account, &period, &settings, now).await?;
-    let filter = PostFilter {
-        account: Some(account.id),
-        format: query.format(),
-        from: Some(period.start()),
-        until: Some(period.end()),
-        sort: query.sort(),
-        definition,
-        ..PostFilter::default()
+    let version = stats::data_version(&mut conn).await?;
+    let key = format!(
+        "account:{}:{}:{}:{}:{}",
+        account.id,
+        period.first,
+        period.last,
+        query.format().map_or("", |f| f.key()),
+        query.sort().key()
+    );
+    let data = match state.cache.get::<AccountData>(&key, version) {
+        Some(data) => data,
+        None => {
+            let footprint = Account::footprint(&mut conn, account.id).await?;
+            let panel = AccountPanel::load(&mut conn, &account, &period, &settings, now).await?;
+            let filter = PostFilter {
+                account: Some(account.id),
+                format: query.format(),
+                from: Some(period.start()),
+                until: Some(period.end()),
+                sort: query.sort(),
+                definition,
+                ..PostFilter::default()
+            };
+            let posts = reports::posts(&mut conn, &filter).await?;
+            let data = Arc::new(AccountData {
+                footprint,
+                panel,
+                posts: posts.iter().map(|r| PostView::new(r, definition, tz)).collect(),
+            });
+            state.cache.put(key, version, data.clone());
+            data
+        }
     };
-    let posts = reports::posts(&mut conn, &filter).await?;
     let mut keep = filter_params(&query);
     keep.retain(|(k, _)| *k != "account");
     let here = format!("/accounts/{}", account.id);
@@ -228,15 +256,13 @@ pub async fn show_account(
     );
     let page = AccountPage {
         page: PageContext::new(&user, notice, "accounts"),
-        account: AccountView::new(&account, Some(footprint.posts), now),
+        account: AccountView::new(&account, Some(data.footprint.posts), now),
         runs,
-        footprint,
         csrf_token: user.csrf_token.clone(),
         is_admin: user.is_admin(),
-        panel,
+        data,
         nav: PeriodNav::new(&here, &period, &keep, now.with_timezone(&tz).date_naive()),
         definition: definition.formula(),
-        posts: posts.iter().map(|r| PostView::new(r, definition, tz)).collect(),
         formats: Format::ALL
             .into_iter()
             .map(|f| Choice { value: f.key().into(), label: f.to_string(), selected: query.format() == Some(f) })

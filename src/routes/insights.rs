@@ -1,5 +1,7 @@
 //! Hashtags and the best time to post: what has worked for an account.
 
+use std::sync::Arc;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -13,6 +15,7 @@ use crate::auth::CurrentUser;
 use crate::db::accounts::{Account, AccountId};
 use crate::db::reports::{self, PostFilter};
 use crate::db::settings::OperatorSettings;
+use crate::db::stats;
 use crate::error::AppResult;
 use crate::startup::AppState;
 
@@ -50,7 +53,7 @@ struct HashtagsPage {
 pub async fn outcomes(
     state: &AppState,
     query: &ViewQuery,
-) -> AppResult<(Vec<Outcome>, OperatorSettings, Vec<Account>, crate::analytics::period::Period)> {
+) -> AppResult<(Arc<Vec<Outcome>>, OperatorSettings, Vec<Account>, crate::analytics::period::Period)> {
     let mut conn = state.pool.get().await?;
     let settings = OperatorSettings::load(&mut conn).await?;
     let period = query.period(state.sync.now(), settings.time_zone());
@@ -62,9 +65,19 @@ pub async fn outcomes(
         definition,
         ..PostFilter::default()
     };
-    let rows = reports::posts(&mut conn, &filter).await?;
     let accounts = Account::list(&mut conn).await?;
-    Ok((rows.iter().map(|r| outcome(r, definition)).collect(), settings, accounts, period))
+    let version = stats::data_version(&mut conn).await?;
+    let key = format!("outcomes:{filter:?}");
+    let outcomes = match state.cache.get::<Vec<Outcome>>(&key, version) {
+        Some(outcomes) => outcomes,
+        None => {
+            let rows = reports::posts(&mut conn, &filter).await?;
+            let outcomes = Arc::new(rows.iter().map(|r| outcome(r, definition)).collect::<Vec<_>>());
+            state.cache.put(key, version, outcomes.clone());
+            outcomes
+        }
+    };
+    Ok((outcomes, settings, accounts, period))
 }
 
 pub async fn hashtags(

@@ -1,5 +1,7 @@
 //! Tracked posts: the list (filters and sorting in the URL) and one post's page.
 
+use std::sync::Arc;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -15,6 +17,7 @@ use crate::auth::CurrentUser;
 use crate::db::accounts::{Account, AccountId};
 use crate::db::reports::{self, PostFilter, PostRow, Sort};
 use crate::db::settings::OperatorSettings;
+use crate::db::stats;
 use crate::error::{AppError, AppResult};
 use crate::startup::AppState;
 
@@ -67,16 +70,24 @@ pub async fn list_posts(
         limit: Some(PAGE_SIZE + 1),
         offset: (page_no - 1) * PAGE_SIZE,
     };
-    let mut rows = reports::posts(&mut conn, &filter).await?;
+    let version = stats::data_version(&mut conn).await?;
+    let key = format!("posts:{filter:?}");
+    let rows = match state.cache.get::<Vec<reports::PostRow>>(&key, version) {
+        Some(rows) => rows,
+        None => {
+            let rows = Arc::new(reports::posts(&mut conn, &filter).await?);
+            state.cache.put(key, version, rows.clone());
+            rows
+        }
+    };
     let has_more = rows.len() as i64 > PAGE_SIZE;
-    rows.truncate(PAGE_SIZE as usize);
     let accounts = Account::list(&mut conn).await?;
     let keep = filter_params(&query);
     let view =
         format!("{}{}", period.query(), keep.iter().map(|(k, v)| format!("&{k}={}", encode(v))).collect::<String>());
     let page = PostsPage {
         page: PageContext::new(&user, notice, "posts"),
-        posts: rows.iter().map(|r| PostView::new(r, definition, tz)).collect(),
+        posts: rows.iter().take(PAGE_SIZE as usize).map(|r| PostView::new(r, definition, tz)).collect(),
         nav: PeriodNav::new("/posts", &period, &keep, now.with_timezone(&tz).date_naive()),
         accounts: account_choices(&accounts, query.account),
         formats: format_choices(query.format()),
@@ -153,6 +164,11 @@ pub struct SnapshotView {
 #[template(path = "posts/show.html")]
 struct PostPage {
     page: PageContext,
+    data: Arc<PostData>,
+}
+
+/// What a post's page computes (cached per data version).
+pub struct PostData {
     post: PostView,
     caption: Option<String>,
     permalink: Option<String>,
@@ -173,7 +189,13 @@ pub async fn show_post(
     state: web::Data<AppState>,
 ) -> AppResult<HttpResponse> {
     let mut conn = state.pool.get().await?;
-    let row = reports::post(&mut conn, path.into_inner()).await?.ok_or(AppError::NotFound)?;
+    let id = path.into_inner();
+    let version = stats::data_version(&mut conn).await?;
+    let key = format!("post:{id}");
+    if let Some(data) = state.cache.get::<PostData>(&key, version) {
+        return render(StatusCode::OK, &PostPage { page: PageContext::new(&user, notice, "posts"), data });
+    }
+    let row = reports::post(&mut conn, id).await?.ok_or(AppError::NotFound)?;
     let settings = OperatorSettings::load(&mut conn).await?;
     let tz = settings.time_zone();
     let definition = settings.engagement();
@@ -185,8 +207,7 @@ pub async fn show_post(
     let age_hours = |at: chrono::DateTime<chrono::Utc>| ((at - row.posted_at).num_minutes() as f64 / 60.0).max(0.0);
 
     let (impact, impact_note) = impact_text(&row, format);
-    let page = PostPage {
-        page: PageContext::new(&user, notice, "posts"),
+    let data = Arc::new(PostData {
         post: PostView::new(&row, definition, tz),
         caption: row.caption.clone(),
         permalink: row.permalink.clone().filter(|p| p.starts_with("https://")),
@@ -214,8 +235,9 @@ pub async fn show_post(
                 interactions: count(figures(s).interactions()),
             })
             .collect(),
-    };
-    render(StatusCode::OK, &page)
+    });
+    state.cache.put(key, version, data.clone());
+    render(StatusCode::OK, &PostPage { page: PageContext::new(&user, notice, "posts"), data })
 }
 
 fn figures(s: &reports::SnapshotRow) -> PostFigures {

@@ -1,0 +1,11 @@
+DROP TRIGGER dropped_metrics_data_version ON dropped_metrics;
+DROP TRIGGER settings_data_version ON settings;
+DROP TRIGGER sync_runs_data_version ON sync_runs;
+DROP TRIGGER account_daily_insights_data_version ON account_daily_insights;
+DROP TRIGGER account_snapshots_data_version ON account_snapshots;
+DROP TRIGGER post_scores_data_version ON post_scores;
+DROP TRIGGER post_snapshots_data_version ON post_snapshots;
+DROP TRIGGER posts_data_version ON posts;
+DROP TRIGGER ig_accounts_data_version ON ig_accounts;
+DROP FUNCTION bump_data_version();
+DROP TABLE data_version;
