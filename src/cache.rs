@@ -16,9 +16,34 @@ type Entry = (i64, Arc<dyn Any + Send + Sync>);
 #[derive(Default)]
 pub struct ViewCache {
     entries: Mutex<HashMap<String, Entry>>,
+    /// One computation at a time: when data changes under many readers, the first computes
+    /// and the others wait for its result instead of all computing the same thing.
+    computing: tokio::sync::Mutex<()>,
 }
 
 impl ViewCache {
+    /// The value for `key` at `version`, computing (and keeping) it when missing.
+    pub async fn get_or_compute<T, E>(
+        &self,
+        key: String,
+        version: i64,
+        compute: impl AsyncFnOnce() -> Result<T, E>,
+    ) -> Result<Arc<T>, E>
+    where
+        T: Any + Send + Sync,
+    {
+        if let Some(value) = self.get(&key, version) {
+            return Ok(value);
+        }
+        let _turn = self.computing.lock().await;
+        if let Some(value) = self.get(&key, version) {
+            return Ok(value);
+        }
+        let value = Arc::new(compute().await?);
+        self.put(key, version, value.clone());
+        Ok(value)
+    }
+
     /// The value computed for `key` at data version `version`, if any.
     pub fn get<T: Any + Send + Sync>(&self, key: &str, version: i64) -> Option<Arc<T>> {
         let entries = self.lock();

@@ -221,9 +221,9 @@ pub async fn show_account(
         query.format().map_or("", |f| f.key()),
         query.sort().key()
     );
-    let data = match state.cache.get::<AccountData>(&key, version) {
-        Some(data) => data,
-        None => {
+    let data = state
+        .cache
+        .get_or_compute(key, version, async || -> AppResult<AccountData> {
             let footprint = Account::footprint(&mut conn, account.id).await?;
             let panel = AccountPanel::load(&mut conn, &account, &period, &settings, now).await?;
             let filter = PostFilter {
@@ -236,15 +236,13 @@ pub async fn show_account(
                 ..PostFilter::default()
             };
             let posts = reports::posts(&mut conn, &filter).await?;
-            let data = Arc::new(AccountData {
+            Ok(AccountData {
                 footprint,
                 panel,
                 posts: posts.iter().map(|r| PostView::new(r, definition, tz)).collect(),
-            });
-            state.cache.put(key, version, data.clone());
-            data
-        }
-    };
+            })
+        })
+        .await?;
     let mut keep = filter_params(&query);
     keep.retain(|(k, _)| *k != "account");
     let here = format!("/accounts/{}", account.id);

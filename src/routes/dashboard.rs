@@ -50,9 +50,9 @@ pub async fn dashboard(
     let period = query.period(now, tz);
     let version = stats::data_version(&mut conn).await?;
     let key = format!("dashboard:{}:{}", period.first, period.last);
-    let data = match state.cache.get::<DashboardData>(&key, version) {
-        Some(data) => data,
-        None => {
+    let data = state
+        .cache
+        .get_or_compute(key, version, async || -> AppResult<DashboardData> {
             let totals = Totals::load(&mut conn).await?;
             let accounts = Account::list(&mut conn).await?;
             let attention = accounts
@@ -64,18 +64,16 @@ pub async fn dashboard(
             for account in &accounts {
                 panels.push(AccountPanel::load(&mut conn, account, &period, &settings, now).await?);
             }
-            let data = Arc::new(DashboardData {
+            Ok(DashboardData {
                 posts_text: count(Some(totals.posts)),
                 snapshots_text: count(Some(totals.snapshots)),
                 totals,
                 attention,
                 panels,
                 definition: settings.engagement().formula(),
-            });
-            state.cache.put(key, version, data.clone());
-            data
-        }
-    };
+            })
+        })
+        .await?;
     let page = DashboardPage {
         page: PageContext::new(&user, notice, "dashboard"),
         data,

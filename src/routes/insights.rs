@@ -68,15 +68,13 @@ pub async fn outcomes(
     let accounts = Account::list(&mut conn).await?;
     let version = stats::data_version(&mut conn).await?;
     let key = format!("outcomes:{filter:?}");
-    let outcomes = match state.cache.get::<Vec<Outcome>>(&key, version) {
-        Some(outcomes) => outcomes,
-        None => {
+    let outcomes = state
+        .cache
+        .get_or_compute(key, version, async || -> AppResult<Vec<Outcome>> {
             let rows = reports::posts(&mut conn, &filter).await?;
-            let outcomes = Arc::new(rows.iter().map(|r| outcome(r, definition)).collect::<Vec<_>>());
-            state.cache.put(key, version, outcomes.clone());
-            outcomes
-        }
-    };
+            Ok(rows.iter().map(|r| outcome(r, definition)).collect())
+        })
+        .await?;
     Ok((outcomes, settings, accounts, period))
 }
 

@@ -72,14 +72,7 @@ pub async fn list_posts(
     };
     let version = stats::data_version(&mut conn).await?;
     let key = format!("posts:{filter:?}");
-    let rows = match state.cache.get::<Vec<reports::PostRow>>(&key, version) {
-        Some(rows) => rows,
-        None => {
-            let rows = Arc::new(reports::posts(&mut conn, &filter).await?);
-            state.cache.put(key, version, rows.clone());
-            rows
-        }
-    };
+    let rows = state.cache.get_or_compute(key, version, async || reports::posts(&mut conn, &filter).await).await?;
     let has_more = rows.len() as i64 > PAGE_SIZE;
     let accounts = Account::list(&mut conn).await?;
     let keep = filter_params(&query);
@@ -192,22 +185,25 @@ pub async fn show_post(
     let id = path.into_inner();
     let version = stats::data_version(&mut conn).await?;
     let key = format!("post:{id}");
-    if let Some(data) = state.cache.get::<PostData>(&key, version) {
-        return render(StatusCode::OK, &PostPage { page: PageContext::new(&user, notice, "posts"), data });
-    }
-    let row = reports::post(&mut conn, id).await?.ok_or(AppError::NotFound)?;
-    let settings = OperatorSettings::load(&mut conn).await?;
+    let data = state.cache.get_or_compute(key, version, async || post_data(&mut conn, id).await).await?;
+    render(StatusCode::OK, &PostPage { page: PageContext::new(&user, notice, "posts"), data })
+}
+
+/// Everything the post page shows of post `id`.
+async fn post_data(conn: &mut diesel_async::AsyncPgConnection, id: i64) -> AppResult<PostData> {
+    let row = reports::post(conn, id).await?.ok_or(AppError::NotFound)?;
+    let settings = OperatorSettings::load(conn).await?;
     let tz = settings.time_zone();
     let definition = settings.engagement();
     let format = row.format();
-    let snapshots = reports::snapshots_of(&mut conn, row.id).await?;
-    let typical = reports::checkpoints_of_format(&mut conn, AccountId(row.account_id), format).await?;
+    let snapshots = reports::snapshots_of(conn, row.id).await?;
+    let typical = reports::checkpoints_of_format(conn, AccountId(row.account_id), format).await?;
 
     let charts = post_charts(&row, &snapshots, &typical);
     let age_hours = |at: chrono::DateTime<chrono::Utc>| ((at - row.posted_at).num_minutes() as f64 / 60.0).max(0.0);
 
     let (impact, impact_note) = impact_text(&row, format);
-    let data = Arc::new(PostData {
+    Ok(PostData {
         post: PostView::new(&row, definition, tz),
         caption: row.caption.clone(),
         permalink: row.permalink.clone().filter(|p| p.starts_with("https://")),
@@ -235,9 +231,7 @@ pub async fn show_post(
                 interactions: count(figures(s).interactions()),
             })
             .collect(),
-    });
-    state.cache.put(key, version, data.clone());
-    render(StatusCode::OK, &PostPage { page: PageContext::new(&user, notice, "posts"), data })
+    })
 }
 
 fn figures(s: &reports::SnapshotRow) -> PostFigures {
