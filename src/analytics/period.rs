@@ -1,7 +1,7 @@
 //! Periods of whole days in the operator's time zone, and the period before
 //! (`docs/metrics.md`, Periods and comparison).
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use super::followers::end_of_day;
@@ -25,7 +25,11 @@ impl Period {
     /// default otherwise. Dates out of order are swapped.
     pub fn from_query(days: Option<u32>, from: Option<&str>, to: Option<&str>, now: DateTime<Utc>, tz: Tz) -> Period {
         let today = now.with_timezone(&tz).date_naive();
-        let parse = |s: Option<&str>| s.and_then(|s| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok());
+        // Dates far outside any data would only overflow date arithmetic: 1970–2200 is plenty.
+        let parse = |s: Option<&str>| {
+            s.and_then(|s| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok())
+                .filter(|d| (1970..=2200).contains(&d.year()))
+        };
         if let (Some(a), Some(b)) = (parse(from), parse(to)) {
             let (first, last) = if a <= b { (a, b) } else { (b, a) };
             let first = first.max(last - chrono::Duration::days(MAX_DAYS - 1));
@@ -100,5 +104,8 @@ mod tests {
         assert_eq!(custom.days(), 10);
         let junk = Period::from_query(Some(0), Some("yesterday"), None, now, chrono_tz::UTC);
         assert_eq!(junk.days(), i64::from(DEFAULT_DAYS));
+        let extreme = Period::from_query(None, Some("0001-01-01"), Some("9999-12-31"), now, chrono_tz::UTC);
+        assert_eq!(extreme.days(), i64::from(DEFAULT_DAYS), "out-of-range dates are ignored");
+        let _ = (extreme.previous(), extreme.next(), extreme.start(), extreme.end());
     }
 }

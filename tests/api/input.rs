@@ -108,3 +108,28 @@ async fn a_malformed_query_string_is_a_400_not_a_500() {
     let response = reqwest::Client::new().get(app.url("/login?next=%FF%FE&next=x")).send().await.unwrap();
     assert!(response.status().is_client_error() || response.status().is_success(), "{}", response.status());
 }
+
+#[tokio::test]
+async fn odd_periods_and_filters_in_the_address_are_handled_not_crashed_on() {
+    let app = spawn_app().await;
+    app.connect(2).await;
+    app.run_sync().await;
+    let admin = app.admin().await;
+    for path in [
+        "/?from=0001-01-01&to=9999-12-31",
+        "/?from=2200-12-31&to=1970-01-01",
+        "/?days=4000000000",
+        "/posts?page=-5&sort=nonsense&format=gif",
+        "/posts?account=999999",
+        "/hashtags?from=2026-02-30&to=2026-13-01",
+        "/best-time?account=-1",
+        "/accounts/1?days=365&sort=impact&format=reel",
+    ] {
+        let status = app.get(&admin, path).await.status();
+        assert_eq!(status, 200, "{path}");
+    }
+    for path in ["/?days=abc", "/posts?page=1.5", "/export/chart.csv?chart=x&account=abc"] {
+        let status = app.get(&admin, path).await.status();
+        assert_eq!(status, 400, "{path}");
+    }
+}
