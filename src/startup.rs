@@ -129,6 +129,8 @@ impl Application {
                 .wrap(security_headers())
                 .wrap(from_fn(telemetry::log_request))
         })
+        // Streamed bodies (CSV exports) go out in chunks: do not let Nagle hold them back.
+        .tcp_nodelay(true)
         .listen(listener)?
         .run();
         tracing::info!(address = %settings.bind, port, "listening");
