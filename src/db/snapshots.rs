@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Timestamptz};
+use diesel::sql_types::{Array, BigInt, Float8, Nullable, Timestamptz};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use super::schema::{post_checkpoints, post_snapshots, posts};
@@ -119,13 +119,7 @@ pub async fn write(
         if keep.is_empty() {
             return Ok(0);
         }
-        let rows: Vec<NewSnapshot> = keep.iter().copied().cloned().collect();
-        let mut written = 0;
-        // PostgreSQL takes at most 65,535 parameters per statement (20 per row).
-        for chunk in rows.chunks(3000) {
-            written +=
-                diesel::insert_into(post_snapshots::table).values(chunk).on_conflict_do_nothing().execute(conn).await?;
-        }
+        let written = insert_rows(conn, &keep).await?;
         // Each post's latest snapshot time moves forward, in one statement.
         let mut latest: std::collections::HashMap<i64, DateTime<Utc>> = std::collections::HashMap::new();
         let mut checkpoints = Vec::new();
@@ -163,5 +157,43 @@ pub async fn write(
             .await?;
         Ok(written)
     })
+    .await
+}
+
+/// Inserts the rows with one statement whatever their number: each column goes as one array
+/// parameter and `unnest` turns them back into rows (far fewer parameters to bind than a
+/// multi-row VALUES list).
+async fn insert_rows(conn: &mut AsyncPgConnection, rows: &[&NewSnapshot]) -> QueryResult<usize> {
+    let column = |pick: fn(&NewSnapshot) -> Option<i64>| -> Vec<Option<i64>> { rows.iter().map(|r| pick(r)).collect() };
+    diesel::sql_query(
+        "INSERT INTO post_snapshots (post_id, captured_at, views, reach, likes, comments, saved, shares, \
+         total_interactions, follows, profile_visits, profile_activity, replies, navigation, reposts, \
+         ig_reels_avg_watch_time_ms, ig_reels_video_view_total_time_ms, reels_skip_rate, facebook_views, crossposted_views) \
+         SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], \
+         $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], \
+         $14::bigint[], $15::bigint[], $16::bigint[], $17::bigint[], $18::float8[], $19::bigint[], $20::bigint[]) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind::<Array<BigInt>, _>(rows.iter().map(|r| r.post_id).collect::<Vec<_>>())
+    .bind::<Array<Timestamptz>, _>(rows.iter().map(|r| r.captured_at).collect::<Vec<_>>())
+    .bind::<Array<Nullable<BigInt>>, _>(column(|r| r.views))
+    .bind::<Array<Nullable<BigInt>>, _>(column(|r| r.reach))
+    .bind::<Array<Nullable<BigInt>>, _>(column(|r| r.likes))
+    .bind::<Array<Nullable<BigInt>>, _>(column(|r| r.comments))
+    .bind::<Array<Nullable<BigInt>>, _>(column(|r| r.saved))
+    .bind::<Array<Nullable<BigInt>>, _>(column(|r| r.shares))
+    .bind::<Array<Nullable<BigInt>>, _>(column(|r| r.total_interactions))
+    .bind::<Array<Nullable<BigInt>>, _>(column(|r| r.follows))
+    .bind::<Array<Nullable<BigInt>>, _>(column(|r| r.profile_visits))
+    .bind::<Array<Nullable<BigInt>>, _>(column(|r| r.profile_activity))
+    .bind::<Array<Nullable<BigInt>>, _>(column(|r| r.replies))
+    .bind::<Array<Nullable<BigInt>>, _>(column(|r| r.navigation))
+    .bind::<Array<Nullable<BigInt>>, _>(column(|r| r.reposts))
+    .bind::<Array<Nullable<BigInt>>, _>(column(|r| r.ig_reels_avg_watch_time_ms))
+    .bind::<Array<Nullable<BigInt>>, _>(column(|r| r.ig_reels_video_view_total_time_ms))
+    .bind::<Array<Nullable<Float8>>, _>(rows.iter().map(|r| r.reels_skip_rate).collect::<Vec<_>>())
+    .bind::<Array<Nullable<BigInt>>, _>(column(|r| r.facebook_views))
+    .bind::<Array<Nullable<BigInt>>, _>(column(|r| r.crossposted_views))
+    .execute(conn)
     .await
 }
