@@ -124,7 +124,16 @@ pub(super) async fn answer(req: HttpRequest, state: web::Data<SimState>) -> Http
     let mut response = match result {
         Ok(body) => {
             let text = body.to_string();
-            let text = if malformed { text[..text.len() / 2].to_owned() } else { text };
+            // Cut at a character boundary: captions hold emoji.
+            let text = if malformed {
+                let mut cut = text.len() / 2;
+                while !text.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                text[..cut].to_owned()
+            } else {
+                text
+            };
             HttpResponse::Ok().content_type("application/json; charset=UTF-8").body(text)
         }
         Err(error) => HttpResponse::build(error.status).json(error.body(trace)),
