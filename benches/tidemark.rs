@@ -18,9 +18,10 @@ use rand::{Rng, SeedableRng};
 use tidemark::analytics::PostFigures;
 use tidemark::analytics::impact::checkpoints_at;
 use tidemark::crypto::TokenKey;
-use tidemark::db::accounts::{Account, AccountStatus, ConnectedAccount, token_binding};
+use tidemark::db::accounts::{Account, ConnectedAccount, token_binding};
 use tidemark::db::snapshots::{self, NewSnapshot};
-use tidemark::db::sync_runs::Trigger;
+use tidemark::domain::{AccountStatus, Trigger};
+
 use tidemark::graph::{ClientOptions, GraphClient, GraphConfig};
 use tidemark::simulator::world::{AccountSpec, Mix};
 use tidemark::simulator::{Faults, Simulator, SimulatorConfig};
@@ -133,7 +134,7 @@ async fn generate(url: &str, accounts: u64, posts_per_account: u64) {
         let account = Account::connect(
             &mut conn,
             &ConnectedAccount {
-                flavour: "instagram",
+                flavour: tidemark::domain::Flavour::Instagram,
                 ig_user_id: &ig,
                 facebook_page_id: None,
                 username: &format!("bench.account{a}"),
@@ -142,7 +143,7 @@ async fn generate(url: &str, accounts: u64, posts_per_account: u64) {
                 followers_count: Some(5_000 + 20_000 * a as i64),
                 follows_count: Some(300),
                 media_count: Some(posts_per_account as i64),
-                status: AccountStatus::Active.as_str(),
+                status: AccountStatus::Active,
                 token_ciphertext: &sealed.ciphertext,
                 token_nonce: &sealed.nonce,
                 token_key_version: sealed.key_version,
@@ -383,7 +384,7 @@ async fn sync_efficiency(url: &str, accounts: u64, media: u64, latency_ms: u64) 
         .map(|a| AccountSpec {
             username: format!("bench.sync{a}"),
             name: "Bench".into(),
-            flavour: tidemark::graph::Flavour::Instagram,
+            flavour: tidemark::domain::Flavour::Instagram,
             followers: 10_000,
             media: media as usize,
             days: 89,
@@ -403,11 +404,11 @@ async fn sync_efficiency(url: &str, accounts: u64, media: u64, latency_ms: u64) 
     let pool = tidemark::db::pool(url, 4).unwrap();
     let mut conn = pool.get().await.unwrap();
     for a in 0..accounts as usize {
-        tidemark::accounts::connect(&mut conn, &graph, &key, &simulator.token(a), None, Utc::now()).await.unwrap();
+        tidemark::services::accounts::connect(&mut conn, &graph, &key, &simulator.token(a), None, Utc::now()).await.unwrap();
     }
     drop(conn);
     simulator.set_faults(Faults { latency: Duration::from_millis(latency_ms), ..Faults::default() });
-    let ctx = SyncContext::new(pool.clone(), url, graph, key, tidemark::sync::system_clock());
+    let ctx = SyncContext::new(pool.clone(), url, graph, key, tidemark::domain::system_clock());
     let started = Instant::now();
     let RunResult::Ran(summary) = sync::run(&ctx, Scope::All, Trigger::Command).await.unwrap() else { panic!("busy") };
     let elapsed = started.elapsed();

@@ -123,7 +123,7 @@ pub struct Settings {
     /// Every page says it shows demo data.
     pub demo: bool,
     pub metrics_public: bool,
-    pub clock: crate::sync::Clock,
+    pub clock: crate::domain::Clock,
 }
 
 #[derive(Clone)]
@@ -180,7 +180,7 @@ impl Settings {
             run_scheduler: true,
             demo: false,
             metrics_public: serve.metrics_public,
-            clock: crate::sync::system_clock(),
+            clock: crate::domain::system_clock(),
         })
     }
 

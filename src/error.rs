@@ -56,6 +56,15 @@ impl From<diesel::result::Error> for AppError {
     }
 }
 
+impl From<crate::db::DbError> for AppError {
+    fn from(err: crate::db::DbError) -> Self {
+        match err {
+            crate::db::DbError::Query(query) => query.into(),
+            pool => AppError::Internal(anyhow::Error::new(pool)),
+        }
+    }
+}
+
 impl From<diesel_async::pooled_connection::deadpool::PoolError> for AppError {
     fn from(err: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
         AppError::Internal(anyhow::Error::new(err).context("no database connection"))

@@ -1,4 +1,5 @@
-//! Building the application: migrations → pool → shared state → listener → server.
+//! Building the application: migrations → pool → services → listener → server. Only the
+//! commands import this; handlers receive the one service they need as `web::Data<…>`.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -9,20 +10,17 @@ use actix_web::middleware::{Compress, DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 
-use crate::auth::csrf::CsrfKey;
+use crate::auth::Auth;
 use crate::auth::middleware::load_session;
-use crate::auth::password;
-use crate::auth::session::SessionKeys;
-use crate::auth::throttle::LoginThrottle;
-use crate::cache::ViewCache;
 use crate::config::Settings;
 use crate::db::settings::OperatorSettings;
 use crate::db::users::User;
 use crate::error::AppError;
 use crate::graph::GraphClient;
-use crate::metrics::Metrics;
+use crate::services::{Accounts, Health, Syncing, Views};
 use crate::sync::SyncContext;
 use crate::sync::scheduler::Scheduler;
+use crate::telemetry::metrics::Metrics;
 use crate::{db, routes, telemetry};
 
 /// Largest request body accepted (forms are small); beyond it the answer is 413.
@@ -33,33 +31,11 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; st
     img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; \
     frame-ancestors 'none'; base-uri 'none'";
 
-/// What every handler can reach.
-pub struct AppState {
-    pub pool: db::Pool,
-    pub sessions: SessionKeys,
-    pub csrf: CsrfKey,
-    pub throttle: LoginThrottle,
-    /// Checked against when the username is unknown, so that failure takes as long as a
-    /// wrong password.
-    pub dummy_hash: String,
-    /// The migration versions this binary carries (for `/readyz`).
-    pub migrations: Vec<String>,
-    pub sync: Arc<SyncContext>,
-    /// Absent when the settings turn the scheduler off (tests).
-    pub scheduler: Option<Scheduler>,
-    /// This Tidemark shows demo data (`tidemark demo`).
-    pub demo: bool,
-    pub metrics: Arc<Metrics>,
-    /// Serve `/metrics` to any address, not only loopback.
-    pub metrics_public: bool,
-    /// What the analytics pages computed, for as long as the data has not changed.
-    pub cache: ViewCache,
-}
-
 pub struct Application {
     port: u16,
     server: Server,
-    state: web::Data<AppState>,
+    syncing: Arc<Syncing>,
+    accounts: Arc<Accounts>,
 }
 
 /// How long shutdown waits for a running sync to commit.
@@ -83,40 +59,42 @@ impl Application {
         let observed = metrics.clone();
         let graph = GraphClient::new(settings.graph.clone(), settings.graph_options.clone())?
             .with_observer(Arc::new(move |endpoint, outcome| observed.record_graph_call(endpoint, outcome)));
+        let clock = settings.clock.clone();
         let sync = Arc::new(
             SyncContext::new(
                 pool.clone(),
                 &settings.database_url,
-                graph,
+                graph.clone(),
                 settings.token_key.clone(),
-                settings.clock.clone(),
+                clock.clone(),
             )
             .with_metrics(metrics.clone()),
         );
         let scheduler =
             if settings.run_scheduler { Some(Scheduler::start(sync.clone(), &schedule).await?) } else { None };
-        let state = web::Data::new(AppState {
-            pool,
-            sessions: SessionKeys::new(&settings.session),
-            csrf: CsrfKey::derive(&settings.session.secret),
-            throttle: LoginThrottle::default(),
-            dummy_hash: password::hash("tidemark timing equaliser".into()).await?,
-            migrations: db::embedded_versions(),
-            sync,
-            scheduler,
-            demo: settings.demo,
-            metrics,
-            metrics_public: settings.metrics_public,
-            cache: ViewCache::default(),
-        });
+        let syncing = Arc::new(Syncing::new(sync, scheduler));
+        let accounts = Arc::new(Accounts::new(pool.clone(), graph, settings.token_key.clone(), clock.clone()));
+        let views = web::Data::new(Views::new(pool.clone(), clock.clone()));
+        let health = web::Data::new(Health::new(pool.clone(), metrics.clone(), syncing.clone(), clock));
+        let auth = web::Data::new(Auth::new(pool.clone(), &settings.session, settings.demo).await?);
+        let pool = web::Data::new(pool);
+        let metrics = web::Data::from(metrics);
+        let (syncing_data, accounts_data) = (web::Data::from(syncing.clone()), web::Data::from(accounts.clone()));
+        let metrics_access = web::Data::new(routes::health::MetricsAccess { public: settings.metrics_public });
 
         let listener =
             TcpListener::bind(settings.bind).with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
-        let app_state = state.clone();
         let server = HttpServer::new(move || {
             App::new()
-                .app_data(state.clone())
+                .app_data(auth.clone())
+                .app_data(pool.clone())
+                .app_data(views.clone())
+                .app_data(health.clone())
+                .app_data(metrics.clone())
+                .app_data(metrics_access.clone())
+                .app_data(syncing_data.clone())
+                .app_data(accounts_data.clone())
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
                 .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
                 .app_data(web::QueryConfig::default().error_handler(|_, _| {
@@ -134,7 +112,7 @@ impl Application {
         .listen(listener)?
         .run();
         tracing::info!(address = %settings.bind, port, "listening");
-        Ok(Self { port, server, state: app_state })
+        Ok(Self { port, server, syncing, accounts })
     }
 
     pub fn port(&self) -> u16 {
@@ -145,15 +123,18 @@ impl Application {
     /// sync commit.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
-        if let Some(scheduler) = &self.state.scheduler {
-            scheduler.shutdown(SHUTDOWN_GRACE).await;
-        }
+        self.syncing.shutdown(SHUTDOWN_GRACE).await;
         result
     }
 
     /// The sync this application runs (tests call `sync::run` with it).
     pub fn sync(&self) -> Arc<SyncContext> {
-        self.state.sync.clone()
+        self.syncing.context()
+    }
+
+    /// The accounts service of this application (tests connect accounts through it).
+    pub fn accounts(&self) -> Arc<Accounts> {
+        self.accounts.clone()
     }
 }
 

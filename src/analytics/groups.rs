@@ -8,15 +8,20 @@ use chrono_tz::Tz;
 use super::engagement::Format;
 use super::stats::median;
 
+use crate::domain::PostId;
+
 /// One post's outcome, for grouping.
 #[derive(Debug, Clone)]
 pub struct Outcome {
+    pub post: PostId,
     pub format: Format,
     pub posted_at: DateTime<Utc>,
     pub hashtags: Vec<String>,
     /// Engagement rate in percent; `None` when undefined.
     pub rate: Option<f64>,
     pub reach: Option<i64>,
+    /// The impact score (0–100) once the post has one.
+    pub impact: Option<i16>,
 }
 
 /// A group's size and medians.
@@ -80,6 +85,31 @@ pub fn by_format(outcomes: &[Outcome]) -> Vec<(Format, Summary)> {
         .collect()
 }
 
+/// A cell of the best-time grid with its shade.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GridCell {
+    pub summary: Summary,
+    /// 0–4: how the cell's median rate compares with the best cell's.
+    pub heat: u8,
+}
+
+/// The best-time cells as seven rows (Monday first) of 24 hours; `None` where nothing was
+/// posted. Shades are relative to the best median rate of the grid.
+pub fn best_time_grid(cells: &BTreeMap<(u32, u32), Summary>) -> Vec<Vec<Option<GridCell>>> {
+    let best = cells.values().filter_map(|s| s.median_rate).fold(0.0_f64, f64::max);
+    let heat = |rate: Option<f64>| match rate {
+        Some(r) if best > 0.0 => ((r / best) * 4.0).round().clamp(0.0, 4.0) as u8,
+        _ => 0,
+    };
+    (0..7u32)
+        .map(|day| {
+            (0..24u32)
+                .map(|hour| cells.get(&(day, hour)).map(|s| GridCell { summary: s.clone(), heat: heat(s.median_rate) }))
+                .collect()
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
@@ -88,11 +118,13 @@ mod tests {
 
     fn outcome(tags: &[&str], rate: f64, posted_at: DateTime<Utc>) -> Outcome {
         Outcome {
+            post: PostId(1),
             format: Format::Image,
             posted_at,
             hashtags: tags.iter().map(|t| (*t).to_owned()).collect(),
             rate: Some(rate),
             reach: Some(100),
+            impact: None,
         }
     }
 
@@ -125,5 +157,19 @@ mod tests {
         let grid = best_time(&[outcome(&[], 4.0, a), outcome(&[], 6.0, b)], berlin);
         assert_eq!(grid.len(), 1);
         assert_eq!(grid[&(1, 18)], Summary { posts: 2, median_rate: Some(5.0), median_reach: Some(100.0) });
+    }
+
+    #[test]
+    fn the_grid_shades_cells_against_the_best_one() {
+        let summary = |rate: Option<f64>| Summary { posts: 1, median_rate: rate, median_reach: None };
+        let cells: BTreeMap<(u32, u32), Summary> =
+            [((0, 9), summary(Some(4.0))), ((2, 18), summary(Some(1.0))), ((6, 23), summary(None))].into();
+        let grid = best_time_grid(&cells);
+        assert_eq!(grid.len(), 7);
+        assert!(grid.iter().all(|row| row.len() == 24));
+        assert_eq!(grid[0][9].as_ref().map(|c| c.heat), Some(4));
+        assert_eq!(grid[2][18].as_ref().map(|c| c.heat), Some(1));
+        assert_eq!(grid[6][23].as_ref().map(|c| c.heat), Some(0), "no rate: no shade");
+        assert_eq!(grid[1][0], None);
     }
 }

@@ -1,6 +1,9 @@
 //! Analytics as pure functions over plain data, each following `docs/metrics.md` and
 //! unit-tested with its worked examples.
 
+pub mod account;
+pub mod charts;
+pub mod curves;
 pub mod engagement;
 pub mod followers;
 pub mod groups;

@@ -5,14 +5,14 @@ use std::future::{Future, Ready, ready};
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
-use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use serde::de::DeserializeOwned;
 
 use super::session::Claims;
-use crate::db::users::{Role, UserId};
+
+use super::access::CsrfChecked;
+use crate::domain::{Role, UserId};
 use crate::error::AppError;
-use crate::startup::AppState;
 
 /// The signed-in user of this request, as the database says now.
 #[derive(Debug, Clone)]
@@ -68,7 +68,9 @@ impl FromRequest for AdminUser {
 }
 
 /// A url-encoded form whose `csrf_token` field matched this session (or, on the sign-in
-/// form, a fresh signed token), posted from this site's own pages.
+/// form, a fresh signed token), posted from this site's own pages. The route table checks
+/// the token ([`super::access::enforce`]); this extractor refuses to read a form on a route
+/// that was not declared with that check.
 #[derive(Debug)]
 pub struct CsrfForm<T>(pub T);
 
@@ -77,54 +79,16 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        let body = web::Bytes::from_request(&req, payload);
+        let checked = req.extensions().get::<CsrfChecked>().is_some();
+        let body = web::Bytes::from_request(req, payload);
         Box::pin(async move {
-            if !same_origin(&req) {
-                return Err(AppError::CsrfRejected);
+            if !checked {
+                return Err(AppError::internal("a form was read on a route the route table does not CSRF-check"));
             }
-            let bytes = body.await.map_err(|err| {
-                if err.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
-                    AppError::PayloadTooLarge
-                } else {
-                    AppError::BadRequest("The form could not be read.".into())
-                }
-            })?;
-            let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
-                .map_err(|_| AppError::BadRequest("The form could not be read.".into()))?;
-            let token = fields.iter().find(|(name, _)| name == "csrf_token").map_or("", |(_, value)| value.as_str());
-            let state =
-                req.app_data::<web::Data<AppState>>().ok_or_else(|| AppError::internal("application state missing"))?;
-            let valid = match req.extensions().get::<ActiveSession>() {
-                Some(session) => state.csrf.verify_session_token(&session.claims.sid, token),
-                None => state.csrf.verify_login_token(token),
-            };
-            if !valid {
-                return Err(AppError::CsrfRejected);
-            }
+            let bytes = body.await.map_err(|_| AppError::BadRequest("The form could not be read.".into()))?;
             let form = serde_urlencoded::from_bytes::<T>(&bytes)
                 .map_err(|err| AppError::BadRequest(format!("The form is incomplete or malformed ({err}).")))?;
             Ok(CsrfForm(form))
         })
     }
-}
-
-/// Browsers say where a request comes from; refuse anything posted from another site.
-/// Requests without these headers (old browsers, scripts) rely on the token alone.
-fn same_origin(req: &HttpRequest) -> bool {
-    let headers = req.headers();
-    if headers.get("sec-fetch-site").is_some_and(|site| site.as_bytes().eq_ignore_ascii_case(b"cross-site")) {
-        return false;
-    }
-    let Some(origin) = headers.get(header::ORIGIN) else {
-        return true;
-    };
-    let Some(origin) = origin.to_str().ok().and_then(|o| url::Url::parse(o).ok()) else {
-        return false;
-    };
-    let host = req.connection_info().host().to_owned();
-    let Ok(expected) = url::Url::parse(&format!("{}://{host}", origin.scheme())) else {
-        return false;
-    };
-    origin.host_str() == expected.host_str() && origin.port_or_known_default() == expected.port_or_known_default()
 }

@@ -6,11 +6,11 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, web};
 
+use super::Auth;
 use super::extract::{ActiveSession, CurrentUser};
 use super::session::{COOKIE_NAME, Claims};
 use crate::db::users::User;
 use crate::error::AppError;
-use crate::startup::AppState;
 
 /// Paths that never need to know who is asking (and must not touch the database for it).
 fn is_sessionless(path: &str) -> bool {
@@ -27,7 +27,7 @@ pub async fn load_session(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let state = req.app_data::<web::Data<Auth>>().cloned();
     let cookie = req.cookie(COOKIE_NAME);
     let mut cookie_state = CookieState::Absent;
     if let (Some(state), Some(cookie)) = (&state, cookie)

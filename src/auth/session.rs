@@ -13,7 +13,8 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
 use crate::config::SessionSettings;
-use crate::db::users::{User, UserId};
+use crate::db::users::User;
+use crate::domain::UserId;
 
 pub const COOKIE_NAME: &str = "tidemark_session";
 /// A token younger than this is not re-issued on activity (saves a Set-Cookie per request).
@@ -125,7 +126,7 @@ fn secs(duration: Duration) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::users::Role;
+    use crate::domain::Role;
 
     fn keys(secret: &[u8]) -> SessionKeys {
         SessionKeys::new(&SessionSettings {

@@ -4,8 +4,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::accounts::AccountId;
 use super::schema::{account_daily_insights, account_snapshots};
+
+use crate::domain::AccountId;
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = account_snapshots)]
@@ -77,7 +78,7 @@ pub async fn latest_snapshot_at(
     account: AccountId,
 ) -> QueryResult<Option<DateTime<Utc>>> {
     account_snapshots::table
-        .filter(account_snapshots::account_id.eq(account.0))
+        .filter(account_snapshots::account_id.eq(account))
         .select(diesel::dsl::max(account_snapshots::captured_at))
         .first(conn)
         .await
@@ -99,7 +100,7 @@ pub async fn insert_snapshots(conn: &mut AsyncPgConnection, snapshots: &[NewAcco
 pub async fn has_day(conn: &mut AsyncPgConnection, account: AccountId, day: NaiveDate) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         account_daily_insights::table
-            .filter(account_daily_insights::account_id.eq(account.0))
+            .filter(account_daily_insights::account_id.eq(account))
             .filter(account_daily_insights::day.eq(day)),
     ))
     .get_result(conn)
@@ -124,7 +125,7 @@ pub async fn follower_points(
     since: Option<DateTime<Utc>>,
 ) -> QueryResult<Vec<(DateTime<Utc>, i64)>> {
     let mut query = account_snapshots::table
-        .filter(account_snapshots::account_id.eq(account.0))
+        .filter(account_snapshots::account_id.eq(account))
         .filter(account_snapshots::followers_count.is_not_null())
         .select((account_snapshots::captured_at, account_snapshots::followers_count.assume_not_null()))
         .order(account_snapshots::captured_at.asc())

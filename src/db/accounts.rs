@@ -8,79 +8,12 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::schema::{account_daily_insights, account_snapshots, ig_accounts, post_snapshots, posts, sync_runs};
 use crate::crypto::Sealed;
-use crate::graph::{Flavour, Profile};
+use crate::domain::{AccountId, AccountStatus, Flavour};
+use crate::graph::Profile;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct AccountId(pub i64);
-
-impl fmt::Display for AccountId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AccountStatus {
-    Active,
-    Disabled,
-    NeedsReauth,
-}
-
-impl AccountStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AccountStatus::Active => "active",
-            AccountStatus::Disabled => "disabled",
-            AccountStatus::NeedsReauth => "needs_reauth",
-        }
-    }
-
-    fn parse(text: &str) -> Self {
-        match text {
-            "active" => AccountStatus::Active,
-            "needs_reauth" => AccountStatus::NeedsReauth,
-            _ => AccountStatus::Disabled,
-        }
-    }
-}
-
-impl fmt::Display for AccountStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            AccountStatus::Active => "active",
-            AccountStatus::Disabled => "disabled",
-            AccountStatus::NeedsReauth => "needs re-connecting",
-        })
-    }
-}
-
+/// An account as stored. The token stays sealed; only the services open it.
 #[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = ig_accounts)]
-struct AccountRow {
-    id: i64,
-    flavour: String,
-    ig_user_id: String,
-    facebook_page_id: Option<String>,
-    username: String,
-    name: Option<String>,
-    profile_picture_url: Option<String>,
-    followers_count: Option<i64>,
-    follows_count: Option<i64>,
-    media_count: Option<i64>,
-    status: String,
-    status_reason: Option<String>,
-    token_ciphertext: Vec<u8>,
-    token_nonce: Vec<u8>,
-    token_key_version: i32,
-    token_expires_at: Option<DateTime<Utc>>,
-    token_refreshed_at: Option<DateTime<Utc>>,
-    last_synced_at: Option<DateTime<Utc>>,
-    paused_until: Option<DateTime<Utc>>,
-    created_at: DateTime<Utc>,
-}
-
-/// An account as stored. The token stays sealed; only the sync opens it.
-#[derive(Debug, Clone)]
+#[diesel(table_name = ig_accounts, check_for_backend(diesel::pg::Pg))]
 pub struct Account {
     pub id: AccountId,
     pub flavour: Flavour,
@@ -94,6 +27,7 @@ pub struct Account {
     pub media_count: Option<i64>,
     pub status: AccountStatus,
     pub status_reason: Option<String>,
+    #[diesel(embed)]
     pub token: SealedToken,
     pub token_expires_at: Option<DateTime<Utc>>,
     pub token_refreshed_at: Option<DateTime<Utc>>,
@@ -103,45 +37,20 @@ pub struct Account {
 }
 
 /// A token as stored: ciphertext, nonce and the version of the key that sealed it.
-#[derive(Clone)]
+#[derive(Clone, Queryable, Selectable)]
+#[diesel(table_name = ig_accounts, check_for_backend(diesel::pg::Pg))]
 pub struct SealedToken {
+    #[diesel(column_name = token_ciphertext)]
     pub ciphertext: Vec<u8>,
+    #[diesel(column_name = token_nonce)]
     pub nonce: Vec<u8>,
+    #[diesel(column_name = token_key_version)]
     pub key_version: i32,
 }
 
 impl fmt::Debug for SealedToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "SealedToken(key version {})", self.key_version)
-    }
-}
-
-impl From<AccountRow> for Account {
-    fn from(row: AccountRow) -> Self {
-        Self {
-            id: AccountId(row.id),
-            flavour: row.flavour.parse().unwrap_or(Flavour::Instagram),
-            ig_user_id: row.ig_user_id,
-            facebook_page_id: row.facebook_page_id,
-            username: row.username,
-            name: row.name,
-            profile_picture_url: row.profile_picture_url,
-            followers_count: row.followers_count,
-            follows_count: row.follows_count,
-            media_count: row.media_count,
-            status: AccountStatus::parse(&row.status),
-            status_reason: row.status_reason,
-            token: SealedToken {
-                ciphertext: row.token_ciphertext,
-                nonce: row.token_nonce,
-                key_version: row.token_key_version,
-            },
-            token_expires_at: row.token_expires_at,
-            token_refreshed_at: row.token_refreshed_at,
-            last_synced_at: row.last_synced_at,
-            paused_until: row.paused_until,
-            created_at: row.created_at,
-        }
     }
 }
 
@@ -154,7 +63,7 @@ pub fn token_binding(ig_user_id: &str) -> Vec<u8> {
 #[diesel(table_name = ig_accounts)]
 #[diesel(treat_none_as_null = true)]
 pub struct ConnectedAccount<'a> {
-    pub flavour: &'a str,
+    pub flavour: Flavour,
     pub ig_user_id: &'a str,
     pub facebook_page_id: Option<&'a str>,
     pub username: &'a str,
@@ -163,7 +72,7 @@ pub struct ConnectedAccount<'a> {
     pub followers_count: Option<i64>,
     pub follows_count: Option<i64>,
     pub media_count: Option<i64>,
-    pub status: &'a str,
+    pub status: AccountStatus,
     pub token_ciphertext: &'a [u8],
     pub token_nonce: &'a [u8],
     pub token_key_version: i32,
@@ -183,33 +92,33 @@ pub struct Footprint {
 
 impl Account {
     pub async fn list(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Account>> {
-        let rows: Vec<AccountRow> =
-            ig_accounts::table.order(ig_accounts::username.asc()).select(AccountRow::as_select()).load(conn).await?;
-        Ok(rows.into_iter().map(Account::from).collect())
+        let rows: Vec<Account> =
+            ig_accounts::table.order(ig_accounts::username.asc()).select(Account::as_select()).load(conn).await?;
+        Ok(rows)
     }
 
     pub async fn find(conn: &mut AsyncPgConnection, id: AccountId) -> QueryResult<Option<Account>> {
-        let row: Option<AccountRow> =
-            ig_accounts::table.find(id.0).select(AccountRow::as_select()).first(conn).await.optional()?;
-        Ok(row.map(Account::from))
+        let row: Option<Account> =
+            ig_accounts::table.find(id).select(Account::as_select()).first(conn).await.optional()?;
+        Ok(row)
     }
 
     /// Active accounts whose rate-limit pause (if any) is over.
     pub async fn due_for_sync(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> QueryResult<Vec<Account>> {
-        let rows: Vec<AccountRow> = ig_accounts::table
-            .filter(ig_accounts::status.eq(AccountStatus::Active.as_str()))
+        let rows: Vec<Account> = ig_accounts::table
+            .filter(ig_accounts::status.eq(AccountStatus::Active))
             .filter(ig_accounts::paused_until.is_null().or(ig_accounts::paused_until.le(now)))
             .order(ig_accounts::id.asc())
-            .select(AccountRow::as_select())
+            .select(Account::as_select())
             .load(conn)
             .await?;
-        Ok(rows.into_iter().map(Account::from).collect())
+        Ok(rows)
     }
 
     /// Inserts the account, or (re-connecting) replaces the token of the account with the
     /// same Instagram id and makes it active again.
     pub async fn connect(conn: &mut AsyncPgConnection, new: &ConnectedAccount<'_>) -> QueryResult<Account> {
-        let row: AccountRow = diesel::insert_into(ig_accounts::table)
+        let row: Account = diesel::insert_into(ig_accounts::table)
             .values(new)
             .on_conflict(ig_accounts::ig_user_id)
             .do_update()
@@ -219,10 +128,10 @@ impl Account {
                 ig_accounts::paused_until.eq(None::<DateTime<Utc>>),
                 ig_accounts::updated_at.eq(diesel::dsl::now),
             ))
-            .returning(AccountRow::as_returning())
+            .returning(Account::as_returning())
             .get_result(conn)
             .await?;
-        Ok(row.into())
+        Ok(row)
     }
 
     pub async fn set_status(
@@ -231,9 +140,9 @@ impl Account {
         status: AccountStatus,
         reason: Option<&str>,
     ) -> QueryResult<bool> {
-        let updated = diesel::update(ig_accounts::table.find(id.0))
+        let updated = diesel::update(ig_accounts::table.find(id))
             .set((
-                ig_accounts::status.eq(status.as_str()),
+                ig_accounts::status.eq(status),
                 ig_accounts::status_reason.eq(reason),
                 ig_accounts::updated_at.eq(diesel::dsl::now),
             ))
@@ -248,7 +157,7 @@ impl Account {
         until: DateTime<Utc>,
         reason: &str,
     ) -> QueryResult<()> {
-        diesel::update(ig_accounts::table.find(id.0))
+        diesel::update(ig_accounts::table.find(id))
             .set((ig_accounts::paused_until.eq(until), ig_accounts::status_reason.eq(reason)))
             .execute(conn)
             .await?;
@@ -256,7 +165,7 @@ impl Account {
     }
 
     pub async fn record_profile(conn: &mut AsyncPgConnection, id: AccountId, profile: &Profile) -> QueryResult<()> {
-        diesel::update(ig_accounts::table.find(id.0))
+        diesel::update(ig_accounts::table.find(id))
             .set((
                 ig_accounts::username.eq(&profile.username),
                 ig_accounts::name.eq(&profile.name),
@@ -273,7 +182,7 @@ impl Account {
 
     /// After a cycle that reached the API: when, and that any pause is over.
     pub async fn mark_synced(conn: &mut AsyncPgConnection, id: AccountId, at: DateTime<Utc>) -> QueryResult<()> {
-        diesel::update(ig_accounts::table.find(id.0))
+        diesel::update(ig_accounts::table.find(id))
             .set((
                 ig_accounts::last_synced_at.eq(at),
                 ig_accounts::paused_until.eq(None::<DateTime<Utc>>),
@@ -291,7 +200,7 @@ impl Account {
         expires_at: Option<DateTime<Utc>>,
         refreshed_at: Option<DateTime<Utc>>,
     ) -> QueryResult<()> {
-        diesel::update(ig_accounts::table.find(id.0))
+        diesel::update(ig_accounts::table.find(id))
             .set((
                 ig_accounts::token_ciphertext.eq(&sealed.ciphertext),
                 ig_accounts::token_nonce.eq(&sealed.nonce[..]),
@@ -313,7 +222,7 @@ impl Account {
         sealed: &Sealed,
     ) -> QueryResult<bool> {
         let updated =
-            diesel::update(ig_accounts::table.find(id.0).filter(ig_accounts::token_key_version.eq(old_version)))
+            diesel::update(ig_accounts::table.find(id).filter(ig_accounts::token_key_version.eq(old_version)))
                 .set((
                     ig_accounts::token_ciphertext.eq(&sealed.ciphertext),
                     ig_accounts::token_nonce.eq(&sealed.nonce[..]),
@@ -326,25 +235,25 @@ impl Account {
 
     /// Deletes the account; the database cascades to everything that belongs to it.
     pub async fn delete(conn: &mut AsyncPgConnection, id: AccountId) -> QueryResult<bool> {
-        Ok(diesel::delete(ig_accounts::table.find(id.0)).execute(conn).await? == 1)
+        Ok(diesel::delete(ig_accounts::table.find(id)).execute(conn).await? == 1)
     }
 
     pub async fn footprint(conn: &mut AsyncPgConnection, id: AccountId) -> QueryResult<Footprint> {
-        let posts: i64 = posts::table.filter(posts::account_id.eq(id.0)).count().get_result(conn).await?;
+        let posts: i64 = posts::table.filter(posts::account_id.eq(id)).count().get_result(conn).await?;
         let snapshots: i64 = post_snapshots::table
             .inner_join(posts::table)
-            .filter(posts::account_id.eq(id.0))
+            .filter(posts::account_id.eq(id))
             .count()
             .get_result(conn)
             .await?;
         let account_snapshots: i64 =
-            account_snapshots::table.filter(account_snapshots::account_id.eq(id.0)).count().get_result(conn).await?;
+            account_snapshots::table.filter(account_snapshots::account_id.eq(id)).count().get_result(conn).await?;
         let daily_insights: i64 = account_daily_insights::table
-            .filter(account_daily_insights::account_id.eq(id.0))
+            .filter(account_daily_insights::account_id.eq(id))
             .count()
             .get_result(conn)
             .await?;
-        let sync_runs: i64 = sync_runs::table.filter(sync_runs::account_id.eq(id.0)).count().get_result(conn).await?;
+        let sync_runs: i64 = sync_runs::table.filter(sync_runs::account_id.eq(id)).count().get_result(conn).await?;
         Ok(Footprint { posts, snapshots, account_snapshots, daily_insights, sync_runs })
     }
 }

@@ -30,6 +30,15 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 pub type Pool = DeadPool<AsyncPgConnection>;
 pub type Conn = Object<AsyncPgConnection>;
 
+/// A failed database step: no connection from the pool, or a failed query.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("no database connection: {0}")]
+    Pool(#[from] diesel_async::pooled_connection::deadpool::PoolError),
+    #[error("database query failed: {0}")]
+    Query(#[from] diesel::result::Error),
+}
+
 /// A pool of `size` connections. Connections open lazily, so this does not touch the server.
 pub fn pool(database_url: &str, size: usize) -> anyhow::Result<Pool> {
     let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(database_url);

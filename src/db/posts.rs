@@ -9,8 +9,9 @@ use diesel::prelude::*;
 use diesel::sql_types::{Bool, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::accounts::AccountId;
 use super::schema::{post_snapshots, posts};
+
+use crate::domain::AccountId;
 
 /// A post as the media list shows it, ready to insert or update.
 #[derive(Debug, Insertable)]
@@ -92,7 +93,7 @@ pub async fn mark_removed(
     now: DateTime<Utc>,
 ) -> QueryResult<usize> {
     let mut query = diesel::update(posts::table)
-        .filter(posts::account_id.eq(account.0))
+        .filter(posts::account_id.eq(account))
         .filter(posts::removed_at.is_null())
         .filter(posts::media_product_type.is_distinct_from("STORY"))
         .filter(posts::media_id.ne_all(still_listed))
@@ -110,7 +111,7 @@ pub async fn live(
     window_start: Option<DateTime<Utc>>,
 ) -> QueryResult<Vec<LivePost>> {
     let mut query = posts::table
-        .filter(posts::account_id.eq(account.0))
+        .filter(posts::account_id.eq(account))
         .filter(posts::removed_at.is_null())
         .select(LivePost::as_select())
         .into_boxed();
@@ -145,8 +146,8 @@ pub async fn delete_older_than(conn: &mut AsyncPgConnection, cutoff: DateTime<Ut
 }
 
 /// Tracked posts per account.
-pub async fn count_by_account(conn: &mut AsyncPgConnection) -> QueryResult<HashMap<i64, i64>> {
-    let rows: Vec<(i64, i64)> = posts::table
+pub async fn count_by_account(conn: &mut AsyncPgConnection) -> QueryResult<HashMap<AccountId, i64>> {
+    let rows: Vec<(AccountId, i64)> = posts::table
         .group_by(posts::account_id)
         .select((posts::account_id, diesel::dsl::count_star()))
         .load(conn)

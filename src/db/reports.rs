@@ -4,16 +4,21 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::accounts::AccountId;
+use diesel::dsl::Nullable;
+
 use super::schema::{account_daily_insights, ig_accounts, post_checkpoints, post_scores, post_snapshots, posts};
+use crate::analytics::curves::CheckpointPoint;
 use crate::analytics::{EngagementDefinition, Format};
+use crate::domain::{AccountId, PostId, SnapshotId};
 
 /// A post with its account and latest figures. Figures are `None` when not measured (or
-/// when the post has no snapshot yet).
-#[derive(Debug, Clone, Queryable)]
+/// when the post has no snapshot yet: the scores are left-joined, hence `.nullable()`).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = posts, check_for_backend(diesel::pg::Pg))]
 pub struct PostRow {
-    pub id: i64,
-    pub account_id: i64,
+    pub id: PostId,
+    pub account_id: AccountId,
+    #[diesel(select_expression = ig_accounts::username)]
     pub username: String,
     pub media_id: String,
     pub caption: Option<String>,
@@ -24,20 +29,50 @@ pub struct PostRow {
     pub removed_at: Option<DateTime<Utc>>,
     pub hashtags: Vec<Option<String>>,
     pub insights_unavailable: Option<String>,
+    #[diesel(select_expression = post_scores::latest_captured_at.nullable())]
+    #[diesel(select_expression_type = Nullable<post_scores::latest_captured_at>)]
     pub latest_captured_at: Option<DateTime<Utc>>,
+    #[diesel(select_expression = post_scores::reach.nullable())]
+    #[diesel(select_expression_type = Nullable<post_scores::reach>)]
     pub reach: Option<i64>,
+    #[diesel(select_expression = post_scores::views.nullable())]
+    #[diesel(select_expression_type = Nullable<post_scores::views>)]
     pub views: Option<i64>,
+    #[diesel(select_expression = post_scores::likes.nullable())]
+    #[diesel(select_expression_type = Nullable<post_scores::likes>)]
     pub likes: Option<i64>,
+    #[diesel(select_expression = post_scores::comments.nullable())]
+    #[diesel(select_expression_type = Nullable<post_scores::comments>)]
     pub comments: Option<i64>,
+    #[diesel(select_expression = post_scores::saved.nullable())]
+    #[diesel(select_expression_type = Nullable<post_scores::saved>)]
     pub saved: Option<i64>,
+    #[diesel(select_expression = post_scores::shares.nullable())]
+    #[diesel(select_expression_type = Nullable<post_scores::shares>)]
     pub shares: Option<i64>,
+    #[diesel(select_expression = post_scores::interactions.nullable())]
+    #[diesel(select_expression_type = Nullable<post_scores::interactions>)]
     pub interactions: Option<i64>,
+    #[diesel(select_expression = post_scores::followers_at_posting.nullable())]
+    #[diesel(select_expression_type = Nullable<post_scores::followers_at_posting>)]
     pub followers_at_posting: Option<i64>,
+    #[diesel(select_expression = post_scores::rate_by_reach.nullable())]
+    #[diesel(select_expression_type = Nullable<post_scores::rate_by_reach>)]
     pub rate_by_reach: Option<f64>,
+    #[diesel(select_expression = post_scores::rate_by_followers.nullable())]
+    #[diesel(select_expression_type = Nullable<post_scores::rate_by_followers>)]
     pub rate_by_followers: Option<f64>,
+    #[diesel(select_expression = post_scores::rate_by_views.nullable())]
+    #[diesel(select_expression_type = Nullable<post_scores::rate_by_views>)]
     pub rate_by_views: Option<f64>,
+    #[diesel(select_expression = post_scores::impact.nullable())]
+    #[diesel(select_expression_type = Nullable<post_scores::impact>)]
     pub impact: Option<i16>,
+    #[diesel(select_expression = post_scores::impact_cohort.nullable())]
+    #[diesel(select_expression_type = Nullable<post_scores::impact_cohort>)]
     pub impact_cohort: Option<i32>,
+    #[diesel(select_expression = post_scores::checkpoint_hours.nullable())]
+    #[diesel(select_expression_type = Nullable<post_scores::checkpoint_hours>)]
     pub checkpoint_hours: Option<i32>,
 }
 
@@ -102,153 +137,15 @@ pub struct PostFilter {
     pub offset: i64,
 }
 
-type Columns = (
-    (
-        posts::id,
-        posts::account_id,
-        ig_accounts::username,
-        posts::media_id,
-        posts::caption,
-        posts::media_type,
-        posts::media_product_type,
-        posts::permalink,
-        posts::posted_at,
-        posts::removed_at,
-        posts::hashtags,
-        posts::insights_unavailable,
-    ),
-    (
-        diesel::dsl::Nullable<post_scores::latest_captured_at>,
-        diesel::dsl::Nullable<post_scores::reach>,
-        diesel::dsl::Nullable<post_scores::views>,
-        diesel::dsl::Nullable<post_scores::likes>,
-        diesel::dsl::Nullable<post_scores::comments>,
-        diesel::dsl::Nullable<post_scores::saved>,
-        diesel::dsl::Nullable<post_scores::shares>,
-        diesel::dsl::Nullable<post_scores::interactions>,
-        diesel::dsl::Nullable<post_scores::followers_at_posting>,
-        diesel::dsl::Nullable<post_scores::rate_by_reach>,
-        diesel::dsl::Nullable<post_scores::rate_by_followers>,
-        diesel::dsl::Nullable<post_scores::rate_by_views>,
-        diesel::dsl::Nullable<post_scores::impact>,
-        diesel::dsl::Nullable<post_scores::impact_cohort>,
-        diesel::dsl::Nullable<post_scores::checkpoint_hours>,
-    ),
-);
-
-fn columns() -> Columns {
-    (
-        (
-            posts::id,
-            posts::account_id,
-            ig_accounts::username,
-            posts::media_id,
-            posts::caption,
-            posts::media_type,
-            posts::media_product_type,
-            posts::permalink,
-            posts::posted_at,
-            posts::removed_at,
-            posts::hashtags,
-            posts::insights_unavailable,
-        ),
-        (
-            post_scores::latest_captured_at.nullable(),
-            post_scores::reach.nullable(),
-            post_scores::views.nullable(),
-            post_scores::likes.nullable(),
-            post_scores::comments.nullable(),
-            post_scores::saved.nullable(),
-            post_scores::shares.nullable(),
-            post_scores::interactions.nullable(),
-            post_scores::followers_at_posting.nullable(),
-            post_scores::rate_by_reach.nullable(),
-            post_scores::rate_by_followers.nullable(),
-            post_scores::rate_by_views.nullable(),
-            post_scores::impact.nullable(),
-            post_scores::impact_cohort.nullable(),
-            post_scores::checkpoint_hours.nullable(),
-        ),
-    )
-}
-
-/// The post columns of [`PostRow`], as loaded.
-type PostFields = (
-    i64,
-    i64,
-    String,
-    String,
-    Option<String>,
-    String,
-    Option<String>,
-    Option<String>,
-    DateTime<Utc>,
-    Option<DateTime<Utc>>,
-    Vec<Option<String>>,
-    Option<String>,
-);
-
-#[derive(Queryable)]
-struct Joined(PostFields, Scores);
-
-type Scores = (
-    Option<DateTime<Utc>>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<f64>,
-    Option<f64>,
-    Option<f64>,
-    Option<i16>,
-    Option<i32>,
-    Option<i32>,
-);
-
-impl From<Joined> for PostRow {
-    fn from(Joined(p, s): Joined) -> Self {
-        PostRow {
-            id: p.0,
-            account_id: p.1,
-            username: p.2,
-            media_id: p.3,
-            caption: p.4,
-            media_type: p.5,
-            media_product_type: p.6,
-            permalink: p.7,
-            posted_at: p.8,
-            removed_at: p.9,
-            hashtags: p.10,
-            insights_unavailable: p.11,
-            latest_captured_at: s.0,
-            reach: s.1,
-            views: s.2,
-            likes: s.3,
-            comments: s.4,
-            saved: s.5,
-            shares: s.6,
-            interactions: s.7,
-            followers_at_posting: s.8,
-            rate_by_reach: s.9,
-            rate_by_followers: s.10,
-            rate_by_views: s.11,
-            impact: s.12,
-            impact_cohort: s.13,
-            checkpoint_hours: s.14,
-        }
-    }
-}
-
 /// Posts matching the filter, in its order (missing figures sort last).
 pub async fn posts(conn: &mut AsyncPgConnection, filter: &PostFilter) -> QueryResult<Vec<PostRow>> {
-    let mut query =
-        posts::table.inner_join(ig_accounts::table).left_join(post_scores::table).select(columns()).into_boxed();
+    let mut query = posts::table
+        .inner_join(ig_accounts::table)
+        .left_join(post_scores::table)
+        .select(PostRow::as_select())
+        .into_boxed();
     if let Some(account) = filter.account {
-        query = query.filter(posts::account_id.eq(account.0));
+        query = query.filter(posts::account_id.eq(account));
     }
     if let Some(format) = filter.format {
         query = match format {
@@ -289,20 +186,18 @@ pub async fn posts(conn: &mut AsyncPgConnection, filter: &PostFilter) -> QueryRe
     if let Some(limit) = filter.limit {
         query = query.limit(limit).offset(filter.offset);
     }
-    let rows: Vec<Joined> = query.load(conn).await?;
-    Ok(rows.into_iter().map(PostRow::from).collect())
+    query.load(conn).await
 }
 
-pub async fn post(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<PostRow>> {
-    let row: Option<Joined> = posts::table
+pub async fn post(conn: &mut AsyncPgConnection, id: PostId) -> QueryResult<Option<PostRow>> {
+    posts::table
         .inner_join(ig_accounts::table)
         .left_join(post_scores::table)
         .filter(posts::id.eq(id))
-        .select(columns())
+        .select(PostRow::as_select())
         .first(conn)
         .await
-        .optional()?;
-    Ok(row.map(PostRow::from))
+        .optional()
 }
 
 /// One snapshot as the post page and the CSV show it.
@@ -318,7 +213,7 @@ pub struct SnapshotRow {
     pub total_interactions: Option<i64>,
 }
 
-pub async fn snapshots_of(conn: &mut AsyncPgConnection, post: i64) -> QueryResult<Vec<SnapshotRow>> {
+pub async fn snapshots_of(conn: &mut AsyncPgConnection, post: PostId) -> QueryResult<Vec<SnapshotRow>> {
     post_snapshots::table
         .filter(post_snapshots::post_id.eq(post))
         .order(post_snapshots::captured_at.asc())
@@ -337,9 +232,6 @@ pub async fn snapshots_of(conn: &mut AsyncPgConnection, post: i64) -> QueryResul
 }
 
 /// Checkpoint values of the account's posts of one format: (hours, reach, interactions).
-/// (checkpoint hours, reach, interactions) of one post.
-pub type CheckpointPoint = (i32, Option<i64>, Option<i64>);
-
 pub async fn checkpoints_of_format(
     conn: &mut AsyncPgConnection,
     account: AccountId,
@@ -348,7 +240,7 @@ pub async fn checkpoints_of_format(
     type Loaded = (i32, Option<i64>, Option<i64>, Option<String>, String);
     let rows: Vec<Loaded> = post_checkpoints::table
         .inner_join(posts::table)
-        .filter(posts::account_id.eq(account.0))
+        .filter(posts::account_id.eq(account))
         .select((
             post_checkpoints::checkpoint_hours,
             post_checkpoints::reach,
@@ -376,7 +268,7 @@ pub async fn account_days(
     last: NaiveDate,
 ) -> QueryResult<Vec<DayRow>> {
     account_daily_insights::table
-        .filter(account_daily_insights::account_id.eq(account.0))
+        .filter(account_daily_insights::account_id.eq(account))
         .filter(account_daily_insights::day.between(first, last))
         .order(account_daily_insights::day.asc())
         .select((
@@ -392,9 +284,9 @@ pub async fn account_days(
 /// A snapshot with its post and account, for the CSV export.
 #[derive(Debug, Clone, Queryable)]
 pub struct ExportSnapshot {
-    pub id: i64,
+    pub id: SnapshotId,
     pub username: String,
-    pub post_id: i64,
+    pub post_id: PostId,
     pub media_id: String,
     pub captured_at: DateTime<Utc>,
     pub views: Option<i64>,
@@ -419,7 +311,7 @@ pub struct ExportSnapshot {
 pub async fn snapshots_after(
     conn: &mut AsyncPgConnection,
     account: Option<AccountId>,
-    after_id: i64,
+    after_id: SnapshotId,
     limit: i64,
 ) -> QueryResult<Vec<ExportSnapshot>> {
     let mut query = post_snapshots::table
@@ -452,7 +344,7 @@ pub async fn snapshots_after(
         .limit(limit)
         .into_boxed();
     if let Some(account) = account {
-        query = query.filter(posts::account_id.eq(account.0));
+        query = query.filter(posts::account_id.eq(account));
     }
     query.load(conn).await
 }

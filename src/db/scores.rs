@@ -6,8 +6,9 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::accounts::AccountId;
 use super::schema::post_scores;
+
+use crate::domain::AccountId;
 
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = post_scores)]

@@ -6,7 +6,9 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::schema::{data_version, ig_accounts, post_snapshots, posts, sync_runs};
 
-/// The counter that moves whenever data the pages show changes (see `crate::cache`).
+use crate::domain::{AccountStatus, SyncOutcome};
+
+/// The counter that moves whenever data the pages show changes (see `services::views`).
 pub async fn data_version(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
     data_version::table.select(data_version::n).first(conn).await
 }
@@ -25,7 +27,7 @@ pub struct LastSync {
     pub account_username: String,
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
-    pub outcome: String,
+    pub outcome: SyncOutcome,
     pub error_message: Option<String>,
 }
 
@@ -33,7 +35,7 @@ impl Totals {
     pub async fn load(conn: &mut AsyncPgConnection) -> QueryResult<Totals> {
         let accounts = ig_accounts::table.count().get_result(conn).await?;
         let active_accounts =
-            ig_accounts::table.filter(ig_accounts::status.eq("active")).count().get_result(conn).await?;
+            ig_accounts::table.filter(ig_accounts::status.eq(AccountStatus::Active)).count().get_result(conn).await?;
         let posts = posts::table.count().get_result(conn).await?;
         let snapshots = post_snapshots::table.count().get_result(conn).await?;
         let last_sync = sync_runs::table

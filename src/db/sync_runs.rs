@@ -4,43 +4,9 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::accounts::AccountId;
 use super::schema::{ig_accounts, sync_runs};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Trigger {
-    Schedule,
-    Manual,
-    Command,
-}
-
-impl Trigger {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Trigger::Schedule => "schedule",
-            Trigger::Manual => "manual",
-            Trigger::Command => "command",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Success,
-    /// Some posts failed; the rest was written.
-    Partial,
-    Failed,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Success => "success",
-            Outcome::Partial => "partial",
-            Outcome::Failed => "failed",
-        }
-    }
-}
+use crate::domain::{AccountId, SyncOutcome, SyncRunId, Trigger};
 
 /// How a finished cycle went.
 #[derive(Debug, Clone, Default)]
@@ -54,13 +20,13 @@ pub struct RunReport {
 
 #[derive(Debug, Clone, Queryable)]
 pub struct RunListing {
-    pub id: i64,
-    pub account_id: i64,
+    pub id: SyncRunId,
+    pub account_id: AccountId,
     pub account_username: String,
-    pub trigger: String,
+    pub trigger: Trigger,
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
-    pub outcome: String,
+    pub outcome: SyncOutcome,
     pub api_calls: i32,
     pub posts_seen: i32,
     pub snapshots_written: i32,
@@ -73,13 +39,9 @@ pub async fn start(
     account: AccountId,
     trigger: Trigger,
     at: DateTime<Utc>,
-) -> QueryResult<i64> {
+) -> QueryResult<SyncRunId> {
     diesel::insert_into(sync_runs::table)
-        .values((
-            sync_runs::account_id.eq(account.0),
-            sync_runs::trigger.eq(trigger.as_str()),
-            sync_runs::started_at.eq(at),
-        ))
+        .values((sync_runs::account_id.eq(account), sync_runs::trigger.eq(trigger), sync_runs::started_at.eq(at)))
         .returning(sync_runs::id)
         .get_result(conn)
         .await
@@ -87,15 +49,15 @@ pub async fn start(
 
 pub async fn finish(
     conn: &mut AsyncPgConnection,
-    run: i64,
-    outcome: Outcome,
+    run: SyncRunId,
+    outcome: SyncOutcome,
     report: &RunReport,
     at: DateTime<Utc>,
 ) -> QueryResult<()> {
     diesel::update(sync_runs::table.find(run))
         .set((
             sync_runs::finished_at.eq(at),
-            sync_runs::outcome.eq(outcome.as_str()),
+            sync_runs::outcome.eq(outcome),
             sync_runs::api_calls.eq(report.api_calls),
             sync_runs::posts_seen.eq(report.posts_seen),
             sync_runs::snapshots_written.eq(report.snapshots_written),
@@ -109,10 +71,10 @@ pub async fn finish(
 
 /// Runs left "running" by a process that died are closed as failed.
 pub async fn close_abandoned(conn: &mut AsyncPgConnection, at: DateTime<Utc>) -> QueryResult<usize> {
-    diesel::update(sync_runs::table.filter(sync_runs::outcome.eq("running")))
+    diesel::update(sync_runs::table.filter(sync_runs::outcome.eq(SyncOutcome::Running)))
         .set((
             sync_runs::finished_at.eq(at),
-            sync_runs::outcome.eq(Outcome::Failed.as_str()),
+            sync_runs::outcome.eq(SyncOutcome::Failed),
             sync_runs::error_kind.eq("interrupted"),
             sync_runs::error_message
                 .eq("the process stopped before this cycle finished; what it had committed is kept"),
@@ -148,7 +110,7 @@ pub async fn recent(
         .limit(limit)
         .into_boxed();
     if let Some(account) = account {
-        query = query.filter(sync_runs::account_id.eq(account.0));
+        query = query.filter(sync_runs::account_id.eq(account));
     }
     query.load(conn).await
 }

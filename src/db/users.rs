@@ -1,71 +1,16 @@
 //! Dashboard users.
 
-use std::fmt;
-use std::str::FromStr;
-
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use serde::Deserialize;
 
 use super::schema::users;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct UserId(pub i64);
-
-impl fmt::Display for UserId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Admin,
-    Viewer,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Viewer => "viewer",
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Role {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "admin" => Ok(Role::Admin),
-            "viewer" => Ok(Role::Viewer),
-            other => Err(format!("unknown role {other:?}: use admin or viewer")),
-        }
-    }
-}
+use crate::domain::{Role, UserId};
 
 /// A user as stored. `password_hash` never leaves the server.
 #[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = users)]
-pub struct UserRow {
-    pub id: i64,
-    pub username: String,
-    pub role: String,
-    pub password_hash: String,
-    pub session_version: i32,
-    pub created_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone)]
+#[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
 pub struct User {
     pub id: UserId,
     pub username: String,
@@ -75,26 +20,11 @@ pub struct User {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<UserRow> for User {
-    fn from(row: UserRow) -> Self {
-        Self {
-            id: UserId(row.id),
-            username: row.username,
-            // The CHECK constraint allows only the two roles; anything else is treated as
-            // the one with fewer rights.
-            role: row.role.parse().unwrap_or(Role::Viewer),
-            password_hash: row.password_hash,
-            session_version: row.session_version,
-            created_at: row.created_at,
-        }
-    }
-}
-
 #[derive(Debug, Insertable)]
 #[diesel(table_name = users)]
 pub struct NewUser<'a> {
     pub username: &'a str,
-    pub role: &'a str,
+    pub role: Role,
     pub password_hash: &'a str,
 }
 
@@ -111,26 +41,15 @@ pub enum UserChangeError {
 
 impl User {
     pub async fn find(conn: &mut AsyncPgConnection, id: UserId) -> QueryResult<Option<User>> {
-        users::table.find(id.0).select(UserRow::as_select()).first(conn).await.optional().map(|row| row.map(User::from))
+        users::table.find(id).select(User::as_select()).first(conn).await.optional()
     }
 
     pub async fn find_by_username(conn: &mut AsyncPgConnection, username: &str) -> QueryResult<Option<User>> {
-        users::table
-            .filter(users::username.eq(username))
-            .select(UserRow::as_select())
-            .first(conn)
-            .await
-            .optional()
-            .map(|row| row.map(User::from))
+        users::table.filter(users::username.eq(username)).select(User::as_select()).first(conn).await.optional()
     }
 
     pub async fn list(conn: &mut AsyncPgConnection) -> QueryResult<Vec<User>> {
-        users::table
-            .order(users::username.asc())
-            .select(UserRow::as_select())
-            .load(conn)
-            .await
-            .map(|rows| rows.into_iter().map(User::from).collect())
+        users::table.order(users::username.asc()).select(User::as_select()).load(conn).await
     }
 
     pub async fn count(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
@@ -143,16 +62,16 @@ impl User {
             .values(new)
             .on_conflict(users::username)
             .do_nothing()
-            .returning(UserRow::as_returning())
+            .returning(User::as_returning())
             .get_result(conn)
             .await
             .optional()?;
-        Ok(inserted.map(User::from))
+        Ok(inserted)
     }
 
     /// Sets a new password hash and ends every session of the user.
     pub async fn set_password(conn: &mut AsyncPgConnection, id: UserId, hash: &str) -> QueryResult<bool> {
-        let updated = diesel::update(users::table.find(id.0))
+        let updated = diesel::update(users::table.find(id))
             .set((
                 users::password_hash.eq(hash),
                 users::session_version.eq(users::session_version + 1),
@@ -165,7 +84,7 @@ impl User {
 
     /// Ends every session of the user ("sign out everywhere").
     pub async fn end_sessions(conn: &mut AsyncPgConnection, id: UserId) -> QueryResult<bool> {
-        let updated = diesel::update(users::table.find(id.0))
+        let updated = diesel::update(users::table.find(id))
             .set((users::session_version.eq(users::session_version + 1), users::updated_at.eq(diesel::dsl::now)))
             .execute(conn)
             .await?;
@@ -179,9 +98,9 @@ impl User {
             if current == Role::Admin && role != Role::Admin {
                 ensure_another_admin(conn, id).await?;
             }
-            diesel::update(users::table.find(id.0))
+            diesel::update(users::table.find(id))
                 .set((
-                    users::role.eq(role.as_str()),
+                    users::role.eq(role),
                     users::session_version.eq(users::session_version + 1),
                     users::updated_at.eq(diesel::dsl::now),
                 ))
@@ -198,7 +117,7 @@ impl User {
             if lock_for_admin_change(conn, id).await? == Role::Admin {
                 ensure_another_admin(conn, id).await?;
             }
-            diesel::delete(users::table.find(id.0)).execute(conn).await?;
+            diesel::delete(users::table.find(id)).execute(conn).await?;
             Ok(())
         })
         .await
@@ -209,18 +128,13 @@ impl User {
 /// both see "another admin exists" and leave none. Returns the user's current role.
 async fn lock_for_admin_change(conn: &mut AsyncPgConnection, id: UserId) -> Result<Role, UserChangeError> {
     diesel::sql_query("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE").execute(conn).await?;
-    let role: Option<String> = users::table.find(id.0).select(users::role).first(conn).await.optional()?;
-    let role = role.ok_or(UserChangeError::NotFound)?;
-    Ok(role.parse().unwrap_or(Role::Viewer))
+    let role: Option<Role> = users::table.find(id).select(users::role).first(conn).await.optional()?;
+    role.ok_or(UserChangeError::NotFound)
 }
 
 async fn ensure_another_admin(conn: &mut AsyncPgConnection, id: UserId) -> Result<(), UserChangeError> {
-    let others: i64 = users::table
-        .filter(users::role.eq(Role::Admin.as_str()))
-        .filter(users::id.ne(id.0))
-        .count()
-        .get_result(conn)
-        .await?;
+    let others: i64 =
+        users::table.filter(users::role.eq(Role::Admin)).filter(users::id.ne(id)).count().get_result(conn).await?;
     if others == 0 {
         return Err(UserChangeError::LastAdmin);
     }

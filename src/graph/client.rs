@@ -115,6 +115,8 @@ impl Default for ClientOptions {
 /// Told of every request: (endpoint name, outcome: `ok` or the error kind).
 pub type CallObserver = Arc<dyn Fn(&str, &str) + Send + Sync>;
 
+/// Clones share the rate-limit book, so every part of Tidemark sees the same limits.
+#[derive(Clone)]
 pub struct GraphClient {
     http: reqwest::Client,
     config: GraphConfig,
@@ -442,7 +444,7 @@ impl GraphSession<'_> {
                     Ok(_) => "ok",
                     Err(err) => err.kind(),
                 };
-                observer(crate::metrics::graph_endpoint(url.path()), outcome);
+                observer(endpoint_label(url.path()), outcome);
             }
             match result {
                 Err(GraphError::Transient { detail }) if attempt < options.max_attempts => {
@@ -549,9 +551,34 @@ impl InsightsWire {
     }
 }
 
+/// The fixed name of a Graph API path, for a bounded label: ids become their kind.
+pub fn endpoint_label(path: &str) -> &'static str {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty() && !s.starts_with('v')).collect();
+    match segments.as_slice() {
+        ["me"] => "me",
+        ["me", "accounts"] => "me_accounts",
+        ["refresh_access_token"] => "refresh_access_token",
+        ["debug_token"] => "debug_token",
+        [_, "media"] => "user_media",
+        [_, "stories"] => "user_stories",
+        [_, "insights"] => "insights",
+        [_] => "node",
+        _ => "other",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn graph_paths_map_to_a_fixed_set_of_endpoints() {
+        assert_eq!(endpoint_label("/v25.0/17841400000000001/media"), "user_media");
+        assert_eq!(endpoint_label("/v25.0/18000000000000001/insights"), "insights");
+        assert_eq!(endpoint_label("/v25.0/me"), "me");
+        assert_eq!(endpoint_label("/refresh_access_token"), "refresh_access_token");
+        assert_eq!(endpoint_label("/v25.0/17841400000000001"), "node");
+    }
 
     #[test]
     fn an_empty_insights_answer_measures_nothing() {

@@ -5,56 +5,10 @@
 use std::fmt;
 
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
-use serde::{Deserialize, Serialize};
 
-/// Which login, and so which host, a token belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Flavour {
-    /// Instagram Login: graph.instagram.com, `IGAA…` tokens.
-    Instagram,
-    /// Facebook Login: graph.facebook.com, `EAA…` tokens.
-    Facebook,
-}
-
-impl Flavour {
-    /// Guesses the flavour from a token's prefix.
-    pub fn from_token(token: &str) -> Option<Flavour> {
-        if token.starts_with("IG") {
-            Some(Flavour::Instagram)
-        } else if token.starts_with("EAA") {
-            Some(Flavour::Facebook)
-        } else {
-            None
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Flavour::Instagram => "instagram",
-            Flavour::Facebook => "facebook",
-        }
-    }
-}
-
-impl std::str::FromStr for Flavour {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "instagram" => Ok(Flavour::Instagram),
-            "facebook" => Ok(Flavour::Facebook),
-            other => Err(format!("unknown login {other:?}: use instagram or facebook")),
-        }
-    }
-}
-
-impl fmt::Display for Flavour {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::domain::Flavour;
 
 /// An access token. Its `Debug` and `Display` never show it.
 #[derive(Clone, PartialEq, Eq)]

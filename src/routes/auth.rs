@@ -6,12 +6,12 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{EmptyForm, Notice, PageContext, render, see_other};
+use crate::auth::Auth;
 use crate::auth::extract::ActiveSession;
 use crate::auth::password::{self, MAX_PASSWORD_BYTES};
 use crate::auth::{CsrfForm, CurrentUser};
 use crate::db::users::{MAX_USERNAME_CHARS, User, normalize_username};
 use crate::error::AppResult;
-use crate::startup::AppState;
 
 /// Both an unknown user and a wrong password get exactly this.
 const LOGIN_FAILED: &str = "Wrong username or password.";
@@ -43,15 +43,15 @@ pub async fn login_form(
     req: HttpRequest,
     notice: Notice,
     query: web::Query<LoginQuery>,
-    state: web::Data<AppState>,
+    auth: web::Data<Auth>,
 ) -> AppResult<HttpResponse> {
     let next = safe_next(query.next.as_deref().unwrap_or("/"));
     if req.extensions().get::<ActiveSession>().is_some() {
         return Ok(see_other(next));
     }
     let page = LoginPage {
-        page: PageContext::anonymous(notice, state.demo),
-        csrf_token: state.csrf.login_token(),
+        page: PageContext::anonymous(notice, auth.demo),
+        csrf_token: auth.csrf.login_token(),
         next: next.to_owned(),
         username: String::new(),
         error: None,
@@ -61,7 +61,7 @@ pub async fn login_form(
 
 pub async fn login(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    auth: web::Data<Auth>,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> AppResult<HttpResponse> {
     let address = req.peer_addr().map(|addr| addr.ip());
@@ -69,8 +69,8 @@ pub async fn login(
     let username: String = form.username.trim().to_ascii_lowercase().chars().take(MAX_USERNAME_CHARS + 1).collect();
     let retry = |status: StatusCode, error: String| {
         let page = LoginPage {
-            page: PageContext::anonymous(Notice::default(), state.demo),
-            csrf_token: state.csrf.login_token(),
+            page: PageContext::anonymous(Notice::default(), auth.demo),
+            csrf_token: auth.csrf.login_token(),
             next: safe_next(&form.next).to_owned(),
             username: username.clone(),
             error: Some(error),
@@ -78,7 +78,7 @@ pub async fn login(
         render(status, &page)
     };
 
-    if let Err(wait) = state.throttle.check(address, &username) {
+    if let Err(wait) = auth.throttle.check(address, &username) {
         let minutes = wait.as_secs().div_ceil(60).max(1);
         return retry(
             StatusCode::TOO_MANY_REQUESTS,
@@ -88,42 +88,38 @@ pub async fn login(
 
     let user = match normalize_username(&username) {
         Ok(name) => {
-            let mut conn = state.pool.get().await?;
+            let mut conn = auth.pool.get().await?;
             User::find_by_username(&mut conn, &name).await?
         }
         Err(_) => None,
     };
     // Unknown users are checked against a dummy hash so both failures take as long.
-    let hash = user.as_ref().map_or_else(|| state.dummy_hash.clone(), |u| u.password_hash.clone());
+    let hash = user.as_ref().map_or_else(|| auth.dummy_hash.clone(), |u| u.password_hash.clone());
     let within_limit = form.password.len() <= MAX_PASSWORD_BYTES;
     let matches = password::verify(form.password.clone(), hash).await;
     let user = match user {
         Some(user) if matches && within_limit => user,
         known => {
-            state.throttle.record_failure(address, &username);
+            auth.throttle.record_failure(address, &username);
             // What was typed is not logged: people type passwords into the username field.
             tracing::info!(user_id = known.map(|u| u.id.0), "sign-in failed");
             return retry(StatusCode::UNAUTHORIZED, LOGIN_FAILED.to_owned());
         }
     };
 
-    state.throttle.record_success(&username);
+    auth.throttle.record_success(&username);
     tracing::info!(user_id = %user.id, "signed in");
-    let cookie = state.sessions.cookie(&state.sessions.begin(&user));
+    let cookie = auth.sessions.cookie(&auth.sessions.begin(&user));
     let mut response = see_other(safe_next(&form.next));
     response.add_cookie(&cookie).map_err(|err| anyhow::anyhow!("cannot set the session cookie: {err}"))?;
     Ok(response)
 }
 
-pub async fn logout(
-    user: CurrentUser,
-    state: web::Data<AppState>,
-    _form: CsrfForm<EmptyForm>,
-) -> AppResult<HttpResponse> {
+pub async fn logout(user: CurrentUser, auth: web::Data<Auth>, _form: CsrfForm<EmptyForm>) -> AppResult<HttpResponse> {
     tracing::info!(user_id = %user.id, "signed out");
     let mut response = see_other("/login?notice=signed-out");
     response
-        .add_cookie(&state.sessions.removal_cookie())
+        .add_cookie(&auth.sessions.removal_cookie())
         .map_err(|err| anyhow::anyhow!("cannot clear the session cookie: {err}"))?;
     Ok(response)
 }

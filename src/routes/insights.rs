@@ -6,36 +6,18 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use super::analytics::{PeriodNav, ViewQuery, outcome, percent};
-use super::format::count;
+use super::analytics::{PeriodNav, ViewQuery};
 use super::posts::{Choice, account_choices, filter_params};
 use super::{Notice, PageContext, render};
-use crate::analytics::groups::{self, Outcome, Summary};
+use crate::analytics::groups::{self, Outcome, best_time_grid};
+use crate::analytics::period::Period;
 use crate::auth::CurrentUser;
-use crate::db::accounts::{Account, AccountId};
-use crate::db::reports::{self, PostFilter};
-use crate::db::settings::OperatorSettings;
-use crate::db::stats;
+use crate::db::reports::PostFilter;
+use crate::domain::AccountId;
 use crate::error::AppResult;
-use crate::startup::AppState;
-
-pub struct TagView {
-    pub tag: String,
-    pub posts: usize,
-    pub median_rate: String,
-    pub median_reach: String,
-}
-
-fn tag_views(tags: Vec<(String, Summary)>) -> Vec<TagView> {
-    tags.into_iter()
-        .map(|(tag, s)| TagView {
-            tag,
-            posts: s.posts,
-            median_rate: percent(s.median_rate),
-            median_reach: count(s.median_reach.map(|r| r.round() as i64)),
-        })
-        .collect()
-}
+use crate::services::Views;
+use crate::services::views::Basis;
+use crate::services::views::models::{GroupView, group_views};
 
 #[derive(Template)]
 #[template(path = "insights/hashtags.html")]
@@ -43,58 +25,50 @@ struct HashtagsPage {
     page: PageContext,
     nav: PeriodNav,
     accounts: Vec<Choice>,
-    ranked: Vec<TagView>,
-    once: Vec<TagView>,
+    ranked: Vec<GroupView<String>>,
+    once: Vec<GroupView<String>>,
     posts: usize,
     definition: &'static str,
 }
 
+/// What the hashtag and best-time views (and their CSV files) are computed from.
+pub struct OutcomesView {
+    pub basis: Basis,
+    pub period: Period,
+    pub outcomes: Arc<Vec<Outcome>>,
+}
+
 /// The period's posts (optionally of one account) as outcomes.
-pub async fn outcomes(
-    state: &AppState,
-    query: &ViewQuery,
-) -> AppResult<(Arc<Vec<Outcome>>, OperatorSettings, Vec<Account>, crate::analytics::period::Period)> {
-    let mut conn = state.pool.get().await?;
-    let settings = OperatorSettings::load(&mut conn).await?;
-    let period = query.period(state.sync.now(), settings.time_zone());
-    let definition = settings.engagement();
+pub async fn outcomes(views: &Views, query: &ViewQuery) -> AppResult<OutcomesView> {
+    let basis = views.basis().await?;
+    let period = query.period(basis.now, basis.tz());
     let filter = PostFilter {
         account: query.account.map(AccountId),
         from: Some(period.start()),
         until: Some(period.end()),
-        definition,
+        definition: basis.definition(),
         ..PostFilter::default()
     };
-    let accounts = Account::list(&mut conn).await?;
-    let version = stats::data_version(&mut conn).await?;
-    let key = format!("outcomes:{filter:?}");
-    let outcomes = state
-        .cache
-        .get_or_compute(key, version, async || -> AppResult<Vec<Outcome>> {
-            let rows = reports::posts(&mut conn, &filter).await?;
-            Ok(rows.iter().map(|r| outcome(r, definition)).collect())
-        })
-        .await?;
-    Ok((outcomes, settings, accounts, period))
+    let outcomes = views.outcomes(&basis, &filter).await?;
+    Ok(OutcomesView { basis, period, outcomes })
 }
 
 pub async fn hashtags(
     user: CurrentUser,
     notice: Notice,
     query: web::Query<ViewQuery>,
-    state: web::Data<AppState>,
+    views: web::Data<Views>,
 ) -> AppResult<HttpResponse> {
-    let (outcomes, settings, accounts, period) = outcomes(&state, &query).await?;
+    let OutcomesView { basis, period, outcomes } = outcomes(&views, &query).await?;
     let (ranked, once) = groups::hashtags(&outcomes);
-    let today = state.sync.now().with_timezone(&settings.time_zone()).date_naive();
     let page = HashtagsPage {
         page: PageContext::new(&user, notice, "hashtags"),
-        nav: PeriodNav::new("/hashtags", &period, &filter_params(&query), today),
-        accounts: account_choices(&accounts, query.account),
-        ranked: tag_views(ranked),
-        once: tag_views(once),
+        nav: PeriodNav::new("/hashtags", &period, &filter_params(&query), basis.today()),
+        accounts: account_choices(&views.accounts().await?, query.account),
+        ranked: group_views(ranked),
+        once: group_views(once),
         posts: outcomes.len(),
-        definition: settings.engagement().formula(),
+        definition: basis.definition().formula(),
     };
     render(StatusCode::OK, &page)
 }
@@ -119,47 +93,41 @@ struct BestTimePage {
     definition: &'static str,
 }
 
-const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+pub const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
 pub async fn best_time(
     user: CurrentUser,
     notice: Notice,
     query: web::Query<ViewQuery>,
-    state: web::Data<AppState>,
+    views: web::Data<Views>,
 ) -> AppResult<HttpResponse> {
-    let (outcomes, settings, accounts, period) = outcomes(&state, &query).await?;
-    let tz = settings.time_zone();
-    let cells = groups::best_time(&outcomes, tz);
-    let best = cells.values().filter_map(|s| s.median_rate).fold(0.0_f64, f64::max);
-    let heat = |rate: Option<f64>| match rate {
-        Some(r) if best > 0.0 => ((r / best) * 4.0).round().clamp(0.0, 4.0) as u8,
-        _ => 0,
-    };
-    let grid = WEEKDAYS
-        .iter()
-        .enumerate()
-        .map(|(day, name)| {
-            let hours = (0..24u32)
-                .map(|hour| {
-                    cells.get(&(day as u32, hour)).map(|s| Cell {
-                        rate: s.median_rate.map_or_else(|| "–".to_owned(), |r| format!("{r:.1}%")),
-                        posts: s.posts,
-                        heat: heat(s.median_rate),
+    let OutcomesView { basis, period, outcomes } = outcomes(&views, &query).await?;
+    let tz = basis.tz();
+    let grid = best_time_grid(&groups::best_time(&outcomes, tz))
+        .into_iter()
+        .zip(WEEKDAYS)
+        .map(|(hours, name)| {
+            let cells = hours
+                .into_iter()
+                .map(|cell| {
+                    cell.map(|c| Cell {
+                        rate: c.summary.median_rate.map_or_else(|| "–".to_owned(), |r| format!("{r:.1}%")),
+                        posts: c.summary.posts,
+                        heat: c.heat,
                     })
                 })
                 .collect();
-            (*name, hours)
+            (name, cells)
         })
         .collect();
-    let today = state.sync.now().with_timezone(&tz).date_naive();
     let page = BestTimePage {
         page: PageContext::new(&user, notice, "best-time"),
-        nav: PeriodNav::new("/best-time", &period, &filter_params(&query), today),
-        accounts: account_choices(&accounts, query.account),
+        nav: PeriodNav::new("/best-time", &period, &filter_params(&query), basis.today()),
+        accounts: account_choices(&views.accounts().await?, query.account),
         grid,
         posts: outcomes.len(),
-        timezone: settings.timezone.clone(),
-        definition: settings.engagement().formula(),
+        timezone: tz.name().to_owned(),
+        definition: basis.definition().formula(),
     };
     render(StatusCode::OK, &page)
 }

@@ -6,11 +6,12 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{EmptyForm, Notice, PageContext, render, see_other};
+use crate::auth::Auth;
 use crate::auth::password;
 use crate::auth::{CsrfForm, CurrentUser};
-use crate::db::users::{Role, User, UserId};
+use crate::db::users::User;
+use crate::domain::{Role, UserId};
 use crate::error::{AppError, AppResult};
-use crate::startup::AppState;
 
 #[derive(Template)]
 #[template(path = "me/index.html")]
@@ -48,20 +49,20 @@ pub async fn me_page(user: CurrentUser, notice: Notice) -> AppResult<HttpRespons
 pub async fn change_password(
     req: HttpRequest,
     user: CurrentUser,
-    state: web::Data<AppState>,
+    auth: web::Data<Auth>,
     CsrfForm(form): CsrfForm<ChangePasswordForm>,
 ) -> AppResult<HttpResponse> {
     let refuse = |error: &str| {
         render(StatusCode::UNPROCESSABLE_ENTITY, &MePage::new(&user, Notice::default(), Some(error.to_owned())))
     };
     let address = req.peer_addr().map(|addr| addr.ip());
-    if state.throttle.check(address, &user.username).is_err() {
+    if auth.throttle.check(address, &user.username).is_err() {
         return refuse("Too many wrong passwords. Wait a few minutes and try again.");
     }
-    let mut conn = state.pool.get().await?;
+    let mut conn = auth.pool.get().await?;
     let stored = User::find(&mut conn, user.id).await?.ok_or(AppError::NotFound)?;
     if !password::verify(form.current_password, stored.password_hash).await {
-        state.throttle.record_failure(address, &user.username);
+        auth.throttle.record_failure(address, &user.username);
         return refuse("Your current password is not right.");
     }
     if form.new_password != form.confirm_password {
@@ -73,32 +74,32 @@ pub async fn change_password(
     let hash = password::hash(form.new_password).await?;
     User::set_password(&mut conn, user.id, &hash).await?;
     tracing::info!(user_id = %user.id, "password changed");
-    renewed_session(&state, user.id, "/me?notice=password-changed").await
+    renewed_session(&auth, user.id, "/me?notice=password-changed").await
 }
 
 pub async fn sign_out_everywhere(
     user: CurrentUser,
-    state: web::Data<AppState>,
+    auth: web::Data<Auth>,
     _form: CsrfForm<EmptyForm>,
 ) -> AppResult<HttpResponse> {
-    let mut conn = state.pool.get().await?;
+    let mut conn = auth.pool.get().await?;
     User::end_sessions(&mut conn, user.id).await?;
     tracing::info!(user_id = %user.id, "signed out everywhere");
     let mut response = see_other("/login?notice=signed-out-everywhere");
     response
-        .add_cookie(&state.sessions.removal_cookie())
+        .add_cookie(&auth.sessions.removal_cookie())
         .map_err(|err| anyhow::anyhow!("cannot clear the session cookie: {err}"))?;
     Ok(response)
 }
 
 /// After the user's own session version changed: a new session for this browser only,
 /// so changing one's own password does not sign one out here.
-pub async fn renewed_session(state: &AppState, id: UserId, location: &str) -> AppResult<HttpResponse> {
-    let mut conn = state.pool.get().await?;
+pub async fn renewed_session(auth: &Auth, id: UserId, location: &str) -> AppResult<HttpResponse> {
+    let mut conn = auth.pool.get().await?;
     let user = User::find(&mut conn, id).await?.ok_or(AppError::NotFound)?;
     let mut response = see_other(location);
     response
-        .add_cookie(&state.sessions.cookie(&state.sessions.begin(&user)))
+        .add_cookie(&auth.sessions.cookie(&auth.sessions.begin(&user)))
         .map_err(|err| anyhow::anyhow!("cannot set the session cookie: {err}"))?;
     Ok(response)
 }

@@ -1,13 +1,12 @@
-//! HTTP routes: one module per feature, each page's template struct beside its handler.
+//! HTTP routes: one module per feature, each page's template struct beside its handler,
+//! and the route table that declares every route with its access rule and CSRF check.
 
 pub mod accounts;
 pub mod analytics;
 pub mod assets;
 pub mod auth;
-pub mod charts;
 pub mod dashboard;
 pub mod export;
-pub mod format;
 pub mod health;
 pub mod insights;
 pub mod me;
@@ -19,113 +18,90 @@ pub mod users;
 use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
-use actix_web::http::{StatusCode, header};
-use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::middleware::from_fn;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, guard, web};
 use askama::Template;
 
 use crate::auth::CurrentUser;
+use crate::auth::access::enforce;
+pub use crate::auth::{Access, CsrfCheck};
 use crate::error::{AppError, AppResult};
 
-/// Who may use a route. Kept beside [`configure`] so the access tests can walk every route.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    Anyone,
-    SignedIn,
-    Admin,
-}
-
+/// One route: method, path pattern, who may use it, what it expects of the CSRF check.
 #[derive(Debug, Clone, Copy)]
 pub struct RouteSpec {
     pub method: &'static str,
     pub path: &'static str,
     pub access: Access,
+    pub csrf: CsrfCheck,
 }
 
-const fn route(method: &'static str, path: &'static str, access: Access) -> RouteSpec {
-    RouteSpec { method, path, access }
+/// Declares every route once: the list the tests walk ([`ROUTE_TABLE`]) and the actix
+/// configuration ([`configure`]) both come from it, and each route is registered behind
+/// the access and CSRF checks it declares.
+macro_rules! route_table {
+    ($($method:ident $path:literal => $handler:path, $access:ident, $csrf:ident;)+) => {
+        /// Every route the application serves.
+        pub const ROUTE_TABLE: &[RouteSpec] = &[
+            $(RouteSpec {
+                method: stringify!($method),
+                path: $path,
+                access: Access::$access,
+                csrf: CsrfCheck::$csrf,
+            },)+
+        ];
+
+        pub fn configure(cfg: &mut web::ServiceConfig) {
+            $(cfg.service(
+                web::resource($path)
+                    .guard(guard::Method(Method::$method))
+                    .route(web::route().to($handler))
+                    .wrap(from_fn(|req, next| enforce(Access::$access, CsrfCheck::$csrf, req, next))),
+            );)+
+        }
+    };
 }
 
-/// Every route the application serves. `configure` must register exactly these.
-pub const ROUTE_TABLE: &[RouteSpec] = &[
-    route("GET", "/healthz", Access::Anyone),
-    route("GET", "/readyz", Access::Anyone),
-    route("GET", "/metrics", Access::Anyone),
-    route("GET", "/static/app.css", Access::Anyone),
-    route("GET", "/login", Access::Anyone),
-    route("POST", "/login", Access::Anyone),
-    route("POST", "/logout", Access::SignedIn),
-    route("GET", "/", Access::SignedIn),
-    route("GET", "/me", Access::SignedIn),
-    route("POST", "/me/password", Access::SignedIn),
-    route("POST", "/me/sign-out-everywhere", Access::SignedIn),
-    route("GET", "/accounts", Access::SignedIn),
-    route("POST", "/accounts", Access::Admin),
-    route("GET", "/accounts/{id}", Access::SignedIn),
-    route("POST", "/accounts/{id}/sync", Access::Admin),
-    route("POST", "/accounts/{id}/disable", Access::Admin),
-    route("POST", "/accounts/{id}/enable", Access::Admin),
-    route("GET", "/accounts/{id}/delete", Access::Admin),
-    route("POST", "/accounts/{id}/delete", Access::Admin),
-    route("GET", "/posts", Access::SignedIn),
-    route("GET", "/posts/{id}", Access::SignedIn),
-    route("GET", "/hashtags", Access::SignedIn),
-    route("GET", "/best-time", Access::SignedIn),
-    route("GET", "/export/posts.csv", Access::SignedIn),
-    route("GET", "/export/snapshots.csv", Access::SignedIn),
-    route("GET", "/export/chart.csv", Access::SignedIn),
-    route("GET", "/export/hashtags.csv", Access::SignedIn),
-    route("GET", "/export/best-time.csv", Access::SignedIn),
-    route("GET", "/sync", Access::SignedIn),
-    route("POST", "/sync", Access::Admin),
-    route("GET", "/settings", Access::Admin),
-    route("POST", "/settings", Access::Admin),
-    route("GET", "/users", Access::Admin),
-    route("POST", "/users", Access::Admin),
-    route("POST", "/users/{id}/role", Access::Admin),
-    route("POST", "/users/{id}/password", Access::Admin),
-    route("GET", "/users/{id}/delete", Access::Admin),
-    route("POST", "/users/{id}/delete", Access::Admin),
-];
-
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(health::healthz))
-        .route("/readyz", web::get().to(health::readyz))
-        .route("/metrics", web::get().to(health::metrics))
-        .route("/static/{file:.*}", web::get().to(assets::asset))
-        .route("/login", web::get().to(auth::login_form))
-        .route("/login", web::post().to(auth::login))
-        .route("/logout", web::post().to(auth::logout))
-        .route("/", web::get().to(dashboard::dashboard))
-        .route("/me", web::get().to(me::me_page))
-        .route("/me/password", web::post().to(me::change_password))
-        .route("/me/sign-out-everywhere", web::post().to(me::sign_out_everywhere))
-        .route("/accounts", web::get().to(accounts::list_accounts))
-        .route("/accounts", web::post().to(accounts::connect_account))
-        .route("/accounts/{id}", web::get().to(accounts::show_account))
-        .route("/accounts/{id}/sync", web::post().to(accounts::sync_account))
-        .route("/accounts/{id}/disable", web::post().to(accounts::disable_account))
-        .route("/accounts/{id}/enable", web::post().to(accounts::enable_account))
-        .route("/accounts/{id}/delete", web::get().to(accounts::confirm_delete_account))
-        .route("/accounts/{id}/delete", web::post().to(accounts::delete_account))
-        .route("/posts", web::get().to(posts::list_posts))
-        .route("/posts/{id}", web::get().to(posts::show_post))
-        .route("/hashtags", web::get().to(insights::hashtags))
-        .route("/best-time", web::get().to(insights::best_time))
-        .route("/export/posts.csv", web::get().to(export::posts_csv))
-        .route("/export/snapshots.csv", web::get().to(export::snapshots_csv))
-        .route("/export/chart.csv", web::get().to(export::chart_csv))
-        .route("/export/hashtags.csv", web::get().to(export::hashtags_csv))
-        .route("/export/best-time.csv", web::get().to(export::best_time_csv))
-        .route("/sync", web::get().to(sync::sync_history))
-        .route("/sync", web::post().to(sync::sync_all))
-        .route("/settings", web::get().to(settings::settings_form))
-        .route("/settings", web::post().to(settings::save_settings))
-        .route("/users", web::get().to(users::list_users))
-        .route("/users", web::post().to(users::create_user))
-        .route("/users/{id}/role", web::post().to(users::change_role))
-        .route("/users/{id}/password", web::post().to(users::reset_password))
-        .route("/users/{id}/delete", web::get().to(users::confirm_delete_user))
-        .route("/users/{id}/delete", web::post().to(users::delete_user));
+route_table! {
+    GET "/healthz" => health::healthz, Anyone, Safe;
+    GET "/readyz" => health::readyz, Anyone, Safe;
+    GET "/metrics" => health::metrics, Anyone, Safe;
+    GET "/static/{file:.*}" => assets::asset, Anyone, Safe;
+    GET "/login" => auth::login_form, Anyone, Safe;
+    POST "/login" => auth::login, Anyone, Form;
+    POST "/logout" => auth::logout, SignedIn, Form;
+    GET "/" => dashboard::dashboard, SignedIn, Safe;
+    GET "/me" => me::me_page, SignedIn, Safe;
+    POST "/me/password" => me::change_password, SignedIn, Form;
+    POST "/me/sign-out-everywhere" => me::sign_out_everywhere, SignedIn, Form;
+    GET "/accounts" => accounts::list_accounts, SignedIn, Safe;
+    POST "/accounts" => accounts::connect_account, Admin, Form;
+    GET "/accounts/{id}" => accounts::show_account, SignedIn, Safe;
+    POST "/accounts/{id}/sync" => accounts::sync_account, Admin, Form;
+    POST "/accounts/{id}/disable" => accounts::disable_account, Admin, Form;
+    POST "/accounts/{id}/enable" => accounts::enable_account, Admin, Form;
+    GET "/accounts/{id}/delete" => accounts::confirm_delete_account, Admin, Safe;
+    POST "/accounts/{id}/delete" => accounts::delete_account, Admin, Form;
+    GET "/posts" => posts::list_posts, SignedIn, Safe;
+    GET "/posts/{id}" => posts::show_post, SignedIn, Safe;
+    GET "/hashtags" => insights::hashtags, SignedIn, Safe;
+    GET "/best-time" => insights::best_time, SignedIn, Safe;
+    GET "/export/posts.csv" => export::posts_csv, SignedIn, Safe;
+    GET "/export/snapshots.csv" => export::snapshots_csv, SignedIn, Safe;
+    GET "/export/chart.csv" => export::chart_csv, SignedIn, Safe;
+    GET "/export/hashtags.csv" => export::hashtags_csv, SignedIn, Safe;
+    GET "/export/best-time.csv" => export::best_time_csv, SignedIn, Safe;
+    GET "/sync" => sync::sync_history, SignedIn, Safe;
+    POST "/sync" => sync::sync_all, Admin, Form;
+    GET "/settings" => settings::settings_form, Admin, Safe;
+    POST "/settings" => settings::save_settings, Admin, Form;
+    GET "/users" => users::list_users, Admin, Safe;
+    POST "/users" => users::create_user, Admin, Form;
+    POST "/users/{id}/role" => users::change_role, Admin, Form;
+    POST "/users/{id}/password" => users::reset_password, Admin, Form;
+    GET "/users/{id}/delete" => users::confirm_delete_user, Admin, Safe;
+    POST "/users/{id}/delete" => users::delete_user, Admin, Form;
 }
 
 /// What the shared layout needs on every page.

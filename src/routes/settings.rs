@@ -9,12 +9,12 @@ use serde::Deserialize;
 use super::{Notice, PageContext, render, see_other};
 use crate::analytics::EngagementDefinition;
 use crate::auth::{AdminUser, CsrfForm, CurrentUser};
+use crate::db;
 use crate::db::posts::{self, RetentionCount};
 use crate::db::settings::OperatorSettings;
 use crate::error::AppResult;
-use crate::startup::AppState;
-use crate::sync::retention;
-use crate::sync::scheduler::is_valid_schedule;
+use crate::services::Syncing;
+use crate::services::sync::is_valid_schedule;
 
 /// The form as typed: every field a string, so a bad number is a message, not a 400.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -52,14 +52,14 @@ impl SettingsForm {
             lookback_days: s.lookback_days.map(|d| d.to_string()).unwrap_or_else(|| "90".into()),
             keep_forever: s.lookback_days.is_none().then(|| "on".into()),
             sync_schedule: s.sync_schedule.clone(),
-            timezone: s.timezone.clone(),
+            timezone: s.timezone.name().to_owned(),
             young_post_hours: s.young_post_hours.to_string(),
             young_every_minutes: s.young_every_minutes.to_string(),
             middle_post_days: s.middle_post_days.to_string(),
             middle_every_minutes: s.middle_every_minutes.to_string(),
             old_every_minutes: s.old_every_minutes.to_string(),
             token_refresh_days: s.token_refresh_days.to_string(),
-            engagement_definition: s.engagement_definition.clone(),
+            engagement_definition: s.engagement_definition.key().to_owned(),
             confirm: None,
         }
     }
@@ -102,13 +102,13 @@ impl SettingsForm {
         if engagement.is_none() {
             problems.push("Choose how the engagement rate is computed: by reach, by followers or by views.".into());
         }
-        let timezone = self.timezone.trim().to_owned();
-        if timezone.parse::<chrono_tz::Tz>().is_err() {
+        let timezone = self.timezone.trim().parse::<chrono_tz::Tz>();
+        if timezone.is_err() {
             problems.push("The time zone must be an IANA name such as Europe/Berlin or UTC.".into());
         }
-        if !problems.is_empty() {
+        let (Ok(timezone), Some(engagement), true) = (timezone, engagement, problems.is_empty()) else {
             return Err(problems);
-        }
+        };
         Ok(OperatorSettings {
             lookback_days,
             sync_schedule,
@@ -119,7 +119,7 @@ impl SettingsForm {
             middle_every_minutes,
             old_every_minutes,
             token_refresh_days,
-            engagement_definition: engagement.unwrap_or_default().key().to_owned(),
+            engagement_definition: engagement,
         })
     }
 
@@ -151,9 +151,9 @@ struct ConfirmPage {
 pub async fn settings_form(
     AdminUser(admin): AdminUser,
     notice: Notice,
-    state: web::Data<AppState>,
+    pool: web::Data<db::Pool>,
 ) -> AppResult<HttpResponse> {
-    let mut conn = state.pool.get().await?;
+    let mut conn = pool.get().await?;
     let current = OperatorSettings::load(&mut conn).await?;
     page(&admin, notice, StatusCode::OK, SettingsForm::from_settings(&current), Vec::new())
 }
@@ -176,15 +176,16 @@ fn page(
 
 pub async fn save_settings(
     AdminUser(admin): AdminUser,
-    state: web::Data<AppState>,
+    pool: web::Data<db::Pool>,
+    syncing: web::Data<Syncing>,
     CsrfForm(form): CsrfForm<SettingsForm>,
 ) -> AppResult<HttpResponse> {
     let new = match form.validate() {
         Ok(new) => new,
         Err(problems) => return page(&admin, Notice::default(), StatusCode::UNPROCESSABLE_ENTITY, form, problems),
     };
-    let now = state.sync.now();
-    let mut conn = state.pool.get().await?;
+    let now = syncing.now();
+    let mut conn = pool.get().await?;
     let current = OperatorSettings::load(&mut conn).await?;
     let shortened = match (current.lookback_days, new.lookback_days) {
         (_, None) => false,
@@ -208,13 +209,11 @@ pub async fn save_settings(
     new.save(&mut conn).await?;
     drop(conn);
     tracing::info!(by = admin.id.0, lookback_days = ?new.lookback_days, schedule = new.sync_schedule, "settings saved");
-    if new.sync_schedule != current.sync_schedule
-        && let Some(scheduler) = &state.scheduler
-    {
-        scheduler.reschedule(&new.sync_schedule).await?;
+    if new.sync_schedule != current.sync_schedule {
+        syncing.reschedule(&new.sync_schedule).await?;
     }
     if shortened {
-        retention::purge(&state.pool, now).await?;
+        syncing.purge().await?;
     }
     Ok(see_other("/settings?notice=settings-saved"))
 }
@@ -227,14 +226,14 @@ mod tests {
         SettingsForm::from_settings(&OperatorSettings {
             lookback_days: Some(90),
             sync_schedule: "0 */15 * * * *".into(),
-            timezone: "Europe/Berlin".into(),
+            timezone: chrono_tz::Europe::Berlin,
             young_post_hours: 48,
             young_every_minutes: 60,
             middle_post_days: 7,
             middle_every_minutes: 360,
             old_every_minutes: 1440,
             token_refresh_days: 7,
-            engagement_definition: "reach".into(),
+            engagement_definition: EngagementDefinition::Reach,
         })
     }
 
@@ -242,7 +241,7 @@ mod tests {
     fn a_valid_form_round_trips() {
         let settings = valid().validate().unwrap();
         assert_eq!(settings.lookback_days, Some(90));
-        assert_eq!(settings.timezone, "Europe/Berlin");
+        assert_eq!(settings.timezone, chrono_tz::Europe::Berlin);
     }
 
     #[test]

@@ -4,15 +4,15 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use super::accounts::start_sync;
-use super::format::when;
 use super::{EmptyForm, Notice, PageContext, render, see_other};
 use crate::auth::{AdminUser, CsrfForm, CurrentUser};
-use crate::db::dropped_metrics::{self, DroppedMetricRow};
-use crate::db::sync_runs::{self, RunListing};
+use crate::db::dropped_metrics::DroppedMetricRow;
+use crate::db::sync_runs::RunListing;
+use crate::domain::SyncOutcome;
 use crate::error::AppResult;
-use crate::startup::AppState;
-use crate::sync::Scope;
+use crate::services::sync::{Scope, SyncRefused};
+use crate::services::views::format::when;
+use crate::services::{Syncing, Views};
 
 /// Runs shown on the page.
 const RECENT_RUNS: i64 = 50;
@@ -47,14 +47,13 @@ pub fn run_views(runs: Vec<RunListing>) -> Vec<RunView> {
         .collect()
 }
 
-pub async fn sync_history(user: CurrentUser, notice: Notice, state: web::Data<AppState>) -> AppResult<HttpResponse> {
-    let mut conn = state.pool.get().await?;
-    let runs = run_views(sync_runs::recent(&mut conn, None, RECENT_RUNS).await?);
+pub async fn sync_history(user: CurrentUser, notice: Notice, views: web::Data<Views>) -> AppResult<HttpResponse> {
+    let runs = run_views(views.recent_runs(None, RECENT_RUNS).await?);
     let page = SyncPage {
         page: PageContext::new(&user, notice, "sync"),
-        running: runs.iter().any(|r| r.run.finished_at.is_none()),
+        running: runs.iter().any(|r| r.run.outcome == SyncOutcome::Running),
         runs,
-        dropped: dropped_metrics::all(&mut conn).await?,
+        dropped: views.dropped_metrics().await?,
         csrf_token: user.csrf_token.clone(),
         is_admin: user.is_admin(),
     };
@@ -63,9 +62,12 @@ pub async fn sync_history(user: CurrentUser, notice: Notice, state: web::Data<Ap
 
 pub async fn sync_all(
     AdminUser(_): AdminUser,
-    state: web::Data<AppState>,
+    syncing: web::Data<Syncing>,
     _form: CsrfForm<EmptyForm>,
 ) -> AppResult<HttpResponse> {
-    start_sync(&state, Scope::All);
-    Ok(see_other("/sync?notice=sync-started"))
+    match syncing.start(Scope::All).await {
+        Ok(()) => Ok(see_other("/sync?notice=sync-started")),
+        Err(SyncRefused::Database(err)) => Err(err.into()),
+        Err(refused) => Err(crate::error::AppError::BadRequest(format!("Not synced: {refused}."))),
+    }
 }

@@ -7,10 +7,11 @@ use serde::Deserialize;
 
 use super::me::renewed_session;
 use super::{EmptyForm, Notice, PageContext, render, see_other};
+use crate::auth::Auth;
 use crate::auth::{AdminUser, CsrfForm, password};
-use crate::db::users::{NewUser, Role, User, UserChangeError, UserId, normalize_username};
+use crate::db::users::{NewUser, User, UserChangeError, normalize_username};
+use crate::domain::{Role, UserId};
 use crate::error::{AppError, AppResult};
-use crate::startup::AppState;
 
 #[derive(Template)]
 #[template(path = "users/list.html")]
@@ -54,14 +55,14 @@ pub struct PasswordForm {
 
 /// The users page, optionally re-rendered with what went wrong.
 async fn users_page(
-    state: &AppState,
+    auth: &Auth,
     AdminUser(admin): &AdminUser,
     status: StatusCode,
     notice: Notice,
     errors: (Option<String>, Option<String>),
     typed: (String, String),
 ) -> AppResult<HttpResponse> {
-    let mut conn = state.pool.get().await?;
+    let mut conn = auth.pool.get().await?;
     let users = User::list(&mut conn).await?;
     let (error, form_error) = errors;
     let (form_username, form_role) = typed;
@@ -78,9 +79,9 @@ async fn users_page(
     render(status, &page)
 }
 
-async fn refused_change(state: &AppState, admin: &AdminUser, error: String) -> AppResult<HttpResponse> {
+async fn refused_change(auth: &Auth, admin: &AdminUser, error: String) -> AppResult<HttpResponse> {
     users_page(
-        state,
+        auth,
         admin,
         StatusCode::UNPROCESSABLE_ENTITY,
         Notice::default(),
@@ -90,19 +91,19 @@ async fn refused_change(state: &AppState, admin: &AdminUser, error: String) -> A
     .await
 }
 
-pub async fn list_users(admin: AdminUser, notice: Notice, state: web::Data<AppState>) -> AppResult<HttpResponse> {
-    users_page(&state, &admin, StatusCode::OK, notice, (None, None), (String::new(), "viewer".into())).await
+pub async fn list_users(admin: AdminUser, notice: Notice, auth: web::Data<Auth>) -> AppResult<HttpResponse> {
+    users_page(&auth, &admin, StatusCode::OK, notice, (None, None), (String::new(), "viewer".into())).await
 }
 
 pub async fn create_user(
     admin: AdminUser,
-    state: web::Data<AppState>,
+    auth: web::Data<Auth>,
     CsrfForm(form): CsrfForm<NewUserForm>,
 ) -> AppResult<HttpResponse> {
     let typed = (form.username.chars().take(64).collect::<String>(), form.role.clone());
     let refuse = |error: String| async {
         users_page(
-            &state,
+            &auth,
             &admin,
             StatusCode::UNPROCESSABLE_ENTITY,
             Notice::default(),
@@ -122,8 +123,8 @@ pub async fn create_user(
         return refuse(error).await;
     }
     let hash = password::hash(form.password).await?;
-    let mut conn = state.pool.get().await?;
-    let new = NewUser { username: &username, role: role.as_str(), password_hash: &hash };
+    let mut conn = auth.pool.get().await?;
+    let new = NewUser { username: &username, role, password_hash: &hash };
     match User::create(&mut conn, &new).await? {
         Some(user) => {
             tracing::info!(user_id = %user.id, role = %role, by = %admin.0.id, "user created");
@@ -136,26 +137,26 @@ pub async fn create_user(
 pub async fn change_role(
     admin: AdminUser,
     path: web::Path<i64>,
-    state: web::Data<AppState>,
+    auth: web::Data<Auth>,
     CsrfForm(form): CsrfForm<RoleForm>,
 ) -> AppResult<HttpResponse> {
     let id = UserId(path.into_inner());
     let Ok(role) = form.role.parse::<Role>() else {
-        return refused_change(&state, &admin, "Choose a role: admin or viewer.".into()).await;
+        return refused_change(&auth, &admin, "Choose a role: admin or viewer.".into()).await;
     };
-    let mut conn = state.pool.get().await?;
+    let mut conn = auth.pool.get().await?;
     match User::set_role(&mut conn, id, role).await {
         Ok(()) => {}
         Err(UserChangeError::NotFound) => return Err(AppError::NotFound),
         Err(UserChangeError::LastAdmin) => {
-            return refused_change(&state, &admin, UserChangeError::LastAdmin.to_string()).await;
+            return refused_change(&auth, &admin, UserChangeError::LastAdmin.to_string()).await;
         }
         Err(UserChangeError::Database(err)) => return Err(err.into()),
     }
     tracing::info!(user_id = %id, role = %role, by = %admin.0.id, "role changed");
     if id == admin.0.id {
         // The admin's own sessions ended with the change; this one included.
-        return renewed_session(&state, id, "/?notice=role-changed").await;
+        return renewed_session(&auth, id, "/?notice=role-changed").await;
     }
     Ok(see_other("/users?notice=role-changed"))
 }
@@ -163,21 +164,21 @@ pub async fn change_role(
 pub async fn reset_password(
     admin: AdminUser,
     path: web::Path<i64>,
-    state: web::Data<AppState>,
+    auth: web::Data<Auth>,
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> AppResult<HttpResponse> {
     let id = UserId(path.into_inner());
     if let Err(error) = password::check_new_password(&form.password) {
-        return refused_change(&state, &admin, error).await;
+        return refused_change(&auth, &admin, error).await;
     }
     let hash = password::hash(form.password).await?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = auth.pool.get().await?;
     if !User::set_password(&mut conn, id, &hash).await? {
         return Err(AppError::NotFound);
     }
     tracing::info!(user_id = %id, by = %admin.0.id, "password set by an admin");
     if id == admin.0.id {
-        return renewed_session(&state, id, "/users?notice=password-set").await;
+        return renewed_session(&auth, id, "/users?notice=password-set").await;
     }
     Ok(see_other("/users?notice=password-set"))
 }
@@ -185,9 +186,9 @@ pub async fn reset_password(
 pub async fn confirm_delete_user(
     admin: AdminUser,
     path: web::Path<i64>,
-    state: web::Data<AppState>,
+    auth: web::Data<Auth>,
 ) -> AppResult<HttpResponse> {
-    let mut conn = state.pool.get().await?;
+    let mut conn = auth.pool.get().await?;
     let target = User::find(&mut conn, UserId(path.into_inner())).await?.ok_or(AppError::NotFound)?;
     let AdminUser(admin) = admin;
     let page = DeleteUserPage {
@@ -201,16 +202,16 @@ pub async fn confirm_delete_user(
 pub async fn delete_user(
     admin: AdminUser,
     path: web::Path<i64>,
-    state: web::Data<AppState>,
+    auth: web::Data<Auth>,
     _form: CsrfForm<EmptyForm>,
 ) -> AppResult<HttpResponse> {
     let id = UserId(path.into_inner());
-    let mut conn = state.pool.get().await?;
+    let mut conn = auth.pool.get().await?;
     match User::delete(&mut conn, id).await {
         Ok(()) => {}
         Err(UserChangeError::NotFound) => return Err(AppError::NotFound),
         Err(UserChangeError::LastAdmin) => {
-            return refused_change(&state, &admin, UserChangeError::LastAdmin.to_string()).await;
+            return refused_change(&auth, &admin, UserChangeError::LastAdmin.to_string()).await;
         }
         Err(UserChangeError::Database(err)) => return Err(err.into()),
     }

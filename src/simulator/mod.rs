@@ -21,7 +21,8 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 use self::world::{AccountSpec, SimAccount, SimToken, generate, make_media, token_text};
-use crate::graph::Flavour;
+
+use crate::domain::Flavour;
 
 /// Calls a token may make before the simulated usage reaches 100 % (80002).
 pub const DEFAULT_BUDGET: u64 = 1_000_000;
@@ -270,7 +271,7 @@ impl Simulator {
     }
 
     /// The simulator's clock, for a sync that should live in the same (movable) time.
-    pub fn clock(&self) -> crate::sync::Clock {
+    pub fn clock(&self) -> crate::domain::Clock {
         let state = self.state.clone();
         Arc::new(move || state.lock().now())
     }

@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 use super::facts;
 use super::world::{SimAccount, SimMedia, SimToken, token_text};
 use super::{Inner, SimState, TOKEN_DAYS};
-use crate::graph::Flavour;
+
+use crate::domain::Flavour;
 
 /// An error answer in Meta's envelope.
 struct ApiError {

@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::graph::Flavour;
+use crate::domain::Flavour;
 
 /// What kind of content an account posts, as relative weights.
 #[derive(Debug, Clone, Copy)]

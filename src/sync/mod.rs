@@ -23,24 +23,16 @@ use tracing::Instrument;
 use self::cadence::Cadence;
 use crate::crypto::TokenKey;
 use crate::db::account_history::{self, DailyInsights, NewAccountSnapshot};
-use crate::db::accounts::{Account, AccountId, AccountStatus, token_binding};
+use crate::db::accounts::{Account, token_binding};
 use crate::db::posts::{self, ListedPost, LivePost};
 use crate::db::settings::OperatorSettings;
 use crate::db::snapshots::{self, NewSnapshot};
-use crate::db::sync_runs::{self, Outcome, RunReport, Trigger};
+use crate::db::sync_runs::{self, RunReport};
 use crate::db::{self, dropped_metrics};
-use crate::graph::{
-    AccessToken, Action, Flavour, GraphClient, GraphError, GraphSession, Insights, Media, MetricRegistry,
-};
-use crate::metrics::{Metrics, OutcomeLabels};
+use crate::domain::{AccountId, AccountStatus, Clock, Flavour, SyncOutcome, SyncRunId, Trigger};
+use crate::graph::{AccessToken, Action, GraphClient, GraphError, GraphSession, Insights, Media, MetricRegistry};
+use crate::telemetry::metrics::{Metrics, OutcomeLabels, ProblemLabels};
 use futures_util::stream::{self, StreamExt};
-
-/// Where "now" comes from: the system clock, or a test's.
-pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
-
-pub fn system_clock() -> Clock {
-    Arc::new(Utc::now)
-}
 
 /// Any number; it only has to be the same in every Tidemark process.
 const SYNC_LOCK_KEY: i64 = 0x7469_6465_6d61_726b;
@@ -53,17 +45,18 @@ const ACCOUNT_SNAPSHOT_EVERY: Duration = Duration::hours(1);
 /// A rate limit without a stated wait pauses the account this long.
 const DEFAULT_PAUSE: Duration = Duration::minutes(15);
 
-/// Everything a sync needs.
+/// Everything a sync needs. The Graph client and the token key stay inside: only the
+/// sync (and the services that own one) reach Meta or open a token.
 pub struct SyncContext {
-    pub pool: db::Pool,
+    pool: db::Pool,
     /// For the advisory-lock connection, which must not go back to the pool while locked.
-    pub database_url: String,
-    pub graph: GraphClient,
-    pub key: TokenKey,
-    pub clock: Clock,
+    database_url: String,
+    graph: GraphClient,
+    key: TokenKey,
+    clock: Clock,
     /// Held while a cycle runs, so shutdown can wait for it.
-    pub in_flight: tokio::sync::Mutex<()>,
-    pub metrics: Arc<Metrics>,
+    in_flight: tokio::sync::Mutex<()>,
+    metrics: Arc<Metrics>,
 }
 
 impl SyncContext {
@@ -87,6 +80,27 @@ impl SyncContext {
 
     pub fn now(&self) -> DateTime<Utc> {
         (self.clock)()
+    }
+
+    pub fn pool(&self) -> &db::Pool {
+        &self.pool
+    }
+
+    /// The latest rate-limit usage the API reported, in percent, by Instagram user id.
+    pub fn rate_usage(&self) -> HashMap<String, u32> {
+        self.graph.rates().all_usage().into_iter().collect()
+    }
+
+    /// Something the sync could not record about itself: logged as an error and counted
+    /// (`tidemark_sync_bookkeeping_errors_total`), never dropped.
+    fn problem(&self, what: &str, message: &str) {
+        tracing::error!(what, error = message, "sync bookkeeping failed");
+        self.metrics.sync_problems.get_or_create(&ProblemLabels { what: what.to_owned() }).inc();
+    }
+
+    /// Waits (up to `grace`) for a running cycle to finish; false if one is still running.
+    pub async fn wait_idle(&self, grace: std::time::Duration) -> bool {
+        tokio::time::timeout(grace, self.in_flight.lock()).await.is_ok()
     }
 }
 
@@ -172,6 +186,14 @@ async fn run_locked(ctx: &SyncContext, scope: Scope, trigger: Trigger) -> anyhow
             if account.status != AccountStatus::Active {
                 anyhow::bail!("account {id} (@{}) is {}: it is not synced", account.username, account.status);
             }
+            // A rate-limit pause holds for a manual sync too: calling early only extends it.
+            if let Some(until) = account.paused_until.filter(|until| *until > now) {
+                anyhow::bail!(
+                    "account {id} (@{}) is paused by a rate limit until {}",
+                    account.username,
+                    until.format("%Y-%m-%d %H:%M UTC")
+                );
+            }
             vec![account]
         }
     };
@@ -245,36 +267,44 @@ async fn sync_account_in_span(
     trigger: Trigger,
 ) -> RunReport {
     let started = ctx.now();
-    let run_id = match ctx.pool.get().await {
-        Ok(mut conn) => sync_runs::start(&mut conn, account.id, trigger, started).await.ok(),
-        Err(_) => None,
+    // A cycle that cannot be recorded does not run: the sync page must show every cycle.
+    let run_id = match start_run(ctx, account.id, trigger, started).await {
+        Ok(run_id) => run_id,
+        Err(err) => {
+            let message = format!("the sync run could not be recorded, so the cycle did not start: {err:#}");
+            ctx.problem("record_run", &message);
+            return RunReport {
+                error_kind: Some("database".into()),
+                error_message: Some(message),
+                ..RunReport::default()
+            };
+        }
     };
     let mut cycle =
         Cycle { ctx, account, settings, registry, now: started, report: RunReport::default(), soft_errors: Vec::new() };
     let result = cycle.run().await;
     let outcome = match result {
-        Ok(()) if cycle.soft_errors.is_empty() => Outcome::Success,
+        Ok(()) if cycle.soft_errors.is_empty() => SyncOutcome::Success,
         Ok(()) => {
             let (kind, message) = cycle.soft_errors[0].clone();
             cycle.report.error_kind = Some(kind);
             cycle.report.error_message =
                 Some(format!("{message} ({} problem(s) in this cycle)", cycle.soft_errors.len()));
-            Outcome::Partial
+            SyncOutcome::Partial
         }
         Err(stop) => {
             let (kind, message) = cycle.stopped(stop).await;
             cycle.report.error_kind = Some(kind);
             cycle.report.error_message = Some(message);
-            Outcome::Failed
+            SyncOutcome::Failed
         }
     };
     ctx.metrics.sync_runs.get_or_create(&OutcomeLabels { outcome: outcome.as_str().to_owned() }).inc();
     ctx.metrics.snapshots_written.inc_by(u64::try_from(cycle.report.snapshots_written).unwrap_or(0));
     let finished = ctx.now();
-    if let (Some(run_id), Ok(mut conn)) = (run_id, ctx.pool.get().await)
-        && let Err(err) = sync_runs::finish(&mut conn, run_id, outcome, &cycle.report, finished).await
-    {
-        tracing::error!(error = %err, "cannot record the sync run");
+    if let Err(err) = finish_run(ctx, run_id, outcome, &cycle.report, finished).await {
+        // The row stays "running" until the next cycle closes it as interrupted.
+        ctx.problem("finish_run", &format!("the end of the sync run could not be recorded: {err:#}"));
     }
     tracing::info!(
         outcome = outcome.as_str(),
@@ -285,6 +315,27 @@ async fn sync_account_in_span(
         "account synced"
     );
     cycle.report
+}
+
+async fn start_run(
+    ctx: &SyncContext,
+    account: AccountId,
+    trigger: Trigger,
+    at: DateTime<Utc>,
+) -> anyhow::Result<SyncRunId> {
+    let mut conn = ctx.pool.get().await.context("no database connection")?;
+    Ok(sync_runs::start(&mut conn, account, trigger, at).await?)
+}
+
+async fn finish_run(
+    ctx: &SyncContext,
+    run: SyncRunId,
+    outcome: SyncOutcome,
+    report: &RunReport,
+    at: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let mut conn = ctx.pool.get().await.context("no database connection")?;
+    Ok(sync_runs::finish(&mut conn, run, outcome, report, at).await?)
 }
 
 struct Cycle<'a> {
@@ -454,16 +505,23 @@ impl Cycle<'_> {
         if insights.newly_dropped.is_empty() && insights.unavailable.is_none() {
             return;
         }
-        let Ok(mut conn) = self.ctx.pool.get().await else { return };
+        // Not remembering costs one refused call per post next cycle; it is logged and counted.
+        let mut conn = match self.ctx.pool.get().await {
+            Ok(conn) => conn,
+            Err(err) => {
+                self.ctx.problem("remember_refusal", &format!("no database connection: {err}"));
+                return;
+            }
+        };
         for dropped in &insights.newly_dropped {
             if let Err(err) = dropped_metrics::record(&mut conn, dropped, self.now).await {
-                tracing::error!(error = %err, "cannot remember a refused metric");
+                self.ctx.problem("remember_refusal", &format!("cannot remember a refused metric: {err}"));
             }
         }
         if let Some(reason) = &insights.unavailable
             && let Err(err) = posts::set_insights_unavailable(&mut conn, post.id, reason).await
         {
-            tracing::error!(error = %err, "cannot mark a post's insights unavailable");
+            self.ctx.problem("remember_refusal", &format!("cannot mark a post's insights unavailable: {err}"));
         }
     }
 
@@ -531,15 +589,17 @@ impl Cycle<'_> {
         let sealed = self.ctx.key.seal(&grant.access_token, &token_binding(&self.account.ig_user_id));
         let expires_at = grant.expires_in.map(|secs| self.now + Duration::seconds(secs));
         let stored = match self.ctx.pool.get().await {
-            Ok(mut conn) => {
-                Account::store_token(&mut conn, self.account.id, &sealed, expires_at, Some(self.now)).await.is_ok()
-            }
-            Err(_) => false,
+            Ok(mut conn) => Account::store_token(&mut conn, self.account.id, &sealed, expires_at, Some(self.now))
+                .await
+                .map_err(anyhow::Error::new),
+            Err(err) => Err(anyhow::Error::new(err).context("no database connection")),
         };
-        if stored {
-            tracing::info!(expires_at = ?expires_at, "access token refreshed");
-        } else {
-            self.soft_error("token_refresh", "the refreshed token could not be stored; the old one stays in use");
+        match stored {
+            Ok(()) => tracing::info!(expires_at = ?expires_at, "access token refreshed"),
+            Err(err) => {
+                self.ctx.problem("store_refreshed_token", &format!("{err:#}"));
+                self.soft_error("token_refresh", "the refreshed token could not be stored; the old one stays in use");
+            }
         }
     }
 
@@ -553,23 +613,25 @@ impl Cycle<'_> {
     }
 
     /// Records what a stop means for the account; returns (kind, message) for the run.
+    /// If the account's new state (re-connect, pause) cannot be saved, that is said in the
+    /// run's message, logged and counted: the account would otherwise be polled again.
     async fn stopped(&mut self, stop: Stop) -> (String, String) {
-        let Ok(mut conn) = self.ctx.pool.get().await else {
-            return ("database".into(), "the database could not be reached".into());
-        };
         match stop {
             Stop::Graph(err) => {
-                let message = err.to_string();
-                match err.action() {
+                let mut message = err.to_string();
+                let saved = match err.action() {
                     Action::Reconnect => {
                         tracing::warn!(error = %message, "the token was refused: the account needs re-connecting");
                         let reason = format!(
                             "{message}. Paste a new token under Accounts → Connect to re-connect @{}.",
                             self.account.username
                         );
-                        let _ =
-                            Account::set_status(&mut conn, self.account.id, AccountStatus::NeedsReauth, Some(&reason))
-                                .await;
+                        self.save_state("needs_reauth", async |conn| {
+                            Account::set_status(conn, self.account.id, AccountStatus::NeedsReauth, Some(&reason))
+                                .await
+                                .map(|_| ())
+                        })
+                        .await
                     }
                     Action::Wait => {
                         let wait = match err {
@@ -580,15 +642,16 @@ impl Cycle<'_> {
                         };
                         let until = self.now + wait;
                         tracing::warn!(until = %until, "rate limited: the account is paused");
-                        let _ = Account::pause_until(
-                            &mut conn,
-                            self.account.id,
-                            until,
-                            &format!("rate limited until {}", until.format("%H:%M UTC")),
-                        )
-                        .await;
+                        let reason = format!("rate limited until {}", until.format("%H:%M UTC"));
+                        self.save_state("pause", async |conn| {
+                            Account::pause_until(conn, self.account.id, until, &reason).await
+                        })
+                        .await
                     }
-                    Action::Retry | Action::Report => {}
+                    Action::Retry | Action::Report => Ok(()),
+                };
+                if let Err(problem) = saved {
+                    message = format!("{message}; {problem}");
                 }
                 (err.kind().to_owned(), message)
             }
@@ -597,6 +660,23 @@ impl Cycle<'_> {
                 ("internal".into(), format!("{err:#}"))
             }
         }
+    }
+
+    /// Saves the account's new state; a failure is logged, counted and returned as text.
+    async fn save_state(
+        &self,
+        what: &str,
+        save: impl AsyncFnOnce(&mut AsyncPgConnection) -> diesel::QueryResult<()>,
+    ) -> Result<(), String> {
+        let result = match self.ctx.pool.get().await {
+            Ok(mut conn) => save(&mut *conn).await.map_err(anyhow::Error::new),
+            Err(err) => Err(anyhow::Error::new(err).context("no database connection")),
+        };
+        result.map_err(|err| {
+            let message = format!("the account's {what} state could not be saved: {err:#}");
+            self.ctx.problem(&format!("save_{what}"), &message);
+            message
+        })
     }
 }
 

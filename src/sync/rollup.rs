@@ -10,7 +10,8 @@ use diesel_async::AsyncPgConnection;
 use crate::analytics::impact::{AtCheckpoint, Impact, impact};
 use crate::analytics::{EngagementDefinition, Format, PostFigures};
 use crate::db::account_history;
-use crate::db::accounts::AccountId;
+use crate::domain::AccountId;
+
 use crate::db::scores::{self, PostScore};
 
 pub async fn refresh_account(

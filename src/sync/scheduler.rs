@@ -9,7 +9,8 @@ use tokio_cron_scheduler::{Job, JobScheduler};
 use uuid::Uuid;
 
 use super::{RunResult, Scope, SyncContext, retention};
-use crate::db::sync_runs::Trigger;
+
+use crate::domain::Trigger;
 
 /// Every night at 03:30 UTC.
 const RETENTION_SCHEDULE: &str = "0 30 3 * * *";
@@ -32,7 +33,7 @@ impl Scheduler {
         let purge = Job::new_async(RETENTION_SCHEDULE, move |_, _| {
             let ctx = purge_ctx.clone();
             Box::pin(async move {
-                if let Err(err) = retention::purge(&ctx.pool, ctx.now()).await {
+                if let Err(err) = retention::purge(ctx.pool(), ctx.now()).await {
                     tracing::error!(error = format!("{err:#}"), "retention purge failed");
                 }
             })
@@ -71,7 +72,7 @@ impl Scheduler {
     /// Stops scheduling, then waits (up to `grace`) for a running sync to commit.
     pub async fn shutdown(&self, grace: std::time::Duration) {
         let _ = self.jobs.clone().shutdown().await;
-        if tokio::time::timeout(grace, self.ctx.in_flight.lock()).await.is_err() {
+        if !self.ctx.wait_idle(grace).await {
             tracing::warn!("a sync was still running at shutdown; its open transaction rolls back");
         }
     }

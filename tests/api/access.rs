@@ -1,5 +1,6 @@
 use reqwest::Client;
-use tidemark::db::users::Role;
+
+use tidemark::domain::Role;
 use tidemark::routes::{Access, ROUTE_TABLE};
 
 use crate::helpers::{TestApp, csrf_token_in, location, spawn_app};
@@ -13,9 +14,9 @@ async fn send(app: &TestApp, client: &Client, method: &str, path: &str, csrf_tok
     }
 }
 
-/// The path with `{id}` filled: a user's id under /users, an account's elsewhere.
+/// The path with its parameters filled: `{id}` with the given id, a static file's name.
 fn concrete(path: &str, id: i64) -> String {
-    path.replace("{id}", &id.to_string())
+    path.replace("{id}", &id.to_string()).replace("{file:.*}", "app.css")
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
-use tidemark::db::users::Role;
-
 use crate::helpers::{AppOptions, PASSWORD, browser, location, spawn_app, spawn_app_with};
+
+use tidemark::domain::Role;
 
 #[tokio::test]
 async fn a_user_signs_in_with_the_right_password_and_sees_the_dashboard() {
@@ -42,7 +42,8 @@ async fn a_password_longer_than_bcrypt_reads_is_refused_even_if_its_start_matche
     let exact = "p".repeat(72);
     let hash = bcrypt::hash(&exact, 4).unwrap();
     let mut conn = app.db.connect().await;
-    let new = tidemark::db::users::NewUser { username: "ada", role: "admin", password_hash: &hash };
+    let new =
+        tidemark::db::users::NewUser { username: "ada", role: tidemark::domain::Role::Admin, password_hash: &hash };
     tidemark::db::users::User::create(&mut conn, &new).await.unwrap().unwrap();
     assert_eq!(app.login_with(&browser(), "ada", &exact).await.status(), 303);
     // bcrypt alone would accept this: it ignores everything past byte 72.

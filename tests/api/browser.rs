@@ -10,9 +10,10 @@ use std::time::Duration;
 use fantoccini::wd::Capabilities;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
-use tidemark::db::users::Role;
 
 use crate::helpers::{PASSWORD, TestApp, spawn_app};
+
+use tidemark::domain::Role;
 
 /// ChromeDriver on a free port, stopped on drop.
 struct Driver {

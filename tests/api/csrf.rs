@@ -1,7 +1,25 @@
-use tidemark::db::users::Role;
-use tidemark::routes::ROUTE_TABLE;
+use tidemark::domain::Role;
+use tidemark::routes::{CsrfCheck, ROUTE_TABLE};
 
 use crate::helpers::{PASSWORD, browser, csrf_token_in, spawn_app};
+
+#[test]
+fn every_state_changing_route_declares_the_csrf_check_and_no_safe_route_changes_state() {
+    for route in ROUTE_TABLE {
+        match route.method {
+            "GET" => assert_eq!(route.csrf, CsrfCheck::Safe, "GET {} must not change state", route.path),
+            _ => assert_eq!(route.csrf, CsrfCheck::Form, "{} {} changes state", route.method, route.path),
+        }
+    }
+}
+
+#[test]
+fn the_route_table_lists_each_route_once() {
+    let mut seen = std::collections::HashSet::new();
+    for route in ROUTE_TABLE {
+        assert!(seen.insert((route.method, route.path)), "{} {} is declared twice", route.method, route.path);
+    }
+}
 
 #[tokio::test]
 async fn every_form_rejects_a_missing_or_wrong_csrf_token() {
@@ -12,7 +30,8 @@ async fn every_form_rejects_a_missing_or_wrong_csrf_token() {
     let other_session = app.signed_in("ada").await;
     let foreign_token = csrf_token_in(&app.get_text(&other_session, "/me").await);
 
-    let posts: Vec<_> = ROUTE_TABLE.iter().filter(|r| r.method == "POST" && r.path != "/login").collect();
+    let posts: Vec<_> = ROUTE_TABLE.iter().filter(|r| r.csrf == CsrfCheck::Form && r.path != "/login").collect();
+    assert!(posts.len() >= 10, "the forms of the table are found");
     for route in posts {
         let path = route.path.replace("{id}", &target.0.to_string());
         let fields = [("role", "admin"), ("password", "a perfectly good password"), ("username", "mallory")];

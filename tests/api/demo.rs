@@ -1,5 +1,5 @@
 use tidemark::crypto::TokenKey;
-use tidemark::db::users::Role;
+use tidemark::domain::Role;
 
 use crate::helpers::{AppOptions, TestDb, spawn_app_with};
 
@@ -7,7 +7,7 @@ use crate::helpers::{AppOptions, TestDb, spawn_app_with};
 async fn the_demo_fills_a_database_with_three_accounts_and_months_of_history() {
     let db = TestDb::new().await;
     let key = TokenKey::new([3u8; 32]);
-    let (simulator, password) = tidemark::demo::prepare(&db.url, &key, None).await.unwrap();
+    let (simulator, password) = tidemark::cli::demo::prepare(&db.url, &key, None).await.unwrap();
     assert!(password.len() >= 10, "a generated password");
     let count = |sql: &'static str| {
         let url = db.url.clone();
@@ -35,7 +35,7 @@ async fn the_demo_fills_a_database_with_three_accounts_and_months_of_history() {
 
     // Starting again resets rather than duplicates.
     simulator.stop().await;
-    let (simulator, _) = tidemark::demo::prepare(&db.url, &key, Some("another long one".into())).await.unwrap();
+    let (simulator, _) = tidemark::cli::demo::prepare(&db.url, &key, Some("another long one".into())).await.unwrap();
     assert_eq!(count("SELECT count(*) AS n FROM ig_accounts").await, 3);
     simulator.stop().await;
 }
@@ -54,7 +54,7 @@ async fn the_demo_refuses_a_database_with_real_accounts() {
     })
     .await;
     app.connect(0).await;
-    let Err(err) = tidemark::demo::prepare(&app.db.url, &app.token_key, None).await else {
+    let Err(err) = tidemark::cli::demo::prepare(&app.db.url, &app.token_key, None).await else {
         panic!("the demo ran over real data");
     };
     assert!(err.to_string().contains("real Instagram accounts"), "{err}");

@@ -4,10 +4,9 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use tidemark::domain::Flavour;
 use tidemark::graph::metrics::MediaKind;
-use tidemark::graph::{
-    AccessToken, Action, ClientOptions, Flavour, GraphClient, GraphConfig, GraphError, MetricRegistry,
-};
+use tidemark::graph::{AccessToken, Action, ClientOptions, GraphClient, GraphConfig, GraphError, MetricRegistry};
 use tidemark::simulator::{Faults, Simulator, SimulatorConfig};
 
 const BAKERY: usize = 0; // Instagram Login, image-heavy, 120 posts

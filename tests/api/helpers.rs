@@ -12,9 +12,11 @@ use std::sync::Arc;
 use tidemark::config::{SessionSettings, Settings};
 use tidemark::crypto::TokenKey;
 use tidemark::db::accounts::Account;
-use tidemark::db::sync_runs::Trigger;
-use tidemark::db::users::{NewUser, Role, User, UserId};
+use tidemark::domain::{Role, Trigger, UserId};
+
+use tidemark::db::users::{NewUser, User};
 use tidemark::graph::{ClientOptions, GraphClient, GraphConfig};
+use tidemark::services::Accounts;
 use tidemark::simulator::{Simulator, SimulatorConfig};
 use tidemark::startup::Application;
 use tidemark::sync::{self, RunResult, Scope, SyncContext, SyncSummary};
@@ -153,6 +155,8 @@ pub struct TestApp {
     pub sim: Simulator,
     /// The app's own sync (same pool, client and clock as its pages use).
     pub sync: Arc<SyncContext>,
+    /// The app's own accounts service (the one its pages use).
+    pub accounts: Arc<Accounts>,
     pub token_key: TokenKey,
 }
 
@@ -209,8 +213,9 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     let app = Application::build(settings).await.expect("the application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let sync = app.sync();
+    let accounts = app.accounts();
     tokio::spawn(app.run_until_stopped());
-    TestApp { address, db, sim, sync, token_key }
+    TestApp { address, db, sim, sync, accounts, token_key }
 }
 
 /// A browser-like client: keeps cookies, does not follow redirects, asks for HTML.
@@ -245,7 +250,7 @@ impl TestApp {
     pub async fn create_user(&self, username: &str, role: Role) -> UserId {
         let hash = bcrypt::hash(PASSWORD, 4).expect("hash");
         let mut conn = self.db.connect().await;
-        let new = NewUser { username, role: role.as_str(), password_hash: &hash };
+        let new = NewUser { username, role, password_hash: &hash };
         User::create(&mut conn, &new).await.expect("insert user").expect("username is free").id
     }
 
@@ -286,12 +291,8 @@ impl TestApp {
 impl TestApp {
     /// Connects simulator account `index` (as the page and the command do) and returns it.
     pub async fn connect(&self, index: usize) -> Account {
-        let mut conn = self.db.connect().await;
         let token = self.sim.token(index);
-        let mut connected =
-            tidemark::accounts::connect(&mut conn, &self.sync.graph, &self.token_key, &token, None, self.sim.now())
-                .await
-                .expect("the simulator's token connects");
+        let mut connected = self.accounts.connect(&token, None).await.expect("the simulator's token connects");
         connected.remove(0)
     }
 
@@ -308,7 +309,7 @@ impl TestApp {
         let graph =
             GraphClient::new(GraphConfig::new(Some(self.sim.base_url()), "v25.0").unwrap(), test_graph_options())
                 .unwrap();
-        SyncContext::new(self.sync.pool.clone(), &self.db.url, graph, self.token_key.clone(), self.sim.clock())
+        SyncContext::new(self.sync.pool().clone(), &self.db.url, graph, self.token_key.clone(), self.sim.clock())
     }
 
     pub fn sim_tokens_of(&self, index: usize) -> Vec<String> {

@@ -1,6 +1,6 @@
-use tidemark::db::users::Role;
-
 use crate::helpers::{PASSWORD, browser, csrf_token_in, spawn_app};
+
+use tidemark::domain::Role;
 
 #[tokio::test]
 async fn hostile_form_input_gets_a_4xx_and_leaves_the_database_intact() {

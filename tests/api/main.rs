@@ -4,6 +4,7 @@
 mod access;
 mod accounts;
 mod analytics;
+mod architecture;
 mod auth;
 mod browser;
 mod csrf;

@@ -1,8 +1,9 @@
 //! The sync end to end: real PostgreSQL, the simulator over HTTP, an injected clock.
 
 use chrono::Duration;
-use tidemark::db::accounts::{Account, AccountStatus};
-use tidemark::db::sync_runs::Trigger;
+use tidemark::db::accounts::Account;
+use tidemark::domain::{AccountStatus, Trigger};
+
 use tidemark::simulator::{Faults, SimulatorConfig};
 use tidemark::sync::{self, RunResult, Scope};
 

@@ -1,4 +1,5 @@
-use tidemark::db::users::{Role, User, UserChangeError};
+use tidemark::db::users::{User, UserChangeError};
+use tidemark::domain::Role;
 
 use crate::helpers::{PASSWORD, browser, spawn_app};
 

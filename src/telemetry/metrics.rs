@@ -31,6 +31,11 @@ pub struct OutcomeLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ProblemLabels {
+    pub what: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct GraphLabels {
     pub endpoint: String,
     pub outcome: String,
@@ -56,6 +61,8 @@ pub struct Metrics {
     pub http_requests: Family<HttpLabels, Counter>,
     pub http_duration: Family<RouteLabels, Histogram>,
     pub sync_runs: Family<OutcomeLabels, Counter>,
+    /// What the sync could not record about itself (a run row, an account's new state).
+    pub sync_problems: Family<ProblemLabels, Counter>,
     pub graph_calls: Family<GraphLabels, Counter>,
     pub snapshots_written: Counter,
     pub rate_limit_usage: Family<AccountLabels, Gauge<f64, AtomicU64>>,
@@ -93,6 +100,12 @@ impl Metrics {
         );
         let sync_runs = Family::<OutcomeLabels, Counter>::default();
         registry.register("tidemark_sync_runs", "Account sync cycles by outcome", sync_runs.clone());
+        let sync_problems = Family::<ProblemLabels, Counter>::default();
+        registry.register(
+            "tidemark_sync_bookkeeping_errors",
+            "Sync records that could not be written (run rows, re-connect and pause states)",
+            sync_problems.clone(),
+        );
         let graph_calls = Family::<GraphLabels, Counter>::default();
         registry.register(
             "tidemark_graph_api_calls",
@@ -124,6 +137,7 @@ impl Metrics {
             http_requests,
             http_duration,
             sync_runs,
+            sync_problems,
             graph_calls,
             snapshots_written,
             rate_limit_usage,
@@ -147,34 +161,9 @@ impl Metrics {
     }
 }
 
-/// The fixed name of a Graph API path, for a bounded label: ids become their kind.
-pub fn graph_endpoint(path: &str) -> &'static str {
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty() && !s.starts_with('v')).collect();
-    match segments.as_slice() {
-        ["me"] => "me",
-        ["me", "accounts"] => "me_accounts",
-        ["refresh_access_token"] => "refresh_access_token",
-        ["debug_token"] => "debug_token",
-        [_, "media"] => "user_media",
-        [_, "stories"] => "user_stories",
-        [_, "insights"] => "insights",
-        [_] => "node",
-        _ => "other",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn graph_paths_map_to_a_fixed_set_of_endpoints() {
-        assert_eq!(graph_endpoint("/v25.0/17841400000000001/media"), "user_media");
-        assert_eq!(graph_endpoint("/v25.0/18000000000000001/insights"), "insights");
-        assert_eq!(graph_endpoint("/v25.0/me"), "me");
-        assert_eq!(graph_endpoint("/refresh_access_token"), "refresh_access_token");
-        assert_eq!(graph_endpoint("/v25.0/17841400000000001"), "node");
-    }
 
     #[test]
     fn the_exposition_names_follow_prometheus_conventions() {

@@ -1,12 +1,15 @@
-//! Connecting Instagram accounts and keeping their tokens: validation against the API,
-//! sealing, and key rotation. Used by the pages and the command line alike.
+//! Accounts: connecting (the token checked against the API and sealed), enabling,
+//! disabling, deleting, and key rotation. The pages and the command line alike call this
+//! service; it owns the Graph client and the token key, so nothing else opens a token.
 
 use chrono::{DateTime, Duration, Utc};
 use diesel_async::AsyncPgConnection;
 
 use crate::crypto::TokenKey;
-use crate::db::accounts::{Account, AccountStatus, ConnectedAccount, token_binding};
-use crate::graph::{AccessToken, Flavour, GraphClient, GraphError};
+use crate::db::accounts::{Account, ConnectedAccount, Footprint, token_binding};
+use crate::db::{self, DbError};
+use crate::domain::{AccountId, AccountStatus, Clock, Flavour};
+use crate::graph::{AccessToken, GraphClient, GraphError};
 
 /// Why a token could not be connected. The text is for the operator and holds no secret.
 #[derive(Debug, thiserror::Error)]
@@ -22,10 +25,83 @@ pub enum ConnectError {
     )]
     NoAccount,
     #[error(transparent)]
-    Database(#[from] diesel::result::Error),
+    Database(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for ConnectError {
+    fn from(err: diesel::result::Error) -> Self {
+        ConnectError::Database(err.into())
+    }
+}
+
+impl From<diesel_async::pooled_connection::deadpool::PoolError> for ConnectError {
+    fn from(err: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
+        ConnectError::Database(err.into())
+    }
+}
+
+/// What pages and commands may do to accounts.
+pub struct Accounts {
+    pool: db::Pool,
+    graph: GraphClient,
+    key: TokenKey,
+    clock: Clock,
+}
+
+impl Accounts {
+    pub fn new(pool: db::Pool, graph: GraphClient, key: TokenKey, clock: Clock) -> Self {
+        Self { pool, graph, key, clock }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+
+    /// Checks a pasted token and stores every account it reads (see [`connect`]).
+    pub async fn connect(&self, token: &str, flavour: Option<Flavour>) -> Result<Vec<Account>, ConnectError> {
+        let mut conn = self.pool.get().await?;
+        connect(&mut conn, &self.graph, &self.key, token, flavour, self.now()).await
+    }
+
+    pub async fn list(&self) -> Result<Vec<Account>, DbError> {
+        let mut conn = self.pool.get().await?;
+        Ok(Account::list(&mut conn).await?)
+    }
+
+    pub async fn find(&self, id: AccountId) -> Result<Option<Account>, DbError> {
+        let mut conn = self.pool.get().await?;
+        Ok(Account::find(&mut conn, id).await?)
+    }
+
+    /// What deleting the account would remove.
+    pub async fn footprint(&self, id: AccountId) -> Result<Footprint, DbError> {
+        let mut conn = self.pool.get().await?;
+        Ok(Account::footprint(&mut conn, id).await?)
+    }
+
+    /// Stops or resumes syncing; false when there is no such account.
+    pub async fn set_status(&self, id: AccountId, status: AccountStatus) -> Result<bool, DbError> {
+        let mut conn = self.pool.get().await?;
+        let changed = Account::set_status(&mut conn, id, status, None).await?;
+        if changed {
+            tracing::info!(account_id = id.0, status = status.as_str(), "account status changed");
+        }
+        Ok(changed)
+    }
+
+    /// Deletes the account and everything of it; false when there is no such account.
+    pub async fn delete(&self, id: AccountId) -> Result<bool, DbError> {
+        let mut conn = self.pool.get().await?;
+        let deleted = Account::delete(&mut conn, id).await?;
+        if deleted {
+            tracing::info!(account_id = id.0, "account deleted with all its data");
+        }
+        Ok(deleted)
+    }
 }
 
 /// Checks the token against the API and stores every account it reads, token sealed.
+/// (The command line calls this with a connection of its own.)
 /// A token the API refuses stores nothing. Connecting an account again replaces its token
 /// and makes it active.
 pub async fn connect(
@@ -53,7 +129,7 @@ pub async fn connect(
         let profile = &item.profile;
         let sealed = key.seal(token.expose(), &token_binding(&profile.ig_user_id));
         let new = ConnectedAccount {
-            flavour: flavour.as_str(),
+            flavour,
             ig_user_id: &profile.ig_user_id,
             facebook_page_id: item.page_id.as_deref(),
             username: &profile.username,
@@ -62,7 +138,7 @@ pub async fn connect(
             followers_count: profile.followers_count,
             follows_count: profile.follows_count,
             media_count: profile.media_count,
-            status: AccountStatus::Active.as_str(),
+            status: AccountStatus::Active,
             token_ciphertext: &sealed.ciphertext,
             token_nonce: &sealed.nonce,
             token_key_version: sealed.key_version,

@@ -1,19 +1,20 @@
 //! The command line: every command of the `tidemark` binary.
 
+pub mod demo;
+
 use std::io::{BufRead, IsTerminal, Write};
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 
-use crate::accounts;
 use crate::auth::password;
 use crate::config::{DatabaseArgs, GraphArgs, LogFormat, SecretArgs, ServeArgs, Settings};
-use crate::db::accounts::{Account, AccountId, AccountStatus};
-use crate::db::sync_runs::Trigger;
-use crate::db::users::{NewUser, Role, User, UserChangeError, normalize_username};
-use crate::demo;
-use crate::graph::{ClientOptions, Flavour, GraphClient, GraphConfig};
+use crate::db::accounts::Account;
+use crate::db::users::{NewUser, User, UserChangeError, normalize_username};
+use crate::domain::{AccountId, AccountStatus, Flavour, Role, Trigger, system_clock};
+use crate::graph::{ClientOptions, GraphClient, GraphConfig};
+use crate::services::accounts;
 use crate::simulator::{Simulator, SimulatorConfig};
 use crate::startup::Application;
 use crate::sync::{self, RunResult, Scope, SyncContext};
@@ -144,11 +145,11 @@ pub enum KeyCommand {
 }
 
 fn parse_flavour(text: &str) -> Result<Flavour, String> {
-    text.parse()
+    text.parse().map_err(|err: crate::domain::UnknownState| err.to_string())
 }
 
 fn parse_role(text: &str) -> Result<Role, String> {
-    text.parse()
+    text.parse().map_err(|err: crate::domain::UnknownState| err.to_string())
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -286,7 +287,7 @@ async fn run_sync(
     db::run_migrations(database_url).await?;
     let pool = db::pool(database_url, 2)?;
     let client = GraphClient::new(graph.config()?, ClientOptions::default())?;
-    let ctx = SyncContext::new(pool, database_url, client, secrets.token_key()?, sync::system_clock());
+    let ctx = SyncContext::new(pool, database_url, client, secrets.token_key()?, system_clock());
     let scope = account.map_or(Scope::All, |id| Scope::Account(AccountId(id)));
     match sync::run(&ctx, scope, Trigger::Command).await? {
         RunResult::Busy => bail!("another sync is running; try again when it has finished"),
@@ -312,7 +313,7 @@ async fn run_user_command(database_url: &str, command: UserCommand) -> anyhow::R
             let password = read_secret_line(&format!("password for {username}"))?;
             password::check_new_password(&password).map_err(|problem| anyhow::anyhow!(problem))?;
             let hash = password::hash(password).await?;
-            let new = NewUser { username: &username, role: role.as_str(), password_hash: &hash };
+            let new = NewUser { username: &username, role, password_hash: &hash };
             match User::create(&mut conn, &new).await? {
                 Some(user) => println!("created {} user {} (id {})", user.role, user.username, user.id),
                 None => bail!("the username {username} is taken"),

@@ -7,17 +7,19 @@ use chrono::{DateTime, Duration, NaiveTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use rand::RngCore;
 
+use crate::auth;
 use crate::db::account_history::{self, DailyInsights, NewAccountSnapshot};
 use crate::db::accounts::Account;
 use crate::db::posts::{self, ListedPost};
 use crate::db::snapshots::{self, NewSnapshot};
 use crate::db::users::{NewUser, User};
 use crate::db::{self};
+use crate::domain::Role;
+use crate::services::accounts;
 use crate::simulator::world::SimMedia;
 use crate::simulator::{Simulator, SimulatorConfig};
 use crate::sync::cadence::Cadence;
 use crate::sync::{hashtags, rollup};
-use crate::{accounts, auth};
 
 /// Days of history the demo starts with.
 pub const BACKFILL_DAYS: i64 = 90;
@@ -61,7 +63,7 @@ pub async fn prepare(
     auth::password::check_new_password(&password)
         .map_err(|problem| anyhow::anyhow!("TIDEMARK_DEMO_PASSWORD: {problem}"))?;
     let hash = auth::password::hash(password.clone()).await?;
-    User::create(&mut conn, &NewUser { username: DEMO_USERNAME, role: "admin", password_hash: &hash }).await?;
+    User::create(&mut conn, &NewUser { username: DEMO_USERNAME, role: Role::Admin, password_hash: &hash }).await?;
     Ok((simulator, password))
 }
 

@@ -1,4 +1,7 @@
-//! Logging: tracing to stderr as text or JSON, and one line per HTTP request.
+//! Logging: tracing to stderr as text or JSON, and one line per HTTP request; the
+//! Prometheus metrics are in [`metrics`].
+
+pub mod metrics;
 
 use std::io::IsTerminal;
 use std::time::Instant;
@@ -12,10 +15,9 @@ use rand::RngCore;
 use tracing::Instrument;
 use tracing_subscriber::EnvFilter;
 
+use self::metrics::{HttpLabels, Metrics, RouteLabels};
 use crate::auth::extract::ActiveSession;
 use crate::config::LogFormat;
-use crate::metrics::{HttpLabels, RouteLabels};
-use crate::startup::AppState;
 
 pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
@@ -53,13 +55,12 @@ pub async fn log_request(
     let _entered = span.enter();
     match result {
         Ok(mut res) => {
-            if let Some(state) = res.request().app_data::<web::Data<AppState>>() {
+            if let Some(metrics) = res.request().app_data::<web::Data<Metrics>>() {
                 let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
                 let labels = RouteLabels { route, method: method.to_string() };
-                state.metrics.http_duration.get_or_create(&labels).observe(latency_ms / 1000.0);
+                metrics.http_duration.get_or_create(&labels).observe(latency_ms / 1000.0);
                 let status = res.status().as_u16();
-                state
-                    .metrics
+                metrics
                     .http_requests
                     .get_or_create(&HttpLabels { route: labels.route, method: labels.method, status })
                     .inc();

@@ -1,0 +1,328 @@
+//! One account over a period, as numbers: headline figures against the previous period,
+//! the daily chart series, the top posts by impact and the breakdown by format. Pure: it
+//! works on what was read from the database, so the account page, the dashboard and the
+//! chart CSV all come from one computation.
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+
+use super::charts::{Chart, Series};
+use super::followers::{changes, daily};
+use super::groups::{Outcome, Summary, by_format};
+use super::period::Period;
+use super::stats::median;
+use super::{EngagementDefinition, Format};
+
+use crate::domain::{AccountId, PostId};
+
+/// Top posts listed at most.
+pub const TOP_POSTS: usize = 5;
+
+/// One day of the account's own insights (Instagram's day).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DayInsights {
+    pub day: NaiveDate,
+    pub reach: Option<i64>,
+    pub views: Option<i64>,
+}
+
+/// What [`AccountFigures::compute`] needs, all read beforehand.
+pub struct AccountInput<'a> {
+    pub account: AccountId,
+    pub period: &'a Period,
+    pub definition: EngagementDefinition,
+    /// Posts published in this period and the previous one.
+    pub posts: &'a [Outcome],
+    /// Follower counts in time order, from at least [`AccountInput::followers_since`].
+    pub follower_points: &'a [(DateTime<Utc>, i64)],
+    /// The account's daily insights within the period.
+    pub days: &'a [DayInsights],
+}
+
+impl AccountInput<'_> {
+    /// The first day the follower series covers: the previous period and a week before it
+    /// (for the first 7-day change).
+    pub fn first_follower_day(period: &Period) -> NaiveDate {
+        period.previous().first - Days::new(7)
+    }
+
+    /// From when follower counts must be read: a fortnight before the first day, so the
+    /// first days carry a value forward.
+    pub fn followers_since(period: &Period) -> Option<DateTime<Utc>> {
+        (Self::first_follower_day(period) - Days::new(14)).and_hms_opt(0, 0, 0).map(|t| t.and_utc())
+    }
+}
+
+/// The account's figures for one period.
+#[derive(Debug, Clone)]
+pub struct AccountFigures {
+    /// The latest recorded follower count, if any.
+    pub followers_now: Option<i64>,
+    /// Net follower change over the period and over the previous one.
+    pub followers_change: Option<i64>,
+    pub followers_change_before: Option<i64>,
+    pub posts: usize,
+    pub posts_before: usize,
+    pub median_rate: Option<f64>,
+    pub median_rate_before: Option<f64>,
+    /// Posts of the period with an impact score, best first.
+    pub top: Vec<PostId>,
+    pub formats: Vec<(Format, Summary)>,
+    /// Followers, daily follower change, reach and views, engagement by publication day.
+    pub charts: Vec<Chart>,
+}
+
+impl AccountFigures {
+    pub fn compute(input: &AccountInput<'_>) -> AccountFigures {
+        let period = input.period;
+        let previous = period.previous();
+        let (now_posts, before_posts): (Vec<&Outcome>, Vec<&Outcome>) =
+            input.posts.iter().partition(|o| period.contains(o.posted_at));
+        let before_posts: Vec<&Outcome> = before_posts.into_iter().filter(|o| previous.contains(o.posted_at)).collect();
+
+        let followers = daily(input.follower_points, AccountInput::first_follower_day(period), period.last, period.tz);
+        let on = |day: NaiveDate| followers.iter().find(|(d, _)| *d == day).and_then(|(_, v)| *v);
+        // A period's change: its last day against the day before it (or its first day).
+        let change =
+            |p: &Period| on(p.last).zip(on(p.first - Days::new(1)).or_else(|| on(p.first))).map(|(a, b)| a - b);
+        let days: Vec<NaiveDate> = followers.iter().map(|(d, _)| *d).filter(|d| *d >= period.first).collect();
+
+        let mut top: Vec<&Outcome> = now_posts.iter().copied().filter(|o| o.impact.is_some()).collect();
+        top.sort_by_key(|o| std::cmp::Reverse(o.impact));
+        let now_owned: Vec<Outcome> = now_posts.iter().map(|o| (*o).clone()).collect();
+
+        AccountFigures {
+            followers_now: input.follower_points.last().map(|p| p.1),
+            followers_change: change(period),
+            followers_change_before: change(&previous),
+            posts: now_posts.len(),
+            posts_before: before_posts.len(),
+            median_rate: median(now_posts.iter().filter_map(|o| o.rate)),
+            median_rate_before: median(before_posts.iter().filter_map(|o| o.rate)),
+            top: top.into_iter().take(TOP_POSTS).map(|o| o.post).collect(),
+            formats: by_format(&now_owned),
+            charts: vec![
+                follower_chart(input.account, period, &days, &on),
+                change_chart(input.account, &days, &followers, &on),
+                reach_chart(input.account, &days, input.days),
+                rate_chart(input.account, input.definition, period, &days, &now_posts),
+            ],
+        }
+    }
+}
+
+fn follower_chart(
+    account: AccountId,
+    period: &Period,
+    days: &[NaiveDate],
+    on: &dyn Fn(NaiveDate) -> Option<i64>,
+) -> Chart {
+    let shifted = |d: NaiveDate| d - Days::new(period.days().max(0) as u64);
+    Chart::daily(
+        &format!("followers-{account}"),
+        "Followers",
+        "followers",
+        days,
+        vec![
+            Series {
+                label: "followers".into(),
+                values: days.iter().map(|d| on(*d).map(|v| v as f64)).collect(),
+                dashed: false,
+            },
+            Series {
+                label: "previous period".into(),
+                values: days.iter().map(|d| on(shifted(*d)).map(|v| v as f64)).collect(),
+                dashed: true,
+            },
+        ],
+        0,
+    )
+}
+
+fn change_chart(
+    account: AccountId,
+    days: &[NaiveDate],
+    followers: &[(NaiveDate, Option<i64>)],
+    on: &dyn Fn(NaiveDate) -> Option<i64>,
+) -> Chart {
+    let daily_changes = changes(followers);
+    let change_on = |d: &NaiveDate| daily_changes.iter().find(|(x, _)| x == d).and_then(|(_, v)| v.map(|v| v as f64));
+    Chart::daily(
+        &format!("follower-change-{account}"),
+        "Net follower change per day and over the last 7 days",
+        "followers",
+        days,
+        vec![
+            Series { label: "day".into(), values: days.iter().map(change_on).collect(), dashed: false },
+            Series {
+                label: "7 days".into(),
+                values: days.iter().map(|d| on(*d).zip(on(*d - Days::new(7))).map(|(a, b)| (a - b) as f64)).collect(),
+                dashed: true,
+            },
+        ],
+        0,
+    )
+}
+
+fn reach_chart(account: AccountId, days: &[NaiveDate], insights: &[DayInsights]) -> Chart {
+    let value = |d: &NaiveDate, pick: fn(&DayInsights) -> Option<i64>| {
+        insights.iter().find(|r| r.day == *d).and_then(pick).map(|v| v as f64)
+    };
+    Chart::daily(
+        &format!("reach-{account}"),
+        "Account reach and views per day",
+        "accounts / views",
+        days,
+        vec![
+            Series {
+                label: "reach".into(),
+                values: days.iter().map(|d| value(d, |r| r.reach)).collect(),
+                dashed: false,
+            },
+            Series {
+                label: "views".into(),
+                values: days.iter().map(|d| value(d, |r| r.views)).collect(),
+                dashed: false,
+            },
+        ],
+        0,
+    )
+}
+
+fn rate_chart(
+    account: AccountId,
+    definition: EngagementDefinition,
+    period: &Period,
+    days: &[NaiveDate],
+    posts: &[&Outcome],
+) -> Chart {
+    let published_on = |d: &NaiveDate| {
+        median(posts.iter().filter(|o| o.posted_at.with_timezone(&period.tz).date_naive() == *d).filter_map(|o| o.rate))
+    };
+    Chart::daily(
+        &format!("rate-{account}"),
+        &format!("Engagement rate of posts published each day ({})", definition.formula()),
+        "%",
+        days,
+        vec![Series { label: "median rate".into(), values: days.iter().map(published_on).collect(), dashed: false }],
+        2,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn day(n: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 3, n).unwrap()
+    }
+
+    fn at(n: u32, hour: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, n, hour, 0, 0).unwrap()
+    }
+
+    fn post(id: i64, posted_at: DateTime<Utc>, rate: f64, impact: Option<i16>) -> Outcome {
+        Outcome {
+            post: PostId(id),
+            format: Format::Image,
+            posted_at,
+            hashtags: Vec::new(),
+            rate: Some(rate),
+            reach: Some(100),
+            impact,
+        }
+    }
+
+    /// 7 days, 15–21 March 2026 (the previous period is 8–14 March), in UTC.
+    fn period() -> Period {
+        Period { first: day(15), last: day(21), tz: chrono_tz::UTC }
+    }
+
+    #[test]
+    fn headline_figures_compare_the_period_with_the_one_before() {
+        let posts = [
+            post(1, at(16, 9), 4.0, Some(80)),
+            post(2, at(18, 9), 2.0, Some(95)),
+            post(3, at(20, 9), 6.0, None),
+            post(4, at(10, 9), 1.0, Some(50)),
+            // Before the previous period: counted nowhere.
+            post(5, at(2, 9), 9.0, Some(99)),
+        ];
+        // 1,000 followers through the 14th, 1,040 on the 21st.
+        let points = [(at(1, 12), 990), (at(14, 12), 1000), (at(21, 12), 1040)];
+        let period = period();
+        let input = AccountInput {
+            account: AccountId(7),
+            period: &period,
+            definition: EngagementDefinition::Reach,
+            posts: &posts,
+            follower_points: &points,
+            days: &[],
+        };
+        let figures = AccountFigures::compute(&input);
+        assert_eq!(figures.followers_now, Some(1040));
+        assert_eq!(figures.followers_change, Some(40), "21st against the 14th");
+        assert_eq!(figures.followers_change_before, Some(10), "14th against the 7th");
+        assert_eq!((figures.posts, figures.posts_before), (3, 1));
+        assert_eq!(figures.median_rate, Some(4.0));
+        assert_eq!(figures.median_rate_before, Some(1.0));
+        assert_eq!(figures.top, vec![PostId(2), PostId(1)], "scored posts of the period, best first");
+        assert_eq!(figures.formats.len(), 1);
+        assert_eq!(figures.formats[0].1.posts, 3);
+    }
+
+    #[test]
+    fn the_charts_cover_every_day_of_the_period_and_leave_gaps_where_nothing_was_measured() {
+        let points = [(at(14, 12), 1000), (at(17, 12), 1003)];
+        let insights = [DayInsights { day: day(16), reach: Some(500), views: None }];
+        let posts = [post(1, at(16, 9), 4.0, None), post(2, at(16, 18), 2.0, None)];
+        let period = period();
+        let input = AccountInput {
+            account: AccountId(7),
+            period: &period,
+            definition: EngagementDefinition::Reach,
+            posts: &posts,
+            follower_points: &points,
+            days: &insights,
+        };
+        let charts = AccountFigures::compute(&input).charts;
+        let ids: Vec<&str> = charts.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["followers-7", "follower-change-7", "reach-7", "rate-7"]);
+        for chart in &charts {
+            assert_eq!(chart.x.len(), 7, "{}", chart.id);
+            assert!(chart.series.iter().all(|s| s.values.len() == 7), "{}", chart.id);
+        }
+        let followers = &charts[0].series[0].values;
+        assert_eq!(followers[0], Some(1000.0), "the 15th carries the 14th's count forward");
+        assert_eq!(followers[2], Some(1003.0));
+        let day_change = &charts[1].series[0].values;
+        assert_eq!(day_change[2], Some(3.0));
+        let reach = &charts[2].series;
+        assert_eq!(reach[0].values[1], Some(500.0));
+        assert_eq!(reach[0].values[0], None, "no insights that day: a gap, not 0");
+        assert_eq!(reach[1].values[1], None, "views not measured: a gap");
+        let rates = &charts[3].series[0].values;
+        assert_eq!(rates[1], Some(3.0), "median of the two posts of the 16th");
+        assert_eq!(rates[0], None);
+    }
+
+    #[test]
+    fn an_account_without_history_has_no_figures_rather_than_zeros() {
+        let period = period();
+        let input = AccountInput {
+            account: AccountId(1),
+            period: &period,
+            definition: EngagementDefinition::Views,
+            posts: &[],
+            follower_points: &[],
+            days: &[],
+        };
+        let figures = AccountFigures::compute(&input);
+        assert_eq!(figures.followers_now, None);
+        assert_eq!(figures.followers_change, None);
+        assert_eq!(figures.median_rate, None);
+        assert!(figures.top.is_empty());
+        assert!(figures.charts.iter().all(|c| !c.has_data()));
+    }
+}

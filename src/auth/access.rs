@@ -1,0 +1,115 @@
+//! The checks the route table applies to every route before its handler runs: who may use
+//! it, and whether a state-changing request must carry this session's CSRF token. A route
+//! cannot be registered without both (see `routes::ROUTE_TABLE`).
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::{StatusCode, header};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage, HttpRequest, web};
+
+use super::Auth;
+use super::extract::ActiveSession;
+use crate::domain::Role;
+use crate::error::AppError;
+
+/// Who may use a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Anyone,
+    SignedIn,
+    /// Signed in as an admin; a viewer gets 403.
+    Admin,
+}
+
+/// What a route expects of the CSRF check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CsrfCheck {
+    /// A safe method: nothing changes, nothing to check.
+    Safe,
+    /// A url-encoded form whose `csrf_token` must match this session (or, signed out, the
+    /// sign-in form's signed token), posted from this site.
+    Form,
+}
+
+/// Put in the request extensions once the form's CSRF token passed, so that
+/// [`super::CsrfForm`] can tell the route table checked it.
+#[derive(Debug, Clone, Copy)]
+pub struct CsrfChecked;
+
+/// The route table's checks, in order: access, then the CSRF token. A refusal is answered
+/// here, as a response (so the outer middlewares still add their headers to it).
+pub async fn enforce(
+    access: Access,
+    csrf: CsrfCheck,
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    if let Err(refused) = check(access, csrf, &mut req).await {
+        return Ok(req.error_response(refused).map_into_right_body());
+    }
+    Ok(next.call(req).await?.map_into_left_body())
+}
+
+async fn check(access: Access, csrf: CsrfCheck, req: &mut ServiceRequest) -> Result<(), AppError> {
+    check_access(access, req.request())?;
+    if csrf == CsrfCheck::Form {
+        if !same_origin(req.request()) {
+            return Err(AppError::CsrfRejected);
+        }
+        let body = req.extract::<web::Bytes>().await.map_err(|err| {
+            if err.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::PayloadTooLarge
+            } else {
+                AppError::BadRequest("The form could not be read.".into())
+            }
+        })?;
+        let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
+            .map_err(|_| AppError::BadRequest("The form could not be read.".into()))?;
+        let token = fields.iter().find(|(name, _)| name == "csrf_token").map_or("", |(_, value)| value.as_str());
+        let auth = req.app_data::<web::Data<Auth>>().ok_or_else(|| AppError::internal("auth state missing"))?.clone();
+        let valid = match req.extensions().get::<ActiveSession>() {
+            Some(session) => auth.csrf.verify_session_token(&session.claims.sid, token),
+            None => auth.csrf.verify_login_token(token),
+        };
+        if !valid {
+            return Err(AppError::CsrfRejected);
+        }
+        req.extensions_mut().insert(CsrfChecked);
+        // The handler reads the form again.
+        req.set_payload(Payload::from(body));
+    }
+    Ok(())
+}
+
+fn check_access(access: Access, req: &HttpRequest) -> Result<(), AppError> {
+    if access == Access::Anyone {
+        return Ok(());
+    }
+    let role = req.extensions().get::<ActiveSession>().map(|session| session.user.role);
+    match (access, role) {
+        (_, None) => Err(AppError::login_required(req)),
+        (Access::Admin, Some(Role::Viewer)) => Err(AppError::Forbidden),
+        _ => Ok(()),
+    }
+}
+
+/// Browsers say where a request comes from; refuse anything posted from another site.
+/// Requests without these headers (old browsers, scripts) rely on the token alone.
+fn same_origin(req: &HttpRequest) -> bool {
+    let headers = req.headers();
+    if headers.get("sec-fetch-site").is_some_and(|site| site.as_bytes().eq_ignore_ascii_case(b"cross-site")) {
+        return false;
+    }
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let Some(origin) = origin.to_str().ok().and_then(|o| url::Url::parse(o).ok()) else {
+        return false;
+    };
+    let host = req.connection_info().host().to_owned();
+    let Ok(expected) = url::Url::parse(&format!("{}://{host}", origin.scheme())) else {
+        return false;
+    };
+    origin.host_str() == expected.host_str() && origin.port_or_known_default() == expected.port_or_known_default()
+}

@@ -1,0 +1,207 @@
+//! The states stored as text, each an enum read strictly: the schema's `CHECK` constraints
+//! allow only these values, and a value this binary does not know (a newer binary's, a hand
+//! edit) is an error that names it, never a quiet fallback to some other state.
+
+use std::fmt;
+use std::str::FromStr;
+
+use diesel::deserialize::{self, FromSql, FromSqlRow};
+use diesel::expression::AsExpression;
+use diesel::pg::{Pg, PgValue};
+use diesel::serialize::{self, IsNull, Output, ToSql};
+use diesel::sql_types::Text;
+use serde::{Deserialize, Serialize};
+
+/// A stored or typed value that is none of a state's variants.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} {value:?}: expected one of {expected}")]
+pub struct UnknownState {
+    pub what: &'static str,
+    pub value: String,
+    pub expected: &'static str,
+}
+
+/// Declares a text-backed state: its variants and their stored names, parsing (strict),
+/// display of the stored name, and the diesel mapping to `TEXT`.
+macro_rules! text_state {
+    ($(#[$doc:meta])* $name:ident, $what:literal { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, AsExpression, FromSqlRow, Serialize, Deserialize)]
+        #[diesel(sql_type = Text)]
+        pub enum $name {
+            $($(#[$vdoc])* #[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &[$name] = &[$($name::$variant),+];
+
+            /// The name stored in the database and used in forms and on the command line.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = UnknownState;
+
+            fn from_str(text: &str) -> Result<Self, UnknownState> {
+                match text {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(UnknownState {
+                        what: $what,
+                        value: other.chars().take(40).collect(),
+                        expected: concat!($($text, " "),+),
+                    }),
+                }
+            }
+        }
+
+        impl ToSql<Text, Pg> for $name {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+                std::io::Write::write_all(out, self.as_str().as_bytes())?;
+                Ok(IsNull::No)
+            }
+        }
+
+        impl FromSql<Text, Pg> for $name {
+            fn from_sql(bytes: PgValue<'_>) -> deserialize::Result<Self> {
+                let text = std::str::from_utf8(bytes.as_bytes())?;
+                Ok(text.parse::<$name>()?)
+            }
+        }
+    };
+}
+
+text_state!(
+    /// Which login, and so which Meta host, an account's token belongs to.
+    Flavour, "login" {
+        /// Instagram Login: graph.instagram.com, `IGAA…` tokens.
+        Instagram = "instagram",
+        /// Facebook Login: graph.facebook.com, `EAA…` tokens.
+        Facebook = "facebook",
+    }
+);
+
+impl Flavour {
+    /// Guesses the flavour from a token's prefix.
+    pub fn from_token(token: &str) -> Option<Flavour> {
+        if token.starts_with("IG") {
+            Some(Flavour::Instagram)
+        } else if token.starts_with("EAA") {
+            Some(Flavour::Facebook)
+        } else {
+            None
+        }
+    }
+}
+
+impl fmt::Display for Flavour {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+text_state!(
+    /// Whether an account is synced.
+    AccountStatus, "account status" {
+        Active = "active",
+        /// Stopped by an admin; its data stays.
+        Disabled = "disabled",
+        /// Meta refused its token; polling stops until it is connected again.
+        NeedsReauth = "needs_reauth",
+    }
+);
+
+impl fmt::Display for AccountStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AccountStatus::Active => "active",
+            AccountStatus::Disabled => "disabled",
+            AccountStatus::NeedsReauth => "needs re-connecting",
+        })
+    }
+}
+
+text_state!(
+    /// What a dashboard user may do.
+    Role, "role" {
+        Admin = "admin",
+        /// Reads everything, changes nothing.
+        Viewer = "viewer",
+    }
+);
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+text_state!(
+    /// What started a sync cycle.
+    Trigger, "sync trigger" {
+        Schedule = "schedule",
+        Manual = "manual",
+        Command = "command",
+    }
+);
+
+impl fmt::Display for Trigger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+text_state!(
+    /// Where a sync cycle stands: running until it records how it ended.
+    SyncOutcome, "sync outcome" {
+        Running = "running",
+        Success = "success",
+        /// Some posts failed; the rest was written.
+        Partial = "partial",
+        Failed = "failed",
+    }
+);
+
+impl fmt::Display for SyncOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_state_reads_back_what_it_writes() {
+        for status in AccountStatus::ALL {
+            assert_eq!(status.as_str().parse::<AccountStatus>(), Ok(*status));
+        }
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>(), Ok(*role));
+        }
+        for outcome in SyncOutcome::ALL {
+            assert_eq!(outcome.as_str().parse::<SyncOutcome>(), Ok(*outcome));
+        }
+    }
+
+    #[test]
+    fn an_unknown_value_is_an_error_naming_it_never_a_default() {
+        let err = "suspended".parse::<AccountStatus>().unwrap_err();
+        assert_eq!(err.value, "suspended");
+        assert!(err.to_string().contains("active disabled needs_reauth"), "{err}");
+        assert!("owner".parse::<Role>().is_err());
+        assert!("Admin".parse::<Role>().is_err(), "stored names are exact");
+        assert!("queued".parse::<SyncOutcome>().is_err());
+    }
+
+    #[test]
+    fn the_flavour_is_guessed_from_the_token_prefix() {
+        assert_eq!(Flavour::from_token("IGAAxyz"), Some(Flavour::Instagram));
+        assert_eq!(Flavour::from_token("EAAxyz"), Some(Flavour::Facebook));
+        assert_eq!(Flavour::from_token("abc"), None);
+    }
+}

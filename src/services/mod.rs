@@ -1,0 +1,13 @@
+//! What pages, commands and jobs call. Each service owns what it needs (the pool, the Graph
+//! client, the token key, the view cache) and keeps it to itself: a handler takes the one
+//! service it uses, and only services reach Meta or open a token.
+
+pub mod accounts;
+pub mod health;
+pub mod sync;
+pub mod views;
+
+pub use accounts::Accounts;
+pub use health::Health;
+pub use sync::Syncing;
+pub use views::Views;

@@ -1,0 +1,400 @@
+//! The read models of the analytics pages, each computed once per data version and shared
+//! by the page and its CSV (a CSV can never disagree with the screen). Figures come from the
+//! pure functions of `analytics`; this service reads their inputs and keeps the results.
+
+mod cache;
+pub mod format;
+pub mod models;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use futures_util::stream::{self, Stream};
+
+use self::cache::ViewCache;
+use self::format::count;
+use self::models::{
+    AccountPageView, AccountPanel, AccountView, DashboardView, PostPageView, PostView, SnapshotView, outcome, percent,
+};
+use crate::analytics::account::{AccountFigures, AccountInput, DayInsights};
+use crate::analytics::charts::Chart;
+use crate::analytics::curves::{CurvePoint, age_hours, age_label, post_curves};
+use crate::analytics::groups::Outcome;
+use crate::analytics::period::Period;
+use crate::analytics::{EngagementDefinition, Format, PostFigures};
+use crate::db::accounts::{Account, Footprint};
+use crate::db::dropped_metrics::{self, DroppedMetricRow};
+use crate::db::reports::{self, ExportSnapshot, PostFilter, PostRow, SnapshotRow, Sort};
+use crate::db::settings::OperatorSettings;
+use crate::db::stats::{self, Totals};
+use crate::db::sync_runs::{self, RunListing};
+use crate::db::{self, DbError, posts};
+use crate::domain::{AccountId, Clock, PostId, SnapshotId};
+
+/// What every view of one request is computed against.
+pub struct Basis {
+    pub settings: OperatorSettings,
+    /// The data version the views are valid for.
+    pub version: i64,
+    pub now: DateTime<Utc>,
+}
+
+impl Basis {
+    pub fn tz(&self) -> Tz {
+        self.settings.time_zone()
+    }
+
+    pub fn definition(&self) -> EngagementDefinition {
+        self.settings.engagement()
+    }
+
+    /// Today in the operator's time zone.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.now.with_timezone(&self.tz()).date_naive()
+    }
+}
+
+pub struct Views {
+    pool: db::Pool,
+    cache: ViewCache,
+    clock: Clock,
+}
+
+impl Views {
+    pub fn new(pool: db::Pool, clock: Clock) -> Self {
+        Self { pool, cache: ViewCache::default(), clock }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+
+    /// The settings and data version every view of this request is computed against.
+    pub async fn basis(&self) -> Result<Basis, DbError> {
+        let mut conn = self.pool.get().await?;
+        let settings = OperatorSettings::load(&mut conn).await?;
+        let version = stats::data_version(&mut conn).await?;
+        Ok(Basis { settings, version, now: self.now() })
+    }
+
+    /// The value for `key`, computed by `compute` when the data moved since it was kept.
+    async fn cached<T: Send + Sync + 'static>(
+        &self,
+        basis: &Basis,
+        key: String,
+        compute: impl AsyncFnOnce(&mut db::Conn) -> Result<T, DbError>,
+    ) -> Result<Arc<T>, DbError> {
+        self.cache
+            .get_or_compute(key, basis.version, async || {
+                let mut conn = self.pool.get().await?;
+                compute(&mut conn).await
+            })
+            .await
+    }
+
+    /// Every account, by username (filters, the accounts page).
+    pub async fn accounts(&self) -> Result<Vec<Account>, DbError> {
+        let mut conn = self.pool.get().await?;
+        Ok(Account::list(&mut conn).await?)
+    }
+
+    /// Every account with its number of tracked posts.
+    pub async fn accounts_with_posts(&self) -> Result<Vec<(Account, i64)>, DbError> {
+        let mut conn = self.pool.get().await?;
+        let counts: HashMap<AccountId, i64> = posts::count_by_account(&mut conn).await?;
+        let accounts = Account::list(&mut conn).await?;
+        Ok(accounts.into_iter().map(|a| (counts.get(&a.id).copied().unwrap_or(0), a)).map(|(n, a)| (a, n)).collect())
+    }
+
+    pub async fn account(&self, id: AccountId) -> Result<Option<Account>, DbError> {
+        let mut conn = self.pool.get().await?;
+        Ok(Account::find(&mut conn, id).await?)
+    }
+
+    pub async fn footprint(&self, id: AccountId) -> Result<Footprint, DbError> {
+        let mut conn = self.pool.get().await?;
+        Ok(Account::footprint(&mut conn, id).await?)
+    }
+
+    /// The latest sync runs, newest first (of one account, or all).
+    pub async fn recent_runs(&self, account: Option<AccountId>, limit: i64) -> Result<Vec<RunListing>, DbError> {
+        let mut conn = self.pool.get().await?;
+        Ok(sync_runs::recent(&mut conn, account, limit).await?)
+    }
+
+    /// Metrics the API refused, per kind of media.
+    pub async fn dropped_metrics(&self) -> Result<Vec<DroppedMetricRow>, DbError> {
+        let mut conn = self.pool.get().await?;
+        Ok(dropped_metrics::all(&mut conn).await?)
+    }
+
+    /// One account's panel for a period: the numbers of [`AccountFigures`], formatted.
+    pub async fn panel(&self, basis: &Basis, account: &Account, period: &Period) -> Result<Arc<AccountPanel>, DbError> {
+        let key = format!("panel:{}:{}:{}", account.id, period.first, period.last);
+        self.cached(basis, key, async |conn| {
+            let definition = basis.definition();
+            let filter = PostFilter {
+                account: Some(account.id),
+                from: Some(period.previous().start()),
+                until: Some(period.end()),
+                definition,
+                ..PostFilter::default()
+            };
+            let rows = reports::posts(conn, &filter).await?;
+            let posts: Vec<Outcome> = rows.iter().map(|r| outcome(r, definition)).collect();
+            let points =
+                db::account_history::follower_points(conn, account.id, AccountInput::followers_since(period)).await?;
+            let days: Vec<DayInsights> = reports::account_days(conn, account.id, period.first, period.last)
+                .await?
+                .into_iter()
+                .map(|d| DayInsights { day: d.day, reach: d.reach, views: d.views })
+                .collect();
+            let input = AccountInput {
+                account: account.id,
+                period,
+                definition,
+                posts: &posts,
+                follower_points: &points,
+                days: &days,
+            };
+            let figures = AccountFigures::compute(&input);
+            Ok(AccountPanel::new(account, figures, &rows, period, definition, basis.now))
+        })
+        .await
+    }
+
+    /// The dashboard: totals, accounts needing attention, and every account's panel (the
+    /// same panels the account pages show, kept once).
+    pub async fn dashboard(&self, basis: &Basis, period: &Period) -> Result<DashboardView, DbError> {
+        let base = self
+            .cached(basis, "dashboard".to_owned(), async |conn| {
+                Ok((Totals::load(conn).await?, Account::list(conn).await?))
+            })
+            .await?;
+        let (totals, accounts) = base.as_ref();
+        let mut panels = Vec::with_capacity(accounts.len());
+        for account in accounts {
+            panels.push(self.panel(basis, account, period).await?);
+        }
+        Ok(DashboardView {
+            posts_text: count(Some(totals.posts)),
+            snapshots_text: count(Some(totals.snapshots)),
+            totals: totals.clone(),
+            attention: accounts
+                .iter()
+                .map(|a| AccountView::new(a, None, basis.now))
+                .filter(|a| a.needs_reauth() || (a.is_active() && a.token_warning))
+                .collect(),
+            panels,
+            definition: basis.definition().formula(),
+        })
+    }
+
+    /// One account's page: its panel and its posts of the period, filtered and sorted.
+    pub async fn account_page(
+        &self,
+        basis: &Basis,
+        account: &Account,
+        period: &Period,
+        format: Option<Format>,
+        sort: Sort,
+    ) -> Result<Arc<AccountPageView>, DbError> {
+        let panel = self.panel(basis, account, period).await?;
+        let key = format!(
+            "account:{}:{}:{}:{}:{}",
+            account.id,
+            period.first,
+            period.last,
+            format.map_or("", |f| f.key()),
+            sort.key()
+        );
+        self.cached(basis, key, async |conn| {
+            let definition = basis.definition();
+            let filter = PostFilter {
+                account: Some(account.id),
+                format,
+                from: Some(period.start()),
+                until: Some(period.end()),
+                sort,
+                definition,
+                ..PostFilter::default()
+            };
+            let posts = reports::posts(conn, &filter).await?;
+            Ok(AccountPageView {
+                footprint: Account::footprint(conn, account.id).await?,
+                panel,
+                posts: posts.iter().map(|r| PostView::new(r, definition, basis.tz())).collect(),
+            })
+        })
+        .await
+    }
+
+    /// Posts matching a filter (the posts list; its page and order are in the filter).
+    pub async fn posts(&self, basis: &Basis, filter: &PostFilter) -> Result<Arc<Vec<PostRow>>, DbError> {
+        self.cached(basis, format!("posts:{filter:?}"), async |conn| Ok(reports::posts(conn, filter).await?)).await
+    }
+
+    /// The posts of a filter as outcomes (hashtags, best time, and their CSV files).
+    pub async fn outcomes(&self, basis: &Basis, filter: &PostFilter) -> Result<Arc<Vec<Outcome>>, DbError> {
+        let definition = filter.definition;
+        self.cached(basis, format!("outcomes:{filter:?}"), async |conn| {
+            let rows = reports::posts(conn, filter).await?;
+            Ok(rows.iter().map(|r| outcome(r, definition)).collect())
+        })
+        .await
+    }
+
+    /// One post's page, or `None` when there is no such post.
+    pub async fn post(&self, basis: &Basis, id: PostId) -> Result<Option<Arc<PostPageView>>, DbError> {
+        let page = self
+            .cached(basis, format!("post:{id}"), async |conn| {
+                // Absence travels as NotFound so that it is not kept (errors never are).
+                let row = reports::post(conn, id).await?.ok_or(diesel::result::Error::NotFound)?;
+                let snapshots = reports::snapshots_of(conn, row.id).await?;
+                let typical = reports::checkpoints_of_format(conn, row.account_id, row.format()).await?;
+                Ok(post_page(&row, &snapshots, &typical, basis))
+            })
+            .await;
+        match page {
+            Ok(page) => Ok(Some(page)),
+            Err(DbError::Query(diesel::result::Error::NotFound)) => Ok(None),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// The posts of a filter in pages of `size` rows, one query per page (streamed exports
+    /// never hold a whole table in memory).
+    pub fn post_pages(
+        &self,
+        filter: PostFilter,
+        size: i64,
+    ) -> impl Stream<Item = Result<Vec<PostRow>, DbError>> + 'static {
+        let pool = self.pool.clone();
+        let first = PostFilter { limit: Some(size), offset: 0, ..filter };
+        stream::unfold(Some(first), move |next| {
+            let pool = pool.clone();
+            async move {
+                let filter = next?;
+                let page = async {
+                    let mut conn = pool.get().await?;
+                    Ok::<_, DbError>(reports::posts(&mut conn, &filter).await?)
+                }
+                .await;
+                let following = match &page {
+                    Ok(rows) if rows.len() as i64 == size => {
+                        Some(PostFilter { offset: filter.offset + size, ..filter.clone() })
+                    }
+                    _ => None,
+                };
+                Some((page, following))
+            }
+        })
+    }
+
+    /// Every snapshot (of one account, or all) in id order, in pages of `size` rows.
+    pub fn snapshot_pages(
+        &self,
+        account: Option<AccountId>,
+        size: i64,
+    ) -> impl Stream<Item = Result<Vec<ExportSnapshot>, DbError>> + 'static {
+        let pool = self.pool.clone();
+        stream::unfold(Some(SnapshotId(0)), move |next| {
+            let pool = pool.clone();
+            async move {
+                let after = next?;
+                let page = async {
+                    let mut conn = pool.get().await?;
+                    Ok::<_, DbError>(reports::snapshots_after(&mut conn, account, after, size).await?)
+                }
+                .await;
+                let following = match &page {
+                    Ok(rows) if rows.len() as i64 == size => rows.last().map(|r| r.id),
+                    _ => None,
+                };
+                Some((page, following))
+            }
+        })
+    }
+
+    /// The chart `id` of a post's page or of an account's panel, exactly as drawn.
+    pub async fn chart(&self, basis: &Basis, of: ChartOwner<'_>, id: &str) -> Result<Option<Chart>, DbError> {
+        let charts = match of {
+            ChartOwner::Post(post) => match self.post(basis, post).await? {
+                Some(page) => page.charts.clone(),
+                None => return Ok(None),
+            },
+            ChartOwner::Account(account, period) => self.panel(basis, account, period).await?.charts.clone(),
+        };
+        Ok(charts.into_iter().find(|c| c.id == id))
+    }
+}
+
+/// Whose chart a CSV asks for.
+pub enum ChartOwner<'a> {
+    Post(PostId),
+    Account(&'a Account, &'a Period),
+}
+
+fn figures(s: &SnapshotRow) -> PostFigures {
+    PostFigures {
+        reach: s.reach,
+        views: s.views,
+        likes: s.likes,
+        comments: s.comments,
+        saved: s.saved,
+        shares: s.shares,
+        total_interactions: s.total_interactions,
+    }
+}
+
+fn post_page(
+    row: &PostRow,
+    snapshots: &[SnapshotRow],
+    typical: &[crate::analytics::curves::CheckpointPoint],
+    basis: &Basis,
+) -> PostPageView {
+    let (tz, definition, format) = (basis.tz(), basis.definition(), row.format());
+    let points: Vec<CurvePoint> = snapshots
+        .iter()
+        .map(|s| CurvePoint { at: s.captured_at, reach: s.reach, interactions: figures(s).interactions() })
+        .collect();
+    let charts = post_curves(row.posted_at, format, &points, typical)
+        .into_iter()
+        .map(|c| {
+            let href = format!("/export/chart.csv?chart={}&post={}", c.id, row.id);
+            c.with_csv(href)
+        })
+        .collect();
+    let (impact, impact_note) = models::impact_text(row, format);
+    PostPageView {
+        post: PostView::new(row, definition, tz),
+        caption: row.caption.clone(),
+        permalink: row.permalink.clone().filter(|p| p.starts_with("https://")),
+        hashtags: row.tags(),
+        insights_unavailable: row.insights_unavailable.clone(),
+        impact,
+        impact_note,
+        rates: EngagementDefinition::ALL
+            .into_iter()
+            .map(|d| (format!("by {} ({})", d.key(), d.formula()), percent(row.rate(d))))
+            .collect(),
+        definition: definition.formula(),
+        charts,
+        snapshots: snapshots
+            .iter()
+            .map(|s| SnapshotView {
+                at: s.captured_at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
+                age: age_label(age_hours(row.posted_at, s.captured_at)),
+                reach: count(s.reach),
+                views: count(s.views),
+                likes: count(s.likes),
+                comments: count(s.comments),
+                saved: count(s.saved),
+                shares: count(s.shares),
+                interactions: count(figures(s).interactions()),
+            })
+            .collect(),
+    }
+}

@@ -1,0 +1,310 @@
+//! View models: what the pages (and their CSV files) show, built from the analytics
+//! figures and formatted for reading. Computed once per data version by [`super::Views`].
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use super::format::{count, token_expiry, when};
+use crate::analytics::account::AccountFigures;
+use crate::analytics::charts::Chart;
+use crate::analytics::groups::{Outcome, Summary};
+use crate::analytics::impact::checkpoint_label;
+use crate::analytics::period::Period;
+use crate::analytics::{EngagementDefinition, Format, MIN_COHORT};
+use crate::db::accounts::{Account, Footprint};
+use crate::db::reports::PostRow;
+use crate::db::stats::Totals;
+use crate::domain::{AccountId, AccountStatus, Flavour, PostId};
+
+/// A rate as the pages show it: two decimals and a percent sign; "–" when undefined.
+pub fn percent(rate: Option<f64>) -> String {
+    rate.map_or_else(|| "–".to_owned(), |r| format!("{r:.2} %"))
+}
+
+/// A change with its sign: "+12", "−3", "0".
+pub fn signed(delta: Option<i64>) -> String {
+    match delta {
+        Some(d) if d > 0 => format!("+{}", count(Some(d))),
+        Some(d) => count(Some(d)),
+        None => "–".to_owned(),
+    }
+}
+
+/// A difference of rates in percentage points.
+pub fn point_delta(delta: Option<f64>) -> String {
+    match delta {
+        Some(d) if d >= 0.005 => format!("+{d:.2} pt"),
+        Some(d) if d <= -0.005 => format!("−{:.2} pt", -d),
+        Some(_) => "±0.00 pt".to_owned(),
+        None => "–".to_owned(),
+    }
+}
+
+/// A post as the grouping functions see it.
+pub fn outcome(row: &PostRow, definition: EngagementDefinition) -> Outcome {
+    Outcome {
+        post: row.id,
+        format: row.format(),
+        posted_at: row.posted_at,
+        hashtags: row.tags(),
+        rate: row.rate(definition),
+        reach: row.reach,
+        impact: row.impact,
+    }
+}
+
+/// An account as the pages show it.
+pub struct AccountView {
+    pub id: AccountId,
+    pub username: String,
+    pub name: String,
+    pub flavour: Flavour,
+    pub status: AccountStatus,
+    pub status_reason: Option<String>,
+    pub followers: String,
+    pub follows: String,
+    pub media: String,
+    pub posts: String,
+    pub last_sync: String,
+    pub token: String,
+    pub token_warning: bool,
+    pub paused_until: Option<String>,
+}
+
+impl AccountView {
+    pub fn new(account: &Account, posts: Option<i64>, now: DateTime<Utc>) -> Self {
+        let (token, token_warning) = token_expiry(account.token_expires_at, now);
+        Self {
+            id: account.id,
+            username: account.username.clone(),
+            name: account.name.clone().unwrap_or_default(),
+            flavour: account.flavour,
+            status: account.status,
+            status_reason: account.status_reason.clone(),
+            followers: count(account.followers_count),
+            follows: count(account.follows_count),
+            media: count(account.media_count),
+            posts: count(posts),
+            last_sync: when(account.last_synced_at),
+            token,
+            token_warning,
+            paused_until: account.paused_until.filter(|t| *t > now).map(|t| when(Some(t))),
+        }
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.status == AccountStatus::Active
+    }
+
+    pub fn needs_reauth(&self) -> bool {
+        self.status == AccountStatus::NeedsReauth
+    }
+}
+
+/// A post as a table row.
+pub struct PostView {
+    pub id: PostId,
+    pub account_id: AccountId,
+    pub username: String,
+    pub format: Format,
+    pub posted: String,
+    pub caption: String,
+    pub reach: String,
+    pub views: String,
+    pub interactions: String,
+    pub rate: String,
+    pub impact: String,
+    pub impact_note: String,
+    pub removed: bool,
+}
+
+impl PostView {
+    pub fn new(row: &PostRow, definition: EngagementDefinition, tz: Tz) -> PostView {
+        let format = row.format();
+        let (impact, impact_note) = impact_text(row, format);
+        PostView {
+            id: row.id,
+            account_id: row.account_id,
+            username: row.username.clone(),
+            format,
+            posted: row.posted_at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
+            caption: short_caption(row.caption.as_deref()),
+            reach: count(row.reach),
+            views: count(row.views),
+            interactions: count(row.interactions),
+            rate: percent(row.rate(definition)),
+            impact,
+            impact_note,
+            removed: row.removed_at.is_some(),
+        }
+    }
+}
+
+/// The score and what it was measured against, per docs/metrics.md.
+pub fn impact_text(row: &PostRow, format: Format) -> (String, String) {
+    let cohort = row.impact_cohort.unwrap_or(0);
+    match (row.impact, row.checkpoint_hours) {
+        (Some(score), Some(hours)) => (
+            score.to_string(),
+            format!("against {cohort} earlier {} at {}", format.plural(), checkpoint_label(i64::from(hours))),
+        ),
+        (None, Some(_)) if (cohort as usize) < MIN_COHORT => {
+            ("–".to_owned(), format!("not enough history ({cohort} of {MIN_COHORT} needed)"))
+        }
+        _ => ("–".to_owned(), "not measured yet".to_owned()),
+    }
+}
+
+fn short_caption(caption: Option<&str>) -> String {
+    let Some(caption) = caption else { return String::new() };
+    let mut short: String = caption.chars().take(80).collect();
+    if caption.chars().count() > 80 {
+        short.push('…');
+    }
+    short
+}
+
+/// A group's line: a format in the breakdown, a hashtag.
+pub struct GroupView<K> {
+    pub key: K,
+    pub posts: usize,
+    pub median_rate: String,
+    pub median_reach: String,
+}
+
+pub fn group_views<K>(groups: Vec<(K, Summary)>) -> Vec<GroupView<K>> {
+    groups
+        .into_iter()
+        .map(|(key, s)| GroupView {
+            key,
+            posts: s.posts,
+            median_rate: percent(s.median_rate),
+            median_reach: count(s.median_reach.map(|r| r.round() as i64)),
+        })
+        .collect()
+}
+
+/// One account over a period: headline figures against the previous period, charts, the
+/// top posts by impact and the content-type breakdown.
+pub struct AccountPanel {
+    pub id: AccountId,
+    pub username: String,
+    /// Sync and token health in a line ("active · last sync … · token expires in 40 days").
+    pub health: String,
+    pub health_warning: bool,
+    pub followers_now: String,
+    pub followers_change: String,
+    pub followers_change_before: String,
+    pub posts: usize,
+    pub posts_delta: String,
+    pub median_rate: String,
+    pub median_rate_delta: String,
+    pub top: Vec<PostView>,
+    pub formats: Vec<GroupView<Format>>,
+    pub charts: Vec<Chart>,
+}
+
+impl AccountPanel {
+    /// `rows` are the posts the figures were computed from (for the top posts' lines).
+    pub fn new(
+        account: &Account,
+        figures: AccountFigures,
+        rows: &[PostRow],
+        period: &Period,
+        definition: EngagementDefinition,
+        now: DateTime<Utc>,
+    ) -> AccountPanel {
+        let (token, token_warning) = token_expiry(account.token_expires_at, now);
+        let top = figures
+            .top
+            .iter()
+            .filter_map(|id| rows.iter().find(|r| r.id == *id))
+            .map(|r| PostView::new(r, definition, period.tz))
+            .collect();
+        AccountPanel {
+            id: account.id,
+            username: account.username.clone(),
+            health: format!("{} · last sync {} · token {}", account.status, when(account.last_synced_at), token),
+            health_warning: token_warning || account.status != AccountStatus::Active,
+            followers_now: count(figures.followers_now.or(account.followers_count)),
+            followers_change: signed(figures.followers_change),
+            followers_change_before: signed(figures.followers_change_before),
+            posts: figures.posts,
+            posts_delta: signed(Some(figures.posts as i64 - figures.posts_before as i64)),
+            median_rate: percent(figures.median_rate),
+            median_rate_delta: point_delta(figures.median_rate.zip(figures.median_rate_before).map(|(a, b)| a - b)),
+            top,
+            formats: group_views(figures.formats),
+            charts: figures
+                .charts
+                .into_iter()
+                .map(|c| {
+                    let href = format!("/export/chart.csv?chart={}&account={}&{}", c.id, account.id, period.query());
+                    c.with_csv(href)
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The dashboard for one period.
+pub struct DashboardView {
+    pub totals: Totals,
+    /// Accounts whose token needs attention: re-connect, or expiring within a week.
+    pub attention: Vec<AccountView>,
+    pub panels: Vec<std::sync::Arc<AccountPanel>>,
+    pub definition: &'static str,
+    pub posts_text: String,
+    pub snapshots_text: String,
+}
+
+/// One account's page for one period and post filter.
+pub struct AccountPageView {
+    pub footprint: Footprint,
+    pub panel: std::sync::Arc<AccountPanel>,
+    pub posts: Vec<PostView>,
+}
+
+/// A snapshot row as the post page's table shows it.
+pub struct SnapshotView {
+    pub at: String,
+    pub age: String,
+    pub reach: String,
+    pub views: String,
+    pub likes: String,
+    pub comments: String,
+    pub saved: String,
+    pub shares: String,
+    pub interactions: String,
+}
+
+/// One post's page.
+pub struct PostPageView {
+    pub post: PostView,
+    pub caption: Option<String>,
+    pub permalink: Option<String>,
+    pub hashtags: Vec<String>,
+    pub insights_unavailable: Option<String>,
+    pub impact: String,
+    pub impact_note: String,
+    pub rates: Vec<(String, String)>,
+    pub definition: &'static str,
+    pub charts: Vec<Chart>,
+    pub snapshots: Vec<SnapshotView>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_and_rates_read_with_their_sign() {
+        assert_eq!(signed(Some(12)), "+12");
+        assert_eq!(signed(Some(-3)), "−3");
+        assert_eq!(signed(Some(0)), "0");
+        assert_eq!(point_delta(Some(0.8)), "+0.80 pt");
+        assert_eq!(point_delta(Some(-1.234)), "−1.23 pt");
+        assert_eq!(percent(None), "–");
+        assert_eq!(percent(Some(5.0)), "5.00 %");
+    }
+}
