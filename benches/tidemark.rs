@@ -20,7 +20,7 @@ use tidemark::analytics::impact::checkpoints_at;
 use tidemark::crypto::TokenKey;
 use tidemark::db::accounts::{Account, ConnectedAccount, token_binding};
 use tidemark::db::snapshots::{self, NewSnapshot};
-use tidemark::domain::{AccountStatus, Trigger};
+use tidemark::domain::{AccountStatus, PostId, Trigger};
 
 use tidemark::graph::{ClientOptions, GraphClient, GraphConfig};
 use tidemark::simulator::world::{AccountSpec, Mix};
@@ -90,7 +90,14 @@ fn opt(v: Option<i64>) -> String {
 }
 
 /// A post's metrics at an age: a fast rise to a plateau, as the simulator's model.
-fn metrics(rng_seed: u64, age_hours: f64, followers: f64, reel: bool) -> NewSnapshot {
+fn metrics(
+    post_id: PostId,
+    captured_at: DateTime<Utc>,
+    rng_seed: u64,
+    age_hours: f64,
+    followers: f64,
+    reel: bool,
+) -> NewSnapshot {
     let mut rng = StdRng::seed_from_u64(rng_seed);
     let final_reach = followers * if reel { rng.random_range(0.3..2.0) } else { rng.random_range(0.1..0.6) };
     let tau = if reel { rng.random_range(14.0..40.0) } else { rng.random_range(3.0..9.0) };
@@ -100,16 +107,16 @@ fn metrics(rng_seed: u64, age_hours: f64, followers: f64, reel: bool) -> NewSnap
     let comments = (likes * 0.05).floor();
     let saved = (reach * 0.01).floor();
     let shares = (reach * 0.005).floor();
-    NewSnapshot {
-        views: Some(views as i64),
-        reach: Some(reach as i64),
-        likes: Some(likes as i64),
-        comments: Some(comments as i64),
-        saved: Some(saved as i64),
-        shares: Some(shares as i64),
-        total_interactions: Some((likes + comments + saved + shares) as i64),
-        ..NewSnapshot::default()
-    }
+    let values = [
+        ("views", views),
+        ("reach", reach),
+        ("likes", likes),
+        ("comments", comments),
+        ("saved", saved),
+        ("shares", shares),
+        ("total_interactions", likes + comments + saved + shares),
+    ];
+    NewSnapshot::from_metrics(post_id, captured_at, |name| values.iter().find(|(n, _)| *n == name).map(|(_, v)| *v))
 }
 
 /// A year of data: accounts, posts spread over 365 days, snapshots at the default adaptive
@@ -200,7 +207,7 @@ async fn generate(url: &str, accounts: u64, posts_per_account: u64) {
         let mut filled = Vec::new();
         while at <= now {
             let age = at - *posted_at;
-            let s = metrics(seed, age.num_minutes() as f64 / 60.0, followers, *reel);
+            let s = metrics(PostId(post_id), at, seed, age.num_minutes() as f64 / 60.0, followers, *reel);
             let interactions =
                 PostFigures { total_interactions: s.total_interactions, ..PostFigures::default() }.interactions();
             for c in checkpoints_at(age).filter(|c| !filled.contains(c)).collect::<Vec<_>>() {
@@ -326,11 +333,7 @@ async fn ingest(url: &str, rows: u64) {
     let make = |i: u64| -> NewSnapshot {
         let post = (i % posts) as i64 + 1;
         let at = now - chrono::Duration::hours((per_post - i / posts) as i64 * 24);
-        NewSnapshot {
-            post_id: post,
-            captured_at: at,
-            ..metrics(post as u64, (i / posts) as f64 * 24.0, 20_000.0, false)
-        }
+        metrics(PostId(post), at, post as u64, (i / posts) as f64 * 24.0, 20_000.0, false)
     };
     let all: Vec<NewSnapshot> = (0..per_post * posts).map(make).collect();
 
@@ -404,7 +407,9 @@ async fn sync_efficiency(url: &str, accounts: u64, media: u64, latency_ms: u64) 
     let pool = tidemark::db::pool(url, 4).unwrap();
     let mut conn = pool.get().await.unwrap();
     for a in 0..accounts as usize {
-        tidemark::services::accounts::connect(&mut conn, &graph, &key, &simulator.token(a), None, Utc::now()).await.unwrap();
+        tidemark::services::accounts::connect(&mut conn, &graph, &key, &simulator.token(a), None, Utc::now())
+            .await
+            .unwrap();
     }
     drop(conn);
     simulator.set_faults(Faults { latency: Duration::from_millis(latency_ms), ..Faults::default() });

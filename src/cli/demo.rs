@@ -107,7 +107,7 @@ async fn backfill(
     let listed: Vec<ListedPost<'_>> = media
         .iter()
         .map(|m| ListedPost {
-            account_id: account.id.0,
+            account_id: account.id,
             media_id: &m.id,
             caption: m.caption.as_deref(),
             media_type: m.media_type,
@@ -140,7 +140,7 @@ async fn backfill(
     let hours: Vec<NewAccountSnapshot> = (0..=BACKFILL_DAYS * 24)
         .map(|h| start + Duration::hours(h))
         .map(|hour| NewAccountSnapshot {
-            account_id: account.id.0,
+            account_id: account.id,
             captured_at: hour,
             followers_count: Some(simulator.followers_at(index, hour)),
             follows_count: account.follows_count,
@@ -153,7 +153,7 @@ async fn backfill(
         let at = day.and_time(NaiveTime::MIN).and_utc();
         let values = simulator.day_metrics(index, at);
         let row = DailyInsights::from_metrics(
-            account.id.0,
+            account.id,
             day,
             |name| values.get(name).copied(),
             values.get("follower_count").copied(),

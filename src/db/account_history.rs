@@ -11,18 +11,18 @@ use crate::domain::AccountId;
 #[derive(Debug, Insertable)]
 #[diesel(table_name = account_snapshots)]
 pub struct NewAccountSnapshot {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub captured_at: DateTime<Utc>,
     pub followers_count: Option<i64>,
     pub follows_count: Option<i64>,
     pub media_count: Option<i64>,
 }
 
-#[derive(Debug, Default, Insertable, AsChangeset)]
+#[derive(Debug, Insertable, AsChangeset)]
 #[diesel(table_name = account_daily_insights)]
 #[diesel(treat_none_as_null = true)]
 pub struct DailyInsights {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub day: NaiveDate,
     pub reach: Option<i64>,
     pub views: Option<i64>,
@@ -44,7 +44,7 @@ pub struct DailyInsights {
 impl DailyInsights {
     /// A day's row from account-insights values by API name; unknown metrics stay NULL.
     pub fn from_metrics(
-        account_id: i64,
+        account_id: AccountId,
         day: NaiveDate,
         value: impl Fn(&str) -> Option<f64>,
         follower_net_change: Option<f64>,

@@ -11,13 +11,13 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::schema::{post_snapshots, posts};
 
-use crate::domain::AccountId;
+use crate::domain::{AccountId, PostId};
 
 /// A post as the media list shows it, ready to insert or update.
 #[derive(Debug, Insertable)]
 #[diesel(table_name = posts)]
 pub struct ListedPost<'a> {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub media_id: &'a str,
     pub caption: Option<&'a str>,
     pub media_type: &'a str,
@@ -31,7 +31,7 @@ pub struct ListedPost<'a> {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = posts)]
 pub struct LivePost {
-    pub id: i64,
+    pub id: PostId,
     pub media_id: String,
     pub media_type: String,
     pub media_product_type: Option<String>,
@@ -53,11 +53,11 @@ pub struct RetentionCount {
 pub async fn upsert_listed(
     conn: &mut AsyncPgConnection,
     listed: &[ListedPost<'_>],
-) -> QueryResult<(HashMap<String, i64>, usize)> {
+) -> QueryResult<(HashMap<String, PostId>, usize)> {
     let mut ids = HashMap::with_capacity(listed.len());
     let mut new = 0;
     for chunk in listed.chunks(500) {
-        let rows: Vec<(i64, String, bool)> = diesel::insert_into(posts::table)
+        let rows: Vec<(PostId, String, bool)> = diesel::insert_into(posts::table)
             .values(chunk)
             .on_conflict((posts::account_id, posts::media_id))
             .do_update()
@@ -121,7 +121,7 @@ pub async fn live(
     query.order(posts::posted_at.desc()).load(conn).await
 }
 
-pub async fn set_insights_unavailable(conn: &mut AsyncPgConnection, post_id: i64, reason: &str) -> QueryResult<()> {
+pub async fn set_insights_unavailable(conn: &mut AsyncPgConnection, post_id: PostId, reason: &str) -> QueryResult<()> {
     diesel::update(posts::table.find(post_id)).set(posts::insights_unavailable.eq(reason)).execute(conn).await?;
     Ok(())
 }

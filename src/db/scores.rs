@@ -8,13 +8,13 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::schema::post_scores;
 
-use crate::domain::AccountId;
+use crate::domain::{AccountId, PostId};
 
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = post_scores)]
 pub struct PostScore {
-    pub post_id: i64,
-    pub account_id: i64,
+    pub post_id: PostId,
+    pub account_id: AccountId,
     pub format: String,
     pub latest_captured_at: Option<DateTime<Utc>>,
     pub reach: Option<i64>,
@@ -38,7 +38,7 @@ pub struct PostScore {
 #[derive(Debug, Clone, QueryableByName)]
 pub struct LatestSnapshot {
     #[diesel(sql_type = BigInt)]
-    pub post_id: i64,
+    pub post_id: PostId,
     #[diesel(sql_type = Timestamptz)]
     pub posted_at: DateTime<Utc>,
     #[diesel(sql_type = Nullable<Text>)]
@@ -67,7 +67,7 @@ pub struct LatestSnapshot {
 #[derive(Debug, Clone, QueryableByName)]
 pub struct CheckpointRow {
     #[diesel(sql_type = BigInt)]
-    pub post_id: i64,
+    pub post_id: PostId,
     #[diesel(sql_type = Timestamptz)]
     pub posted_at: DateTime<Utc>,
     #[diesel(sql_type = Nullable<Text>)]

@@ -1,68 +1,103 @@
 //! Post metric snapshots: one row per post and moment; NULL means "not measured".
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Float8, Nullable, Timestamptz};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
-use super::schema::{post_checkpoints, post_snapshots, posts};
+use super::schema::{post_checkpoints, posts};
 use crate::analytics::PostFigures;
 use crate::analytics::impact::checkpoints_at;
+use crate::domain::PostId;
 
-#[derive(Debug, Clone, Default, PartialEq, Insertable)]
-#[diesel(table_name = post_snapshots)]
-pub struct NewSnapshot {
-    pub post_id: i64,
-    pub captured_at: DateTime<Utc>,
-    pub views: Option<i64>,
-    pub reach: Option<i64>,
-    pub likes: Option<i64>,
-    pub comments: Option<i64>,
-    pub saved: Option<i64>,
-    pub shares: Option<i64>,
-    pub total_interactions: Option<i64>,
-    pub follows: Option<i64>,
-    pub profile_visits: Option<i64>,
-    pub profile_activity: Option<i64>,
-    pub replies: Option<i64>,
-    pub navigation: Option<i64>,
-    pub reposts: Option<i64>,
-    pub ig_reels_avg_watch_time_ms: Option<i64>,
-    pub ig_reels_video_view_total_time_ms: Option<i64>,
-    pub reels_skip_rate: Option<f64>,
-    pub facebook_views: Option<i64>,
-    pub crossposted_views: Option<i64>,
+/// Declares the metric columns of a snapshot once, each beside the Graph API metric it
+/// stores: the [`NewSnapshot`] fields, how they are read from an insights answer, and the
+/// column list and parameters of the insert all come from this one list.
+macro_rules! snapshot_columns {
+    (counts { $($count:ident = $count_metric:literal,)+ } rates { $($rate:ident = $rate_metric:literal,)+ }) => {
+        /// One snapshot to write. `None` is "not measured"; counts are whole numbers.
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct NewSnapshot {
+            pub post_id: PostId,
+            pub captured_at: DateTime<Utc>,
+            $(pub $count: Option<i64>,)+
+            $(pub $rate: Option<f64>,)+
+        }
+
+        impl NewSnapshot {
+            /// A snapshot from metric values by API name (`value("reach")`); a metric the lookup
+            /// does not know stays NULL: not measured.
+            pub fn from_metrics(
+                post_id: PostId,
+                captured_at: DateTime<Utc>,
+                value: impl Fn(&str) -> Option<f64>,
+            ) -> NewSnapshot {
+                NewSnapshot {
+                    post_id,
+                    captured_at,
+                    $($count: value($count_metric).map(|v| v.round() as i64),)+
+                    $($rate: value($rate_metric),)+
+                }
+            }
+        }
+
+        /// `INSERT … SELECT * FROM unnest(…)`: each column goes as one array parameter and
+        /// `unnest` turns them back into rows (far fewer parameters than a multi-row VALUES).
+        fn insert_statement() -> String {
+            let counts = [$(stringify!($count)),+];
+            let rates = [$(stringify!($rate)),+];
+            let columns: Vec<&str> = ["post_id", "captured_at"].into_iter().chain(counts).chain(rates).collect();
+            let types = ["bigint", "timestamptz"]
+                .into_iter()
+                .chain(counts.map(|_| "bigint"))
+                .chain(rates.map(|_| "float8"));
+            let parameters: Vec<String> = types.enumerate().map(|(i, t)| format!("${}::{t}[]", i + 1)).collect();
+            format!(
+                "INSERT INTO post_snapshots ({}) SELECT * FROM unnest({}) ON CONFLICT DO NOTHING",
+                columns.join(", "),
+                parameters.join(", ")
+            )
+        }
+
+        async fn insert_rows(conn: &mut AsyncPgConnection, rows: &[&NewSnapshot]) -> QueryResult<usize> {
+            let query = diesel::sql_query(insert_statement())
+                .bind::<Array<BigInt>, _>(rows.iter().map(|r| r.post_id.0).collect::<Vec<_>>())
+                .bind::<Array<Timestamptz>, _>(rows.iter().map(|r| r.captured_at).collect::<Vec<_>>());
+            $(let query = query.bind::<Array<Nullable<BigInt>>, _>(rows.iter().map(|r| r.$count).collect::<Vec<_>>());)+
+            $(let query = query.bind::<Array<Nullable<Float8>>, _>(rows.iter().map(|r| r.$rate).collect::<Vec<_>>());)+
+            query.execute(conn).await
+        }
+    };
+}
+
+snapshot_columns! {
+    counts {
+        views = "views",
+        reach = "reach",
+        likes = "likes",
+        comments = "comments",
+        saved = "saved",
+        shares = "shares",
+        total_interactions = "total_interactions",
+        follows = "follows",
+        profile_visits = "profile_visits",
+        profile_activity = "profile_activity",
+        replies = "replies",
+        navigation = "navigation",
+        reposts = "reposts",
+        ig_reels_avg_watch_time_ms = "ig_reels_avg_watch_time",
+        ig_reels_video_view_total_time_ms = "ig_reels_video_view_total_time",
+        facebook_views = "facebook_views",
+        crossposted_views = "crossposted_views",
+    }
+    rates {
+        reels_skip_rate = "reels_skip_rate",
+    }
 }
 
 impl NewSnapshot {
-    /// A snapshot from metric values by API name (`value("reach")`); a metric the lookup does
-    /// not know stays NULL: not measured.
-    pub fn from_metrics(post_id: i64, captured_at: DateTime<Utc>, value: impl Fn(&str) -> Option<f64>) -> NewSnapshot {
-        let v = |name: &str| value(name).map(|v| v.round() as i64);
-        NewSnapshot {
-            post_id,
-            captured_at,
-            views: v("views"),
-            reach: v("reach"),
-            likes: v("likes"),
-            comments: v("comments"),
-            saved: v("saved"),
-            shares: v("shares"),
-            total_interactions: v("total_interactions"),
-            follows: v("follows"),
-            profile_visits: v("profile_visits"),
-            profile_activity: v("profile_activity"),
-            replies: v("replies"),
-            navigation: v("navigation"),
-            reposts: v("reposts"),
-            ig_reels_avg_watch_time_ms: v("ig_reels_avg_watch_time"),
-            ig_reels_video_view_total_time_ms: v("ig_reels_video_view_total_time"),
-            reels_skip_rate: value("reels_skip_rate"),
-            facebook_views: v("facebook_views"),
-            crossposted_views: v("crossposted_views"),
-        }
-    }
-
     pub fn figures(&self) -> PostFigures {
         PostFigures {
             reach: self.reach,
@@ -79,7 +114,7 @@ impl NewSnapshot {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = post_checkpoints)]
 struct NewCheckpoint {
-    post_id: i64,
+    post_id: PostId,
     checkpoint_hours: i32,
     captured_at: DateTime<Utc>,
     reach: Option<i64>,
@@ -100,15 +135,15 @@ pub async fn write(
         return Ok(0);
     }
     conn.transaction(async |conn| {
-        let ids: Vec<i64> = snapshots.iter().map(|s| s.post_id).collect();
-        let current: Vec<(i64, DateTime<Utc>, Option<DateTime<Utc>>)> = posts::table
+        let ids: Vec<PostId> = snapshots.iter().map(|s| s.post_id).collect();
+        let current: Vec<(PostId, DateTime<Utc>, Option<DateTime<Utc>>)> = posts::table
             .filter(posts::id.eq_any(&ids))
             .select((posts::id, posts::posted_at, posts::last_snapshot_at))
             .order(posts::id)
             .for_update()
             .load(conn)
             .await?;
-        let current: std::collections::HashMap<i64, (DateTime<Utc>, Option<DateTime<Utc>>)> =
+        let current: HashMap<PostId, (DateTime<Utc>, Option<DateTime<Utc>>)> =
             current.into_iter().map(|(id, posted_at, last)| (id, (posted_at, last))).collect();
         let keep: Vec<&NewSnapshot> = snapshots
             .iter()
@@ -121,7 +156,7 @@ pub async fn write(
         }
         let written = insert_rows(conn, &keep).await?;
         // Each post's latest snapshot time moves forward, in one statement.
-        let mut latest: std::collections::HashMap<i64, DateTime<Utc>> = std::collections::HashMap::new();
+        let mut latest: HashMap<PostId, DateTime<Utc>> = HashMap::new();
         let mut checkpoints = Vec::new();
         for snapshot in &keep {
             let entry = latest.entry(snapshot.post_id).or_insert(snapshot.captured_at);
@@ -140,7 +175,7 @@ pub async fn write(
                 }
             }
         }
-        let (ids, times): (Vec<i64>, Vec<DateTime<Utc>>) = latest.into_iter().unzip();
+        let (ids, times): (Vec<i64>, Vec<DateTime<Utc>>) = latest.into_iter().map(|(id, at)| (id.0, at)).unzip();
         diesel::sql_query(
             "UPDATE posts SET last_snapshot_at = v.at FROM unnest($1::bigint[], $2::timestamptz[]) AS v(id, at) \
              WHERE posts.id = v.id AND (posts.last_snapshot_at IS NULL OR posts.last_snapshot_at < v.at)",
@@ -157,43 +192,5 @@ pub async fn write(
             .await?;
         Ok(written)
     })
-    .await
-}
-
-/// Inserts the rows with one statement whatever their number: each column goes as one array
-/// parameter and `unnest` turns them back into rows (far fewer parameters to bind than a
-/// multi-row VALUES list).
-async fn insert_rows(conn: &mut AsyncPgConnection, rows: &[&NewSnapshot]) -> QueryResult<usize> {
-    let column = |pick: fn(&NewSnapshot) -> Option<i64>| -> Vec<Option<i64>> { rows.iter().map(|r| pick(r)).collect() };
-    diesel::sql_query(
-        "INSERT INTO post_snapshots (post_id, captured_at, views, reach, likes, comments, saved, shares, \
-         total_interactions, follows, profile_visits, profile_activity, replies, navigation, reposts, \
-         ig_reels_avg_watch_time_ms, ig_reels_video_view_total_time_ms, reels_skip_rate, facebook_views, crossposted_views) \
-         SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], \
-         $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], \
-         $14::bigint[], $15::bigint[], $16::bigint[], $17::bigint[], $18::float8[], $19::bigint[], $20::bigint[]) \
-         ON CONFLICT DO NOTHING",
-    )
-    .bind::<Array<BigInt>, _>(rows.iter().map(|r| r.post_id).collect::<Vec<_>>())
-    .bind::<Array<Timestamptz>, _>(rows.iter().map(|r| r.captured_at).collect::<Vec<_>>())
-    .bind::<Array<Nullable<BigInt>>, _>(column(|r| r.views))
-    .bind::<Array<Nullable<BigInt>>, _>(column(|r| r.reach))
-    .bind::<Array<Nullable<BigInt>>, _>(column(|r| r.likes))
-    .bind::<Array<Nullable<BigInt>>, _>(column(|r| r.comments))
-    .bind::<Array<Nullable<BigInt>>, _>(column(|r| r.saved))
-    .bind::<Array<Nullable<BigInt>>, _>(column(|r| r.shares))
-    .bind::<Array<Nullable<BigInt>>, _>(column(|r| r.total_interactions))
-    .bind::<Array<Nullable<BigInt>>, _>(column(|r| r.follows))
-    .bind::<Array<Nullable<BigInt>>, _>(column(|r| r.profile_visits))
-    .bind::<Array<Nullable<BigInt>>, _>(column(|r| r.profile_activity))
-    .bind::<Array<Nullable<BigInt>>, _>(column(|r| r.replies))
-    .bind::<Array<Nullable<BigInt>>, _>(column(|r| r.navigation))
-    .bind::<Array<Nullable<BigInt>>, _>(column(|r| r.reposts))
-    .bind::<Array<Nullable<BigInt>>, _>(column(|r| r.ig_reels_avg_watch_time_ms))
-    .bind::<Array<Nullable<BigInt>>, _>(column(|r| r.ig_reels_video_view_total_time_ms))
-    .bind::<Array<Nullable<Float8>>, _>(rows.iter().map(|r| r.reels_skip_rate).collect::<Vec<_>>())
-    .bind::<Array<Nullable<BigInt>>, _>(column(|r| r.facebook_views))
-    .bind::<Array<Nullable<BigInt>>, _>(column(|r| r.crossposted_views))
-    .execute(conn)
     .await
 }

@@ -29,7 +29,7 @@ use crate::db::settings::OperatorSettings;
 use crate::db::snapshots::{self, NewSnapshot};
 use crate::db::sync_runs::{self, RunReport};
 use crate::db::{self, dropped_metrics};
-use crate::domain::{AccountId, AccountStatus, Clock, Flavour, SyncOutcome, SyncRunId, Trigger};
+use crate::domain::{AccountId, AccountStatus, Clock, Flavour, PostId, SyncOutcome, SyncRunId, Trigger};
 use crate::graph::{AccessToken, Action, GraphClient, GraphError, GraphSession, Insights, Media, MetricRegistry};
 use crate::telemetry::metrics::{Metrics, OutcomeLabels, ProblemLabels};
 use futures_util::stream::{self, StreamExt};
@@ -381,7 +381,7 @@ impl Cycle<'_> {
         let last = account_history::latest_snapshot_at(&mut conn, self.account.id).await?;
         if last.is_none_or(|last| self.now - last >= ACCOUNT_SNAPSHOT_EVERY - Duration::minutes(5)) {
             let snapshot = NewAccountSnapshot {
-                account_id: self.account.id.0,
+                account_id: self.account.id,
                 captured_at: self.now,
                 followers_count: profile.followers_count,
                 follows_count: profile.follows_count,
@@ -419,7 +419,7 @@ impl Cycle<'_> {
             .iter()
             .chain(stories)
             .map(|m| ListedPost {
-                account_id: self.account.id.0,
+                account_id: self.account.id,
                 media_id: &m.id,
                 caption: m.caption.as_deref(),
                 media_type: m.media_type.as_deref().unwrap_or("IMAGE"),
@@ -554,7 +554,7 @@ impl Cycle<'_> {
             }
         };
         let row = DailyInsights::from_metrics(
-            self.account.id.0,
+            self.account.id,
             day,
             |name| insights.values.get(name).copied(),
             insights.follower_net_change,
@@ -715,7 +715,7 @@ fn media_of(post: &LivePost) -> Media {
 /// A snapshot from insights values; likes and comments fall back to the media list's
 /// counts. A metric neither gave stays NULL: not measured.
 fn snapshot_from(
-    post_id: i64,
+    post_id: PostId,
     at: DateTime<Utc>,
     values: &std::collections::BTreeMap<String, f64>,
     media: Option<&Media>,
@@ -735,7 +735,7 @@ mod tests {
         let mut values = std::collections::BTreeMap::new();
         values.insert("reach".to_owned(), 0.0);
         values.insert("views".to_owned(), 12.0);
-        let snapshot = snapshot_from(1, Utc::now(), &values, None);
+        let snapshot = snapshot_from(PostId(1), Utc::now(), &values, None);
         assert_eq!(snapshot.reach, Some(0));
         assert_eq!(snapshot.views, Some(12));
         assert_eq!(snapshot.likes, None);

@@ -10,7 +10,7 @@ use diesel_async::AsyncPgConnection;
 use crate::analytics::impact::{AtCheckpoint, Impact, impact};
 use crate::analytics::{EngagementDefinition, Format, PostFigures};
 use crate::db::account_history;
-use crate::domain::AccountId;
+use crate::domain::{AccountId, PostId};
 
 use crate::db::scores::{self, PostScore};
 
@@ -24,10 +24,10 @@ pub async fn refresh_account(
     let followers = account_history::follower_points(conn, account, None).await?;
 
     // (format, checkpoint) → the posts there: (published, post id, figures).
-    type Member = (DateTime<Utc>, i64, AtCheckpoint);
+    type Member = (DateTime<Utc>, PostId, AtCheckpoint);
     let mut groups: HashMap<(Format, i32), Vec<Member>> = HashMap::new();
     // post → its latest checkpoint.
-    let mut newest: HashMap<i64, (i32, AtCheckpoint)> = HashMap::new();
+    let mut newest: HashMap<PostId, (i32, AtCheckpoint)> = HashMap::new();
     for row in &checkpoints {
         let format = Format::of(row.media_product_type.as_deref(), &row.media_type);
         let at = AtCheckpoint { reach: row.reach, interactions: row.interactions };
@@ -74,7 +74,7 @@ pub async fn refresh_account(
             };
             PostScore {
                 post_id: post.post_id,
-                account_id: account.0,
+                account_id: account,
                 format: format.key().to_owned(),
                 latest_captured_at: Some(post.captured_at),
                 reach: post.reach,

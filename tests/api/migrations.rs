@@ -67,3 +67,55 @@ async fn deleting_an_account_removes_everything_that_belongs_to_it() {
         assert_eq!(left.n, 0, "{table} keeps rows of a deleted account");
     }
 }
+
+#[tokio::test]
+async fn the_schema_refuses_a_state_the_code_does_not_know() {
+    let db = TestDb::new().await;
+    let mut conn = db.connect().await;
+    diesel::sql_query(
+        "WITH a AS (INSERT INTO ig_accounts (flavour, ig_user_id, username, token_ciphertext, token_nonce, token_key_version)
+                    VALUES ('instagram', '17841400000000001', 'shop', '\\x00', '\\x000000000000000000000000', 1) RETURNING id)
+         INSERT INTO sync_runs (account_id, trigger) SELECT id, 'manual' FROM a",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    diesel::sql_query("INSERT INTO users (username, role, password_hash) VALUES ('ada', 'admin', 'x')")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    for statement in [
+        "UPDATE ig_accounts SET status = 'suspended'",
+        "UPDATE ig_accounts SET flavour = 'threads'",
+        "UPDATE users SET role = 'owner'",
+        "UPDATE sync_runs SET outcome = 'queued'",
+        "UPDATE sync_runs SET trigger = 'webhook'",
+        "UPDATE settings SET engagement_definition = 'impressions'",
+        "UPDATE settings SET timezone = 'Mars/Olympus'",
+    ] {
+        assert!(diesel::sql_query(statement).execute(&mut conn).await.is_err(), "{statement} was accepted");
+    }
+    diesel::sql_query("UPDATE settings SET timezone = 'Europe/Berlin'").execute(&mut conn).await.unwrap();
+}
+
+#[tokio::test]
+async fn an_unknown_stored_state_is_an_error_naming_it_never_a_default() {
+    let db = TestDb::new().await;
+    let mut conn = db.connect().await;
+    // As a newer binary (or a hand edit) might leave it, past the constraint.
+    diesel::sql_query("ALTER TABLE ig_accounts DROP CONSTRAINT ig_accounts_status_check")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    diesel::sql_query(
+        "INSERT INTO ig_accounts (flavour, ig_user_id, username, token_ciphertext, token_nonce, token_key_version, status)
+         VALUES ('instagram', '17841400000000001', 'shop', '\\x00', '\\x000000000000000000000000', 1, 'suspended')",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let err = tidemark::db::accounts::Account::list(&mut conn).await.unwrap_err();
+    // The whole cause chain, as the error log writes it.
+    let logged = format!("{:#}", anyhow::Error::new(err));
+    assert!(logged.contains("unknown account status \"suspended\""), "{logged}");
+}

@@ -1,13 +1,13 @@
 //! The sync end to end: real PostgreSQL, the simulator over HTTP, an injected clock.
 
 use chrono::Duration;
+use diesel_async::RunQueryDsl;
 use tidemark::db::accounts::Account;
 use tidemark::domain::{AccountStatus, Trigger};
-
 use tidemark::simulator::{Faults, SimulatorConfig};
 use tidemark::sync::{self, RunResult, Scope};
 
-use crate::helpers::{AppOptions, spawn_app, spawn_app_with};
+use crate::helpers::{AppOptions, TestApp, spawn_app, spawn_app_with};
 
 const BAKERY: usize = 0;
 const STUDIO: usize = 1;
@@ -285,4 +285,89 @@ async fn instagram_tokens_are_refreshed_before_they_expire() {
     // The new token works.
     app.sim.advance(Duration::days(10));
     assert!(app.run_sync().await.errors.is_empty());
+}
+
+#[tokio::test]
+async fn sync_now_holds_to_a_rate_limit_pause_and_says_until_when() {
+    let app = spawn_app().await;
+    let cove = app.connect(COVE).await;
+    for token in app.sim_tokens_of(COVE) {
+        app.sim.set_budget(&token, 2);
+    }
+    app.run_sync().await;
+    let mut conn = app.db.connect().await;
+    let until = Account::find(&mut conn, cove.id).await.unwrap().unwrap().paused_until.expect("paused");
+    let runs = app.count("SELECT count(*) AS n FROM sync_runs").await;
+
+    let admin = app.admin().await;
+    let page = format!("/accounts/{}", cove.id);
+    let response = app.post_form(&admin, &page, &format!("/accounts/{}/sync", cove.id), &[]).await;
+    assert_eq!(response.status(), 400);
+    let body = response.text().await.unwrap();
+    assert!(body.contains("paused by Instagram"), "{body}");
+    assert!(body.contains(&until.format("%Y-%m-%d %H:%M UTC").to_string()), "the page says until when: {body}");
+
+    // The command's one-account sync refuses too, and nothing was called or recorded.
+    let refused = sync::run(&app.sync, Scope::Account(cove.id), Trigger::Command).await.unwrap_err();
+    assert!(format!("{refused:#}").contains("paused by a rate limit until"), "{refused:#}");
+    assert_eq!(app.count("SELECT count(*) AS n FROM sync_runs").await, runs, "no cycle ran");
+}
+
+/// Makes every statement of `kind` (INSERT, UPDATE…) on `table` fail, as a full disk or a
+/// lost permission would.
+async fn refuse_writes(app: &TestApp, table: &str, kind: &str) {
+    let mut conn = app.db.connect().await;
+    diesel::sql_query(
+        "CREATE FUNCTION refuse_write() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN RAISE EXCEPTION 'writes refused by the test'; END $$",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    diesel::sql_query(format!(
+        "CREATE TRIGGER refuse_write BEFORE {kind} ON {table} FOR EACH ROW EXECUTE FUNCTION refuse_write()"
+    ))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_cycle_that_cannot_be_recorded_does_not_run_and_is_counted() {
+    let app = spawn_app().await;
+    app.connect(COVE).await;
+    refuse_writes(&app, "sync_runs", "INSERT").await;
+
+    let summary = app.run_sync().await;
+    assert_eq!(summary.failed_accounts, 1, "{summary:?}");
+    assert!(summary.errors[0].contains("could not be recorded"), "{:?}", summary.errors);
+    assert_eq!(summary.api_calls, 0, "nothing was asked of the API");
+    assert_eq!(app.count("SELECT count(*) AS n FROM post_snapshots").await, 0, "no unrecorded snapshots");
+
+    let metrics = app.get_text(&reqwest::Client::new(), "/metrics").await;
+    assert!(metrics.contains("tidemark_sync_bookkeeping_errors_total{what=\"record_run\"} 1"), "counted: {metrics}");
+}
+
+#[tokio::test]
+async fn a_refused_token_whose_state_cannot_be_saved_is_said_in_the_run_and_counted() {
+    let app = spawn_app().await;
+    let bakery = app.connect(BAKERY).await;
+    for token in app.sim_tokens_of(BAKERY) {
+        app.sim.expire_token(&token);
+    }
+    refuse_writes(&app, "ig_accounts", "UPDATE").await;
+
+    let summary = app.run_sync().await;
+    assert_eq!(summary.errors.len(), 1);
+    assert!(summary.errors[0].contains("needs_reauth state could not be saved"), "{:?}", summary.errors);
+    let message =
+        app.count("SELECT count(*) AS n FROM sync_runs WHERE error_message LIKE '%state could not be saved%'").await;
+    assert_eq!(message, 1, "the run row says so too");
+    let mut conn = app.db.connect().await;
+    assert_eq!(Account::find(&mut conn, bakery.id).await.unwrap().unwrap().status, AccountStatus::Active);
+    let metrics = app.get_text(&reqwest::Client::new(), "/metrics").await;
+    assert!(
+        metrics.contains("tidemark_sync_bookkeeping_errors_total{what=\"save_needs_reauth\"} 1"),
+        "counted: {metrics}"
+    );
 }
