@@ -17,7 +17,7 @@ use crate::db::settings::OperatorSettings;
 use crate::db::users::User;
 use crate::error::AppError;
 use crate::graph::GraphClient;
-use crate::services::{Accounts, Health, Syncing, Views};
+use crate::services::{Accounts, Health, SettingsEditor, Syncing, Users, Views};
 use crate::sync::SyncContext;
 use crate::sync::scheduler::Scheduler;
 use crate::telemetry::metrics::Metrics;
@@ -77,7 +77,8 @@ impl Application {
         let views = web::Data::new(Views::new(pool.clone(), clock.clone()));
         let health = web::Data::new(Health::new(pool.clone(), metrics.clone(), syncing.clone(), clock));
         let auth = web::Data::new(Auth::new(pool.clone(), &settings.session, settings.demo).await?);
-        let pool = web::Data::new(pool);
+        let users = web::Data::new(Users::new(pool.clone()));
+        let editor = web::Data::new(SettingsEditor::new(pool, syncing.clone()));
         let metrics = web::Data::from(metrics);
         let (syncing_data, accounts_data) = (web::Data::from(syncing.clone()), web::Data::from(accounts.clone()));
         let metrics_access = web::Data::new(routes::health::MetricsAccess { public: settings.metrics_public });
@@ -88,7 +89,8 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(auth.clone())
-                .app_data(pool.clone())
+                .app_data(users.clone())
+                .app_data(editor.clone())
                 .app_data(views.clone())
                 .app_data(health.clone())
                 .app_data(metrics.clone())

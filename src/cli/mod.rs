@@ -8,13 +8,14 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 
-use crate::auth::password;
 use crate::config::{DatabaseArgs, GraphArgs, LogFormat, SecretArgs, ServeArgs, Settings};
 use crate::db::accounts::Account;
-use crate::db::users::{NewUser, User, UserChangeError, normalize_username};
+use crate::db::users::normalize_username;
 use crate::domain::{AccountId, AccountStatus, Flavour, Role, Trigger, system_clock};
 use crate::graph::{ClientOptions, GraphClient, GraphConfig};
+use crate::services::Users;
 use crate::services::accounts;
+use crate::services::users::UserRefused;
 use crate::simulator::{Simulator, SimulatorConfig};
 use crate::startup::Application;
 use crate::sync::{self, RunResult, Scope, SyncContext};
@@ -306,32 +307,26 @@ async fn run_sync(
 
 async fn run_user_command(database_url: &str, command: UserCommand) -> anyhow::Result<()> {
     db::run_migrations(database_url).await?;
-    let mut conn = connect(database_url).await?;
+    let users = Users::new(db::pool(database_url, 1)?);
     match command {
         UserCommand::Create { username, role } => {
             let username = normalize_username(&username).map_err(|problem| anyhow::anyhow!(problem))?;
             let password = read_secret_line(&format!("password for {username}"))?;
-            password::check_new_password(&password).map_err(|problem| anyhow::anyhow!(problem))?;
-            let hash = password::hash(password).await?;
-            let new = NewUser { username: &username, role, password_hash: &hash };
-            match User::create(&mut conn, &new).await? {
-                Some(user) => println!("created {} user {} (id {})", user.role, user.username, user.id),
-                None => bail!("the username {username} is taken"),
-            }
+            let user = users.create(&username, role, password).await?;
+            println!("created {} user {} (id {})", user.role, user.username, user.id);
         }
         UserCommand::List => {
-            for user in User::list(&mut conn).await? {
+            for user in users.list().await? {
                 println!("{}\t{}\t{}\t{}", user.id, user.username, user.role, user.created_at.format("%Y-%m-%d"));
             }
         }
         UserCommand::Delete { username } => {
             let username = normalize_username(&username).map_err(|problem| anyhow::anyhow!(problem))?;
-            let user = User::find_by_username(&mut conn, &username)
-                .await?
-                .with_context(|| format!("there is no user {username}"))?;
-            match User::delete(&mut conn, user.id).await {
+            let user =
+                users.find_by_username(&username).await?.with_context(|| format!("there is no user {username}"))?;
+            match users.delete(user.id).await {
                 Ok(()) => println!("deleted user {username}"),
-                Err(UserChangeError::LastAdmin) => {
+                Err(UserRefused::LastAdmin) => {
                     bail!("{username} is the last admin: make another user an admin first")
                 }
                 Err(err) => return Err(err.into()),

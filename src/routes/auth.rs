@@ -6,11 +6,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{EmptyForm, Notice, PageContext, render, see_other};
-use crate::auth::Auth;
 use crate::auth::extract::ActiveSession;
-use crate::auth::password::{self, MAX_PASSWORD_BYTES};
-use crate::auth::{CsrfForm, CurrentUser};
-use crate::db::users::{MAX_USERNAME_CHARS, User, normalize_username};
+use crate::auth::{Auth, CredentialsRefused, CsrfForm, CurrentUser};
 use crate::error::AppResult;
 
 /// Both an unknown user and a wrong password get exactly this.
@@ -65,54 +62,34 @@ pub async fn login(
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> AppResult<HttpResponse> {
     let address = req.peer_addr().map(|addr| addr.ip());
-    // The throttle key must stay bounded whatever was typed.
-    let username: String = form.username.trim().to_ascii_lowercase().chars().take(MAX_USERNAME_CHARS + 1).collect();
     let retry = |status: StatusCode, error: String| {
         let page = LoginPage {
             page: PageContext::anonymous(Notice::default(), auth.demo),
             csrf_token: auth.csrf.login_token(),
             next: safe_next(&form.next).to_owned(),
-            username: username.clone(),
+            username: Auth::throttle_key(&form.username),
             error: Some(error),
         };
         render(status, &page)
     };
-
-    if let Err(wait) = auth.throttle.check(address, &username) {
-        let minutes = wait.as_secs().div_ceil(60).max(1);
-        return retry(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!("Too many failed sign-in attempts. Try again in {minutes} minute(s)."),
-        );
+    match auth.sign_in(address, &form.username, form.password.clone()).await {
+        Ok(user) => {
+            let mut response = see_other(safe_next(&form.next));
+            response
+                .add_cookie(&auth.session_cookie(&user))
+                .map_err(|err| anyhow::anyhow!("cannot set the session cookie: {err}"))?;
+            Ok(response)
+        }
+        Err(CredentialsRefused::Throttled(wait)) => {
+            let minutes = wait.as_secs().div_ceil(60).max(1);
+            retry(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("Too many failed sign-in attempts. Try again in {minutes} minute(s)."),
+            )
+        }
+        Err(CredentialsRefused::Wrong) => retry(StatusCode::UNAUTHORIZED, LOGIN_FAILED.to_owned()),
+        Err(CredentialsRefused::Database(err)) => Err(err.into()),
     }
-
-    let user = match normalize_username(&username) {
-        Ok(name) => {
-            let mut conn = auth.pool.get().await?;
-            User::find_by_username(&mut conn, &name).await?
-        }
-        Err(_) => None,
-    };
-    // Unknown users are checked against a dummy hash so both failures take as long.
-    let hash = user.as_ref().map_or_else(|| auth.dummy_hash.clone(), |u| u.password_hash.clone());
-    let within_limit = form.password.len() <= MAX_PASSWORD_BYTES;
-    let matches = password::verify(form.password.clone(), hash).await;
-    let user = match user {
-        Some(user) if matches && within_limit => user,
-        known => {
-            auth.throttle.record_failure(address, &username);
-            // What was typed is not logged: people type passwords into the username field.
-            tracing::info!(user_id = known.map(|u| u.id.0), "sign-in failed");
-            return retry(StatusCode::UNAUTHORIZED, LOGIN_FAILED.to_owned());
-        }
-    };
-
-    auth.throttle.record_success(&username);
-    tracing::info!(user_id = %user.id, "signed in");
-    let cookie = auth.sessions.cookie(&auth.sessions.begin(&user));
-    let mut response = see_other(safe_next(&form.next));
-    response.add_cookie(&cookie).map_err(|err| anyhow::anyhow!("cannot set the session cookie: {err}"))?;
-    Ok(response)
 }
 
 pub async fn logout(user: CurrentUser, auth: web::Data<Auth>, _form: CsrfForm<EmptyForm>) -> AppResult<HttpResponse> {

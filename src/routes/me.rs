@@ -6,12 +6,11 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{EmptyForm, Notice, PageContext, render, see_other};
-use crate::auth::Auth;
-use crate::auth::password;
-use crate::auth::{CsrfForm, CurrentUser};
-use crate::db::users::User;
+use crate::auth::{Auth, CredentialsRefused, CsrfForm, CurrentUser};
 use crate::domain::{Role, UserId};
 use crate::error::{AppError, AppResult};
+use crate::services::Users;
+use crate::services::users::UserRefused;
 
 #[derive(Template)]
 #[template(path = "me/index.html")]
@@ -50,41 +49,40 @@ pub async fn change_password(
     req: HttpRequest,
     user: CurrentUser,
     auth: web::Data<Auth>,
+    users: web::Data<Users>,
     CsrfForm(form): CsrfForm<ChangePasswordForm>,
 ) -> AppResult<HttpResponse> {
     let refuse = |error: &str| {
         render(StatusCode::UNPROCESSABLE_ENTITY, &MePage::new(&user, Notice::default(), Some(error.to_owned())))
     };
     let address = req.peer_addr().map(|addr| addr.ip());
-    if auth.throttle.check(address, &user.username).is_err() {
-        return refuse("Too many wrong passwords. Wait a few minutes and try again.");
-    }
-    let mut conn = auth.pool.get().await?;
-    let stored = User::find(&mut conn, user.id).await?.ok_or(AppError::NotFound)?;
-    if !password::verify(form.current_password, stored.password_hash).await {
-        auth.throttle.record_failure(address, &user.username);
-        return refuse("Your current password is not right.");
+    match auth.check_own_password(address, &user, form.current_password).await {
+        Ok(()) => {}
+        Err(CredentialsRefused::Throttled(_)) => {
+            return refuse("Too many wrong passwords. Wait a few minutes and try again.");
+        }
+        Err(CredentialsRefused::Wrong) => return refuse("Your current password is not right."),
+        Err(CredentialsRefused::Database(err)) => return Err(err.into()),
     }
     if form.new_password != form.confirm_password {
         return refuse("The two new passwords differ.");
     }
-    if let Err(problem) = password::check_new_password(&form.new_password) {
-        return refuse(&problem);
+    match users.set_password(user.id, form.new_password).await {
+        Ok(()) => {}
+        Err(UserRefused::Invalid(problem)) => return refuse(&problem),
+        Err(other) => return Err(refusal_error(other)),
     }
-    let hash = password::hash(form.new_password).await?;
-    User::set_password(&mut conn, user.id, &hash).await?;
-    tracing::info!(user_id = %user.id, "password changed");
+    tracing::info!(user_id = %user.id, "password changed by its user");
     renewed_session(&auth, user.id, "/me?notice=password-changed").await
 }
 
 pub async fn sign_out_everywhere(
     user: CurrentUser,
     auth: web::Data<Auth>,
+    users: web::Data<Users>,
     _form: CsrfForm<EmptyForm>,
 ) -> AppResult<HttpResponse> {
-    let mut conn = auth.pool.get().await?;
-    User::end_sessions(&mut conn, user.id).await?;
-    tracing::info!(user_id = %user.id, "signed out everywhere");
+    users.end_sessions(user.id).await?;
     let mut response = see_other("/login?notice=signed-out-everywhere");
     response
         .add_cookie(&auth.sessions.removal_cookie())
@@ -95,11 +93,17 @@ pub async fn sign_out_everywhere(
 /// After the user's own session version changed: a new session for this browser only,
 /// so changing one's own password does not sign one out here.
 pub async fn renewed_session(auth: &Auth, id: UserId, location: &str) -> AppResult<HttpResponse> {
-    let mut conn = auth.pool.get().await?;
-    let user = User::find(&mut conn, id).await?.ok_or(AppError::NotFound)?;
+    let cookie = auth.renewed_cookie(id).await?.ok_or(AppError::NotFound)?;
     let mut response = see_other(location);
-    response
-        .add_cookie(&auth.sessions.cookie(&auth.sessions.begin(&user)))
-        .map_err(|err| anyhow::anyhow!("cannot set the session cookie: {err}"))?;
+    response.add_cookie(&cookie).map_err(|err| anyhow::anyhow!("cannot set the session cookie: {err}"))?;
     Ok(response)
+}
+
+/// A refusal no form can explain: gone (404) or broken (500).
+pub fn refusal_error(refused: UserRefused) -> AppError {
+    match refused {
+        UserRefused::NotFound => AppError::NotFound,
+        UserRefused::Database(err) => err.into(),
+        other => AppError::Internal(anyhow::Error::new(other)),
+    }
 }

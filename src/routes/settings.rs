@@ -9,11 +9,10 @@ use serde::Deserialize;
 use super::{Notice, PageContext, render, see_other};
 use crate::analytics::EngagementDefinition;
 use crate::auth::{AdminUser, CsrfForm, CurrentUser};
-use crate::db;
-use crate::db::posts::{self, RetentionCount};
+use crate::db::posts::RetentionCount;
 use crate::db::settings::OperatorSettings;
 use crate::error::AppResult;
-use crate::services::Syncing;
+use crate::services::settings::{SaveOutcome, SettingsEditor};
 use crate::services::sync::is_valid_schedule;
 
 /// The form as typed: every field a string, so a bad number is a message, not a 400.
@@ -151,10 +150,9 @@ struct ConfirmPage {
 pub async fn settings_form(
     AdminUser(admin): AdminUser,
     notice: Notice,
-    pool: web::Data<db::Pool>,
+    settings: web::Data<SettingsEditor>,
 ) -> AppResult<HttpResponse> {
-    let mut conn = pool.get().await?;
-    let current = OperatorSettings::load(&mut conn).await?;
+    let current = settings.load().await?;
     page(&admin, notice, StatusCode::OK, SettingsForm::from_settings(&current), Vec::new())
 }
 
@@ -176,26 +174,19 @@ fn page(
 
 pub async fn save_settings(
     AdminUser(admin): AdminUser,
-    pool: web::Data<db::Pool>,
-    syncing: web::Data<Syncing>,
+    settings: web::Data<SettingsEditor>,
     CsrfForm(form): CsrfForm<SettingsForm>,
 ) -> AppResult<HttpResponse> {
     let new = match form.validate() {
         Ok(new) => new,
         Err(problems) => return page(&admin, Notice::default(), StatusCode::UNPROCESSABLE_ENTITY, form, problems),
     };
-    let now = syncing.now();
-    let mut conn = pool.get().await?;
-    let current = OperatorSettings::load(&mut conn).await?;
-    let shortened = match (current.lookback_days, new.lookback_days) {
-        (_, None) => false,
-        (None, Some(_)) => true,
-        (Some(old), Some(new)) => new < old,
-    };
-    if shortened && form.confirm.as_deref() != Some("yes") {
-        let cutoff = new.window_start(now).unwrap_or(now);
-        let doomed = posts::count_older_than(&mut conn, cutoff).await?;
-        if doomed.posts > 0 {
+    match settings.save(&new, form.confirm.as_deref() == Some("yes")).await? {
+        SaveOutcome::Saved => {
+            tracing::info!(by = admin.id.0, "settings changed by an admin");
+            Ok(see_other("/settings?notice=settings-saved"))
+        }
+        SaveOutcome::ConfirmDeletion(doomed) => {
             let page = ConfirmPage {
                 page: PageContext::new(&admin, Notice::default(), "settings"),
                 days: new.lookback_days.unwrap_or_default(),
@@ -203,19 +194,9 @@ pub async fn save_settings(
                 doomed,
                 csrf_token: admin.csrf_token.clone(),
             };
-            return render(StatusCode::OK, &page);
+            render(StatusCode::OK, &page)
         }
     }
-    new.save(&mut conn).await?;
-    drop(conn);
-    tracing::info!(by = admin.id.0, lookback_days = ?new.lookback_days, schedule = new.sync_schedule, "settings saved");
-    if new.sync_schedule != current.sync_schedule {
-        syncing.reschedule(&new.sync_schedule).await?;
-    }
-    if shortened {
-        syncing.purge().await?;
-    }
-    Ok(see_other("/settings?notice=settings-saved"))
 }
 
 #[cfg(test)]

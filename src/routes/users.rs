@@ -5,13 +5,14 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::me::renewed_session;
+use super::me::{refusal_error, renewed_session};
 use super::{EmptyForm, Notice, PageContext, render, see_other};
-use crate::auth::Auth;
-use crate::auth::{AdminUser, CsrfForm, password};
-use crate::db::users::{NewUser, User, UserChangeError, normalize_username};
+use crate::auth::{AdminUser, Auth, CsrfForm};
+use crate::db::users::User;
 use crate::domain::{Role, UserId};
 use crate::error::{AppError, AppResult};
+use crate::services::Users;
+use crate::services::users::UserRefused;
 
 #[derive(Template)]
 #[template(path = "users/list.html")]
@@ -55,22 +56,20 @@ pub struct PasswordForm {
 
 /// The users page, optionally re-rendered with what went wrong.
 async fn users_page(
-    auth: &Auth,
+    users: &Users,
     AdminUser(admin): &AdminUser,
     status: StatusCode,
     notice: Notice,
     errors: (Option<String>, Option<String>),
     typed: (String, String),
 ) -> AppResult<HttpResponse> {
-    let mut conn = auth.pool.get().await?;
-    let users = User::list(&mut conn).await?;
     let (error, form_error) = errors;
     let (form_username, form_role) = typed;
     let page = UsersPage {
         page: PageContext::new(admin, notice, "users"),
         csrf_token: admin.csrf_token.clone(),
         page_user_id: admin.id,
-        users,
+        users: users.list().await?,
         error,
         form_error,
         form_username,
@@ -79,81 +78,62 @@ async fn users_page(
     render(status, &page)
 }
 
-async fn refused_change(auth: &Auth, admin: &AdminUser, error: String) -> AppResult<HttpResponse> {
-    users_page(
-        auth,
-        admin,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        Notice::default(),
-        (Some(error), None),
-        Default::default(),
-    )
-    .await
+/// A refused change to an existing user: explained on the page when it can be.
+async fn refused_change(users: &Users, admin: &AdminUser, refused: UserRefused) -> AppResult<HttpResponse> {
+    let error = match refused {
+        UserRefused::Invalid(problem) => problem,
+        UserRefused::LastAdmin => UserRefused::LastAdmin.to_string(),
+        other => return Err(refusal_error(other)),
+    };
+    let (status, notice) = (StatusCode::UNPROCESSABLE_ENTITY, Notice::default());
+    users_page(users, admin, status, notice, (Some(error), None), Default::default()).await
 }
 
-pub async fn list_users(admin: AdminUser, notice: Notice, auth: web::Data<Auth>) -> AppResult<HttpResponse> {
-    users_page(&auth, &admin, StatusCode::OK, notice, (None, None), (String::new(), "viewer".into())).await
+const CHOOSE_ROLE: &str = "Choose a role: admin or viewer.";
+
+pub async fn list_users(admin: AdminUser, notice: Notice, users: web::Data<Users>) -> AppResult<HttpResponse> {
+    users_page(&users, &admin, StatusCode::OK, notice, (None, None), (String::new(), "viewer".into())).await
 }
 
 pub async fn create_user(
     admin: AdminUser,
-    auth: web::Data<Auth>,
+    users: web::Data<Users>,
     CsrfForm(form): CsrfForm<NewUserForm>,
 ) -> AppResult<HttpResponse> {
     let typed = (form.username.chars().take(64).collect::<String>(), form.role.clone());
-    let refuse = |error: String| async {
-        users_page(
-            &auth,
-            &admin,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Notice::default(),
-            (None, Some(error)),
-            typed.clone(),
-        )
-        .await
-    };
-    let username = match normalize_username(&form.username) {
-        Ok(name) => name,
-        Err(error) => return refuse(error).await,
+    let refuse = |error: String| {
+        let (status, notice) = (StatusCode::UNPROCESSABLE_ENTITY, Notice::default());
+        users_page(&users, &admin, status, notice, (None, Some(error)), typed.clone())
     };
     let Ok(role) = form.role.parse::<Role>() else {
-        return refuse("Choose a role: admin or viewer.".into()).await;
+        return refuse(CHOOSE_ROLE.into()).await;
     };
-    if let Err(error) = password::check_new_password(&form.password) {
-        return refuse(error).await;
-    }
-    let hash = password::hash(form.password).await?;
-    let mut conn = auth.pool.get().await?;
-    let new = NewUser { username: &username, role, password_hash: &hash };
-    match User::create(&mut conn, &new).await? {
-        Some(user) => {
-            tracing::info!(user_id = %user.id, role = %role, by = %admin.0.id, "user created");
+    match users.create(&form.username, role, form.password).await {
+        Ok(user) => {
+            tracing::info!(user_id = %user.id, by = %admin.0.id, "user added by an admin");
             Ok(see_other("/users?notice=user-created"))
         }
-        None => refuse(format!("The username {username} is taken.")).await,
+        Err(UserRefused::Invalid(problem)) => refuse(problem).await,
+        Err(UserRefused::Taken(username)) => refuse(format!("The username {username} is taken.")).await,
+        Err(other) => Err(refusal_error(other)),
     }
 }
 
 pub async fn change_role(
     admin: AdminUser,
     path: web::Path<i64>,
+    users: web::Data<Users>,
     auth: web::Data<Auth>,
     CsrfForm(form): CsrfForm<RoleForm>,
 ) -> AppResult<HttpResponse> {
     let id = UserId(path.into_inner());
     let Ok(role) = form.role.parse::<Role>() else {
-        return refused_change(&auth, &admin, "Choose a role: admin or viewer.".into()).await;
+        return refused_change(&users, &admin, UserRefused::Invalid(CHOOSE_ROLE.into())).await;
     };
-    let mut conn = auth.pool.get().await?;
-    match User::set_role(&mut conn, id, role).await {
-        Ok(()) => {}
-        Err(UserChangeError::NotFound) => return Err(AppError::NotFound),
-        Err(UserChangeError::LastAdmin) => {
-            return refused_change(&auth, &admin, UserChangeError::LastAdmin.to_string()).await;
-        }
-        Err(UserChangeError::Database(err)) => return Err(err.into()),
+    if let Err(refused) = users.set_role(id, role).await {
+        return refused_change(&users, &admin, refused).await;
     }
-    tracing::info!(user_id = %id, role = %role, by = %admin.0.id, "role changed");
+    tracing::info!(user_id = %id, by = %admin.0.id, "role changed by an admin");
     if id == admin.0.id {
         // The admin's own sessions ended with the change; this one included.
         return renewed_session(&auth, id, "/?notice=role-changed").await;
@@ -164,17 +144,13 @@ pub async fn change_role(
 pub async fn reset_password(
     admin: AdminUser,
     path: web::Path<i64>,
+    users: web::Data<Users>,
     auth: web::Data<Auth>,
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> AppResult<HttpResponse> {
     let id = UserId(path.into_inner());
-    if let Err(error) = password::check_new_password(&form.password) {
-        return refused_change(&auth, &admin, error).await;
-    }
-    let hash = password::hash(form.password).await?;
-    let mut conn = auth.pool.get().await?;
-    if !User::set_password(&mut conn, id, &hash).await? {
-        return Err(AppError::NotFound);
+    if let Err(refused) = users.set_password(id, form.password).await {
+        return refused_change(&users, &admin, refused).await;
     }
     tracing::info!(user_id = %id, by = %admin.0.id, "password set by an admin");
     if id == admin.0.id {
@@ -186,10 +162,9 @@ pub async fn reset_password(
 pub async fn confirm_delete_user(
     admin: AdminUser,
     path: web::Path<i64>,
-    auth: web::Data<Auth>,
+    users: web::Data<Users>,
 ) -> AppResult<HttpResponse> {
-    let mut conn = auth.pool.get().await?;
-    let target = User::find(&mut conn, UserId(path.into_inner())).await?.ok_or(AppError::NotFound)?;
+    let target = users.find(UserId(path.into_inner())).await?.ok_or(AppError::NotFound)?;
     let AdminUser(admin) = admin;
     let page = DeleteUserPage {
         page: PageContext::new(&admin, Notice::default(), "users"),
@@ -202,20 +177,14 @@ pub async fn confirm_delete_user(
 pub async fn delete_user(
     admin: AdminUser,
     path: web::Path<i64>,
-    auth: web::Data<Auth>,
+    users: web::Data<Users>,
     _form: CsrfForm<EmptyForm>,
 ) -> AppResult<HttpResponse> {
     let id = UserId(path.into_inner());
-    let mut conn = auth.pool.get().await?;
-    match User::delete(&mut conn, id).await {
-        Ok(()) => {}
-        Err(UserChangeError::NotFound) => return Err(AppError::NotFound),
-        Err(UserChangeError::LastAdmin) => {
-            return refused_change(&auth, &admin, UserChangeError::LastAdmin.to_string()).await;
-        }
-        Err(UserChangeError::Database(err)) => return Err(err.into()),
+    if let Err(refused) = users.delete(id).await {
+        return refused_change(&users, &admin, refused).await;
     }
-    tracing::info!(user_id = %id, by = %admin.0.id, "user deleted");
+    tracing::info!(user_id = %id, by = %admin.0.id, "user deleted by an admin");
     if id == admin.0.id {
         return Ok(see_other("/login"));
     }

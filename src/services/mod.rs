@@ -4,10 +4,14 @@
 
 pub mod accounts;
 pub mod health;
+pub mod settings;
 pub mod sync;
+pub mod users;
 pub mod views;
 
 pub use accounts::Accounts;
 pub use health::Health;
+pub use settings::SettingsEditor;
 pub use sync::Syncing;
+pub use users::Users;
 pub use views::Views;

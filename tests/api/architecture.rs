@@ -167,3 +167,22 @@ fn the_import_reader_sees_groups_and_paths() {
     let used = used_modules("use crate::{db, routes::x, auth::{a, b}};\nlet x = crate::graph::Flavour::Instagram;");
     assert_eq!(used, ["auth", "db", "graph", "routes"].into_iter().map(String::from).collect());
 }
+
+#[test]
+fn no_handler_holds_a_database_connection_or_a_diesel_query() {
+    let root = src().join("routes");
+    let mut files = Vec::new();
+    rust_files(&root, &mut files);
+    let mut found = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (number, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or_default();
+            let holds = ["diesel", "mut conn", "pool.get", "db::Pool", "AsyncPgConnection"];
+            if holds.iter().any(|word| code.contains(word)) {
+                found.push(format!("{}:{}: {}", file.display(), number + 1, line.trim()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "handlers call services, which hold the database:\n{}", found.join("\n"));
+}
