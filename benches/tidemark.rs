@@ -156,6 +156,9 @@ async fn generate(url: &str, accounts: u64, posts_per_account: u64) {
                 token_key_version: sealed.key_version,
                 token_expires_at: Some(now + chrono::Duration::days(40)),
                 token_refreshed_at: None,
+                app_user_id: None,
+                granted_scopes: Vec::new(),
+                disconnected_at: None,
             },
         )
         .await

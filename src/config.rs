@@ -11,9 +11,12 @@ use anyhow::{Context, bail};
 use base64::Engine;
 use clap::{Args, ValueEnum};
 
+use url::Url;
+
 use crate::crypto::TokenKey;
-use crate::graph::GraphConfig;
+use crate::domain::Flavour;
 use crate::graph::client::DEFAULT_VERSION;
+use crate::graph::{GraphConfig, MetaApp};
 
 /// How long a session may sit unused before it ends (minutes).
 pub const DEFAULT_SESSION_IDLE_MINUTES: u32 = 120;
@@ -103,10 +106,88 @@ pub struct ServeArgs {
     /// Hours after sign-in after which a session ends, however active.
     #[arg(long, env = "TIDEMARK_SESSION_MAX_HOURS", default_value_t = DEFAULT_SESSION_MAX_HOURS)]
     pub session_max_hours: u32,
+    /// The address at which people and Meta reach this Tidemark (default: http:// + the bind address).
+    #[arg(long, env = "TIDEMARK_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    #[command(flatten)]
+    pub apps: MetaAppArgs,
     #[command(flatten)]
     pub secrets: SecretArgs,
     #[command(flatten)]
     pub graph: GraphArgs,
+}
+
+/// The operator's own Meta apps. Without one, its connect button is hidden and its
+/// callbacks answer 404.
+#[derive(Debug, Clone, Default, Args)]
+pub struct MetaAppArgs {
+    /// The Instagram app id (App Dashboard › Instagram › API setup with Instagram login).
+    #[arg(long, env = "TIDEMARK_INSTAGRAM_APP_ID")]
+    pub instagram_app_id: Option<String>,
+    #[arg(long, env = "TIDEMARK_INSTAGRAM_APP_SECRET", hide_env_values = true)]
+    pub instagram_app_secret: Option<String>,
+    #[arg(long, env = "TIDEMARK_INSTAGRAM_APP_SECRET_FILE")]
+    pub instagram_app_secret_file: Option<PathBuf>,
+    /// The Meta app id used for Facebook Login for Business.
+    #[arg(long, env = "TIDEMARK_FACEBOOK_APP_ID")]
+    pub facebook_app_id: Option<String>,
+    #[arg(long, env = "TIDEMARK_FACEBOOK_APP_SECRET", hide_env_values = true)]
+    pub facebook_app_secret: Option<String>,
+    #[arg(long, env = "TIDEMARK_FACEBOOK_APP_SECRET_FILE")]
+    pub facebook_app_secret_file: Option<PathBuf>,
+}
+
+impl MetaAppArgs {
+    pub fn apps(&self) -> anyhow::Result<MetaApps> {
+        let app = |name: &str, id: &Option<String>, secret: Option<&str>, file: Option<&PathBuf>| {
+            let id = id.as_deref().map(str::trim).filter(|id| !id.is_empty());
+            match (id, secret.is_some() || file.is_some()) {
+                (None, false) => Ok(None),
+                (Some(id), true) => {
+                    if !id.chars().all(|c| c.is_ascii_digit()) {
+                        bail!("TIDEMARK_{name}_APP_ID {id:?} is not an app id (digits only)");
+                    }
+                    let secret = read_secret(&format!("TIDEMARK_{name}_APP_SECRET"), secret, file)?;
+                    if secret.trim().is_empty() {
+                        bail!("TIDEMARK_{name}_APP_SECRET is empty");
+                    }
+                    Ok(Some(MetaApp::new(id, secret.trim())))
+                }
+                (Some(_), false) => bail!("TIDEMARK_{name}_APP_ID is set without TIDEMARK_{name}_APP_SECRET"),
+                (None, true) => bail!("TIDEMARK_{name}_APP_SECRET is set without TIDEMARK_{name}_APP_ID"),
+            }
+        };
+        Ok(MetaApps {
+            instagram: app(
+                "INSTAGRAM",
+                &self.instagram_app_id,
+                self.instagram_app_secret.as_deref(),
+                self.instagram_app_secret_file.as_ref(),
+            )?,
+            facebook: app(
+                "FACEBOOK",
+                &self.facebook_app_id,
+                self.facebook_app_secret.as_deref(),
+                self.facebook_app_secret_file.as_ref(),
+            )?,
+        })
+    }
+}
+
+/// The Meta apps this Tidemark connects through, by login.
+#[derive(Debug, Clone, Default)]
+pub struct MetaApps {
+    pub instagram: Option<MetaApp>,
+    pub facebook: Option<MetaApp>,
+}
+
+impl MetaApps {
+    pub fn get(&self, flavour: Flavour) -> Option<&MetaApp> {
+        match flavour {
+            Flavour::Instagram => self.instagram.as_ref(),
+            Flavour::Facebook => self.facebook.as_ref(),
+        }
+    }
 }
 
 /// The validated settings `serve` runs with. Passed by value; there is no global.
@@ -124,6 +205,9 @@ pub struct Settings {
     pub demo: bool,
     pub metrics_public: bool,
     pub clock: crate::domain::Clock,
+    /// Where people and Meta reach this Tidemark; unset, the address the server listens on.
+    pub public_url: Option<Url>,
+    pub apps: MetaApps,
 }
 
 #[derive(Clone)]
@@ -165,6 +249,8 @@ impl Settings {
         }
         let token_key = serve.secrets.token_key()?;
         let graph = serve.graph.config()?;
+        let public_url = serve.public_url.as_deref().map(public_url).transpose()?;
+        let apps = serve.apps.apps()?;
         Ok(Self {
             database_url,
             bind,
@@ -181,6 +267,8 @@ impl Settings {
             demo: false,
             metrics_public: serve.metrics_public,
             clock: crate::domain::system_clock(),
+            public_url,
+            apps,
         })
     }
 
@@ -204,6 +292,19 @@ impl Settings {
         settings.demo = true;
         Ok(settings)
     }
+}
+
+/// The public address as given: http or https, no query or fragment.
+pub fn public_url(given: &str) -> anyhow::Result<Url> {
+    let text = given.trim().trim_end_matches('/').to_owned();
+    let url = Url::parse(&text).with_context(|| format!("TIDEMARK_PUBLIC_URL {text:?} is not a URL"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        bail!("TIDEMARK_PUBLIC_URL {text:?} must be an http:// or https:// address");
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        bail!("TIDEMARK_PUBLIC_URL {text:?} must not have a query or a fragment");
+    }
+    Ok(url)
 }
 
 fn validate_database_url(url: &str) -> anyhow::Result<()> {
@@ -270,6 +371,32 @@ mod tests {
         assert!(validate_database_url("postgres://u@localhost/db").is_ok());
         assert!(validate_database_url("mysql://u@localhost/db").is_err());
         assert!(validate_database_url("::nonsense").is_err());
+    }
+
+    #[test]
+    fn the_public_url_must_be_an_http_address() {
+        assert_eq!(public_url("https://t.example/").unwrap().as_str(), "https://t.example/");
+        assert!(public_url("ftp://t.example").is_err());
+        assert!(public_url("https://t.example/?a=1").is_err());
+        assert!(public_url("not a url").is_err());
+    }
+
+    #[test]
+    fn an_app_needs_both_its_id_and_its_secret() {
+        let none = MetaAppArgs::default();
+        assert!(none.apps().unwrap().instagram.is_none());
+        let half = MetaAppArgs { instagram_app_id: Some("123".into()), ..MetaAppArgs::default() };
+        assert!(half.apps().is_err());
+        let whole = MetaAppArgs {
+            facebook_app_id: Some("456".into()),
+            facebook_app_secret: Some("shh".into()),
+            ..MetaAppArgs::default()
+        };
+        let apps = whole.apps().unwrap();
+        assert_eq!(apps.get(Flavour::Facebook).map(|a| a.id.as_str()), Some("456"));
+        assert!(apps.get(Flavour::Instagram).is_none());
+        let bad = MetaAppArgs { facebook_app_id: Some("abc".into()), ..whole };
+        assert!(bad.apps().is_err());
     }
 
     #[test]

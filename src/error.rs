@@ -20,6 +20,9 @@ pub enum AppError {
     NotFound,
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// The request is well-formed but the thing is not in a state that allows it.
+    #[error("conflict: {0}")]
+    Conflict(String),
     #[error("request body too large")]
     PayloadTooLarge,
     #[error("too many requests: {0}")]
@@ -87,6 +90,7 @@ impl ResponseError for AppError {
             AppError::Forbidden | AppError::CsrfRejected => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -118,6 +122,7 @@ impl ResponseError for AppError {
             ),
             AppError::NotFound => ("Not found", "There is nothing at this address."),
             AppError::BadRequest(message) => ("Bad request", message),
+            AppError::Conflict(message) => ("Not possible now", message),
             AppError::PayloadTooLarge => ("Too large", "The form sent more data than Tidemark accepts."),
             AppError::TooManyRequests(message) => ("Too many attempts", message),
             AppError::Internal(cause) => {

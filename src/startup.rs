@@ -55,6 +55,15 @@ impl Application {
         let schedule = OperatorSettings::load(&mut conn).await.context("cannot read the settings")?.sync_schedule;
         drop(conn);
 
+        let listener =
+            TcpListener::bind(settings.bind).with_context(|| format!("cannot listen on {}", settings.bind))?;
+        let address = listener.local_addr()?;
+        let port = address.port();
+        let public_url = match &settings.public_url {
+            Some(url) => url.clone(),
+            None => url::Url::parse(&format!("http://{address}")).context("the bind address makes no URL")?,
+        };
+
         let metrics = Arc::new(Metrics::new());
         let observed = metrics.clone();
         let graph = GraphClient::new(settings.graph.clone(), settings.graph_options.clone())?
@@ -73,7 +82,10 @@ impl Application {
         let scheduler =
             if settings.run_scheduler { Some(Scheduler::start(sync.clone(), &schedule).await?) } else { None };
         let syncing = Arc::new(Syncing::new(sync, scheduler));
-        let accounts = Arc::new(Accounts::new(pool.clone(), graph, settings.token_key.clone(), clock.clone()));
+        let accounts = Arc::new(
+            Accounts::new(pool.clone(), graph, settings.token_key.clone(), clock.clone())
+                .with_dialogs(settings.apps.clone(), public_url),
+        );
         let views = web::Data::new(Views::new(pool.clone(), clock.clone()));
         let health = web::Data::new(Health::new(pool.clone(), metrics.clone(), syncing.clone(), clock));
         let auth = web::Data::new(Auth::new(pool.clone(), &settings.session, settings.demo).await?);
@@ -83,9 +95,6 @@ impl Application {
         let (syncing_data, accounts_data) = (web::Data::from(syncing.clone()), web::Data::from(accounts.clone()));
         let metrics_access = web::Data::new(routes::health::MetricsAccess { public: settings.metrics_public });
 
-        let listener =
-            TcpListener::bind(settings.bind).with_context(|| format!("cannot listen on {}", settings.bind))?;
-        let port = listener.local_addr()?.port();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(auth.clone())

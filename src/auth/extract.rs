@@ -22,6 +22,8 @@ pub struct CurrentUser {
     pub role: Role,
     /// The CSRF token every form of this session must carry.
     pub csrf_token: String,
+    /// This session's random id (what a Meta dialog's `state` is bound to).
+    pub session_id: String,
     /// This Tidemark shows demo data: every page says so.
     pub demo: bool,
 }

@@ -46,6 +46,7 @@ pub async fn load_session(
                         username: user.username,
                         role: user.role,
                         csrf_token: state.csrf.session_token(&claims.sid),
+                        session_id: claims.sid.clone(),
                         demo: state.demo,
                     },
                     claims: claims.clone(),

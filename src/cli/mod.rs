@@ -12,11 +12,12 @@ use crate::config::{DatabaseArgs, GraphArgs, LogFormat, SecretArgs, ServeArgs, S
 use crate::db::accounts::Account;
 use crate::db::users::normalize_username;
 use crate::domain::{AccountId, AccountStatus, Flavour, Role, Trigger, system_clock};
-use crate::graph::{ClientOptions, GraphClient, GraphConfig};
-use crate::services::Users;
+use crate::graph::{ClientOptions, GraphClient, GraphConfig, MetaApp};
 use crate::services::accounts;
+use crate::services::accounts::Revocation;
 use crate::services::users::UserRefused;
-use crate::simulator::{Simulator, SimulatorConfig};
+use crate::services::{Accounts, Users};
+use crate::simulator::{Simulator, SimulatorConfig, oauth};
 use crate::startup::Application;
 use crate::sync::{self, RunResult, Scope, SyncContext};
 use crate::{db, telemetry};
@@ -121,6 +122,15 @@ pub enum AccountCommand {
     Disable { id: i64 },
     /// Resume syncing an account.
     Enable { id: i64 },
+    /// Revoke the account's permission at Meta where the API allows it (Facebook Login) and
+    /// delete its token, keeping its history.
+    Disconnect {
+        id: i64,
+        #[command(flatten)]
+        secrets: SecretArgs,
+        #[command(flatten)]
+        graph: GraphArgs,
+    },
     /// Delete an account and everything that belongs to it.
     Delete {
         id: i64,
@@ -169,6 +179,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 let (simulator, password) =
                     demo::prepare(&settings.database_url, &settings.token_key, demo_password).await?;
                 settings.graph = GraphConfig::new(Some(simulator.base_url()), &settings.graph.version)?;
+                // Connecting through the simulator's dialogs works out of the box.
+                settings
+                    .apps
+                    .instagram
+                    .get_or_insert_with(|| MetaApp::new(oauth::INSTAGRAM_APP_ID, oauth::INSTAGRAM_APP_SECRET));
+                settings
+                    .apps
+                    .facebook
+                    .get_or_insert_with(|| MetaApp::new(oauth::FACEBOOK_APP_ID, oauth::FACEBOOK_APP_SECRET));
                 let app = Application::build(settings.clone()).await?;
                 println!(
                     "Tidemark demo: open http://{} and sign in as {} with password {password}",
@@ -260,10 +279,36 @@ async fn run_account_command(database_url: &str, command: AccountCommand) -> any
             } else {
                 AccountStatus::Active
             };
-            if !Account::set_status(&mut conn, AccountId(id), status, None).await? {
-                bail!("there is no account {id}");
+            let account =
+                Account::find(&mut conn, AccountId(id)).await?.with_context(|| format!("there is no account {id}"))?;
+            if status == AccountStatus::Active && account.token().is_none() {
+                bail!("account {id} has no token any more: connect it again to sync it");
             }
+            Account::set_status(&mut conn, AccountId(id), status, None).await?;
             println!("account {id} is {status}");
+        }
+        AccountCommand::Disconnect { id, secrets, graph } => {
+            let client = GraphClient::new(graph.config()?, ClientOptions::default())?;
+            let accounts = Accounts::new(db::pool(database_url, 1)?, client, secrets.token_key()?, system_clock());
+            let reason = format!(
+                "Disconnected with `tidemark account disconnect` on {}.",
+                Utc::now().format("%Y-%m-%d %H:%M UTC")
+            );
+            let revocation = accounts
+                .disconnect(AccountId(id), &reason)
+                .await?
+                .with_context(|| format!("there is no account {id}"))?;
+            let at_meta = match revocation {
+                Revocation::Revoked => "Meta removed Tidemark's access",
+                Revocation::NotOffered => {
+                    "Instagram offers no revoke call: remove Tidemark under Settings › Apps and websites in Instagram"
+                }
+                Revocation::NoToken => "it had no token to revoke",
+                Revocation::Failed => {
+                    "Meta could not be reached to revoke: remove Tidemark in Facebook's Business integrations"
+                }
+            };
+            println!("account {id} is disconnected: token deleted, history kept; {at_meta}");
         }
         AccountCommand::Delete { id, yes } => {
             if !yes {

@@ -27,24 +27,44 @@ pub struct Account {
     pub media_count: Option<i64>,
     pub status: AccountStatus,
     pub status_reason: Option<String>,
-    #[diesel(embed)]
-    pub token: SealedToken,
+    // The sealed token, absent once disconnected or refused: read it with `token()`.
+    token_ciphertext: Option<Vec<u8>>,
+    token_nonce: Option<Vec<u8>>,
+    token_key_version: Option<i32>,
     pub token_expires_at: Option<DateTime<Utc>>,
     pub token_refreshed_at: Option<DateTime<Utc>>,
     pub last_synced_at: Option<DateTime<Utc>>,
     pub paused_until: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// The app-scoped user id Meta's callbacks name.
+    pub app_user_id: Option<String>,
+    // The scopes the user granted (PostgreSQL arrays hold nullable text): read them with `scopes()`.
+    granted_scopes: Vec<Option<String>>,
+    pub disconnected_at: Option<DateTime<Utc>>,
+}
+
+impl Account {
+    /// The scopes the user granted; empty when Meta did not say (a pasted Instagram token).
+    pub fn scopes(&self) -> Vec<String> {
+        self.granted_scopes.iter().flatten().cloned().collect()
+    }
+
+    /// The sealed token, if the account has one.
+    pub fn token(&self) -> Option<SealedToken> {
+        match (&self.token_ciphertext, &self.token_nonce, self.token_key_version) {
+            (Some(ciphertext), Some(nonce), Some(key_version)) => {
+                Some(SealedToken { ciphertext: ciphertext.clone(), nonce: nonce.clone(), key_version })
+            }
+            _ => None,
+        }
+    }
 }
 
 /// A token as stored: ciphertext, nonce and the version of the key that sealed it.
-#[derive(Clone, Queryable, Selectable)]
-#[diesel(table_name = ig_accounts, check_for_backend(diesel::pg::Pg))]
+#[derive(Clone)]
 pub struct SealedToken {
-    #[diesel(column_name = token_ciphertext)]
     pub ciphertext: Vec<u8>,
-    #[diesel(column_name = token_nonce)]
     pub nonce: Vec<u8>,
-    #[diesel(column_name = token_key_version)]
     pub key_version: i32,
 }
 
@@ -78,6 +98,9 @@ pub struct ConnectedAccount<'a> {
     pub token_key_version: i32,
     pub token_expires_at: Option<DateTime<Utc>>,
     pub token_refreshed_at: Option<DateTime<Utc>>,
+    pub app_user_id: Option<&'a str>,
+    pub granted_scopes: Vec<Option<&'a str>>,
+    pub disconnected_at: Option<DateTime<Utc>>,
 }
 
 /// What deleting an account removes, counted for the confirmation page.
@@ -132,6 +155,46 @@ impl Account {
             .get_result(conn)
             .await?;
         Ok(row)
+    }
+
+    /// Accounts Meta's callbacks may mean by `user_id`: its app-scoped id, or (as Meta's
+    /// documents leave open which id it sends) its Instagram id.
+    pub async fn find_by_meta_user(conn: &mut AsyncPgConnection, user_id: &str) -> QueryResult<Vec<Account>> {
+        ig_accounts::table
+            .filter(ig_accounts::app_user_id.eq(user_id).or(ig_accounts::ig_user_id.eq(user_id)))
+            .order(ig_accounts::id.asc())
+            .select(Account::as_select())
+            .load(conn)
+            .await
+    }
+
+    /// Removes the token and what came with it (expiry, scopes, any pause), keeping the
+    /// history and the ids Meta's callbacks name: a disconnect, a deauthorization, or a token
+    /// Meta refused. `status` must not be active.
+    pub async fn drop_token(
+        conn: &mut AsyncPgConnection,
+        id: AccountId,
+        status: AccountStatus,
+        reason: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> QueryResult<bool> {
+        let updated = diesel::update(ig_accounts::table.find(id))
+            .set((
+                ig_accounts::token_ciphertext.eq(None::<Vec<u8>>),
+                ig_accounts::token_nonce.eq(None::<Vec<u8>>),
+                ig_accounts::token_key_version.eq(None::<i32>),
+                ig_accounts::token_expires_at.eq(None::<DateTime<Utc>>),
+                ig_accounts::token_refreshed_at.eq(None::<DateTime<Utc>>),
+                ig_accounts::granted_scopes.eq(Vec::<Option<String>>::new()),
+                ig_accounts::paused_until.eq(None::<DateTime<Utc>>),
+                ig_accounts::status.eq(status),
+                ig_accounts::status_reason.eq(reason),
+                ig_accounts::disconnected_at.eq((status == AccountStatus::Disconnected).then_some(at)),
+                ig_accounts::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)
+            .await?;
+        Ok(updated == 1)
     }
 
     pub async fn set_status(

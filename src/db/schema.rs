@@ -66,15 +66,42 @@ diesel::table! {
         media_count -> Nullable<Int8>,
         status -> Text,
         status_reason -> Nullable<Text>,
-        token_ciphertext -> Bytea,
-        token_nonce -> Bytea,
-        token_key_version -> Int4,
+        token_ciphertext -> Nullable<Bytea>,
+        token_nonce -> Nullable<Bytea>,
+        token_key_version -> Nullable<Int4>,
         token_expires_at -> Nullable<Timestamptz>,
         token_refreshed_at -> Nullable<Timestamptz>,
         last_synced_at -> Nullable<Timestamptz>,
         paused_until -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        app_user_id -> Nullable<Text>,
+        granted_scopes -> Array<Nullable<Text>>,
+        disconnected_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    oauth_pending (id) {
+        id -> Bytea,
+        session_id -> Text,
+        token_ciphertext -> Bytea,
+        token_nonce -> Bytea,
+        token_key_version -> Int4,
+        token_expires_at -> Nullable<Timestamptz>,
+        app_user_id -> Nullable<Text>,
+        granted_scopes -> Array<Nullable<Text>>,
+        candidates -> Jsonb,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    oauth_states (state_hash) {
+        state_hash -> Bytea,
+        session_id -> Text,
+        flavour -> Text,
+        expires_at -> Timestamptz,
     }
 }
 
@@ -218,6 +245,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     data_version,
     dropped_metrics,
     ig_accounts,
+    oauth_pending,
+    oauth_states,
     post_checkpoints,
     post_scores,
     post_snapshots,

@@ -109,8 +109,10 @@ text_state!(
         Active = "active",
         /// Stopped by an admin; its data stays.
         Disabled = "disabled",
-        /// Meta refused its token; polling stops until it is connected again.
+        /// Meta refused its token (or it cannot be opened); polling stops until it is connected again.
         NeedsReauth = "needs_reauth",
+        /// Disconnected by an admin or by Meta's deauthorize callback: no token, history kept.
+        Disconnected = "disconnected",
     }
 );
 
@@ -120,6 +122,7 @@ impl fmt::Display for AccountStatus {
             AccountStatus::Active => "active",
             AccountStatus::Disabled => "disabled",
             AccountStatus::NeedsReauth => "needs re-connecting",
+            AccountStatus::Disconnected => "disconnected",
         })
     }
 }
@@ -192,7 +195,7 @@ mod tests {
     fn an_unknown_value_is_an_error_naming_it_never_a_default() {
         let err = "suspended".parse::<AccountStatus>().unwrap_err();
         assert_eq!(err.value, "suspended");
-        assert!(err.to_string().contains("active disabled needs_reauth"), "{err}");
+        assert!(err.to_string().contains("active disabled needs_reauth disconnected"), "{err}");
         assert!("owner".parse::<Role>().is_err());
         assert!("Admin".parse::<Role>().is_err(), "stored names are exact");
         assert!("queued".parse::<SyncOutcome>().is_err());

@@ -22,6 +22,11 @@ use super::usage::{RateBook, parse_usage};
 
 pub const INSTAGRAM_HOST: &str = "https://graph.instagram.com";
 pub const FACEBOOK_HOST: &str = "https://graph.facebook.com";
+/// Instagram Login's code exchange (§1.2 of graph-api.md).
+pub const INSTAGRAM_API_HOST: &str = "https://api.instagram.com";
+/// Where a browser is sent for Meta's consent dialogs.
+pub const INSTAGRAM_WWW: &str = "https://www.instagram.com";
+pub const FACEBOOK_WWW: &str = "https://www.facebook.com";
 pub const DEFAULT_VERSION: &str = "v25.0";
 
 const PROFILE_FIELDS: &str = "id,username,name,profile_picture_url,followers_count,follows_count,media_count";
@@ -48,23 +53,27 @@ const MAX_METRIC_RETRIES: usize = 3;
 /// When the API says "rate limited" without saying for how long.
 const DEFAULT_RATE_WAIT: Duration = Duration::from_secs(15 * 60);
 
-/// Where the API is.
+/// Where Meta is: the two Graph hosts, Instagram's code exchange and the two dialog hosts.
 #[derive(Debug, Clone)]
 pub struct GraphConfig {
     pub instagram_base: Url,
     pub facebook_base: Url,
+    pub instagram_api: Url,
+    pub instagram_www: Url,
+    pub facebook_www: Url,
     pub version: String,
 }
 
 impl GraphConfig {
-    /// The real hosts, or one base URL standing in for both (a simulator, a proxy).
+    /// The real hosts, or one base URL standing in for all of them (a simulator, a proxy),
+    /// keeping Meta's paths.
     pub fn new(base_url: Option<&str>, version: &str) -> anyhow::Result<Self> {
         let parse =
             |text: &str| Url::parse(text).with_context(|| format!("TIDEMARK_GRAPH_BASE_URL {text:?} is not a URL"));
-        let (instagram_base, facebook_base) = match base_url {
-            Some(base) => (parse(base)?, parse(base)?),
-            None => (parse(INSTAGRAM_HOST)?, parse(FACEBOOK_HOST)?),
-        };
+        let host = |real: &str| parse(base_url.unwrap_or(real));
+        let (instagram_base, facebook_base) = (host(INSTAGRAM_HOST)?, host(FACEBOOK_HOST)?);
+        let (instagram_api, instagram_www, facebook_www) =
+            (host(INSTAGRAM_API_HOST)?, host(INSTAGRAM_WWW)?, host(FACEBOOK_WWW)?);
         let version_ok = version.strip_prefix('v').is_some_and(|v| {
             let mut parts = v.split('.');
             let numeric = |p: Option<&str>| p.is_some_and(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
@@ -73,10 +82,17 @@ impl GraphConfig {
         if !version_ok {
             anyhow::bail!("TIDEMARK_GRAPH_VERSION {version:?} is not a version like v25.0");
         }
-        Ok(Self { instagram_base, facebook_base, version: version.to_owned() })
+        Ok(Self {
+            instagram_base,
+            facebook_base,
+            instagram_api,
+            instagram_www,
+            facebook_www,
+            version: version.to_owned(),
+        })
     }
 
-    fn base(&self, flavour: Flavour) -> &Url {
+    pub(crate) fn base(&self, flavour: Flavour) -> &Url {
         match flavour {
             Flavour::Instagram => &self.instagram_base,
             Flavour::Facebook => &self.facebook_base,
@@ -118,11 +134,11 @@ pub type CallObserver = Arc<dyn Fn(&str, &str) + Send + Sync>;
 /// Clones share the rate-limit book, so every part of Tidemark sees the same limits.
 #[derive(Clone)]
 pub struct GraphClient {
-    http: reqwest::Client,
+    pub(crate) http: reqwest::Client,
     config: GraphConfig,
-    options: ClientOptions,
+    pub(crate) options: ClientOptions,
     rates: Arc<RateBook>,
-    observer: Option<CallObserver>,
+    pub(crate) observer: Option<CallObserver>,
 }
 
 impl GraphClient {
@@ -159,10 +175,14 @@ impl GraphClient {
 }
 
 /// An Instagram account a token can read, and (Facebook Login) the Page it hangs off.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Connectable {
     pub profile: Profile,
     pub page_id: Option<String>,
+    /// Instagram Login: the app-scoped id `/me` names beside the account id (the id Meta's
+    /// callbacks send). Facebook Login's comes from [`GraphSession::app_user_id`].
+    #[serde(default)]
+    pub app_user_id: Option<String>,
 }
 
 /// Media read from the list, newest first.
@@ -204,7 +224,7 @@ impl GraphSession<'_> {
         self.calls.load(Ordering::Relaxed)
     }
 
-    fn url(&self, path: &str) -> Url {
+    pub(crate) fn url(&self, path: &str) -> Url {
         let mut url = self.client.config.base(self.flavour).clone();
         let base_path = url.path().trim_end_matches('/').to_owned();
         url.set_path(&format!("{base_path}/{}/{path}", self.client.config.version));
@@ -218,11 +238,11 @@ impl GraphSession<'_> {
             Flavour::Instagram => {
                 let fields = format!("user_id,{PROFILE_FIELDS}");
                 let me: FlatOrWrapped<ProfileWire> = self.get(self.url("me"), &[("fields", &fields)], None).await?;
-                let profile = me
-                    .into_first()
-                    .and_then(|p| p.into_profile(true))
-                    .ok_or_else(|| unexpected("/me named no account"))?;
-                Ok(vec![Connectable { profile, page_id: None }])
+                let wire = me.into_first().ok_or_else(|| unexpected("/me named no account"))?;
+                // `id` is app-scoped only when `user_id` names the account beside it.
+                let app_user_id = wire.user_id.as_ref().and(wire.id.clone());
+                let profile = wire.into_profile(true).ok_or_else(|| unexpected("/me named no account"))?;
+                Ok(vec![Connectable { profile, page_id: None, app_user_id }])
             }
             Flavour::Facebook => {
                 let fields = format!("id,instagram_business_account{{{PROFILE_FIELDS}}}");
@@ -233,7 +253,7 @@ impl GraphSession<'_> {
                     let page: Page<PageWire> = self.get(url.clone(), &[], None).await?;
                     for wire in page.data {
                         if let Some(profile) = wire.instagram_business_account.and_then(|p| p.into_profile(false)) {
-                            found.push(Connectable { profile, page_id: Some(wire.id) });
+                            found.push(Connectable { profile, page_id: Some(wire.id), app_user_id: None });
                         }
                     }
                     match page.paging.and_then(|p| p.next) {
@@ -417,10 +437,26 @@ impl GraphSession<'_> {
         Ok(clean)
     }
 
-    /// One GET with the token, retried with jittered exponential backoff while the failure is
-    /// temporary. Every attempt counts as a call.
-    async fn get<T: DeserializeOwned>(
+    /// One GET with the token (see [`Self::request`]).
+    pub(crate) async fn get<T: DeserializeOwned>(
         &self,
+        url: Url,
+        query: &[(&str, &str)],
+        account: Option<&str>,
+    ) -> Result<T, GraphError> {
+        self.request(reqwest::Method::GET, url, query, account).await
+    }
+
+    /// One DELETE with the token.
+    pub(crate) async fn delete<T: DeserializeOwned>(&self, url: Url) -> Result<T, GraphError> {
+        self.request(reqwest::Method::DELETE, url, &[], None).await
+    }
+
+    /// One request with the token, retried with jittered exponential backoff while the
+    /// failure is temporary. Every attempt counts as a call.
+    async fn request<T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
         url: Url,
         query: &[(&str, &str)],
         account: Option<&str>,
@@ -438,7 +474,7 @@ impl GraphSession<'_> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let result = self.attempt(url.clone(), query, account).await;
+            let result = self.attempt(method.clone(), url.clone(), query, account).await;
             if let Some(observer) = &self.client.observer {
                 let outcome = match &result {
                     Ok(_) => "ok",
@@ -460,6 +496,7 @@ impl GraphSession<'_> {
 
     async fn attempt<T: DeserializeOwned>(
         &self,
+        method: reqwest::Method,
         url: Url,
         query: &[(&str, &str)],
         account: Option<&str>,
@@ -470,7 +507,7 @@ impl GraphSession<'_> {
         let response = self
             .client
             .http
-            .get(url)
+            .request(method, url)
             .query(query)
             .query(&[("access_token", token)])
             .send()
@@ -557,6 +594,9 @@ pub fn endpoint_label(path: &str) -> &'static str {
     match segments.as_slice() {
         ["me"] => "me",
         ["me", "accounts"] => "me_accounts",
+        ["me", "permissions"] => "me_permissions",
+        ["oauth", "access_token"] => "oauth_access_token",
+        ["access_token"] => "access_token",
         ["refresh_access_token"] => "refresh_access_token",
         ["debug_token"] => "debug_token",
         [_, "media"] => "user_media",

@@ -4,10 +4,12 @@
 pub mod client;
 pub mod error;
 pub mod metrics;
+pub mod oauth;
 pub mod types;
 pub mod usage;
 
 pub use client::{ClientOptions, Connectable, GraphClient, GraphConfig, GraphSession, Insights, MediaList};
 pub use error::{Action, GraphError};
 pub use metrics::{DroppedMetric, MediaKind, MetricRegistry};
+pub use oauth::{CodeGrant, MetaApp};
 pub use types::{AccessToken, Flavour, Media, Profile};

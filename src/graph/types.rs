@@ -5,8 +5,8 @@
 use std::fmt;
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize};
 
 pub use crate::domain::Flavour;
 
@@ -32,7 +32,7 @@ impl fmt::Debug for AccessToken {
 }
 
 /// An Instagram professional account as the user node describes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Profile {
     pub ig_user_id: String,
     pub username: String,
@@ -183,6 +183,10 @@ impl TokenInfo {
 }
 
 /// Ids arrive as strings, or as bare integers (beyond 2^53, so never through f64).
+pub(crate) fn id_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    id(deserializer)
+}
+
 fn id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
     deserializer.deserialize_any(IdVisitor)
 }

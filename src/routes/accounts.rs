@@ -17,7 +17,7 @@ use crate::db::reports::Sort;
 use crate::db::sync_runs::RunListing;
 use crate::domain::{AccountId, AccountStatus, Flavour};
 use crate::error::{AppError, AppResult};
-use crate::services::accounts::ConnectError;
+use crate::services::accounts::{ConnectError, Revocation, StatusRefused};
 use crate::services::sync::{Scope, SyncRefused};
 use crate::services::views::models::{AccountPageView, AccountView};
 use crate::services::{Accounts, Syncing, Views};
@@ -27,6 +27,8 @@ use crate::services::{Accounts, Syncing, Views};
 struct AccountsPage {
     page: PageContext,
     accounts: Vec<AccountView>,
+    /// Meta's dialogs set up on this Tidemark: (path part, label).
+    dialogs: Vec<(&'static str, &'static str)>,
     csrf_token: String,
     is_admin: bool,
     error: Option<String>,
@@ -68,6 +70,7 @@ pub struct ConnectForm {
 
 async fn accounts_page(
     views: &Views,
+    accounts_service: &Accounts,
     user: &CurrentUser,
     notice: Notice,
     status: StatusCode,
@@ -80,6 +83,11 @@ async fn accounts_page(
     let page = AccountsPage {
         page: PageContext::new(user, notice, "accounts"),
         accounts,
+        dialogs: [(Flavour::Instagram, "Connect with Instagram"), (Flavour::Facebook, "Connect with Facebook")]
+            .into_iter()
+            .filter(|(flavour, _)| accounts_service.offers_dialog(*flavour))
+            .map(|(flavour, label)| (flavour.as_str(), label))
+            .collect(),
         csrf_token: user.csrf_token.clone(),
         is_admin: user.is_admin(),
         error,
@@ -88,8 +96,13 @@ async fn accounts_page(
     render(status, &page)
 }
 
-pub async fn list_accounts(user: CurrentUser, notice: Notice, views: web::Data<Views>) -> AppResult<HttpResponse> {
-    accounts_page(&views, &user, notice, StatusCode::OK, None, String::new()).await
+pub async fn list_accounts(
+    user: CurrentUser,
+    notice: Notice,
+    views: web::Data<Views>,
+    accounts: web::Data<Accounts>,
+) -> AppResult<HttpResponse> {
+    accounts_page(&views, &accounts, &user, notice, StatusCode::OK, None, String::new()).await
 }
 
 pub async fn connect_account(
@@ -99,14 +112,8 @@ pub async fn connect_account(
     CsrfForm(form): CsrfForm<ConnectForm>,
 ) -> AppResult<HttpResponse> {
     let refuse = |message: String| {
-        accounts_page(
-            &views,
-            &admin,
-            Notice::default(),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(message),
-            form.login.clone(),
-        )
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        accounts_page(&views, &accounts, &admin, Notice::default(), status, Some(message), form.login.clone())
     };
     let flavour = match form.login.as_str() {
         "" | "auto" => None,
@@ -208,9 +215,29 @@ pub async fn enable_account(
 }
 
 async fn set_status(accounts: &Accounts, id: i64, status: AccountStatus, notice: &str) -> AppResult<HttpResponse> {
-    if !accounts.set_status(AccountId(id), status).await? {
-        return Err(AppError::NotFound);
+    match accounts.set_status(AccountId(id), status).await {
+        Ok(()) => Ok(see_other(&format!("/accounts/{id}?notice={notice}"))),
+        Err(StatusRefused::NotFound) => Err(AppError::NotFound),
+        Err(StatusRefused::Database(err)) => Err(err.into()),
+        Err(refused @ StatusRefused::NoToken(_)) => Err(AppError::Conflict(format!("Not enabled: {refused}."))),
     }
+}
+
+pub async fn disconnect_account(
+    AdminUser(admin): AdminUser,
+    path: web::Path<i64>,
+    accounts: web::Data<Accounts>,
+    _form: CsrfForm<EmptyForm>,
+) -> AppResult<HttpResponse> {
+    let id = AccountId(path.into_inner());
+    let reason = format!("Disconnected by an admin on {}.", accounts.now().format("%Y-%m-%d %H:%M UTC"));
+    let notice = match accounts.disconnect(id, &reason).await?.ok_or(AppError::NotFound)? {
+        Revocation::Revoked => "disconnected-revoked",
+        Revocation::NotOffered => "disconnected-instagram",
+        Revocation::NoToken => "disconnected",
+        Revocation::Failed => "disconnected-not-revoked",
+    };
+    tracing::info!(account_id = id.0, by = admin.id.0, "account disconnected by an admin");
     Ok(see_other(&format!("/accounts/{id}?notice={notice}")))
 }
 

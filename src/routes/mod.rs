@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod analytics;
 pub mod assets;
 pub mod auth;
+pub mod connect;
 pub mod dashboard;
 pub mod export;
 pub mod health;
@@ -77,10 +78,17 @@ route_table! {
     POST "/me/sign-out-everywhere" => me::sign_out_everywhere, SignedIn, Form;
     GET "/accounts" => accounts::list_accounts, SignedIn, Safe;
     POST "/accounts" => accounts::connect_account, Admin, Form;
+    GET "/accounts/connect/instagram" => connect::connect_instagram, Admin, Safe;
+    GET "/accounts/connect/facebook" => connect::connect_facebook, Admin, Safe;
+    GET "/accounts/connect/instagram/callback" => connect::instagram_callback, Admin, Safe;
+    GET "/accounts/connect/facebook/callback" => connect::facebook_callback, Admin, Safe;
+    GET "/accounts/connect/facebook/choose" => connect::choose_form, Admin, Safe;
+    POST "/accounts/connect/facebook/choose" => connect::choose, Admin, Form;
     GET "/accounts/{id}" => accounts::show_account, SignedIn, Safe;
     POST "/accounts/{id}/sync" => accounts::sync_account, Admin, Form;
     POST "/accounts/{id}/disable" => accounts::disable_account, Admin, Form;
     POST "/accounts/{id}/enable" => accounts::enable_account, Admin, Form;
+    POST "/accounts/{id}/disconnect" => accounts::disconnect_account, Admin, Form;
     GET "/accounts/{id}/delete" => accounts::confirm_delete_account, Admin, Safe;
     POST "/accounts/{id}/delete" => accounts::delete_account, Admin, Form;
     GET "/posts" => posts::list_posts, SignedIn, Safe;
@@ -143,6 +151,16 @@ impl Notice {
             "account-disabled" => "The account is disabled: it is not synced, and its data stays.",
             "account-enabled" => "The account is enabled: it is synced again from the next tick.",
             "account-deleted" => "The account and everything that belonged to it are deleted.",
+            "disconnected" => "The account is disconnected: it had no token left; its history is kept.",
+            "disconnected-revoked" => {
+                "The account is disconnected: Meta removed Tidemark's access, the token is deleted here, and the history is kept."
+            }
+            "disconnected-instagram" => {
+                "The account is disconnected: the token is deleted here and the history is kept. Instagram offers no way for an app to withdraw its own access; remove Tidemark under Settings › Apps and websites in Instagram to finish."
+            }
+            "disconnected-not-revoked" => {
+                "The account is disconnected here (token deleted, history kept), but Meta could not be reached to remove Tidemark's access: remove it in Facebook's settings under Business integrations."
+            }
             "sync-started" => "A sync has started; this page follows it.",
             "settings-saved" => "The settings are saved.",
             _ => return None,

@@ -12,6 +12,7 @@ use crate::auth::{AdminUser, CsrfForm, CurrentUser};
 use crate::db::posts::RetentionCount;
 use crate::db::settings::OperatorSettings;
 use crate::error::AppResult;
+use crate::services::Accounts;
 use crate::services::settings::{SaveOutcome, SettingsEditor};
 use crate::services::sync::is_valid_schedule;
 
@@ -132,6 +133,8 @@ impl SettingsForm {
 #[template(path = "settings/form.html")]
 struct SettingsPage {
     page: PageContext,
+    /// What to enter in the Meta App Dashboard.
+    meta_urls: Vec<(&'static str, String)>,
     form: SettingsForm,
     problems: Vec<String>,
     csrf_token: String,
@@ -151,9 +154,10 @@ pub async fn settings_form(
     AdminUser(admin): AdminUser,
     notice: Notice,
     settings: web::Data<SettingsEditor>,
+    accounts: web::Data<Accounts>,
 ) -> AppResult<HttpResponse> {
     let current = settings.load().await?;
-    page(&admin, notice, StatusCode::OK, SettingsForm::from_settings(&current), Vec::new())
+    page(&admin, notice, StatusCode::OK, SettingsForm::from_settings(&current), Vec::new(), &accounts)
 }
 
 fn page(
@@ -162,9 +166,11 @@ fn page(
     status: StatusCode,
     form: SettingsForm,
     problems: Vec<String>,
+    accounts: &Accounts,
 ) -> AppResult<HttpResponse> {
     let page = SettingsPage {
         page: PageContext::new(user, notice, "settings"),
+        meta_urls: accounts.dashboard_urls(),
         form,
         problems,
         csrf_token: user.csrf_token.clone(),
@@ -175,11 +181,14 @@ fn page(
 pub async fn save_settings(
     AdminUser(admin): AdminUser,
     settings: web::Data<SettingsEditor>,
+    accounts: web::Data<Accounts>,
     CsrfForm(form): CsrfForm<SettingsForm>,
 ) -> AppResult<HttpResponse> {
     let new = match form.validate() {
         Ok(new) => new,
-        Err(problems) => return page(&admin, Notice::default(), StatusCode::UNPROCESSABLE_ENTITY, form, problems),
+        Err(problems) => {
+            return page(&admin, Notice::default(), StatusCode::UNPROCESSABLE_ENTITY, form, problems, &accounts);
+        }
     };
     match settings.save(&new, form.confirm.as_deref() == Some("yes")).await? {
         SaveOutcome::Saved => {

@@ -6,6 +6,7 @@
 //! the real hosts do ("Cannot parse access token").
 
 pub mod facts;
+pub mod oauth;
 mod server;
 pub mod world;
 
@@ -20,6 +21,7 @@ use chrono::{DateTime, Utc};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
+use self::oauth::{SimCode, all_scopes};
 use self::world::{AccountSpec, SimAccount, SimToken, generate, make_media, token_text};
 
 use crate::domain::Flavour;
@@ -84,6 +86,8 @@ pub(crate) struct SimState {
 pub(crate) struct Inner {
     pub accounts: Vec<SimAccount>,
     pub tokens: Vec<SimToken>,
+    /// Codes the consent dialogs handed out.
+    pub codes: Vec<SimCode>,
     pub faults: Faults,
     pub offset: chrono::Duration,
     pub rng: StdRng,
@@ -125,6 +129,8 @@ impl Simulator {
                 SimToken {
                     token: token_text(&mut rng, account.spec.flavour),
                     account: index,
+                    also: Vec::new(),
+                    scopes: all_scopes(account.spec.flavour),
                     flavour: account.spec.flavour,
                     issued_at,
                     expires_at: issued_at + chrono::Duration::days(TOKEN_DAYS),
@@ -138,6 +144,7 @@ impl Simulator {
             inner: Mutex::new(Inner {
                 accounts,
                 tokens,
+                codes: Vec::new(),
                 faults: Faults::default(),
                 offset: chrono::Duration::zero(),
                 rng,
@@ -212,6 +219,8 @@ impl Simulator {
         inner.tokens.push(SimToken {
             token: token.clone(),
             account: index,
+            also: Vec::new(),
+            scopes: all_scopes(flavour),
             flavour,
             issued_at,
             expires_at: issued_at + chrono::Duration::days(days),

@@ -75,7 +75,10 @@ enum Fault {
     ProxyRefusal,
 }
 
-pub(super) async fn answer(req: HttpRequest, state: web::Data<SimState>) -> HttpResponse {
+pub(super) async fn answer(req: HttpRequest, body: web::Bytes, state: web::Data<SimState>) -> HttpResponse {
+    if let Some(response) = super::oauth::handle(&req, &body, &state) {
+        return response;
+    }
     let query: Vec<(String, String)> =
         url::form_urlencoded::parse(req.query_string().as_bytes()).into_owned().collect();
     let (fault, latency, malformed, trace) = {
@@ -118,7 +121,8 @@ pub(super) async fn answer(req: HttpRequest, state: web::Data<SimState>) -> Http
     }
 
     let origin = format!("{}://{}", req.connection_info().scheme(), req.connection_info().host());
-    let request = Request { query: &query, path: req.path(), origin: &origin };
+    let delete = req.method() == actix_web::http::Method::DELETE;
+    let request = Request { query: &query, path: req.path(), origin: &origin, delete };
     let mut inner = state.lock();
     let (result, usage) = request.handle(&state, &mut inner);
     drop(inner);
@@ -153,6 +157,7 @@ struct Request<'a> {
     query: &'a [(String, String)],
     path: &'a str,
     origin: &'a str,
+    delete: bool,
 }
 
 type Answer = Result<Value, ApiError>;
@@ -229,35 +234,75 @@ impl Request<'_> {
         token: &SimToken,
         now: DateTime<Utc>,
     ) -> Answer {
-        let account = &inner.accounts[token.account];
+        // The account a path names, among those the token reads.
+        let owned: Vec<usize> = std::iter::once(token.account).chain(token.also.iter().copied()).collect();
+        let named = segments
+            .first()
+            .and_then(|id| owned.iter().copied().find(|&a| inner.accounts[a].ig_user_id == *id))
+            .unwrap_or(token.account);
+        let account = &inner.accounts[named];
         match segments {
             ["me"] => Ok(self.me(state, account, token.flavour, now)),
             ["me", "accounts"] => {
                 let fields = self.param("fields").unwrap_or("id");
-                let mut page = json!({ "id": account.page_id, "name": format!("{} Page", account.spec.name) });
-                if let Some((_, sub)) =
-                    split_fields(fields).into_iter().find(|(name, _)| *name == "instagram_business_account")
-                {
-                    page["instagram_business_account"] = user_json(state, account, sub.unwrap_or("id"), now, None);
+                let pages: Vec<Value> = owned
+                    .iter()
+                    .map(|&a| {
+                        let account = &inner.accounts[a];
+                        let mut page = json!({ "id": account.page_id, "name": format!("{} Page", account.spec.name) });
+                        if let Some((_, sub)) =
+                            split_fields(fields).into_iter().find(|(name, _)| *name == "instagram_business_account")
+                        {
+                            page["instagram_business_account"] =
+                                user_json(state, account, sub.unwrap_or("id"), now, None);
+                        }
+                        page
+                    })
+                    .collect();
+                Ok(json!({ "data": pages, "paging": { "cursors": { "before": "QVFIUj", "after": "QVFIUk" } } }))
+            }
+            ["me", "permissions"] if self.delete => {
+                // Every token of this user for the app stops working (§8).
+                let user = token.account;
+                for t in inner.tokens.iter_mut().filter(|t| t.account == user && t.flavour == token.flavour) {
+                    t.revoked = Some(458);
                 }
-                Ok(json!({ "data": [page], "paging": { "cursors": { "before": "QVFIUj", "after": "QVFIUk" } } }))
+                Ok(json!({ "success": true }))
             }
-            ["refresh_access_token"] | ["access_token"] => {
-                self.new_token(inner, token, now, segments == ["refresh_access_token"])
+            ["me", "permissions"] => {
+                let data: Vec<Value> =
+                    token.scopes.iter().map(|s| json!({ "permission": s, "status": "granted" })).collect();
+                Ok(json!({ "data": data }))
             }
-            ["oauth", "access_token"] => self.new_token(inner, token, now, false),
+            ["refresh_access_token"] => self.new_token(inner, token, now, true),
+            ["access_token"] => {
+                if !super::oauth::secret_matches(Flavour::Instagram, None, self.param("client_secret")) {
+                    return Err(ApiError::new(101, "Error validating client secret."));
+                }
+                self.new_token(inner, token, now, false)
+            }
+            ["oauth", "access_token"] => {
+                if !super::oauth::secret_matches(
+                    Flavour::Facebook,
+                    self.param("client_id"),
+                    self.param("client_secret"),
+                ) {
+                    return Err(ApiError::new(1, "Error validating client secret."));
+                }
+                self.new_token(inner, token, now, false)
+            }
             ["debug_token"] => Ok(self.debug_token(inner, now)),
-            [id] if *id == account.ig_user_id => {
+            [id] if owned.iter().any(|&a| inner.accounts[a].ig_user_id == *id) => {
                 Ok(user_json(state, account, self.param("fields").unwrap_or("id"), now, None))
             }
             [id, "media"] if *id == account.ig_user_id => self.media_list(state, account, now, false),
             [id, "stories"] if *id == account.ig_user_id => self.media_list(state, account, now, true),
             [id, "insights"] if *id == account.ig_user_id => self.account_insights(state, account, now),
-            [id] => match find_media(account, id, now) {
+            [id] => match owned.iter().find_map(|&a| find_media(&inner.accounts[a], id, now)) {
                 Some(media) => Ok(media_json(media, self.param("fields").unwrap_or("id"), now)),
                 None => Err(ApiError::new(100, facts::unsupported_get(id)).sub(33)),
             },
-            [id, "insights"] => match find_media(account, id, now) {
+            [id, "insights"] => match owned.iter().find_map(|&a| find_media(&inner.accounts[a], id, now)) {
                 Some(media) => self.media_insights(media, token.flavour, &state.config.refuse, now),
                 None => Err(ApiError::new(100, facts::unsupported_get(id)).sub(33)),
             },
@@ -485,7 +530,9 @@ impl Request<'_> {
 /// Endpoints that exist on one host only.
 fn host_only(segments: &[&str]) -> Option<Flavour> {
     match segments {
-        ["me", "accounts"] | ["debug_token"] | ["oauth", "access_token"] => Some(Flavour::Facebook),
+        ["me", "accounts"] | ["me", "permissions"] | ["debug_token"] | ["oauth", "access_token"] => {
+            Some(Flavour::Facebook)
+        }
         ["refresh_access_token"] | ["access_token"] => Some(Flavour::Instagram),
         _ => None,
     }

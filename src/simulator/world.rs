@@ -116,6 +116,10 @@ struct Curve {
 pub struct SimToken {
     pub token: String,
     pub account: usize,
+    /// More accounts the same user's token reads (Facebook Login: every Page shared).
+    pub also: Vec<usize>,
+    /// The scopes the user granted with this token.
+    pub scopes: Vec<String>,
     pub flavour: Flavour,
     pub issued_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,

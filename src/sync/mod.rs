@@ -220,6 +220,8 @@ async fn run_locked(ctx: &SyncContext, scope: Scope, trigger: Trigger) -> anyhow
 /// Why an account's cycle stopped early.
 enum Stop {
     Graph(GraphError),
+    /// The token is missing or the key does not open it: nothing can be asked of Meta.
+    Undecryptable(String),
     Other(anyhow::Error),
 }
 
@@ -364,13 +366,17 @@ impl Cycle<'_> {
     }
 
     fn open_token(&self) -> Result<AccessToken, Stop> {
-        let sealed = &self.account.token;
+        let sealed = self.account.token().ok_or_else(|| Stop::Undecryptable("the account has no token".into()))?;
         let binding = token_binding(&self.account.ig_user_id);
         self.ctx
             .key
             .open(&sealed.ciphertext, &sealed.nonce, sealed.key_version, &binding)
             .map(AccessToken::new)
-            .map_err(|err| Stop::Other(anyhow::Error::new(err)))
+            .map_err(|err| {
+                Stop::Undecryptable(format!(
+                    "the stored token cannot be decrypted with the current TIDEMARK_TOKEN_KEY: {err}"
+                ))
+            })
     }
 
     async fn with_session(&mut self, session: &GraphSession<'_>) -> Result<(), Stop> {
@@ -622,14 +628,18 @@ impl Cycle<'_> {
                 let saved = match err.action() {
                     Action::Reconnect => {
                         tracing::warn!(error = %message, "the token was refused: the account needs re-connecting");
-                        let reason = format!(
-                            "{message}. Paste a new token under Accounts → Connect to re-connect @{}.",
-                            self.account.username
-                        );
+                        let reason = format!("{message}. Connect @{} again under Accounts.", self.account.username);
+                        // A token Meta refused is of no use: it is deleted, not kept. One
+                        // lacking a permission stays until the account is connected again.
+                        let refused = matches!(err, GraphError::TokenInvalid { .. });
+                        let (id, now) = (self.account.id, self.now);
                         self.save_state("needs_reauth", async |conn| {
-                            Account::set_status(conn, self.account.id, AccountStatus::NeedsReauth, Some(&reason))
-                                .await
-                                .map(|_| ())
+                            let status = AccountStatus::NeedsReauth;
+                            if refused {
+                                Account::drop_token(conn, id, status, Some(&reason), now).await.map(|_| ())
+                            } else {
+                                Account::set_status(conn, id, status, Some(&reason)).await.map(|_| ())
+                            }
                         })
                         .await
                     }
@@ -654,6 +664,22 @@ impl Cycle<'_> {
                     message = format!("{message}; {problem}");
                 }
                 (err.kind().to_owned(), message)
+            }
+            Stop::Undecryptable(why) => {
+                tracing::error!(error = %why, "the account's token cannot be used: it needs re-connecting");
+                let reason =
+                    format!("{why}. Connect @{} again under Accounts, or restore the key.", self.account.username);
+                let mut message = reason.clone();
+                let id = self.account.id;
+                let saved = self
+                    .save_state("needs_reauth", async |conn| {
+                        Account::set_status(conn, id, AccountStatus::NeedsReauth, Some(&reason)).await.map(|_| ())
+                    })
+                    .await;
+                if let Err(problem) = saved {
+                    message = format!("{message}; {problem}");
+                }
+                ("token_unusable".into(), message)
             }
             Stop::Other(err) => {
                 tracing::error!(error = format!("{err:#}"), "sync cycle failed");

@@ -37,7 +37,7 @@ async fn connecting_through_the_page_checks_the_token_and_never_shows_it_again()
     let mut conn = app.db.connect().await;
     let stored = &Account::list(&mut conn).await.unwrap()[0];
     for token in app.sim.tokens_of(BAKERY) {
-        assert!(!stored.token.ciphertext.windows(token.len()).any(|w| w == token.as_bytes()));
+        assert!(!stored.token().unwrap().ciphertext.windows(token.len()).any(|w| w == token.as_bytes()));
     }
 }
 
@@ -105,7 +105,7 @@ async fn key_rotation_re_encrypts_every_token_and_the_old_key_opens_nothing() {
     let rotation = tidemark::services::accounts::rotate_keys(&mut conn, &app.token_key, &new_key).await.unwrap();
     assert_eq!(rotation.rotated, 2);
     for account in Account::list(&mut conn).await.unwrap() {
-        let t = &account.token;
+        let t = &account.token().unwrap();
         let binding = token_binding(&account.ig_user_id);
         let opened = new_key.open(&t.ciphertext, &t.nonce, t.key_version, &binding).unwrap();
         assert!(app.sim.tokens_of(BAKERY).contains(&opened) || app.sim.tokens_of(STUDIO).contains(&opened));
@@ -356,4 +356,25 @@ async fn the_account_commands_connect_list_sync_and_delete() {
     assert_eq!(app.count("SELECT count(*) AS n FROM posts").await, 0);
     let (ok, _, err) = tidemark(&app, &["account", "disable", "999"], "");
     assert!(!ok && err.contains("no account 999"));
+}
+
+#[tokio::test]
+async fn the_disconnect_command_revokes_deletes_the_token_and_refuses_to_enable_what_has_no_token() {
+    let app = spawn_app().await;
+    let token = app.sim.token(STUDIO);
+    let (ok, out, err) = tidemark(&app, &["account", "add"], &format!("{token}\n"));
+    assert!(ok, "{err}");
+    let id = out.split('\t').next().unwrap().trim().to_owned();
+
+    let (ok, out, err) = tidemark(&app, &["account", "disconnect", &id], "");
+    assert!(ok, "{err}");
+    assert!(out.contains("disconnected") && out.contains("Meta removed Tidemark's access"), "{out}");
+    let (_, list, _) = tidemark(&app, &["account", "list"], "");
+    assert!(list.contains("\tdisconnected\t"), "{list}");
+    assert_eq!(app.count("SELECT count(*) AS n FROM ig_accounts WHERE token_ciphertext IS NOT NULL").await, 0);
+
+    let (ok, _, err) = tidemark(&app, &["account", "enable", &id], "");
+    assert!(!ok && err.contains("connect it again"), "{err}");
+    let (ok, _, err) = tidemark(&app, &["account", "disconnect", "999"], "");
+    assert!(!ok && err.contains("no account 999"), "{err}");
 }

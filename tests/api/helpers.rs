@@ -9,15 +9,15 @@ use reqwest::{Client, Response, redirect};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
-use tidemark::config::{SessionSettings, Settings};
+use tidemark::config::{MetaApps, SessionSettings, Settings};
 use tidemark::crypto::TokenKey;
 use tidemark::db::accounts::Account;
 use tidemark::domain::{Role, Trigger, UserId};
 
 use tidemark::db::users::{NewUser, User};
-use tidemark::graph::{ClientOptions, GraphClient, GraphConfig};
+use tidemark::graph::{ClientOptions, GraphClient, GraphConfig, MetaApp};
 use tidemark::services::Accounts;
-use tidemark::simulator::{Simulator, SimulatorConfig};
+use tidemark::simulator::{Simulator, SimulatorConfig, oauth};
 use tidemark::startup::Application;
 use tidemark::sync::{self, RunResult, Scope, SyncContext, SyncSummary};
 
@@ -164,11 +164,21 @@ pub struct AppOptions {
     pub cookie_secure: bool,
     pub simulator: SimulatorConfig,
     pub demo: bool,
+    /// Configure the simulator's Meta apps (the connect buttons and callbacks).
+    pub meta_apps: bool,
 }
 
 impl Default for AppOptions {
     fn default() -> Self {
-        Self { cookie_secure: false, simulator: SimulatorConfig::standard(42), demo: false }
+        Self { cookie_secure: false, simulator: SimulatorConfig::standard(42), demo: false, meta_apps: true }
+    }
+}
+
+/// The simulator's own Meta apps, as an operator would configure theirs.
+pub fn simulator_apps() -> MetaApps {
+    MetaApps {
+        instagram: Some(MetaApp::new(oauth::INSTAGRAM_APP_ID, oauth::INSTAGRAM_APP_SECRET)),
+        facebook: Some(MetaApp::new(oauth::FACEBOOK_APP_ID, oauth::FACEBOOK_APP_SECRET)),
     }
 }
 
@@ -209,6 +219,8 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         demo: options.demo,
         metrics_public: false,
         clock: sim.clock(),
+        public_url: None,
+        apps: if options.meta_apps { simulator_apps() } else { MetaApps::default() },
     };
     let app = Application::build(settings).await.expect("the application builds");
     let address = format!("http://127.0.0.1:{}", app.port());

@@ -7,6 +7,7 @@ mod analytics;
 mod architecture;
 mod auth;
 mod browser;
+mod connect;
 mod csrf;
 mod demo;
 mod graph;

@@ -170,7 +170,8 @@ async fn an_expired_token_flags_its_account_and_the_others_keep_syncing() {
     let mut conn = app.db.connect().await;
     let flagged = Account::find(&mut conn, bakery.id).await.unwrap().unwrap();
     assert_eq!(flagged.status, AccountStatus::NeedsReauth);
-    assert!(flagged.status_reason.unwrap().contains("re-connect"));
+    assert!(flagged.token().is_none(), "a token Meta refused is deleted, not kept");
+    assert!(flagged.status_reason.unwrap().contains("Connect @"));
     assert_eq!(app.count("SELECT count(*) AS n FROM sync_runs WHERE outcome = 'success'").await, 2);
     assert_eq!(app.count("SELECT count(*) AS n FROM sync_runs WHERE error_kind = 'token_invalid'").await, 1);
     let kept = app.count(&format!("SELECT count(*) AS n FROM posts WHERE account_id = {}", bakery.id)).await;
@@ -281,7 +282,7 @@ async fn instagram_tokens_are_refreshed_before_they_expire() {
     let mut conn = app.db.connect().await;
     let after = Account::find(&mut conn, cove.id).await.unwrap().unwrap();
     assert!(after.token_expires_at.unwrap() > first_expiry + Duration::days(50), "refreshed for another 60 days");
-    assert_ne!(after.token.ciphertext, cove.token.ciphertext);
+    assert_ne!(after.token().unwrap().ciphertext, cove.token().unwrap().ciphertext);
     // The new token works.
     app.sim.advance(Duration::days(10));
     assert!(app.run_sync().await.errors.is_empty());

@@ -15,6 +15,7 @@ use crate::db::accounts::{Account, Footprint};
 use crate::db::reports::PostRow;
 use crate::db::stats::Totals;
 use crate::domain::{AccountId, AccountStatus, Flavour, PostId};
+use crate::graph::oauth::scope_purpose;
 
 /// A rate as the pages show it: two decimals and a percent sign; "–" when undefined.
 pub fn percent(rate: Option<f64>) -> String {
@@ -69,11 +70,17 @@ pub struct AccountView {
     pub token: String,
     pub token_warning: bool,
     pub paused_until: Option<String>,
+    /// The scopes granted, each with what it lets Tidemark do.
+    pub scopes: Vec<(String, &'static str)>,
+    pub has_token: bool,
 }
 
 impl AccountView {
     pub fn new(account: &Account, posts: Option<i64>, now: DateTime<Utc>) -> Self {
-        let (token, token_warning) = token_expiry(account.token_expires_at, now);
+        let (token, token_warning) = match account.token() {
+            Some(_) => token_expiry(account.token_expires_at, now),
+            None => ("none: connect the account again to sync it".to_owned(), false),
+        };
         Self {
             id: account.id,
             username: account.username.clone(),
@@ -89,7 +96,25 @@ impl AccountView {
             token,
             token_warning,
             paused_until: account.paused_until.filter(|t| *t > now).map(|t| when(Some(t))),
+            scopes: account
+                .scopes()
+                .into_iter()
+                .map(|s| {
+                    let purpose = scope_purpose(&s);
+                    (s, purpose)
+                })
+                .collect(),
+            has_token: account.token().is_some(),
         }
+    }
+
+    /// Whether the account can be synced again by enabling it (it still has a token).
+    pub fn can_enable(&self) -> bool {
+        self.status == AccountStatus::Disabled && self.has_token
+    }
+
+    pub fn is_disconnected(&self) -> bool {
+        self.status == AccountStatus::Disconnected
     }
 
     pub fn is_active(&self) -> bool {
