@@ -17,7 +17,7 @@ use crate::db::settings::OperatorSettings;
 use crate::db::users::User;
 use crate::error::AppError;
 use crate::graph::GraphClient;
-use crate::services::{Accounts, Health, SettingsEditor, Syncing, Users, Views};
+use crate::services::{Accounts, Health, MetaCallbacks, SettingsEditor, Syncing, Users, Views};
 use crate::sync::SyncContext;
 use crate::sync::scheduler::Scheduler;
 use crate::telemetry::metrics::Metrics;
@@ -82,6 +82,8 @@ impl Application {
         let scheduler =
             if settings.run_scheduler { Some(Scheduler::start(sync.clone(), &schedule).await?) } else { None };
         let syncing = Arc::new(Syncing::new(sync, scheduler));
+        let meta =
+            web::Data::new(MetaCallbacks::new(pool.clone(), settings.apps.clone(), public_url.clone(), clock.clone()));
         let accounts = Arc::new(
             Accounts::new(pool.clone(), graph, settings.token_key.clone(), clock.clone())
                 .with_dialogs(settings.apps.clone(), public_url),
@@ -99,6 +101,7 @@ impl Application {
             App::new()
                 .app_data(auth.clone())
                 .app_data(users.clone())
+                .app_data(meta.clone())
                 .app_data(editor.clone())
                 .app_data(views.clone())
                 .app_data(health.clone())

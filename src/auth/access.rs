@@ -30,6 +30,9 @@ pub enum CsrfCheck {
     /// A url-encoded form whose `csrf_token` must match this session (or, signed out, the
     /// sign-in form's signed token), posted from this site.
     Form,
+    /// Posted by Meta, not a browser: the handler's service verifies Meta's signature
+    /// (HMAC-SHA256 with the app secret) instead, and refuses anything unsigned.
+    MetaSignature,
 }
 
 /// Put in the request extensions once the form's CSRF token passed, so that

@@ -4,6 +4,7 @@
 pub mod account_history;
 pub mod accounts;
 pub mod dropped_metrics;
+pub mod meta_requests;
 pub mod oauth;
 pub mod posts;
 pub mod reports;

@@ -82,6 +82,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    meta_requests (id) {
+        id -> Int8,
+        kind -> Text,
+        flavour -> Text,
+        confirmation_code -> Nullable<Text>,
+        outcome -> Text,
+        accounts_affected -> Int4,
+        issued_at -> Nullable<Timestamptz>,
+        received_at -> Timestamptz,
+        completed_at -> Timestamptz,
+        signature_hash -> Bytea,
+    }
+}
+
+diesel::table! {
     oauth_pending (id) {
         id -> Bytea,
         session_id -> Text,
@@ -245,6 +260,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     data_version,
     dropped_metrics,
     ig_accounts,
+    meta_requests,
     oauth_pending,
     oauth_states,
     post_checkpoints,

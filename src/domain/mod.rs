@@ -9,4 +9,6 @@ pub mod states;
 
 pub use clock::{Clock, system_clock};
 pub use ids::{AccountId, PostId, SnapshotId, SyncRunId, UserId};
-pub use states::{AccountStatus, Flavour, Role, SyncOutcome, Trigger, UnknownState};
+pub use states::{
+    AccountStatus, Flavour, MetaRequestKind, MetaRequestOutcome, Role, SyncOutcome, Trigger, UnknownState,
+};

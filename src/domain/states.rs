@@ -174,6 +174,26 @@ impl fmt::Display for SyncOutcome {
     }
 }
 
+text_state!(
+    /// Which of Meta's callbacks a request was.
+    MetaRequestKind, "Meta request kind" {
+        /// The user removed the app: stop, forget the token.
+        Deauthorize = "deauthorize",
+        /// The user asked for their data to be deleted.
+        DataDeletion = "data_deletion",
+    }
+);
+
+text_state!(
+    /// What a callback led to.
+    MetaRequestOutcome, "Meta request outcome" {
+        /// Every matching account was handled.
+        Done = "done",
+        /// No account matched: Tidemark held nothing of that user.
+        NothingHeld = "nothing_held",
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,10 +7,12 @@ pub mod assets;
 pub mod auth;
 pub mod connect;
 pub mod dashboard;
+pub mod data;
 pub mod export;
 pub mod health;
 pub mod insights;
 pub mod me;
+pub mod meta;
 pub mod posts;
 pub mod settings;
 pub mod sync;
@@ -66,6 +68,9 @@ macro_rules! route_table {
 
 route_table! {
     GET "/healthz" => health::healthz, Anyone, Safe;
+    POST "/meta/deauthorize" => meta::deauthorize, Anyone, MetaSignature;
+    POST "/meta/data-deletion" => meta::data_deletion, Anyone, MetaSignature;
+    GET "/meta/data-deletion/{code}" => meta::deletion_status, Anyone, Safe;
     GET "/readyz" => health::readyz, Anyone, Safe;
     GET "/metrics" => health::metrics, Anyone, Safe;
     GET "/static/{file:.*}" => assets::asset, Anyone, Safe;
@@ -102,6 +107,7 @@ route_table! {
     GET "/export/best-time.csv" => export::best_time_csv, SignedIn, Safe;
     GET "/sync" => sync::sync_history, SignedIn, Safe;
     POST "/sync" => sync::sync_all, Admin, Form;
+    GET "/data" => data::data_page, Admin, Safe;
     GET "/settings" => settings::settings_form, Admin, Safe;
     POST "/settings" => settings::save_settings, Admin, Form;
     GET "/users" => users::list_users, Admin, Safe;

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod health;
+pub mod meta;
 pub mod settings;
 pub mod sync;
 pub mod users;
@@ -11,6 +12,7 @@ pub mod views;
 
 pub use accounts::Accounts;
 pub use health::Health;
+pub use meta::MetaCallbacks;
 pub use settings::SettingsEditor;
 pub use sync::Syncing;
 pub use users::Users;

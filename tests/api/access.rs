@@ -63,6 +63,20 @@ async fn every_route_in_the_table_is_served() {
     app.run_sync().await;
     let post = app.count("SELECT min(id) AS n FROM posts").await;
     let admin = app.signed_in("ada").await;
+    // A deletion request, for its status page.
+    let payload =
+        serde_json::json!({ "algorithm": "HMAC-SHA256", "user_id": "7", "issued_at": chrono::Utc::now().timestamp() });
+    let signed = tidemark::simulator::oauth::signed_request(tidemark::simulator::oauth::INSTAGRAM_APP_SECRET, &payload);
+    let receipt: serde_json::Value = Client::new()
+        .post(app.url("/meta/data-deletion"))
+        .form(&[("signed_request", signed)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let code = receipt["confirmation_code"].as_str().unwrap().to_owned();
     for route in ROUTE_TABLE.iter().filter(|r| r.method == "GET") {
         let id = if route.path.starts_with("/users") {
             user.0
@@ -71,7 +85,7 @@ async fn every_route_in_the_table_is_served() {
         } else {
             account.id.0
         };
-        let mut path = concrete(route.path, id);
+        let mut path = concrete(route.path, id).replace("{code}", &code);
         if path == "/export/chart.csv" {
             path = format!("{path}?chart=followers-{0}&account={0}", account.id.0);
         }

@@ -8,6 +8,10 @@ fn every_state_changing_route_declares_the_csrf_check_and_no_safe_route_changes_
     for route in ROUTE_TABLE {
         match route.method {
             "GET" => assert_eq!(route.csrf, CsrfCheck::Safe, "GET {} must not change state", route.path),
+            // Meta posts these, signed with the app secret; no browser form reaches them.
+            _ if route.path.starts_with("/meta/") => {
+                assert_eq!(route.csrf, CsrfCheck::MetaSignature, "{} {}", route.method, route.path)
+            }
             _ => assert_eq!(route.csrf, CsrfCheck::Form, "{} {} changes state", route.method, route.path),
         }
     }

@@ -14,6 +14,7 @@ mod graph;
 mod health;
 mod helpers;
 mod input;
+mod meta;
 mod migrations;
 mod simulator;
 mod sync;
