@@ -162,6 +162,6 @@ async fn backfill(
         account_history::upsert_day(conn, &row).await?;
     }
     rollup::refresh_account(conn, account.id, now).await?;
-    tracing::info!(account = %account.username, posts = media.len(), snapshots = batch.len(), "demo history written");
+    tracing::info!(account_id = account.id.0, posts = media.len(), snapshots = batch.len(), "demo history written");
     Ok(())
 }

@@ -50,6 +50,9 @@ pub enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Apply every retention rule now and print what was removed (the scheduler does the
+    /// same every night inside `serve`).
+    Purge,
     /// Exit 0 when the server on TIDEMARK_BIND answers /healthz (for container health checks).
     Healthcheck {
         #[arg(long, env = "TIDEMARK_BIND", default_value = "127.0.0.1:8080")]
@@ -205,6 +208,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 result
             }
             Command::Healthcheck { bind } => healthcheck(&bind).await,
+            Command::Purge => {
+                let url = cli.database.url()?;
+                db::run_migrations(&url).await?;
+                let counts = sync::retention::purge(&db::pool(&url, 1)?, &url, Utc::now()).await?;
+                println!("purged {counts}");
+                Ok(())
+            }
             Command::Migrate => {
                 let applied = db::run_migrations(&cli.database.url()?).await?;
                 println!("{applied} migration(s) applied; the database is current");

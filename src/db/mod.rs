@@ -8,6 +8,7 @@ pub mod meta_requests;
 pub mod oauth;
 pub mod posts;
 pub mod reports;
+pub mod retention;
 pub mod schema;
 pub mod scores;
 pub mod settings;

@@ -201,6 +201,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    purges (id) {
+        id -> Int8,
+        ran_at -> Timestamptz,
+        posts -> Int8,
+        snapshots -> Int8,
+        account_snapshots -> Int8,
+        daily_insights -> Int8,
+        sync_runs -> Int8,
+        meta_requests -> Int8,
+        dialogs -> Int8,
+    }
+}
+
+diesel::table! {
     settings (id) {
         id -> Bool,
         lookback_days -> Nullable<Int4>,
@@ -214,6 +228,8 @@ diesel::table! {
         old_every_minutes -> Int4,
         token_refresh_days -> Int4,
         engagement_definition -> Text,
+        sync_run_keep_days -> Int4,
+        operator_contact -> Text,
     }
 }
 
@@ -267,6 +283,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     post_scores,
     post_snapshots,
     posts,
+    purges,
     settings,
     sync_runs,
     users,

@@ -27,6 +27,10 @@ pub struct OperatorSettings {
     pub token_refresh_days: i32,
     /// Which engagement rate the pages use.
     pub engagement_definition: EngagementDefinition,
+    /// Days a sync run's record is kept.
+    pub sync_run_keep_days: i32,
+    /// Who runs this Tidemark and how to reach them (the privacy page names them).
+    pub operator_contact: String,
 }
 
 /// The row as stored: the time zone and the definition as their names.
@@ -44,6 +48,8 @@ struct SettingsRow {
     old_every_minutes: i32,
     token_refresh_days: i32,
     engagement_definition: String,
+    sync_run_keep_days: i32,
+    operator_contact: String,
 }
 
 /// A stored setting this binary cannot read.
@@ -73,6 +79,8 @@ impl TryFrom<SettingsRow> for OperatorSettings {
             old_every_minutes: row.old_every_minutes,
             token_refresh_days: row.token_refresh_days,
             engagement_definition,
+            sync_run_keep_days: row.sync_run_keep_days,
+            operator_contact: row.operator_contact,
         })
     }
 }
@@ -98,6 +106,8 @@ impl OperatorSettings {
             old_every_minutes: self.old_every_minutes,
             token_refresh_days: self.token_refresh_days,
             engagement_definition: self.engagement_definition.key().to_owned(),
+            sync_run_keep_days: self.sync_run_keep_days,
+            operator_contact: self.operator_contact.clone(),
         };
         diesel::update(settings::table).set((&row, settings::updated_at.eq(diesel::dsl::now))).execute(conn).await?;
         Ok(())

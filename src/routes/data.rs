@@ -9,8 +9,8 @@ use super::{Notice, PageContext, render};
 use crate::auth::AdminUser;
 use crate::domain::{MetaRequestKind, MetaRequestOutcome};
 use crate::error::AppResult;
-use crate::services::MetaCallbacks;
 use crate::services::meta::KEEP_DAYS;
+use crate::services::{MetaCallbacks, Views};
 
 /// Requests listed at most.
 const RECENT: i64 = 200;
@@ -29,13 +29,33 @@ struct DataPage {
     page: PageContext,
     requests: Vec<RequestView>,
     keep_days: i64,
+    /// What each rule keeps, in words.
+    rules: Vec<(&'static str, String)>,
+    purges: Vec<(String, String)>,
 }
 
 pub async fn data_page(
     AdminUser(admin): AdminUser,
     notice: Notice,
     meta: web::Data<MetaCallbacks>,
+    views: web::Data<Views>,
 ) -> AppResult<HttpResponse> {
+    let basis = views.basis().await?;
+    let settings = &basis.settings;
+    let window = settings.lookback_days.map_or_else(|| "kept forever".to_owned(), |d| format!("{d} days"));
+    let rules = vec![
+        ("Posts and their metric history", format!("published within the history window: {window}")),
+        ("Accounts' follower counts and daily insights", format!("within the history window: {window}")),
+        ("Sync-run records", format!("{} days", settings.sync_run_keep_days)),
+        ("Records of Meta's requests, and of these purges", format!("{KEEP_DAYS} days")),
+        ("Unfinished Meta dialogs", "30 minutes".to_owned()),
+    ];
+    let purges = views
+        .recent_purges(20)
+        .await?
+        .into_iter()
+        .map(|p| (p.ran_at.format("%Y-%m-%d %H:%M UTC").to_string(), p.counts.to_string()))
+        .collect();
     let requests = meta
         .recent(RECENT)
         .await?
@@ -54,6 +74,7 @@ pub async fn data_page(
             status_url: r.confirmation_code.map(|code| meta.status_url(&code)),
         })
         .collect();
-    let page = DataPage { page: PageContext::new(&admin, notice, "data"), requests, keep_days: KEEP_DAYS };
+    let page =
+        DataPage { page: PageContext::new(&admin, notice, "data"), requests, keep_days: KEEP_DAYS, rules, purges };
     render(StatusCode::OK, &page)
 }

@@ -14,6 +14,7 @@ pub mod insights;
 pub mod me;
 pub mod meta;
 pub mod posts;
+pub mod privacy;
 pub mod settings;
 pub mod sync;
 pub mod users;
@@ -74,6 +75,7 @@ route_table! {
     GET "/readyz" => health::readyz, Anyone, Safe;
     GET "/metrics" => health::metrics, Anyone, Safe;
     GET "/static/{file:.*}" => assets::asset, Anyone, Safe;
+    GET "/privacy" => privacy::privacy, Anyone, Safe;
     GET "/login" => auth::login_form, Anyone, Safe;
     POST "/login" => auth::login, Anyone, Form;
     POST "/logout" => auth::logout, SignedIn, Form;

@@ -40,6 +40,10 @@ pub struct SettingsForm {
     #[serde(default)]
     pub token_refresh_days: String,
     #[serde(default)]
+    pub sync_run_keep_days: String,
+    #[serde(default)]
+    pub operator_contact: String,
+    #[serde(default)]
     pub engagement_definition: String,
     /// Set by the confirmation page.
     #[serde(default)]
@@ -59,6 +63,8 @@ impl SettingsForm {
             middle_every_minutes: s.middle_every_minutes.to_string(),
             old_every_minutes: s.old_every_minutes.to_string(),
             token_refresh_days: s.token_refresh_days.to_string(),
+            sync_run_keep_days: s.sync_run_keep_days.to_string(),
+            operator_contact: s.operator_contact.clone(),
             engagement_definition: s.engagement_definition.key().to_owned(),
             confirm: None,
         }
@@ -89,6 +95,13 @@ impl SettingsForm {
             number(&self.middle_every_minutes, "Middle-aged posts: minutes between snapshots", 5, 10080);
         let old_every_minutes = number(&self.old_every_minutes, "Older posts: minutes between snapshots", 5, 10080);
         let token_refresh_days = number(&self.token_refresh_days, "Token refresh (days before expiry)", 1, 59);
+        // An untouched field (an older form) keeps the default.
+        let keep = if self.sync_run_keep_days.trim().is_empty() { "90" } else { &self.sync_run_keep_days };
+        let sync_run_keep_days = number(keep, "Days to keep sync-run records", 1, 3650);
+        let operator_contact = self.operator_contact.trim().to_owned();
+        if operator_contact.chars().count() > 300 || operator_contact.chars().any(char::is_control) {
+            problems.push("The contact must be one line of at most 300 characters.".into());
+        }
         if i64::from(middle_post_days) * 24 <= i64::from(young_post_hours) {
             problems.push("Middle-aged posts must reach further than young posts.".into());
         }
@@ -120,6 +133,8 @@ impl SettingsForm {
             old_every_minutes,
             token_refresh_days,
             engagement_definition: engagement,
+            sync_run_keep_days,
+            operator_contact,
         })
     }
 
@@ -224,6 +239,8 @@ mod tests {
             old_every_minutes: 1440,
             token_refresh_days: 7,
             engagement_definition: EngagementDefinition::Reach,
+            sync_run_keep_days: 90,
+            operator_contact: String::new(),
         })
     }
 

@@ -18,8 +18,8 @@ use crate::domain::{AccountStatus, Clock, Flavour, MetaRequestKind, MetaRequestO
 use crate::graph::signed::{self, SignedRequest, SignedRequestError};
 use crate::services::accounts::public_link;
 
-/// How long the record of a callback is kept.
-pub const KEEP_DAYS: i64 = 90;
+/// How long the record of a callback is kept (the retention job purges older ones).
+pub const KEEP_DAYS: i64 = crate::sync::retention::RECORD_KEEP_DAYS;
 
 /// Why a callback was refused (always a 4xx; nothing was changed).
 #[derive(Debug, thiserror::Error)]

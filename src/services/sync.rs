@@ -106,7 +106,7 @@ impl Syncing {
 
     /// Applies the retention window now (after it was shortened).
     pub async fn purge(&self) -> anyhow::Result<()> {
-        sync::retention::purge(self.ctx.pool(), self.now()).await.map(|_| ())
+        self.ctx.purge().await.map(|_| ())
     }
 
     /// Stops scheduling and waits (up to `grace`) for a running sync to commit.

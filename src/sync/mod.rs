@@ -86,6 +86,11 @@ impl SyncContext {
         &self.pool
     }
 
+    /// Applies every retention rule now (see [`retention`]).
+    pub async fn purge(&self) -> anyhow::Result<crate::db::retention::PurgeCounts> {
+        retention::purge(&self.pool, &self.database_url, self.now()).await
+    }
+
     /// The latest rate-limit usage the API reported, in percent, by Instagram user id.
     pub fn rate_usage(&self) -> HashMap<String, u32> {
         self.graph.rates().all_usage().into_iter().collect()
@@ -158,6 +163,17 @@ pub async fn run(ctx: &SyncContext, scope: Scope, trigger: Trigger) -> anyhow::R
     result.map(RunResult::Ran)
 }
 
+/// Waits for the sync lock on a connection of its own; the lock holds while the connection
+/// lives (retention takes it so that it never runs beside a sync).
+pub(crate) async fn hold_sync_lock(database_url: &str) -> anyhow::Result<AsyncPgConnection> {
+    let mut conn = AsyncPgConnection::establish(database_url).await.context("cannot connect for the sync lock")?;
+    diesel::sql_query(format!("SELECT pg_advisory_lock({SYNC_LOCK_KEY})"))
+        .execute(&mut conn)
+        .await
+        .context("cannot take the sync lock")?;
+    Ok(conn)
+}
+
 async fn try_lock(conn: &mut AsyncPgConnection) -> anyhow::Result<bool> {
     #[derive(diesel::QueryableByName)]
     struct Locked {
@@ -184,15 +200,11 @@ async fn run_locked(ctx: &SyncContext, scope: Scope, trigger: Trigger) -> anyhow
         Scope::Account(id) => {
             let account = Account::find(&mut conn, id).await?.with_context(|| format!("there is no account {id}"))?;
             if account.status != AccountStatus::Active {
-                anyhow::bail!("account {id} (@{}) is {}: it is not synced", account.username, account.status);
+                anyhow::bail!("account {id} is {}: it is not synced", account.status);
             }
             // A rate-limit pause holds for a manual sync too: calling early only extends it.
             if let Some(until) = account.paused_until.filter(|until| *until > now) {
-                anyhow::bail!(
-                    "account {id} (@{}) is paused by a rate limit until {}",
-                    account.username,
-                    until.format("%Y-%m-%d %H:%M UTC")
-                );
+                anyhow::bail!("account {id} is paused by a rate limit until {}", until.format("%Y-%m-%d %H:%M UTC"));
             }
             vec![account]
         }
@@ -257,7 +269,8 @@ async fn sync_account(
     registry: &MetricRegistry,
     trigger: Trigger,
 ) -> RunReport {
-    let span = tracing::info_span!("sync_account", account_id = account.id.0, username = %account.username);
+    // Account ids only: a deleted account must leave no name behind in the logs.
+    let span = tracing::info_span!("sync_account", account_id = account.id.0);
     sync_account_in_span(ctx, account, settings, registry, trigger).instrument(span).await
 }
 

@@ -1,19 +1,46 @@
-//! Retention: posts published before the lookback window are deleted with their snapshots.
+//! Retention: every rule applied in one pass, each in its own transaction, under the sync
+//! lock (so a purge and a sync never interleave). Run nightly by the scheduler, by
+//! `tidemark purge`, and after the history window is shortened.
+//!
+//! - posts published before the history window, with their snapshots;
+//! - the accounts' own history (follower counts, daily insights) before the window;
+//! - sync-run records older than their keep time (a setting, default 90 days);
+//! - records of Meta's requests after 90 days, and Meta dialogs never finished.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
+use diesel_async::AsyncConnection;
 
-use crate::db;
-use crate::db::posts::{self, RetentionCount};
+use super::hold_sync_lock;
+use crate::db::posts;
+use crate::db::retention::{self, PurgeCounts};
 use crate::db::settings::OperatorSettings;
+use crate::db::{self, meta_requests};
 
-/// Deletes posts older than the operator's window (nothing when history is kept forever).
-pub async fn purge(pool: &db::Pool, now: DateTime<Utc>) -> anyhow::Result<RetentionCount> {
+/// How long Meta's request records, and the purge records themselves, are kept.
+pub const RECORD_KEEP_DAYS: i64 = 90;
+
+/// Applies every rule now and records what it removed.
+pub async fn purge(pool: &db::Pool, database_url: &str, now: DateTime<Utc>) -> anyhow::Result<PurgeCounts> {
+    let _lock = hold_sync_lock(database_url).await?;
     let mut conn = pool.get().await?;
     let settings = OperatorSettings::load(&mut conn).await?;
-    let Some(cutoff) = settings.window_start(now) else {
-        return Ok(RetentionCount::default());
-    };
-    let deleted = posts::delete_older_than(&mut conn, cutoff).await?;
-    tracing::info!(posts = deleted.posts, snapshots = deleted.snapshots, cutoff = %cutoff, "retention purge");
-    Ok(deleted)
+    let mut counts = PurgeCounts::default();
+    // Each rule is one transaction: the posts' count and deletion together, every other rule
+    // a single DELETE.
+    if let Some(cutoff) = settings.window_start(now) {
+        let removed = conn.transaction(async |c| posts::delete_older_than(c, cutoff).await).await?;
+        counts.posts = removed.posts;
+        counts.snapshots = removed.snapshots;
+        counts.account_snapshots = retention::account_snapshots_before(&mut conn, cutoff).await? as i64;
+        let first_kept = cutoff.with_timezone(&settings.time_zone()).date_naive();
+        counts.daily_insights = retention::daily_insights_before(&mut conn, first_kept).await? as i64;
+    }
+    let runs_cutoff = now - Duration::days(i64::from(settings.sync_run_keep_days));
+    counts.sync_runs = retention::sync_runs_before(&mut conn, runs_cutoff).await? as i64;
+    let records_cutoff = now - Duration::days(RECORD_KEEP_DAYS);
+    counts.meta_requests = meta_requests::purge_before(&mut conn, records_cutoff).await? as i64;
+    counts.dialogs = retention::expired_dialogs(&mut conn, now).await? as i64;
+    retention::record(&mut conn, now, &counts, records_cutoff).await?;
+    tracing::info!(?counts, "retention purge");
+    Ok(counts)
 }

@@ -8,7 +8,7 @@ use tokio::sync::Mutex;
 use tokio_cron_scheduler::{Job, JobScheduler};
 use uuid::Uuid;
 
-use super::{RunResult, Scope, SyncContext, retention};
+use super::{RunResult, Scope, SyncContext};
 
 use crate::domain::Trigger;
 
@@ -33,7 +33,7 @@ impl Scheduler {
         let purge = Job::new_async(RETENTION_SCHEDULE, move |_, _| {
             let ctx = purge_ctx.clone();
             Box::pin(async move {
-                if let Err(err) = retention::purge(ctx.pool(), ctx.now()).await {
+                if let Err(err) = ctx.purge().await {
                     tracing::error!(error = format!("{err:#}"), "retention purge failed");
                 }
             })

@@ -312,7 +312,7 @@ async fn account_insights_give_a_days_totals_and_the_follower_change() {
 
 /// Collects every log line written while it is the default subscriber.
 #[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
+pub struct Captured(pub Arc<Mutex<Vec<u8>>>);
 
 impl Write for Captured {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {

@@ -16,6 +16,7 @@ mod helpers;
 mod input;
 mod meta;
 mod migrations;
+mod retention;
 mod simulator;
 mod sync;
 mod users;

@@ -204,3 +204,19 @@ async fn without_a_meta_app_the_callbacks_do_not_exist() {
     assert_eq!(post(&app, "/meta/deauthorize", &signed).await.status(), 404);
     assert_eq!(post(&app, "/meta/data-deletion", &signed).await.status(), 404);
 }
+
+#[tokio::test]
+async fn the_privacy_page_is_public_and_follows_the_settings() {
+    let app = spawn_app().await;
+    let anonymous = reqwest::get(app.url("/privacy")).await.unwrap();
+    assert_eq!(anonymous.status(), 200, "no sign-in needed");
+    let html = anonymous.text().await.unwrap();
+    assert!(html.contains("for 90 days") && html.contains("has not yet named themselves"), "defaults shown");
+    assert!(html.contains(&app.url("/meta/data-deletion")), "the deletion callback address");
+
+    app.count("WITH s AS (UPDATE settings SET lookback_days = 30, sync_run_keep_days = 14, operator_contact = 'Harbour Bakery <b>Ltd</b>, privacy@harbour.example' RETURNING 1) SELECT count(*) AS n FROM s").await;
+    let html = reqwest::get(app.url("/privacy")).await.unwrap().text().await.unwrap();
+    assert!(html.contains("for 30 days") && html.contains("Records of sync runs: 14 days"), "{html}");
+    assert!(html.contains("Harbour Bakery &#60;b&#62;Ltd"), "the contact, escaped");
+    assert!(!html.contains("<b>Ltd"), "never as markup");
+}

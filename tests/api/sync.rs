@@ -372,3 +372,34 @@ async fn a_refused_token_whose_state_cannot_be_saved_is_said_in_the_run_and_coun
         "counted: {metrics}"
     );
 }
+
+#[tokio::test]
+async fn no_log_line_names_an_instagram_account() {
+    let captured = crate::graph::Captured::default();
+    let writer = captured.clone();
+    let subscriber =
+        tracing_subscriber::fmt().with_max_level(tracing::Level::TRACE).with_writer(move || writer.clone()).finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let app = spawn_app().await;
+    let bakery = app.connect(BAKERY).await;
+    let cove = app.connect(COVE).await;
+    app.run_sync().await;
+    for token in app.sim_tokens_of(BAKERY) {
+        app.sim.expire_token(&token);
+    }
+    for token in app.sim_tokens_of(COVE) {
+        app.sim.set_budget(&token, 1);
+    }
+    app.sim.advance(Duration::hours(2));
+    let summary = app.run_sync().await;
+    assert_eq!(summary.errors.len(), 2, "{:?}", summary.errors);
+    let refused = sync::run(&app.sync, Scope::Account(cove.id), Trigger::Command).await.unwrap_err();
+    tracing::warn!(error = format!("{refused:#}"), "logged as a manual sync would");
+
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("account synced") && logs.contains("account_id"), "the runs were logged");
+    for username in [&bakery.username, &cove.username] {
+        assert!(!logs.contains(username.as_str()), "a log line names @{username}");
+    }
+}

@@ -124,6 +124,12 @@ impl Views {
         Ok(sync_runs::recent(&mut conn, account, limit).await?)
     }
 
+    /// The latest retention purges, newest first.
+    pub async fn recent_purges(&self, limit: i64) -> Result<Vec<crate::db::retention::PurgeRecord>, DbError> {
+        let mut conn = self.pool.get().await?;
+        Ok(crate::db::retention::recent(&mut conn, limit).await?)
+    }
+
     /// Metrics the API refused, per kind of media.
     pub async fn dropped_metrics(&self) -> Result<Vec<DroppedMetricRow>, DbError> {
         let mut conn = self.pool.get().await?;

@@ -1,0 +1,2 @@
+DROP TABLE purges;
+ALTER TABLE settings DROP COLUMN operator_contact, DROP COLUMN sync_run_keep_days;

@@ -1,0 +1,87 @@
+//! The deletions retention rules make, each counted, and the record of each purge.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use super::schema::{account_daily_insights, account_snapshots, oauth_pending, oauth_states, purges, sync_runs};
+
+/// What one purge removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = purges, check_for_backend(diesel::pg::Pg))]
+pub struct PurgeCounts {
+    pub posts: i64,
+    pub snapshots: i64,
+    pub account_snapshots: i64,
+    pub daily_insights: i64,
+    pub sync_runs: i64,
+    pub meta_requests: i64,
+    /// Meta dialogs never finished (their states and pending choices).
+    pub dialogs: i64,
+}
+
+impl std::fmt::Display for PurgeCounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} post(s) with {} snapshot(s), {} account snapshot(s), {} day(s) of account insights, \
+             {} sync-run record(s), {} Meta request record(s), {} unfinished Meta dialog(s)",
+            self.posts,
+            self.snapshots,
+            self.account_snapshots,
+            self.daily_insights,
+            self.sync_runs,
+            self.meta_requests,
+            self.dialogs
+        )
+    }
+}
+
+/// A purge as recorded.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = purges, check_for_backend(diesel::pg::Pg))]
+pub struct PurgeRecord {
+    pub ran_at: DateTime<Utc>,
+    #[diesel(embed)]
+    pub counts: PurgeCounts,
+}
+
+pub async fn account_snapshots_before(conn: &mut AsyncPgConnection, cutoff: DateTime<Utc>) -> QueryResult<usize> {
+    diesel::delete(account_snapshots::table.filter(account_snapshots::captured_at.lt(cutoff))).execute(conn).await
+}
+
+pub async fn daily_insights_before(conn: &mut AsyncPgConnection, first_kept: NaiveDate) -> QueryResult<usize> {
+    diesel::delete(account_daily_insights::table.filter(account_daily_insights::day.lt(first_kept))).execute(conn).await
+}
+
+/// Finished sync runs started before `cutoff` (a run still going is never cut).
+pub async fn sync_runs_before(conn: &mut AsyncPgConnection, cutoff: DateTime<Utc>) -> QueryResult<usize> {
+    diesel::delete(
+        sync_runs::table.filter(sync_runs::started_at.lt(cutoff)).filter(sync_runs::finished_at.is_not_null()),
+    )
+    .execute(conn)
+    .await
+}
+
+/// Dialog states and pending choices past their expiry.
+pub async fn expired_dialogs(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> QueryResult<usize> {
+    let states = diesel::delete(oauth_states::table.filter(oauth_states::expires_at.le(now))).execute(conn).await?;
+    let pending = diesel::delete(oauth_pending::table.filter(oauth_pending::expires_at.le(now))).execute(conn).await?;
+    Ok(states + pending)
+}
+
+/// Records a purge, and forgets purge records older than `keep_from`.
+pub async fn record(
+    conn: &mut AsyncPgConnection,
+    ran_at: DateTime<Utc>,
+    counts: &PurgeCounts,
+    keep_from: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::insert_into(purges::table).values((purges::ran_at.eq(ran_at), counts)).execute(conn).await?;
+    diesel::delete(purges::table.filter(purges::ran_at.lt(keep_from))).execute(conn).await?;
+    Ok(())
+}
+
+pub async fn recent(conn: &mut AsyncPgConnection, limit: i64) -> QueryResult<Vec<PurgeRecord>> {
+    purges::table.order(purges::ran_at.desc()).limit(limit).select(PurgeRecord::as_select()).load(conn).await
+}
