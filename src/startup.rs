@@ -17,7 +17,7 @@ use crate::db::settings::OperatorSettings;
 use crate::db::users::User;
 use crate::error::AppError;
 use crate::graph::GraphClient;
-use crate::services::{Accounts, Health, MetaCallbacks, SettingsEditor, Syncing, Users, Views};
+use crate::services::{Accounts, Archive, Health, MetaCallbacks, SettingsEditor, Syncing, Users, Views};
 use crate::sync::SyncContext;
 use crate::sync::scheduler::Scheduler;
 use crate::telemetry::metrics::Metrics;
@@ -92,6 +92,7 @@ impl Application {
         let health = web::Data::new(Health::new(pool.clone(), metrics.clone(), syncing.clone(), clock));
         let auth = web::Data::new(Auth::new(pool.clone(), &settings.session, settings.demo).await?);
         let users = web::Data::new(Users::new(pool.clone()));
+        let archive = web::Data::new(Archive::new(pool.clone(), settings.clock.clone()));
         let editor = web::Data::new(SettingsEditor::new(pool, syncing.clone()));
         let metrics = web::Data::from(metrics);
         let (syncing_data, accounts_data) = (web::Data::from(syncing.clone()), web::Data::from(accounts.clone()));
@@ -102,6 +103,7 @@ impl Application {
                 .app_data(auth.clone())
                 .app_data(users.clone())
                 .app_data(meta.clone())
+                .app_data(archive.clone())
                 .app_data(editor.clone())
                 .app_data(views.clone())
                 .app_data(health.clone())

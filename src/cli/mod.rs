@@ -15,8 +15,9 @@ use crate::domain::{AccountId, AccountStatus, Flavour, Role, Trigger, system_clo
 use crate::graph::{ClientOptions, GraphClient, GraphConfig, MetaApp};
 use crate::services::accounts;
 use crate::services::accounts::Revocation;
+use crate::services::archive;
 use crate::services::users::UserRefused;
-use crate::services::{Accounts, Users};
+use crate::services::{Accounts, Archive, Users};
 use crate::simulator::{Simulator, SimulatorConfig, oauth};
 use crate::startup::Application;
 use crate::sync::{self, RunResult, Scope, SyncContext};
@@ -53,6 +54,16 @@ pub enum Command {
     /// Apply every retention rule now and print what was removed (the scheduler does the
     /// same every night inside `serve`).
     Purge,
+    /// Write the full archive of everything Tidemark holds (CSV files and a manifest in a
+    /// zip), never a token or a password hash.
+    Export {
+        /// The zip file to write; it appears only once complete.
+        #[arg(long)]
+        output: std::path::PathBuf,
+        /// Only this account's part.
+        #[arg(long)]
+        account: Option<i64>,
+    },
     /// Exit 0 when the server on TIDEMARK_BIND answers /healthz (for container health checks).
     Healthcheck {
         #[arg(long, env = "TIDEMARK_BIND", default_value = "127.0.0.1:8080")]
@@ -208,6 +219,29 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 result
             }
             Command::Healthcheck { bind } => healthcheck(&bind).await,
+            Command::Export { output, account } => {
+                let url = cli.database.url()?;
+                db::run_migrations(&url).await?;
+                let scope = account.map_or(archive::Scope::Everything, |id| archive::Scope::Account(AccountId(id)));
+                if let Some(id) = account {
+                    let mut conn = connect(&url).await?;
+                    Account::find(&mut conn, AccountId(id))
+                        .await?
+                        .with_context(|| format!("there is no account {id}"))?;
+                }
+                // Written beside the target and renamed when complete: never a half-written archive.
+                let partial = output.with_extension("zip.partial");
+                let file =
+                    std::fs::File::create(&partial).with_context(|| format!("cannot write {}", partial.display()))?;
+                let archive = Archive::new(db::pool(&url, 2)?, system_clock());
+                if let Err(err) = archive.write_to(file, scope).await {
+                    let _ = std::fs::remove_file(&partial);
+                    return Err(err.context("the archive could not be written"));
+                }
+                std::fs::rename(&partial, &output).with_context(|| format!("cannot write {}", output.display()))?;
+                println!("wrote {}", output.display());
+                Ok(())
+            }
             Command::Purge => {
                 let url = cli.database.url()?;
                 db::run_migrations(&url).await?;

@@ -296,6 +296,11 @@ impl Account {
         Ok(updated == 1)
     }
 
+    /// Deletes every account; the database cascades to everything that belongs to them.
+    pub async fn delete_all(conn: &mut AsyncPgConnection) -> QueryResult<usize> {
+        diesel::delete(ig_accounts::table).execute(conn).await
+    }
+
     /// Deletes the account; the database cascades to everything that belongs to it.
     pub async fn delete(conn: &mut AsyncPgConnection, id: AccountId) -> QueryResult<bool> {
         Ok(diesel::delete(ig_accounts::table.find(id)).execute(conn).await? == 1)

@@ -54,3 +54,8 @@ pub async fn record(conn: &mut AsyncPgConnection, dropped: &DroppedMetric, at: D
         .await?;
     Ok(())
 }
+
+/// Forgets every refused metric (they are learnt again).
+pub async fn clear(conn: &mut AsyncPgConnection) -> QueryResult<usize> {
+    diesel::delete(dropped_metrics::table).execute(conn).await
+}

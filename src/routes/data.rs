@@ -1,16 +1,18 @@
-//! The Data page (admins): what Meta asked of this Tidemark (deauthorizations, deletion
-//! requests) and how long such records are kept.
+//! The Data page (admins): the full archive, what Meta asked of this Tidemark
+//! (deauthorizations, deletion requests), what is kept and for how long, and starting over.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use super::{Notice, PageContext, render};
-use crate::auth::AdminUser;
+use serde::Deserialize;
+
+use super::{Notice, PageContext, render, see_other};
+use crate::auth::{AdminUser, CsrfForm, CurrentUser};
 use crate::domain::{MetaRequestKind, MetaRequestOutcome};
 use crate::error::AppResult;
 use crate::services::meta::KEEP_DAYS;
-use crate::services::{MetaCallbacks, Views};
+use crate::services::{Accounts, MetaCallbacks, Views};
 
 /// Requests listed at most.
 const RECENT: i64 = 200;
@@ -27,6 +29,9 @@ pub struct RequestView {
 #[template(path = "data/index.html")]
 struct DataPage {
     page: PageContext,
+    csrf_token: String,
+    /// A refused "start over", explained.
+    error: Option<String>,
     requests: Vec<RequestView>,
     keep_days: i64,
     /// What each rule keeps, in words.
@@ -39,6 +44,43 @@ pub async fn data_page(
     notice: Notice,
     meta: web::Data<MetaCallbacks>,
     views: web::Data<Views>,
+) -> AppResult<HttpResponse> {
+    page(&admin, notice, StatusCode::OK, None, &meta, &views).await
+}
+
+/// What the admin must type to start over.
+const START_OVER: &str = "delete everything";
+
+#[derive(Debug, Deserialize)]
+pub struct StartOverForm {
+    #[serde(default)]
+    confirm: String,
+}
+
+/// Deletes every Instagram account and everything of it, once the admin typed the phrase.
+pub async fn start_over(
+    AdminUser(admin): AdminUser,
+    accounts: web::Data<Accounts>,
+    meta: web::Data<MetaCallbacks>,
+    views: web::Data<Views>,
+    CsrfForm(form): CsrfForm<StartOverForm>,
+) -> AppResult<HttpResponse> {
+    if form.confirm.trim().to_lowercase() != START_OVER {
+        let error = format!("Nothing was deleted: type \"{START_OVER}\" to confirm.");
+        return page(&admin, Notice::default(), StatusCode::UNPROCESSABLE_ENTITY, Some(error), &meta, &views).await;
+    }
+    accounts.delete_everything().await?;
+    tracing::info!(by = admin.id.0, "an admin deleted every account and started over");
+    Ok(see_other("/data?notice=everything-deleted"))
+}
+
+async fn page(
+    admin: &CurrentUser,
+    notice: Notice,
+    status: StatusCode,
+    error: Option<String>,
+    meta: &MetaCallbacks,
+    views: &Views,
 ) -> AppResult<HttpResponse> {
     let basis = views.basis().await?;
     let settings = &basis.settings;
@@ -74,7 +116,14 @@ pub async fn data_page(
             status_url: r.confirmation_code.map(|code| meta.status_url(&code)),
         })
         .collect();
-    let page =
-        DataPage { page: PageContext::new(&admin, notice, "data"), requests, keep_days: KEEP_DAYS, rules, purges };
-    render(StatusCode::OK, &page)
+    let page = DataPage {
+        page: PageContext::new(admin, notice, "data"),
+        csrf_token: admin.csrf_token.clone(),
+        error,
+        requests,
+        keep_days: KEEP_DAYS,
+        rules,
+        purges,
+    };
+    render(status, &page)
 }

@@ -12,13 +12,14 @@ use futures_util::stream::{Stream, StreamExt};
 use super::analytics::ViewQuery;
 use super::insights::{OutcomesView, WEEKDAYS, outcomes};
 use crate::analytics::groups::{self, Summary};
-use crate::auth::CurrentUser;
+use crate::auth::{AdminUser, CurrentUser};
 use crate::db::DbError;
 use crate::db::reports::{ExportSnapshot, PostRow};
 use crate::domain::{AccountId, PostId};
 use crate::error::{AppError, AppResult};
-use crate::services::Views;
+use crate::services::archive;
 use crate::services::views::ChartOwner;
+use crate::services::{Archive, Views};
 
 /// Rows fetched per round trip.
 const PAGE: i64 = 1000;
@@ -250,4 +251,38 @@ pub async fn best_time_csv(
         groups::best_time(&outcomes, basis.tz()).into_iter().map(|((day, hour), s)| (day, hour, s)).collect();
     let name = format!("tidemark-best-time-{}-to-{}-hours-in-{}.csv", period.first, period.last, tz_tag(basis.tz()));
     small_csv(&name, BEST_TIME_COLUMNS, &rows)
+}
+
+/// Streams a zip the archive service is writing.
+fn zip_download(name: &str, mut chunks: tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>) -> HttpResponse {
+    let body = futures_util::stream::poll_fn(move |cx| chunks.poll_recv(cx))
+        .map(|chunk| chunk.map_err(actix_web::error::ErrorInternalServerError));
+    HttpResponse::Ok()
+        .content_type("application/zip")
+        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")))
+        // Already compressed: the gzip middleware leaves it alone.
+        .insert_header(header::ContentEncoding::Identity)
+        .streaming(body)
+}
+
+/// Everything Tidemark holds, as CSV files with a manifest (never a token or a password hash).
+pub async fn archive_zip(
+    _admin: AdminUser,
+    archive: web::Data<Archive>,
+    views: web::Data<Views>,
+) -> AppResult<HttpResponse> {
+    let name = format!("tidemark-archive-{}.zip", views.now().format("%Y-%m-%d"));
+    Ok(zip_download(&name, archive.stream(archive::Scope::Everything)))
+}
+
+/// One account's part of the archive.
+pub async fn account_archive_zip(
+    _admin: AdminUser,
+    path: web::Path<i64>,
+    archive: web::Data<Archive>,
+    views: web::Data<Views>,
+) -> AppResult<HttpResponse> {
+    let account = views.account(AccountId(path.into_inner())).await?.ok_or(AppError::NotFound)?;
+    let name = format!("tidemark-account-{}-{}.zip", account.id, views.now().format("%Y-%m-%d"));
+    Ok(zip_download(&name, archive.stream(archive::Scope::Account(account.id))))
 }

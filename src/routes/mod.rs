@@ -107,9 +107,12 @@ route_table! {
     GET "/export/chart.csv" => export::chart_csv, SignedIn, Safe;
     GET "/export/hashtags.csv" => export::hashtags_csv, SignedIn, Safe;
     GET "/export/best-time.csv" => export::best_time_csv, SignedIn, Safe;
+    GET "/export/archive.zip" => export::archive_zip, Admin, Safe;
+    GET "/accounts/{id}/archive.zip" => export::account_archive_zip, Admin, Safe;
     GET "/sync" => sync::sync_history, SignedIn, Safe;
     POST "/sync" => sync::sync_all, Admin, Form;
     GET "/data" => data::data_page, Admin, Safe;
+    POST "/data/delete-everything" => data::start_over, Admin, Form;
     GET "/settings" => settings::settings_form, Admin, Safe;
     POST "/settings" => settings::save_settings, Admin, Form;
     GET "/users" => users::list_users, Admin, Safe;
@@ -171,6 +174,7 @@ impl Notice {
             }
             "sync-started" => "A sync has started; this page follows it.",
             "settings-saved" => "The settings are saved.",
+            "everything-deleted" => "Every Instagram account and everything that belonged to it are deleted.",
             _ => return None,
         })
     }

@@ -6,7 +6,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
-use diesel_async::AsyncPgConnection;
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use url::Url;
@@ -390,6 +390,22 @@ impl Accounts {
         Account::set_status(&mut conn, id, status, None).await.map_err(DbError::from)?;
         tracing::info!(account_id = id.0, status = status.as_str(), "account status changed");
         Ok(())
+    }
+
+    /// Starts over: deletes every account with everything of it, and what was learnt from the
+    /// API, in one transaction. Users, settings and the records of Meta's requests stay.
+    pub async fn delete_everything(&self) -> Result<usize, DbError> {
+        let mut conn = self.pool.get().await?;
+        let accounts = conn
+            .transaction(async |conn| {
+                let accounts = Account::delete_all(conn).await?;
+                crate::db::dropped_metrics::clear(conn).await?;
+                crate::db::retention::expired_dialogs(conn, DateTime::<Utc>::MAX_UTC).await?;
+                Ok::<_, diesel::result::Error>(accounts)
+            })
+            .await?;
+        tracing::info!(accounts, "every account deleted with all its data (start over)");
+        Ok(accounts)
     }
 
     /// Deletes the account and everything of it; false when there is no such account.

@@ -3,6 +3,7 @@
 //! service it uses, and only services reach Meta or open a token.
 
 pub mod accounts;
+pub mod archive;
 pub mod health;
 pub mod meta;
 pub mod settings;
@@ -11,6 +12,7 @@ pub mod users;
 pub mod views;
 
 pub use accounts::Accounts;
+pub use archive::Archive;
 pub use health::Health;
 pub use meta::MetaCallbacks;
 pub use settings::SettingsEditor;

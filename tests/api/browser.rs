@@ -223,6 +223,8 @@ async fn the_pages_work_in_a_real_browser() {
         "/settings".to_owned(),
         "/users".to_owned(),
         "/me".to_owned(),
+        "/data".to_owned(),
+        "/privacy".to_owned(),
     ];
     let mut problems = Vec::new();
     for path in &pages {
@@ -271,4 +273,48 @@ async fn the_pages_work_in_a_real_browser() {
     assert!(client.source().await.unwrap().contains("Not allowed"));
     client.close().await.unwrap();
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[tokio::test]
+async fn an_admin_connects_through_metas_dialogs_in_a_real_browser() {
+    let app = spawn_app().await;
+    app.create_user("ada", Role::Admin).await;
+    let driver = chromedriver();
+    let client = browser(&driver, false).await;
+    sign_in(&client, &app, "ada").await;
+
+    // Instagram Login: the button, Meta's (the simulator's) consent page, back connected.
+    client.goto(&app.url("/accounts")).await.unwrap();
+    client.find(Locator::LinkText("Connect with Instagram")).await.unwrap().click().await.unwrap();
+    let consent = wait_for_text(&client, "allow access").await;
+    assert!(consent.contains("instagram_business_manage_insights"), "the scopes are asked for");
+    client.find(Locator::Id("allow")).await.unwrap().click().await.unwrap();
+    let page = wait_for_text(&client, "The account is connected").await;
+    assert!(page.contains(&format!("@{}", app.sim.username(0))), "{page}");
+    assert!(client.current_url().await.unwrap().path().starts_with("/accounts/"));
+
+    // Facebook Login: the consent page, then the choice of the Pages' Instagram accounts.
+    client.goto(&app.url("/accounts")).await.unwrap();
+    client.find(Locator::LinkText("Connect with Facebook")).await.unwrap().click().await.unwrap();
+    wait_for_text(&client, "allow access").await;
+    client.find(Locator::Id("allow")).await.unwrap().click().await.unwrap();
+    let choice = wait_for_text(&client, "Choose the accounts to connect").await;
+    assert!(choice.contains(&format!("@{}", app.sim.username(1))), "{choice}");
+    client
+        .find(Locator::Css("form[action='/accounts/connect/facebook/choose'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let page = wait_for_text(&client, "The account is connected").await;
+    assert!(page.contains(&format!("@{}", app.sim.username(1))), "{page}");
+    assert_eq!(app.count("SELECT count(*) AS n FROM ig_accounts WHERE status = 'active'").await, 2);
+
+    // Cancelling ends on a clear page, nothing stored.
+    client.goto(&app.url("/accounts/connect/instagram")).await.unwrap();
+    wait_for_text(&client, "allow access").await;
+    client.find(Locator::Id("cancel")).await.unwrap().click().await.unwrap();
+    wait_for_text(&client, "Nothing was connected").await;
+    assert_eq!(app.count("SELECT count(*) AS n FROM ig_accounts").await, 2);
 }

@@ -5,6 +5,7 @@ mod access;
 mod accounts;
 mod analytics;
 mod architecture;
+mod archive;
 mod auth;
 mod browser;
 mod connect;

@@ -1,0 +1,491 @@
+//! The full archive: every table an operator owns as CSV, with a manifest (schema version,
+//! time, row counts, what each column means), zipped and streamed as it is written. Never a
+//! token, a password hash or a secret: every column of every table is either described here
+//! or named in [`WITHHELD`], and a test keeps the two lists complete.
+
+use std::io::Write;
+
+use chrono::{DateTime, Utc};
+use diesel::QueryableByName;
+use diesel::sql_types::{Array, BigInt, Nullable, Text};
+use diesel_async::RunQueryDsl;
+use serde_json::json;
+use tokio::sync::mpsc;
+use zip::write::SimpleFileOptions;
+
+use crate::db::{self, DbError};
+use crate::domain::{AccountId, Clock};
+
+/// Rows read per query.
+const PAGE: i64 = 2000;
+/// Bytes gathered before a chunk goes to the client.
+const CHUNK: usize = 64 * 1024;
+
+/// One exported table.
+pub struct ArchiveTable {
+    pub name: &'static str,
+    pub about: &'static str,
+    pub order_by: &'static str,
+    /// How to keep only one account's rows (`$1` is the account id); `None`: not part of an
+    /// account's archive.
+    pub account_filter: Option<&'static str>,
+    pub columns: &'static [(&'static str, &'static str)],
+}
+
+/// Columns never exported, and why.
+pub const WITHHELD: &[(&str, &str, &str)] = &[
+    ("ig_accounts", "token_ciphertext", "the encrypted access token"),
+    ("ig_accounts", "token_nonce", "part of the encrypted access token"),
+    ("ig_accounts", "token_key_version", "names the key that encrypts the token"),
+    ("users", "password_hash", "the password's bcrypt hash"),
+    ("users", "session_version", "invalidates sessions; meaningless elsewhere"),
+    ("meta_requests", "signature_hash", "a hash of Meta's signature, kept only to refuse replays"),
+];
+
+/// Tables never exported, and why.
+pub const NOT_EXPORTED: &[(&str, &str)] = &[
+    ("oauth_states", "dialogs in progress: single-use secrets that live minutes"),
+    ("oauth_pending", "dialogs in progress, with an encrypted access token"),
+    ("data_version", "an internal counter for the page cache"),
+    ("__diesel_schema_migrations", "the migrations applied (the manifest names the latest)"),
+];
+
+const ACCOUNT_POSTS: &str = "post_id IN (SELECT id FROM posts WHERE account_id = $1)";
+
+pub const TABLES: &[ArchiveTable] = &[
+    ArchiveTable {
+        name: "ig_accounts",
+        about: "Connected Instagram accounts (without their tokens)",
+        order_by: "id",
+        account_filter: Some("id = $1"),
+        columns: &[
+            ("id", "Tidemark's id of the account"),
+            ("flavour", "the Meta login: instagram or facebook"),
+            ("ig_user_id", "Instagram's id of the professional account"),
+            ("facebook_page_id", "the Facebook Page the account is linked to (Facebook Login)"),
+            ("username", "Instagram username"),
+            ("name", "display name"),
+            ("profile_picture_url", "address of the profile picture when last read"),
+            ("followers_count", "followers when last read"),
+            ("follows_count", "accounts followed when last read"),
+            ("media_count", "media on Instagram when last read"),
+            ("status", "active, disabled, needs_reauth or disconnected"),
+            ("status_reason", "why the account is in that status"),
+            ("token_expires_at", "when the access token expires (UTC)"),
+            ("token_refreshed_at", "when the access token was last refreshed (UTC)"),
+            ("last_synced_at", "when the account was last synced (UTC)"),
+            ("paused_until", "rate-limit pause end (UTC)"),
+            ("created_at", "when the account was first connected (UTC)"),
+            ("updated_at", "when the row last changed (UTC)"),
+            ("app_user_id", "the app-scoped user id Meta's callbacks name"),
+            ("granted_scopes", "the permissions granted, PostgreSQL array form"),
+            ("disconnected_at", "when the account was disconnected (UTC)"),
+        ],
+    },
+    ArchiveTable {
+        name: "posts",
+        about: "Tracked posts",
+        order_by: "id",
+        account_filter: Some("account_id = $1"),
+        columns: &[
+            ("id", "Tidemark's id of the post"),
+            ("account_id", "ig_accounts.id"),
+            ("media_id", "Instagram's media id"),
+            ("caption", "the caption as published"),
+            ("media_type", "IMAGE, VIDEO or CAROUSEL_ALBUM"),
+            ("media_product_type", "FEED, REELS or STORY"),
+            ("permalink", "the post's Instagram address"),
+            ("posted_at", "publication time (UTC)"),
+            ("hashtags", "hashtags in the caption, lower case, PostgreSQL array form"),
+            ("removed_at", "when the post was found gone from Instagram (UTC)"),
+            ("insights_unavailable", "why Instagram gives no insights for it"),
+            ("first_seen_at", "when Tidemark first listed it (UTC)"),
+            ("updated_at", "when the row last changed (UTC)"),
+            ("last_snapshot_at", "time of its latest metric snapshot (UTC)"),
+        ],
+    },
+    ArchiveTable {
+        name: "post_snapshots",
+        about: "Each post's metrics as read at each moment; empty means not measured",
+        order_by: "id",
+        account_filter: Some(ACCOUNT_POSTS),
+        columns: &[
+            ("id", "Tidemark's id of the snapshot"),
+            ("post_id", "posts.id"),
+            ("captured_at", "when the metrics were read (UTC)"),
+            ("views", "views"),
+            ("reach", "accounts reached"),
+            ("likes", "likes"),
+            ("comments", "comments"),
+            ("saved", "saves"),
+            ("shares", "shares"),
+            ("total_interactions", "interactions as Instagram totals them"),
+            ("follows", "follows from the post"),
+            ("profile_visits", "profile visits from the post"),
+            ("profile_activity", "actions on the profile from the post"),
+            ("replies", "story replies"),
+            ("navigation", "story navigation actions"),
+            ("reposts", "reposts"),
+            ("ig_reels_avg_watch_time_ms", "Reels: average watch time, milliseconds"),
+            ("ig_reels_video_view_total_time_ms", "Reels: total watch time, milliseconds"),
+            ("reels_skip_rate", "Reels: skip rate, percent"),
+            ("facebook_views", "crossposted Reels: views on Facebook"),
+            ("crossposted_views", "crossposted Reels: views on both apps"),
+        ],
+    },
+    ArchiveTable {
+        name: "post_checkpoints",
+        about: "Each post's figures at fixed ages (the basis of the impact score)",
+        order_by: "post_id, checkpoint_hours",
+        account_filter: Some(ACCOUNT_POSTS),
+        columns: &[
+            ("post_id", "posts.id"),
+            ("checkpoint_hours", "the age in hours"),
+            ("captured_at", "the snapshot that stands for that age (UTC)"),
+            ("reach", "accounts reached at that age"),
+            ("views", "views at that age"),
+            ("interactions", "interactions at that age"),
+        ],
+    },
+    ArchiveTable {
+        name: "post_scores",
+        about: "Each post's latest figures, engagement rates and impact score",
+        order_by: "post_id",
+        account_filter: Some("account_id = $1"),
+        columns: &[
+            ("post_id", "posts.id"),
+            ("account_id", "ig_accounts.id"),
+            ("format", "image, carousel, video, reel or story"),
+            ("latest_captured_at", "time of the latest snapshot (UTC)"),
+            ("reach", "latest reach"),
+            ("views", "latest views"),
+            ("likes", "latest likes"),
+            ("comments", "latest comments"),
+            ("saved", "latest saves"),
+            ("shares", "latest shares"),
+            ("interactions", "latest interactions"),
+            ("followers_at_posting", "the account's followers when the post was published"),
+            ("rate_by_reach", "engagement rate by reach, percent"),
+            ("rate_by_followers", "engagement rate by followers, percent"),
+            ("rate_by_views", "engagement rate by views, percent"),
+            ("impact", "impact score 0-100 (docs/metrics.md)"),
+            ("impact_cohort", "earlier posts the score compares with"),
+            ("checkpoint_hours", "the age the score was measured at"),
+            ("computed_at", "when these figures were computed (UTC)"),
+        ],
+    },
+    ArchiveTable {
+        name: "account_snapshots",
+        about: "Each account's counts over time",
+        order_by: "id",
+        account_filter: Some("account_id = $1"),
+        columns: &[
+            ("id", "Tidemark's id of the snapshot"),
+            ("account_id", "ig_accounts.id"),
+            ("captured_at", "when the counts were read (UTC)"),
+            ("followers_count", "followers"),
+            ("follows_count", "accounts followed"),
+            ("media_count", "media on Instagram"),
+        ],
+    },
+    ArchiveTable {
+        name: "account_daily_insights",
+        about: "Each account's own figures per day (Instagram's day, UTC)",
+        order_by: "account_id, day",
+        account_filter: Some("account_id = $1"),
+        columns: &[
+            ("account_id", "ig_accounts.id"),
+            ("day", "the day"),
+            ("reach", "accounts reached"),
+            ("views", "views"),
+            ("accounts_engaged", "accounts that engaged"),
+            ("total_interactions", "interactions"),
+            ("likes", "likes"),
+            ("comments", "comments"),
+            ("saves", "saves"),
+            ("shares", "shares"),
+            ("replies", "replies"),
+            ("reposts", "reposts"),
+            ("follows", "follows"),
+            ("unfollows", "unfollows"),
+            ("profile_views", "profile views"),
+            ("website_clicks", "website link taps"),
+            ("profile_links_taps", "profile link taps"),
+            ("follower_net_change", "net follower change"),
+            ("captured_at", "when the day was read (UTC)"),
+        ],
+    },
+    ArchiveTable {
+        name: "sync_runs",
+        about: "The record of each account's sync cycles",
+        order_by: "id",
+        account_filter: Some("account_id = $1"),
+        columns: &[
+            ("id", "Tidemark's id of the run"),
+            ("account_id", "ig_accounts.id"),
+            ("trigger", "schedule, manual or command"),
+            ("started_at", "start (UTC)"),
+            ("finished_at", "end (UTC)"),
+            ("outcome", "running, success, partial or failed"),
+            ("api_calls", "Graph API calls made"),
+            ("posts_seen", "posts listed"),
+            ("snapshots_written", "snapshots written"),
+            ("error_kind", "the kind of problem, if any"),
+            ("error_message", "the problem in words"),
+        ],
+    },
+    ArchiveTable {
+        name: "dropped_metrics",
+        about: "Metrics the Graph API refused, per kind of media",
+        order_by: "media_product_type, media_type, metric",
+        account_filter: None,
+        columns: &[
+            ("media_product_type", "FEED, REELS or STORY"),
+            ("media_type", "IMAGE, VIDEO or CAROUSEL_ALBUM"),
+            ("metric", "the refused metric"),
+            ("reason", "the API's message"),
+            ("dropped_at", "when it was refused (UTC)"),
+        ],
+    },
+    ArchiveTable {
+        name: "users",
+        about: "Dashboard users (without their password hashes)",
+        order_by: "id",
+        account_filter: None,
+        columns: &[
+            ("id", "Tidemark's id of the user"),
+            ("username", "the sign-in name"),
+            ("role", "admin or viewer"),
+            ("created_at", "when the user was added (UTC)"),
+            ("updated_at", "when the row last changed (UTC)"),
+        ],
+    },
+    ArchiveTable {
+        name: "settings",
+        about: "The operator's settings",
+        order_by: "id",
+        account_filter: None,
+        columns: &[
+            ("id", "always true: there is one row"),
+            ("lookback_days", "days of post history kept; empty: forever"),
+            ("sync_schedule", "the sync's cron schedule"),
+            ("timezone", "the operator's time zone"),
+            ("updated_at", "when the settings last changed (UTC)"),
+            ("young_post_hours", "posts younger than this are young"),
+            ("young_every_minutes", "young posts' snapshot interval"),
+            ("middle_post_days", "posts younger than this are middle-aged"),
+            ("middle_every_minutes", "middle-aged posts' snapshot interval"),
+            ("old_every_minutes", "older posts' snapshot interval"),
+            ("token_refresh_days", "Instagram tokens are refreshed this many days before expiry"),
+            ("engagement_definition", "reach, followers or views"),
+            ("sync_run_keep_days", "days sync-run records are kept"),
+            ("operator_contact", "who runs this Tidemark"),
+        ],
+    },
+    ArchiveTable {
+        name: "meta_requests",
+        about: "Meta's deauthorize and data-deletion requests (no personal data)",
+        order_by: "id",
+        account_filter: None,
+        columns: &[
+            ("id", "Tidemark's id of the request"),
+            ("kind", "deauthorize or data_deletion"),
+            ("flavour", "instagram or facebook"),
+            ("confirmation_code", "the code given to Meta (data deletion)"),
+            ("outcome", "done or nothing_held"),
+            ("accounts_affected", "accounts handled"),
+            ("issued_at", "when Meta issued the request (UTC)"),
+            ("received_at", "when it arrived (UTC)"),
+            ("completed_at", "when it was carried out (UTC)"),
+        ],
+    },
+    ArchiveTable {
+        name: "purges",
+        about: "What each retention purge removed",
+        order_by: "id",
+        account_filter: None,
+        columns: &[
+            ("id", "Tidemark's id of the purge"),
+            ("ran_at", "when it ran (UTC)"),
+            ("posts", "posts removed"),
+            ("snapshots", "post snapshots removed"),
+            ("account_snapshots", "account snapshots removed"),
+            ("daily_insights", "days of account insights removed"),
+            ("sync_runs", "sync-run records removed"),
+            ("meta_requests", "Meta request records removed"),
+            ("dialogs", "unfinished Meta dialogs removed"),
+        ],
+    },
+];
+
+#[derive(QueryableByName)]
+struct Row {
+    #[diesel(sql_type = Array<Nullable<Text>>)]
+    cells: Vec<Option<String>>,
+}
+
+/// What to archive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Everything,
+    Account(AccountId),
+}
+
+pub struct Archive {
+    pool: db::Pool,
+    clock: Clock,
+}
+
+/// Sends what the zip writer writes to the response, in chunks. A client that went away
+/// makes the next write fail, which ends the export.
+struct ChannelWriter {
+    sender: mpsc::Sender<Result<actix_web::web::Bytes, std::io::Error>>,
+    buffer: Vec<u8>,
+}
+
+impl ChannelWriter {
+    fn send(&mut self) -> std::io::Result<()> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        let chunk = actix_web::web::Bytes::from(std::mem::take(&mut self.buffer));
+        self.sender
+            .blocking_send(Ok(chunk))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away"))
+    }
+}
+
+impl Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buffer.extend_from_slice(data);
+        if self.buffer.len() >= CHUNK {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.send()
+    }
+}
+
+impl Archive {
+    pub fn new(pool: db::Pool, clock: Clock) -> Self {
+        Self { pool, clock }
+    }
+
+    /// The archive as a stream of zip bytes, written on a blocking thread as it is read.
+    pub fn stream(&self, scope: Scope) -> mpsc::Receiver<Result<actix_web::web::Bytes, std::io::Error>> {
+        let (sender, receiver) = mpsc::channel(4);
+        let (pool, now) = (self.pool.clone(), (self.clock)());
+        let runtime = tokio::runtime::Handle::current();
+        let failed = sender.clone();
+        tokio::task::spawn_blocking(move || {
+            let writer = ChannelWriter { sender, buffer: Vec::with_capacity(CHUNK) };
+            if let Err(err) = write_archive(writer, &pool, &runtime, scope, now) {
+                tracing::warn!(error = format!("{err:#}"), "the archive export stopped");
+                let _ = failed.blocking_send(Err(std::io::Error::other("the archive could not be completed")));
+            }
+        });
+        receiver
+    }
+
+    /// The archive written to `out` (the `tidemark export` command).
+    pub async fn write_to(&self, out: std::fs::File, scope: Scope) -> anyhow::Result<()> {
+        let (pool, now) = (self.pool.clone(), (self.clock)());
+        let runtime = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || write_archive(out, &pool, &runtime, scope, now)).await?
+    }
+}
+
+fn write_archive<W: Write>(
+    out: W,
+    pool: &db::Pool,
+    runtime: &tokio::runtime::Handle,
+    scope: Scope,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let mut zip = zip::ZipWriter::new_stream(out);
+    let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let mut manifest_tables = Vec::new();
+    for table in TABLES {
+        let filter = match (scope, table.account_filter) {
+            (Scope::Everything, _) => None,
+            (Scope::Account(_), Some(filter)) => Some(filter),
+            (Scope::Account(_), None) => continue,
+        };
+        zip.start_file(format!("{}.csv", table.name), options)?;
+        let rows = write_table(&mut zip, pool, runtime, table, filter, scope)?;
+        manifest_tables.push(json!({
+            "file": format!("{}.csv", table.name),
+            "table": table.name,
+            "about": table.about,
+            "rows": rows,
+            "columns": table.columns.iter().map(|(name, meaning)| json!({ "name": name, "meaning": meaning })).collect::<Vec<_>>(),
+        }));
+    }
+    let schema_version = db::embedded_versions().into_iter().max().unwrap_or_default();
+    let manifest = json!({
+        "format": "tidemark-archive",
+        "format_version": 1,
+        "schema_version": schema_version,
+        "generated_at": now.to_rfc3339(),
+        "scope": match scope { Scope::Everything => json!("everything"), Scope::Account(id) => json!({ "account": id.0 }) },
+        "encoding": "CSV, UTF-8, a header line; an empty cell is NULL (not measured); times are UTC",
+        "never_included": "access tokens, password hashes, session and app secrets",
+        "tables": manifest_tables,
+    });
+    zip.start_file("manifest.json", options)?;
+    zip.write_all(serde_json::to_string_pretty(&manifest)?.as_bytes())?;
+    let mut out = zip.finish()?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Writes one table as CSV, page by page; returns its row count.
+fn write_table<W: Write>(
+    out: &mut W,
+    pool: &db::Pool,
+    runtime: &tokio::runtime::Handle,
+    table: &ArchiveTable,
+    filter: Option<&'static str>,
+    scope: Scope,
+) -> anyhow::Result<u64> {
+    let mut csv = csv::Writer::from_writer(out);
+    csv.write_record(table.columns.iter().map(|(name, _)| *name))?;
+    // Every value as text; identifiers come from the const catalogue above, never from input.
+    let cells: Vec<String> = table.columns.iter().map(|(name, _)| format!("\"{name}\"::text")).collect();
+    let select = format!("SELECT ARRAY[{}] AS cells FROM {}", cells.join(", "), table.name);
+    let account = match (scope, filter) {
+        (Scope::Account(id), Some(filter)) => Some((id, filter)),
+        _ => None,
+    };
+    let mut written = 0u64;
+    let mut offset = 0i64;
+    loop {
+        let rows: Vec<Row> = runtime.block_on(async {
+            let mut conn = pool.get().await.map_err(DbError::from)?;
+            let query = match account {
+                Some((id, filter)) => {
+                    diesel::sql_query(format!("{select} WHERE {filter} ORDER BY {} LIMIT $2 OFFSET $3", table.order_by))
+                        .into_boxed()
+                        .bind::<BigInt, _>(id.0)
+                }
+                None => {
+                    diesel::sql_query(format!("{select} ORDER BY {} LIMIT $1 OFFSET $2", table.order_by)).into_boxed()
+                }
+            };
+            query.bind::<BigInt, _>(PAGE).bind::<BigInt, _>(offset).load(&mut conn).await.map_err(DbError::from)
+        })?;
+        for row in &rows {
+            csv.write_record(row.cells.iter().map(|c| c.as_deref().unwrap_or("")))?;
+        }
+        written += rows.len() as u64;
+        if (rows.len() as i64) < PAGE {
+            break;
+        }
+        offset += PAGE;
+    }
+    csv.flush()?;
+    Ok(written)
+}
