@@ -77,7 +77,8 @@ impl Application {
                 settings.token_key.clone(),
                 clock.clone(),
             )
-            .with_metrics(metrics.clone()),
+            .with_metrics(metrics.clone())
+            .with_apps(settings.apps.clone()),
         );
         let scheduler =
             if settings.run_scheduler { Some(Scheduler::start(sync.clone(), &schedule).await?) } else { None };

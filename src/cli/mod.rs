@@ -444,6 +444,13 @@ async fn run_simulator(bind: &str, seed: u64) -> anyhow::Result<()> {
     let simulator = Simulator::start(SimulatorConfig::standard(seed), bind)?;
     println!("Graph API simulator at {} (seed {seed})", simulator.base_url());
     println!("Point Tidemark at it with TIDEMARK_GRAPH_BASE_URL={}", simulator.base_url());
+    println!(
+        "Its Meta apps, for Connect with Instagram/Facebook: TIDEMARK_INSTAGRAM_APP_ID={} TIDEMARK_INSTAGRAM_APP_SECRET={} TIDEMARK_FACEBOOK_APP_ID={} TIDEMARK_FACEBOOK_APP_SECRET={}",
+        oauth::INSTAGRAM_APP_ID,
+        oauth::INSTAGRAM_APP_SECRET,
+        oauth::FACEBOOK_APP_ID,
+        oauth::FACEBOOK_APP_SECRET
+    );
     for index in 0..simulator.account_count() {
         println!(
             "account @{} ({} login): token {}",

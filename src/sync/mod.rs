@@ -21,6 +21,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use tracing::Instrument;
 
 use self::cadence::Cadence;
+use crate::config::MetaApps;
 use crate::crypto::TokenKey;
 use crate::db::account_history::{self, DailyInsights, NewAccountSnapshot};
 use crate::db::accounts::{Account, token_binding};
@@ -57,6 +58,8 @@ pub struct SyncContext {
     /// Held while a cycle runs, so shutdown can wait for it.
     in_flight: tokio::sync::Mutex<()>,
     metrics: Arc<Metrics>,
+    /// The operator's Meta apps: Facebook Login tokens are re-exchanged with theirs.
+    apps: MetaApps,
 }
 
 impl SyncContext {
@@ -69,7 +72,14 @@ impl SyncContext {
             clock,
             in_flight: tokio::sync::Mutex::new(()),
             metrics: Arc::new(Metrics::new()),
+            apps: MetaApps::default(),
         }
+    }
+
+    /// Re-exchanges Facebook Login tokens with the operator's app before they expire.
+    pub fn with_apps(mut self, apps: MetaApps) -> Self {
+        self.apps = apps;
+        self
     }
 
     /// Counts into `metrics` (the application's, exposed at `/metrics`).
@@ -585,18 +595,26 @@ impl Cycle<'_> {
     }
 
     /// Instagram Login tokens last 60 days and can be renewed once a day old.
+    /// Instagram Login tokens are refreshed (once a day old); Facebook Login user tokens are
+    /// re-exchanged for a new long-lived one with the operator's app, when it is configured
+    /// (otherwise the dashboard warns a week ahead that the account must be connected again).
     async fn refresh_token_if_due(&mut self, token: &AccessToken) {
-        if self.account.flavour != Flavour::Instagram {
-            return;
-        }
         let horizon = Duration::days(i64::from(self.settings.token_refresh_days));
-        let near_expiry = self.account.token_expires_at.is_none_or(|at| at - self.now <= horizon);
+        let near_expiry = match self.account.flavour {
+            Flavour::Instagram => self.account.token_expires_at.is_none_or(|at| at - self.now <= horizon),
+            // No known expiry: a Page token, which does not expire.
+            Flavour::Facebook => self.account.token_expires_at.is_some_and(|at| at - self.now <= horizon),
+        };
         let issued = self.account.token_refreshed_at.unwrap_or(self.account.created_at);
         if !near_expiry || self.now - issued < Duration::hours(24) {
             return;
         }
-        let session = self.ctx.graph.session(token, Flavour::Instagram);
-        let grant = match session.refresh_token().await {
+        let result = match (self.account.flavour, self.ctx.apps.get(Flavour::Facebook)) {
+            (Flavour::Instagram, _) => self.ctx.graph.session(token, Flavour::Instagram).refresh_token().await,
+            (Flavour::Facebook, Some(app)) => self.ctx.graph.long_lived(Flavour::Facebook, app, token).await,
+            (Flavour::Facebook, None) => return,
+        };
+        let grant = match result {
             Ok(grant) => grant,
             Err(err) => {
                 tracing::warn!(error = %err, "token refresh failed");

@@ -403,3 +403,19 @@ async fn no_log_line_names_an_instagram_account() {
         assert!(!logs.contains(username.as_str()), "a log line names @{username}");
     }
 }
+
+#[tokio::test]
+async fn facebook_tokens_are_re_exchanged_with_the_operators_app_before_they_expire() {
+    let app = spawn_app().await;
+    let studio = app.connect(STUDIO).await;
+    let first_expiry = studio.token_expires_at.expect("debug_token tells the expiry");
+    app.sim.advance(Duration::days(45));
+    let summary = app.run_sync().await;
+    assert!(summary.errors.is_empty(), "{:?}", summary.errors);
+    let mut conn = app.db.connect().await;
+    let after = Account::find(&mut conn, studio.id).await.unwrap().unwrap();
+    assert!(after.token_expires_at.unwrap() > first_expiry + Duration::days(40), "a new 60-day token");
+    assert_ne!(after.token().unwrap().ciphertext, studio.token().unwrap().ciphertext);
+    app.sim.advance(Duration::days(20));
+    assert!(app.run_sync().await.errors.is_empty(), "the new token works past the old one's expiry");
+}
