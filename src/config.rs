@@ -109,12 +109,88 @@ pub struct ServeArgs {
     /// The address at which people and Meta reach this Tidemark (default: http:// + the bind address).
     #[arg(long, env = "TIDEMARK_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Reverse proxies (addresses or CIDR ranges, comma-separated) whose X-Forwarded-For and
+    /// X-Forwarded-Proto are believed.
+    #[arg(long, env = "TIDEMARK_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: String,
+    /// Bearer token /metrics requires from anyone but a direct loopback client.
+    #[arg(long, env = "TIDEMARK_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+    #[arg(long, env = "TIDEMARK_METRICS_TOKEN_FILE")]
+    pub metrics_token_file: Option<PathBuf>,
     #[command(flatten)]
     pub apps: MetaAppArgs,
     #[command(flatten)]
     pub secrets: SecretArgs,
     #[command(flatten)]
     pub graph: GraphArgs,
+}
+
+/// Addresses (or CIDR ranges) of reverse proxies whose `X-Forwarded-For` and
+/// `X-Forwarded-Proto` are believed. Everyone else's are ignored: a client cannot choose the
+/// address it is throttled or logged under.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<(std::net::IpAddr, u8)>);
+
+impl TrustedProxies {
+    pub fn parse(text: &str) -> anyhow::Result<Self> {
+        let mut ranges = Vec::new();
+        for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            let (address, bits) = match item.split_once('/') {
+                Some((address, bits)) => (address, Some(bits)),
+                None => (item, None),
+            };
+            let address: std::net::IpAddr = address
+                .parse()
+                .ok()
+                .with_context(|| format!("TIDEMARK_TRUSTED_PROXIES: {item:?} is not an address or CIDR range"))?;
+            let max = if address.is_ipv4() { 32 } else { 128 };
+            let bits = match bits {
+                Some(bits) => bits.parse::<u8>().ok().filter(|b| *b <= max).with_context(|| {
+                    format!("TIDEMARK_TRUSTED_PROXIES: {item:?} has a prefix length out of 0..={max}")
+                })?,
+                None => max,
+            };
+            ranges.push((address, bits));
+        }
+        Ok(Self(ranges))
+    }
+
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        self.0.iter().any(|(net, bits)| match (net, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(*bits)).unwrap_or(0);
+                u32::from(*net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX.checked_shl(128 - u32::from(*bits)).unwrap_or(0);
+                u128::from(*net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        })
+    }
+
+    /// The client's address: the peer's, or (when the peer is a trusted proxy) the nearest
+    /// address in `X-Forwarded-For` that is not itself a trusted proxy.
+    pub fn client_ip(&self, peer: Option<std::net::IpAddr>, forwarded_for: Option<&str>) -> Option<std::net::IpAddr> {
+        let peer = peer?;
+        if !self.contains(peer) {
+            return Some(peer);
+        }
+        let hops: Vec<std::net::IpAddr> =
+            forwarded_for.unwrap_or_default().split(',').filter_map(|h| h.trim().parse().ok()).collect();
+        Some(hops.into_iter().rev().find(|hop| !self.contains(*hop)).unwrap_or(peer))
+    }
+
+    /// The scheme the client used: `X-Forwarded-Proto` from a trusted proxy, else http.
+    pub fn scheme(&self, peer: Option<std::net::IpAddr>, forwarded_proto: Option<&str>) -> &'static str {
+        let trusted = peer.is_some_and(|p| self.contains(p));
+        match forwarded_proto.map(str::trim) {
+            Some(proto) if trusted && proto.eq_ignore_ascii_case("https") => "https",
+            _ => "http",
+        }
+    }
 }
 
 /// The operator's own Meta apps. Without one, its connect button is hidden and its
@@ -207,6 +283,9 @@ pub struct Settings {
     pub clock: crate::domain::Clock,
     /// Where people and Meta reach this Tidemark; unset, the address the server listens on.
     pub public_url: Option<Url>,
+    pub trusted_proxies: TrustedProxies,
+    /// What `/metrics` requires from non-loopback clients (`Authorization: Bearer …`).
+    pub metrics_token: Option<String>,
     pub apps: MetaApps,
 }
 
@@ -244,6 +323,11 @@ impl Settings {
                 secret.len()
             );
         }
+        if estimated_entropy_bits(secret.as_bytes()) < 128.0 {
+            bail!(
+                "TIDEMARK_SESSION_SECRET looks guessable (repeated or too few different characters): use a random one, e.g. `openssl rand -base64 48`"
+            );
+        }
         if serve.session_idle_minutes == 0 || serve.session_max_hours == 0 {
             bail!("TIDEMARK_SESSION_IDLE_MINUTES and TIDEMARK_SESSION_MAX_HOURS must be at least 1");
         }
@@ -251,6 +335,14 @@ impl Settings {
         let graph = serve.graph.config()?;
         let public_url = serve.public_url.as_deref().map(public_url).transpose()?;
         let apps = serve.apps.apps()?;
+        let trusted_proxies = TrustedProxies::parse(&serve.trusted_proxies)?;
+        let metrics_token = match (&serve.metrics_token, &serve.metrics_token_file) {
+            (None, None) => None,
+            (inline, file) => Some(read_secret("TIDEMARK_METRICS_TOKEN", inline.as_deref(), file.as_ref())?),
+        };
+        if metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
+            bail!("TIDEMARK_METRICS_TOKEN must be at least 16 characters");
+        }
         Ok(Self {
             database_url,
             bind,
@@ -268,6 +360,8 @@ impl Settings {
             metrics_public: serve.metrics_public,
             clock: crate::domain::system_clock(),
             public_url,
+            trusted_proxies,
+            metrics_token,
             apps,
         })
     }
@@ -292,6 +386,19 @@ impl Settings {
         settings.demo = true;
         Ok(settings)
     }
+}
+
+/// A rough ceiling on a secret's entropy: its length times the Shannon entropy of its
+/// characters. Random base64 or hex of 32+ bytes clears 128 bits easily; `aaaa…` or `abab…`
+/// do not.
+fn estimated_entropy_bits(secret: &[u8]) -> f64 {
+    let mut counts = [0usize; 256];
+    for byte in secret {
+        counts[*byte as usize] += 1;
+    }
+    let len = secret.len() as f64;
+    let per_char: f64 = counts.iter().filter(|&&n| n > 0).map(|&n| n as f64 / len).map(|p| -p * p.log2()).sum();
+    per_char * len
 }
 
 /// The public address as given: http or https, no query or fragment.
@@ -397,6 +504,31 @@ mod tests {
         assert!(apps.get(Flavour::Instagram).is_none());
         let bad = MetaAppArgs { facebook_app_id: Some("abc".into()), ..whole };
         assert!(bad.apps().is_err());
+    }
+
+    #[test]
+    fn a_guessable_session_secret_is_refused_and_random_ones_pass() {
+        assert!(estimated_entropy_bits(&[b'a'; 32]) < 128.0);
+        assert!(estimated_entropy_bits("ab".repeat(40).as_bytes()) < 128.0);
+        assert!(estimated_entropy_bits("abcd".repeat(8).as_bytes()) < 128.0);
+        let hex = "3f9a1c0e7b2d4a6f8e1b3c5d7f9a0b2c4e6f8a1b3d5c7e9f0a2b4c6d8e0f1a3b";
+        assert!(estimated_entropy_bits(hex.as_bytes()) >= 128.0, "openssl rand -hex 32");
+        let b64 = "q8Zt3mVx9LkP2rWbN7cYfA1sHjD4gE6uT0oIyR5nMwQeXvBzCa+/KlOpUi";
+        assert!(estimated_entropy_bits(b64.as_bytes()) >= 128.0, "openssl rand -base64 48");
+    }
+
+    #[test]
+    fn only_trusted_proxies_say_who_the_client_is() {
+        let proxies = TrustedProxies::parse("10.0.0.0/8, ::1").unwrap();
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().ok();
+        assert_eq!(proxies.client_ip(ip("203.0.113.9"), Some("1.2.3.4")), ip("203.0.113.9"), "not a proxy: ignored");
+        assert_eq!(proxies.client_ip(ip("10.1.2.3"), Some("198.51.100.7, 10.0.0.5")), ip("198.51.100.7"));
+        assert_eq!(proxies.client_ip(ip("10.1.2.3"), Some("junk")), ip("10.1.2.3"));
+        assert_eq!(proxies.scheme(ip("10.9.9.9"), Some("https")), "https");
+        assert_eq!(proxies.scheme(ip("203.0.113.9"), Some("https")), "http");
+        assert!(TrustedProxies::parse("10.0.0.0/33").is_err());
+        assert!(TrustedProxies::parse("not-an-ip").is_err());
+        assert_eq!(TrustedProxies::parse("").unwrap(), TrustedProxies::default());
     }
 
     #[test]

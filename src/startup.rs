@@ -80,6 +80,7 @@ impl Application {
             .with_metrics(metrics.clone())
             .with_apps(settings.apps.clone()),
         );
+        sync.close_abandoned_runs().await?;
         let scheduler =
             if settings.run_scheduler { Some(Scheduler::start(sync.clone(), &schedule).await?) } else { None };
         let syncing = Arc::new(Syncing::new(sync, scheduler));
@@ -91,13 +92,26 @@ impl Application {
         );
         let views = web::Data::new(Views::new(pool.clone(), clock.clone()));
         let health = web::Data::new(Health::new(pool.clone(), metrics.clone(), syncing.clone(), clock));
-        let auth = web::Data::new(Auth::new(pool.clone(), &settings.session, settings.demo).await?);
+        let auth = web::Data::new(
+            Auth::new(
+                pool.clone(),
+                &settings.session,
+                settings.demo,
+                settings.trusted_proxies.clone(),
+                settings.public_url.clone(),
+            )
+            .await?,
+        );
         let users = web::Data::new(Users::new(pool.clone()));
         let archive = web::Data::new(Archive::new(pool.clone(), settings.clock.clone()));
         let editor = web::Data::new(SettingsEditor::new(pool, syncing.clone()));
         let metrics = web::Data::from(metrics);
         let (syncing_data, accounts_data) = (web::Data::from(syncing.clone()), web::Data::from(accounts.clone()));
-        let metrics_access = web::Data::new(routes::health::MetricsAccess { public: settings.metrics_public });
+        let metrics_access = web::Data::new(routes::health::MetricsAccess {
+            public: settings.metrics_public,
+            token: settings.metrics_token.clone(),
+        });
+        let secure = settings.session.cookie_secure;
 
         let server = HttpServer::new(move || {
             App::new()
@@ -121,7 +135,7 @@ impl Application {
                 .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(AppError::NotFound) }))
                 .wrap(from_fn(load_session))
                 .wrap(Compress::default())
-                .wrap(security_headers())
+                .wrap(security_headers(secure))
                 .wrap(from_fn(telemetry::log_request))
         })
         // Streamed bodies (CSV exports) go out in chunks: do not let Nagle hold them back.
@@ -155,8 +169,15 @@ impl Application {
     }
 }
 
-fn security_headers() -> DefaultHeaders {
-    DefaultHeaders::new()
+/// Headers every answer carries; with Secure cookies (served over HTTPS) also HSTS, so a
+/// browser never talks to this site over plain HTTP again.
+fn security_headers(secure: bool) -> DefaultHeaders {
+    let headers = if secure {
+        DefaultHeaders::new().add((header::STRICT_TRANSPORT_SECURITY, "max-age=31536000; includeSubDomains"))
+    } else {
+        DefaultHeaders::new()
+    };
+    headers
         .add((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .add((header::X_FRAME_OPTIONS, "DENY"))

@@ -57,7 +57,8 @@ pub async fn enforce(
 async fn check(access: Access, csrf: CsrfCheck, req: &mut ServiceRequest) -> Result<(), AppError> {
     check_access(access, req.request())?;
     if csrf == CsrfCheck::Form {
-        if !same_origin(req.request()) {
+        let auth = req.app_data::<web::Data<Auth>>().ok_or_else(|| AppError::internal("auth state missing"))?.clone();
+        if !same_origin(req.request(), &auth) {
             return Err(AppError::CsrfRejected);
         }
         let body = req.extract::<web::Bytes>().await.map_err(|err| {
@@ -98,8 +99,10 @@ fn check_access(access: Access, req: &HttpRequest) -> Result<(), AppError> {
 }
 
 /// Browsers say where a request comes from; refuse anything posted from another site.
-/// Requests without these headers (old browsers, scripts) rely on the token alone.
-fn same_origin(req: &HttpRequest) -> bool {
+/// Requests without these headers (old browsers, scripts) rely on the token alone. The
+/// origin must match in scheme, host and port: the configured public address, or else this
+/// request's own (its scheme from a trusted proxy's `X-Forwarded-Proto`).
+fn same_origin(req: &HttpRequest, auth: &Auth) -> bool {
     let headers = req.headers();
     if headers.get("sec-fetch-site").is_some_and(|site| site.as_bytes().eq_ignore_ascii_case(b"cross-site")) {
         return false;
@@ -110,9 +113,17 @@ fn same_origin(req: &HttpRequest) -> bool {
     let Some(origin) = origin.to_str().ok().and_then(|o| url::Url::parse(o).ok()) else {
         return false;
     };
-    let host = req.connection_info().host().to_owned();
-    let Ok(expected) = url::Url::parse(&format!("{}://{host}", origin.scheme())) else {
-        return false;
+    let expected = match &auth.public_url {
+        Some(public) => public.clone(),
+        None => {
+            let proto = headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok());
+            let scheme = auth.proxies.scheme(req.peer_addr().map(|a| a.ip()), proto);
+            let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
+            let Ok(url) = url::Url::parse(&format!("{scheme}://{host}")) else { return false };
+            url
+        }
     };
-    origin.host_str() == expected.host_str() && origin.port_or_known_default() == expected.port_or_known_default()
+    origin.scheme() == expected.scheme()
+        && origin.host_str() == expected.host_str()
+        && origin.port_or_known_default() == expected.port_or_known_default()
 }

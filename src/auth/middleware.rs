@@ -8,8 +8,10 @@ use actix_web::{Error, HttpMessage, web};
 
 use super::Auth;
 use super::extract::{ActiveSession, CurrentUser};
-use super::session::{COOKIE_NAME, Claims};
-use crate::db::users::User;
+use super::session::Claims;
+use chrono::Utc;
+
+use crate::db::sessions;
 use crate::error::AppError;
 
 /// Paths that never need to know who is asking (and must not touch the database for it).
@@ -28,7 +30,7 @@ pub async fn load_session(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let state = req.app_data::<web::Data<Auth>>().cloned();
-    let cookie = req.cookie(COOKIE_NAME);
+    let cookie = state.as_ref().and_then(|auth| req.cookie(auth.sessions.cookie_name()));
     let mut cookie_state = CookieState::Absent;
     if let (Some(state), Some(cookie)) = (&state, cookie)
         && !is_sessionless(req.path())
@@ -38,8 +40,12 @@ pub async fn load_session(
             && let Some(user_id) = claims.user_id()
         {
             let mut conn = state.pool.get().await.map_err(AppError::from)?;
-            let user = User::find(&mut conn, user_id).await.map_err(AppError::from)?;
-            if let Some(user) = user.filter(|u| u.session_version == claims.ver) {
+            // The session's row and its user in one query: no row, no session.
+            let user = sessions::find_live(&mut conn, &claims.sid, Utc::now()).await.map_err(AppError::from)?;
+            if let Some(user) = user.filter(|u| u.id == user_id && u.session_version == claims.ver) {
+                if state.sessions.wants_refresh(&claims) {
+                    sessions::touch(&mut conn, &claims.sid, Utc::now()).await.map_err(AppError::from)?;
+                }
                 req.extensions_mut().insert(ActiveSession {
                     user: CurrentUser {
                         id: user.id,
@@ -59,7 +65,8 @@ pub async fn load_session(
     let mut res = next.call(req).await?;
 
     // Sign-in, sign-out and password changes set the cookie themselves.
-    let handler_set_cookie = res.response().cookies().any(|c| c.name() == COOKIE_NAME);
+    let handler_set_cookie =
+        state.as_ref().is_some_and(|auth| res.response().cookies().any(|c| c.name() == auth.sessions.cookie_name()));
     if let (Some(state), false) = (state, handler_set_cookie) {
         let cookie = match cookie_state {
             CookieState::Valid(claims) if state.sessions.wants_refresh(&claims) => {

@@ -22,10 +22,40 @@ use self::csrf::CsrfKey;
 use self::password::MAX_PASSWORD_BYTES;
 use self::session::SessionKeys;
 use self::throttle::LoginThrottle;
-use crate::config::SessionSettings;
+use crate::config::{SessionSettings, TrustedProxies};
 use crate::db::users::{MAX_USERNAME_CHARS, User, normalize_username};
 use crate::db::{self, DbError};
 use crate::domain::UserId;
+
+/// Who is signing in, as the session list shows it.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub user_agent: String,
+    pub address: String,
+}
+
+impl ClientInfo {
+    pub fn of(req: &actix_web::HttpRequest) -> Self {
+        let proxies = req.app_data::<actix_web::web::Data<Auth>>().map(|auth| auth.proxies.clone()).unwrap_or_default();
+        let user_agent = req
+            .headers()
+            .get(actix_web::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(300)
+            .collect();
+        let address = client_ip(&proxies, req).map(|ip| ip.to_string()).unwrap_or_default();
+        Self { user_agent, address }
+    }
+}
+
+/// The client's address, believing `X-Forwarded-For` only from a trusted proxy.
+pub fn client_ip(proxies: &TrustedProxies, req: &actix_web::HttpRequest) -> Option<IpAddr> {
+    let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    proxies.client_ip(req.peer_addr().map(|a| a.ip()), forwarded)
+}
 
 /// Why a password was not accepted.
 #[derive(Debug, thiserror::Error)]
@@ -52,10 +82,20 @@ pub struct Auth {
     pub dummy_hash: String,
     /// This Tidemark shows demo data (`tidemark demo`): every page says so.
     pub demo: bool,
+    /// Whose forwarding headers are believed.
+    pub proxies: TrustedProxies,
+    /// The origin forms must come from, when the public address is configured.
+    pub public_url: Option<url::Url>,
 }
 
 impl Auth {
-    pub async fn new(pool: db::Pool, settings: &SessionSettings, demo: bool) -> anyhow::Result<Self> {
+    pub async fn new(
+        pool: db::Pool,
+        settings: &SessionSettings,
+        demo: bool,
+        proxies: TrustedProxies,
+        public_url: Option<url::Url>,
+    ) -> anyhow::Result<Self> {
         Ok(Self {
             pool,
             sessions: SessionKeys::new(settings),
@@ -63,7 +103,14 @@ impl Auth {
             throttle: LoginThrottle::default(),
             dummy_hash: password::hash("tidemark timing equaliser".into()).await?,
             demo,
+            proxies,
+            public_url,
         })
+    }
+
+    /// The client's address (see [`client_ip`]).
+    pub fn client_ip(&self, req: &actix_web::HttpRequest) -> Option<IpAddr> {
+        client_ip(&self.proxies, req)
     }
 }
 
@@ -116,6 +163,11 @@ impl Auth {
         password: String,
     ) -> Result<(), CredentialsRefused> {
         self.throttle.check(address, &user.username).map_err(CredentialsRefused::Throttled)?;
+        // bcrypt would compare only the first 72 bytes: a longer "current password" is wrong.
+        if password.len() > MAX_PASSWORD_BYTES {
+            self.throttle.record_failure(address, &user.username);
+            return Err(CredentialsRefused::Wrong);
+        }
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
         let stored = User::find(&mut conn, user.id).await.map_err(DbError::from)?.ok_or(CredentialsRefused::Wrong)?;
         drop(conn);
@@ -127,16 +179,42 @@ impl Auth {
         }
     }
 
-    /// A new session cookie for a user whose session version just changed (their other
-    /// sessions ended; this browser stays signed in). `None` if the user is gone.
-    pub async fn renewed_cookie(&self, id: UserId) -> Result<Option<Cookie<'static>>, DbError> {
+    /// A new session for a user whose session version just changed (their other sessions
+    /// ended; this browser stays signed in, under a new id). `None` if the user is gone.
+    pub async fn renewed_cookie(
+        &self,
+        id: UserId,
+        ending: &str,
+        client: &ClientInfo,
+    ) -> Result<Option<Cookie<'static>>, DbError> {
         let mut conn = self.pool.get().await?;
-        let user = User::find(&mut conn, id).await?;
-        Ok(user.map(|user| self.sessions.cookie(&self.sessions.begin(&user))))
+        db::sessions::end(&mut conn, ending, id).await?;
+        let Some(user) = User::find(&mut conn, id).await? else { return Ok(None) };
+        drop(conn);
+        Ok(Some(self.start_session(&user, client).await?))
     }
 
-    /// A cookie for a user who just signed in.
-    pub fn session_cookie(&self, user: &User) -> Cookie<'static> {
-        self.sessions.cookie(&self.sessions.begin(user))
+    /// Starts a session for a user who just signed in: its row, and the cookie naming it.
+    pub async fn start_session(&self, user: &User, client: &ClientInfo) -> Result<Cookie<'static>, DbError> {
+        let claims = self.sessions.begin(user);
+        let at = |secs: i64| chrono::DateTime::from_timestamp(secs, 0).unwrap_or_default();
+        let new = db::sessions::NewSession {
+            id: &claims.sid,
+            user_id: user.id,
+            created_at: at(claims.auth),
+            last_seen_at: at(claims.auth),
+            expires_at: at(self.sessions.absolute_end(claims.auth)),
+            user_agent: &client.user_agent,
+            address: &client.address,
+        };
+        let mut conn = self.pool.get().await?;
+        db::sessions::create(&mut conn, &new).await?;
+        Ok(self.sessions.cookie(&claims))
+    }
+
+    /// Ends one session (sign-out); the browser's cookie is removed by the caller.
+    pub async fn end_session(&self, session_id: &str, user: UserId) -> Result<bool, DbError> {
+        let mut conn = self.pool.get().await?;
+        Ok(db::sessions::end(&mut conn, session_id, user).await?)
     }
 }

@@ -1,8 +1,9 @@
 //! The session: one `HttpOnly` cookie holding an HS256-signed JWT.
 //!
 //! The token names the user, the user's session version and a random session id (which
-//! CSRF tokens are bound to). Role and version are always re-read from the database, so
-//! the token is never trusted for them.
+//! CSRF tokens are bound to). The id names a row of the `sessions` table: a session lives
+//! only while its row does, so signing out ends it everywhere the cookie was copied to. Role
+//! and version are always re-read from the database, so the token is never trusted for them.
 
 use std::time::Duration;
 
@@ -16,7 +17,11 @@ use crate::config::SessionSettings;
 use crate::db::users::User;
 use crate::domain::UserId;
 
+/// The cookie's name over plain HTTP (local use).
 pub const COOKIE_NAME: &str = "tidemark_session";
+/// Its name when Secure: the `__Host-` prefix makes browsers refuse it unless it is Secure,
+/// host-only and for the whole site, so no subdomain or plain-HTTP page can plant one.
+pub const SECURE_COOKIE_NAME: &str = "__Host-tidemark_session";
 /// A token younger than this is not re-issued on activity (saves a Set-Cookie per request).
 const REFRESH_AFTER_SECS: i64 = 60;
 
@@ -62,6 +67,20 @@ impl SessionKeys {
             idle_timeout: settings.idle_timeout,
             max_lifetime: settings.max_lifetime,
         }
+    }
+
+    /// The session cookie's name (see [`SECURE_COOKIE_NAME`]).
+    pub fn cookie_name(&self) -> &'static str {
+        if self.cookie_secure { SECURE_COOKIE_NAME } else { COOKIE_NAME }
+    }
+
+    pub fn secure(&self) -> bool {
+        self.cookie_secure
+    }
+
+    /// When a session that began at `auth` (unix seconds) ends, however active.
+    pub fn absolute_end(&self, auth: i64) -> i64 {
+        auth + secs(self.max_lifetime)
     }
 
     /// Claims for a fresh sign-in of `user`.
@@ -115,7 +134,11 @@ impl SessionKeys {
     }
 
     fn base_cookie(&self, value: String) -> actix_web::cookie::CookieBuilder<'static> {
-        Cookie::build(COOKIE_NAME, value).path("/").http_only(true).same_site(SameSite::Lax).secure(self.cookie_secure)
+        Cookie::build(self.cookie_name(), value)
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(self.cookie_secure)
     }
 }
 

@@ -11,6 +11,7 @@ pub mod reports;
 pub mod retention;
 pub mod schema;
 pub mod scores;
+pub mod sessions;
 pub mod settings;
 pub mod snapshots;
 pub mod stats;

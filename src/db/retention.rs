@@ -18,6 +18,8 @@ pub struct PurgeCounts {
     pub meta_requests: i64,
     /// Meta dialogs never finished (their states and pending choices).
     pub dialogs: i64,
+    /// Dashboard sessions past their absolute end.
+    pub sessions: i64,
 }
 
 impl std::fmt::Display for PurgeCounts {
@@ -25,14 +27,15 @@ impl std::fmt::Display for PurgeCounts {
         write!(
             f,
             "{} post(s) with {} snapshot(s), {} account snapshot(s), {} day(s) of account insights, \
-             {} sync-run record(s), {} Meta request record(s), {} unfinished Meta dialog(s)",
+             {} sync-run record(s), {} Meta request record(s), {} unfinished Meta dialog(s), {} expired session(s)",
             self.posts,
             self.snapshots,
             self.account_snapshots,
             self.daily_insights,
             self.sync_runs,
             self.meta_requests,
-            self.dialogs
+            self.dialogs,
+            self.sessions
         )
     }
 }

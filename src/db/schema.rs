@@ -211,6 +211,19 @@ diesel::table! {
         sync_runs -> Int8,
         meta_requests -> Int8,
         dialogs -> Int8,
+        sessions -> Int8,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> Int8,
+        created_at -> Timestamptz,
+        last_seen_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        user_agent -> Text,
+        address -> Text,
     }
 }
 
@@ -268,6 +281,7 @@ diesel::joinable!(post_scores -> ig_accounts (account_id));
 diesel::joinable!(post_scores -> posts (post_id));
 diesel::joinable!(post_snapshots -> posts (post_id));
 diesel::joinable!(posts -> ig_accounts (account_id));
+diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(sync_runs -> ig_accounts (account_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -284,6 +298,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     post_snapshots,
     posts,
     purges,
+    sessions,
     settings,
     sync_runs,
     users,

@@ -155,7 +155,18 @@ pub(crate) fn shorten(text: &str) -> String {
 /// Removes a token from text that may quote it: `access_token=…` parameters (in URLs
 /// the API echoes back) and the literal token wherever it appears.
 pub fn redact(text: &str, token: &str) -> String {
-    let mut out = if token.is_empty() { text.to_owned() } else { text.replace(token, "[redacted]") };
+    let mut out = text.to_owned();
+    if !token.is_empty() {
+        // The token as sent, and as an answer may echo it: percent-encoded or JSON-escaped.
+        let percent: String = url::form_urlencoded::byte_serialize(token.as_bytes()).collect();
+        let json = serde_json::to_string(token).unwrap_or_default();
+        let json = json.trim_matches('"');
+        for form in [token, percent.as_str(), &percent.replace('+', "%20"), json] {
+            if !form.is_empty() {
+                out = out.replace(form, "[redacted]");
+            }
+        }
+    }
     for key in ["access_token=", "input_token=", "fb_exchange_token="] {
         let mut from = 0;
         while let Some(found) = out[from..].find(key) {
@@ -170,6 +181,16 @@ pub fn redact(text: &str, token: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_token_echoed_percent_encoded_or_json_escaped_is_redacted_too() {
+        let token = "IGAA/ab+c=d\"e";
+        let encoded: String = url::form_urlencoded::byte_serialize(token.as_bytes()).collect();
+        let echoed = format!("bad {encoded} and {} here", serde_json::to_string(token).unwrap());
+        let clean = super::redact(&echoed, token);
+        assert!(!clean.contains(&encoded) && !clean.contains("ab+c"), "{clean}");
+        assert_eq!(clean.matches("[redacted]").count(), 2, "{clean}");
+    }
+
     use super::*;
 
     fn body(code: i64, subcode: Option<i64>, message: &str) -> String {

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::{EmptyForm, Notice, PageContext, render, see_other};
 use crate::auth::extract::ActiveSession;
-use crate::auth::{Auth, CredentialsRefused, CsrfForm, CurrentUser};
+use crate::auth::{Auth, ClientInfo, CredentialsRefused, CsrfForm, CurrentUser};
 use crate::error::AppResult;
 
 /// Both an unknown user and a wrong password get exactly this.
@@ -61,7 +61,7 @@ pub async fn login(
     auth: web::Data<Auth>,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> AppResult<HttpResponse> {
-    let address = req.peer_addr().map(|addr| addr.ip());
+    let address = auth.client_ip(&req);
     let retry = |status: StatusCode, error: String| {
         let page = LoginPage {
             page: PageContext::anonymous(Notice::default(), auth.demo),
@@ -74,9 +74,14 @@ pub async fn login(
     };
     match auth.sign_in(address, &form.username, form.password.clone()).await {
         Ok(user) => {
+            // Signing in again from a signed-in browser replaces its session (ASVS 7.2.4).
+            let previous = req.extensions().get::<ActiveSession>().map(|s| (s.claims.sid.clone(), s.user.id));
+            if let Some((sid, owner)) = previous {
+                auth.end_session(&sid, owner).await?;
+            }
             let mut response = see_other(safe_next(&form.next));
             response
-                .add_cookie(&auth.session_cookie(&user))
+                .add_cookie(&auth.start_session(&user, &ClientInfo::of(&req)).await?)
                 .map_err(|err| anyhow::anyhow!("cannot set the session cookie: {err}"))?;
             Ok(response)
         }
@@ -93,6 +98,8 @@ pub async fn login(
 }
 
 pub async fn logout(user: CurrentUser, auth: web::Data<Auth>, _form: CsrfForm<EmptyForm>) -> AppResult<HttpResponse> {
+    // The row goes: a copy of the cookie is worth nothing from now on.
+    auth.end_session(&user.session_id, user.id).await?;
     tracing::info!(user_id = %user.id, "signed out");
     let mut response = see_other("/login?notice=signed-out");
     response

@@ -17,7 +17,7 @@ use crate::db::DbError;
 use crate::db::reports::{ExportSnapshot, PostRow};
 use crate::domain::{AccountId, PostId};
 use crate::error::{AppError, AppResult};
-use crate::services::archive;
+use crate::services::archive::{self, spreadsheet_safe};
 use crate::services::views::ChartOwner;
 use crate::services::{Archive, Views};
 
@@ -110,7 +110,8 @@ fn csv_bytes(
         writer.write_record(header).map_err(actix_web::error::ErrorInternalServerError)?;
     }
     for record in records {
-        writer.write_record(&record).map_err(actix_web::error::ErrorInternalServerError)?;
+        let safe = record.iter().map(|cell| spreadsheet_safe(cell));
+        writer.write_record(safe.map(|c| c.into_owned())).map_err(actix_web::error::ErrorInternalServerError)?;
     }
     let bytes = writer.into_inner().map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string()))?;
     Ok(Bytes::from(bytes))

@@ -83,6 +83,7 @@ route_table! {
     GET "/me" => me::me_page, SignedIn, Safe;
     POST "/me/password" => me::change_password, SignedIn, Form;
     POST "/me/sign-out-everywhere" => me::sign_out_everywhere, SignedIn, Form;
+    POST "/me/sessions/{session}/end" => me::end_session, SignedIn, Form;
     GET "/accounts" => accounts::list_accounts, SignedIn, Safe;
     POST "/accounts" => accounts::connect_account, Admin, Form;
     GET "/accounts/connect/instagram" => connect::connect_instagram, Admin, Safe;
@@ -153,6 +154,7 @@ impl Notice {
         Some(match code {
             "signed-out" => "You are signed out.",
             "signed-out-everywhere" => "Every session of yours has ended. Sign in again to continue.",
+            "session-ended" => "That session has ended: its device is signed out.",
             "password-changed" => "Your password is changed; your other sessions have ended.",
             "user-created" => "The user is added. Give them their password through a safe channel.",
             "role-changed" => "The role is changed; that user's sessions have ended.",

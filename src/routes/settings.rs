@@ -108,7 +108,7 @@ impl SettingsForm {
         let sync_schedule = self.sync_schedule.trim().to_owned();
         if !is_valid_schedule(&sync_schedule) || sync_schedule.split_whitespace().count() != 6 {
             problems.push(
-                "The sync schedule must be a six-field cron expression, seconds first (e.g. 0 */15 * * * *).".into(),
+                "The sync schedule must be a six-field cron expression, seconds first, at most once a minute: the seconds field is one number (e.g. 0 */15 * * * *).".into(),
             );
         }
         let engagement = EngagementDefinition::from_key(self.engagement_definition.trim());
@@ -262,6 +262,15 @@ mod tests {
         };
         let problems = form.validate().unwrap_err();
         assert_eq!(problems.len(), 4, "{problems:?}");
+    }
+
+    #[test]
+    fn a_schedule_more_often_than_once_a_minute_is_refused() {
+        for every_second in ["* * * * * *", "*/1 * * * * *", "0-59 * * * * *", "0,30 * * * * *"] {
+            let form = SettingsForm { sync_schedule: every_second.into(), ..valid() };
+            assert!(form.validate().is_err(), "{every_second}");
+        }
+        assert!(SettingsForm { sync_schedule: "30 * * * * *".into(), ..valid() }.validate().is_ok());
     }
 
     #[test]

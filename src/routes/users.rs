@@ -1,7 +1,7 @@
 //! User management, for admins: list, add, change role, set a password, delete.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -120,6 +120,7 @@ pub async fn create_user(
 }
 
 pub async fn change_role(
+    req: HttpRequest,
     admin: AdminUser,
     path: web::Path<i64>,
     users: web::Data<Users>,
@@ -136,12 +137,13 @@ pub async fn change_role(
     tracing::info!(user_id = %id, by = %admin.0.id, "role changed by an admin");
     if id == admin.0.id {
         // The admin's own sessions ended with the change; this one included.
-        return renewed_session(&auth, id, "/?notice=role-changed").await;
+        return renewed_session(&auth, &admin.0, &req, "/?notice=role-changed").await;
     }
     Ok(see_other("/users?notice=role-changed"))
 }
 
 pub async fn reset_password(
+    req: HttpRequest,
     admin: AdminUser,
     path: web::Path<i64>,
     users: web::Data<Users>,
@@ -154,7 +156,7 @@ pub async fn reset_password(
     }
     tracing::info!(user_id = %id, by = %admin.0.id, "password set by an admin");
     if id == admin.0.id {
-        return renewed_session(&auth, id, "/users?notice=password-set").await;
+        return renewed_session(&auth, &admin.0, &req, "/users?notice=password-set").await;
     }
     Ok(see_other("/users?notice=password-set"))
 }

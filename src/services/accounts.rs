@@ -6,7 +6,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
-use diesel_async::{AsyncConnection, AsyncPgConnection};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use url::Url;
@@ -570,5 +570,10 @@ pub async fn rotate_keys(conn: &mut AsyncPgConnection, old: &TokenKey, new: &Tok
         }
         rotation.rotated += 1;
     }
+    // Pending Facebook choices hold tokens under the old key; they live minutes: drop them.
+    diesel::sql_query("DELETE FROM oauth_pending").execute(conn).await?;
+    // An UPDATE leaves the old row versions (with the old ciphertext) in the table's pages
+    // until they are reused; rewriting the tables removes them from the database files.
+    diesel::sql_query("VACUUM FULL ig_accounts, oauth_pending").execute(conn).await?;
     Ok(rotation)
 }

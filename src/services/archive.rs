@@ -47,6 +47,7 @@ pub const NOT_EXPORTED: &[(&str, &str)] = &[
     ("oauth_states", "dialogs in progress: single-use secrets that live minutes"),
     ("oauth_pending", "dialogs in progress, with an encrypted access token"),
     ("data_version", "an internal counter for the page cache"),
+    ("sessions", "dashboard sign-in sessions: short-lived, and their ids are what the session cookie names"),
     ("__diesel_schema_migrations", "the migrations applied (the manifest names the latest)"),
 ];
 
@@ -314,9 +315,22 @@ pub const TABLES: &[ArchiveTable] = &[
             ("sync_runs", "sync-run records removed"),
             ("meta_requests", "Meta request records removed"),
             ("dialogs", "unfinished Meta dialogs removed"),
+            ("sessions", "expired dashboard sessions removed"),
         ],
     },
 ];
+
+/// A cell as a spreadsheet may read it safely: text that a spreadsheet would take for a
+/// formula (it begins with `=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`
+/// (OWASP's advice for CSV injection). Numbers, negative ones included, stay as they are.
+pub fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && cell.trim().parse::<f64>().is_err() {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
 
 #[derive(QueryableByName)]
 struct Row {
@@ -431,7 +445,7 @@ fn write_archive<W: Write>(
         "schema_version": schema_version,
         "generated_at": now.to_rfc3339(),
         "scope": match scope { Scope::Everything => json!("everything"), Scope::Account(id) => json!({ "account": id.0 }) },
-        "encoding": "CSV, UTF-8, a header line; an empty cell is NULL (not measured); times are UTC",
+        "encoding": "CSV, UTF-8, a header line; an empty cell is NULL (not measured); times are UTC; text that a spreadsheet would read as a formula (beginning with =, +, -, @, tab or CR) is prefixed with '",
         "never_included": "access tokens, password hashes, session and app secrets",
         "tables": manifest_tables,
     });
@@ -478,7 +492,7 @@ fn write_table<W: Write>(
             query.bind::<BigInt, _>(PAGE).bind::<BigInt, _>(offset).load(&mut conn).await.map_err(DbError::from)
         })?;
         for row in &rows {
-            csv.write_record(row.cells.iter().map(|c| c.as_deref().unwrap_or("")))?;
+            csv.write_record(row.cells.iter().map(|c| spreadsheet_safe(c.as_deref().unwrap_or("")).into_owned()))?;
         }
         written += rows.len() as u64;
         if (rows.len() as i64) < PAGE {
@@ -488,4 +502,19 @@ fn write_table<W: Write>(
     }
     csv.flush()?;
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_defused_and_numbers_left_alone() {
+        for risky in ["=HYPERLINK(\"http://x\")", "+1 555", "-rf", "@SUM(A1)", "\tcmd", "\rcmd"] {
+            assert_eq!(spreadsheet_safe(risky), format!("'{risky}"));
+        }
+        for plain in ["-12", "-0.5", "+3", "hello", "", "2026-11-30T10:00:00Z", "#tag"] {
+            assert_eq!(spreadsheet_safe(plain), plain);
+        }
+    }
 }

@@ -3,6 +3,7 @@
 //! the async threads) so no caller handles a hash.
 
 use crate::auth::password;
+use crate::db::sessions::{self, Session};
 use crate::db::users::{NewUser, User, UserChangeError, normalize_username};
 use crate::db::{self, DbError};
 use crate::domain::{Role, UserId};
@@ -103,10 +104,17 @@ impl Users {
         Ok(())
     }
 
+    /// The user's open sessions, most recently seen first.
+    pub async fn sessions(&self, id: UserId) -> Result<Vec<Session>, DbError> {
+        let mut conn = self.pool.get().await?;
+        Ok(sessions::of_user(&mut conn, id, chrono::Utc::now()).await?)
+    }
+
     /// Ends every session of the user.
     pub async fn end_sessions(&self, id: UserId) -> Result<(), DbError> {
         let mut conn = self.pool.get().await?;
         User::end_sessions(&mut conn, id).await?;
+        sessions::end_all(&mut conn, id, None).await?;
         tracing::info!(user_id = %id, "every session ended");
         Ok(())
     }

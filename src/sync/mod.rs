@@ -96,6 +96,23 @@ impl SyncContext {
         &self.pool
     }
 
+    /// Closes the runs a process that died left "running" (at start-up), unless a sync of
+    /// another process holds the lock right now: then they may be its own.
+    pub async fn close_abandoned_runs(&self) -> anyhow::Result<usize> {
+        let mut lock_conn =
+            AsyncPgConnection::establish(&self.database_url).await.context("cannot connect for the sync lock")?;
+        if !try_lock(&mut lock_conn).await? {
+            return Ok(0);
+        }
+        let mut conn = self.pool.get().await.context("no database connection")?;
+        let closed = sync_runs::close_abandoned(&mut conn, self.now()).await?;
+        let _ = diesel::sql_query(format!("SELECT pg_advisory_unlock({SYNC_LOCK_KEY})")).execute(&mut lock_conn).await;
+        if closed > 0 {
+            tracing::warn!(closed, "sync runs left running by a stopped process were closed as interrupted");
+        }
+        Ok(closed)
+    }
+
     /// Applies every retention rule now (see [`retention`]).
     pub async fn purge(&self) -> anyhow::Result<crate::db::retention::PurgeCounts> {
         retention::purge(&self.pool, &self.database_url, self.now()).await

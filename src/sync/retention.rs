@@ -5,7 +5,8 @@
 //! - posts published before the history window, with their snapshots;
 //! - the accounts' own history (follower counts, daily insights) before the window;
 //! - sync-run records older than their keep time (a setting, default 90 days);
-//! - records of Meta's requests after 90 days, and Meta dialogs never finished.
+//! - records of Meta's requests after 90 days, Meta dialogs never finished, and dashboard
+//!   sessions past their end.
 
 use chrono::{DateTime, Duration, Utc};
 use diesel_async::AsyncConnection;
@@ -40,6 +41,7 @@ pub async fn purge(pool: &db::Pool, database_url: &str, now: DateTime<Utc>) -> a
     let records_cutoff = now - Duration::days(RECORD_KEEP_DAYS);
     counts.meta_requests = meta_requests::purge_before(&mut conn, records_cutoff).await? as i64;
     counts.dialogs = retention::expired_dialogs(&mut conn, now).await? as i64;
+    counts.sessions = crate::db::sessions::purge_expired(&mut conn, now).await? as i64;
     retention::record(&mut conn, now, &counts, records_cutoff).await?;
     tracing::info!(?counts, "retention purge");
     Ok(counts)

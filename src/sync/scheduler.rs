@@ -22,8 +22,12 @@ pub struct Scheduler {
 }
 
 /// Whether `schedule` is a cron expression the scheduler accepts (six fields, seconds first).
+/// At most once a minute: the seconds field must name one second (`0`, `30`), so a schedule
+/// can never fire the Graph API every second.
 pub fn is_valid_schedule(schedule: &str) -> bool {
-    Job::new_async(schedule, |_, _| Box::pin(async {})).is_ok()
+    let once_a_minute =
+        schedule.split_whitespace().next().is_some_and(|seconds| seconds.parse::<u8>().is_ok_and(|s| s < 60));
+    once_a_minute && Job::new_async(schedule, |_, _| Box::pin(async {})).is_ok()
 }
 
 impl Scheduler {
@@ -59,7 +63,11 @@ impl Scheduler {
                 }
             })
         })
-        .with_context(|| format!("the sync schedule {schedule:?} is not a six-field cron expression"))?;
+        .ok()
+        .filter(|_| is_valid_schedule(schedule))
+        .with_context(|| {
+            format!("the sync schedule {schedule:?} is not a six-field cron expression running at most once a minute")
+        })?;
         let mut tick = self.tick.lock().await;
         if let Some(old) = tick.take() {
             self.jobs.remove(&old).await.context("cannot remove the old sync schedule")?;

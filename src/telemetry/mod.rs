@@ -19,8 +19,19 @@ use self::metrics::{HttpLabels, Metrics, RouteLabels};
 use crate::auth::extract::ActiveSession;
 use crate::config::LogFormat;
 
+/// The log filter: `RUST_LOG` (default `info`), except that the database driver never logs
+/// below warnings, at any level asked for: at debug it writes every statement's bound
+/// parameters, password hashes included.
+pub fn log_filter(rust_log: Option<&str>) -> EnvFilter {
+    let filter = rust_log.and_then(|spec| EnvFilter::try_new(spec).ok()).unwrap_or_else(|| EnvFilter::new("info"));
+    ["tokio_postgres=warn", "tokio_postgres::query=warn", "tokio_postgres::prepare=warn", "diesel=warn"]
+        .into_iter()
+        .filter_map(|directive| directive.parse().ok())
+        .fold(filter, EnvFilter::add_directive)
+}
+
 pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = log_filter(std::env::var("RUST_LOG").ok().as_deref());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -30,6 +41,21 @@ pub fn init(format: LogFormat) {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
+}
+
+/// A bounded metrics label for the method: made-up methods must not mint new series.
+fn method_label(method: &actix_web::http::Method) -> &'static str {
+    use actix_web::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::HEAD => "HEAD",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
 }
 
 /// The id of one request, in its log lines and in the `x-request-id` response header.
@@ -57,7 +83,7 @@ pub async fn log_request(
         Ok(mut res) => {
             if let Some(metrics) = res.request().app_data::<web::Data<Metrics>>() {
                 let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
-                let labels = RouteLabels { route, method: method.to_string() };
+                let labels = RouteLabels { route, method: method_label(&method).to_owned() };
                 metrics.http_duration.get_or_create(&labels).observe(latency_ms / 1000.0);
                 let status = res.status().as_u16();
                 metrics
@@ -76,6 +102,48 @@ pub async fn log_request(
             let status = err.as_response_error().status_code().as_u16();
             tracing::info!(%method, %path, status, latency_ms, "request");
             Err(err)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_database_driver_never_logs_bound_parameters_whatever_rust_log_asks() {
+        for spec in ["debug", "trace", "tokio_postgres=trace", "tokio_postgres::query=debug,info"] {
+            let captured = Captured::default();
+            let writer = captured.clone();
+            let subscriber = tracing_subscriber::fmt()
+                .with_env_filter(log_filter(Some(spec)))
+                .with_writer(move || writer.clone())
+                .finish();
+            tracing::subscriber::with_default(subscriber, || {
+                tracing::debug!(target: "tokio_postgres::query", "executing statement s1 with parameters: [\"$2b$12$hash\"]");
+                tracing::debug!(target: "tidemark::sync", "an ordinary debug line");
+            });
+            let logs =
+                String::from_utf8(captured.0.lock().unwrap_or_else(|p| p.into_inner()).clone()).unwrap_or_default();
+            assert!(!logs.contains("$2b$12$hash"), "{spec}: {logs}");
+            if spec == "debug" || spec == "trace" {
+                assert!(logs.contains("an ordinary debug line"), "{spec}: the rest still logs");
+            }
         }
     }
 }

@@ -85,6 +85,13 @@ async fn the_session_cookie_is_secure_when_configured() {
     let response = app.login_with(&browser(), "ada", PASSWORD).await;
     let cookie = response.headers().get("set-cookie").unwrap().to_str().unwrap().to_owned();
     assert!(cookie.contains("Secure"), "{cookie}");
+    assert!(cookie.starts_with("__Host-tidemark_session="), "the __Host- prefix with Secure: {cookie}");
+    assert!(!cookie.contains("Domain="), "host-only");
+    let hsts = response.headers().get("strict-transport-security").map(|v| v.to_str().unwrap().to_owned());
+    assert_eq!(hsts.as_deref(), Some("max-age=31536000; includeSubDomains"), "HSTS when served over HTTPS");
+    let plain = spawn_app().await;
+    let answer = plain.get(&browser(), "/login").await;
+    assert!(answer.headers().get("strict-transport-security").is_none(), "not over plain HTTP");
 }
 
 #[tokio::test]

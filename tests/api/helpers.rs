@@ -9,7 +9,7 @@ use reqwest::{Client, Response, redirect};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
-use tidemark::config::{MetaApps, SessionSettings, Settings};
+use tidemark::config::{MetaApps, SessionSettings, Settings, TrustedProxies};
 use tidemark::crypto::TokenKey;
 use tidemark::db::accounts::Account;
 use tidemark::domain::{Role, Trigger, UserId};
@@ -166,11 +166,23 @@ pub struct AppOptions {
     pub demo: bool,
     /// Configure the simulator's Meta apps (the connect buttons and callbacks).
     pub meta_apps: bool,
+    pub trusted_proxies: TrustedProxies,
+    pub metrics_token: Option<String>,
+    /// Rows to put in the database before the application starts.
+    pub before_start: Option<&'static str>,
 }
 
 impl Default for AppOptions {
     fn default() -> Self {
-        Self { cookie_secure: false, simulator: SimulatorConfig::standard(42), demo: false, meta_apps: true }
+        Self {
+            cookie_secure: false,
+            simulator: SimulatorConfig::standard(42),
+            demo: false,
+            meta_apps: true,
+            trusted_proxies: TrustedProxies::default(),
+            metrics_token: None,
+            before_start: None,
+        }
     }
 }
 
@@ -199,6 +211,9 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     let db = TestDb::new().await;
+    if let Some(sql) = options.before_start {
+        execute(&mut db.connect().await, sql).await;
+    }
     let sim = Simulator::start(options.simulator, "127.0.0.1:0").expect("the simulator starts");
     let token_key = TokenKey::new([5u8; 32]);
     let mut secret = vec![0u8; 32];
@@ -220,6 +235,8 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         metrics_public: false,
         clock: sim.clock(),
         public_url: None,
+        trusted_proxies: options.trusted_proxies.clone(),
+        metrics_token: options.metrics_token.clone(),
         apps: if options.meta_apps { simulator_apps() } else { MetaApps::default() },
     };
     let app = Application::build(settings).await.expect("the application builds");

@@ -18,6 +18,7 @@ mod input;
 mod meta;
 mod migrations;
 mod retention;
+mod security;
 mod simulator;
 mod sync;
 mod users;

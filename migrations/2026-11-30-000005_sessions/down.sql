@@ -1,0 +1,2 @@
+ALTER TABLE purges DROP COLUMN sessions;
+DROP TABLE sessions;
