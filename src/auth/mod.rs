@@ -21,7 +21,7 @@ use actix_web::cookie::Cookie;
 use self::csrf::CsrfKey;
 use self::password::MAX_PASSWORD_BYTES;
 use self::session::SessionKeys;
-use self::throttle::LoginThrottle;
+use self::throttle::{LoginThrottle, Verdict};
 use crate::config::{SessionSettings, TrustedProxies};
 use crate::db::users::{MAX_USERNAME_CHARS, User, normalize_username};
 use crate::db::{self, DbError};
@@ -129,7 +129,12 @@ impl Auth {
         password: String,
     ) -> Result<User, CredentialsRefused> {
         let key = Self::throttle_key(typed_username);
-        self.throttle.check(address, &key).map_err(CredentialsRefused::Throttled)?;
+        match self.throttle.verdict(address, &key) {
+            Verdict::Locked(wait) => return Err(CredentialsRefused::Throttled(wait)),
+            // A username guessed from many addresses slows down rather than locking its owner out.
+            Verdict::Proceed(delay) if !delay.is_zero() => tokio::time::sleep(delay).await,
+            Verdict::Proceed(_) => {}
+        }
         let user = match normalize_username(&key) {
             Ok(name) => {
                 let mut conn = self.pool.get().await.map_err(DbError::from)?;
@@ -142,7 +147,7 @@ impl Auth {
         let matches = password::verify(password, hash).await;
         match user {
             Some(user) if matches && within_limit => {
-                self.throttle.record_success(&key);
+                self.throttle.record_success(address, &key);
                 tracing::info!(user_id = %user.id, "signed in");
                 Ok(user)
             }

@@ -32,22 +32,6 @@ pub const DEFAULT_VERSION: &str = "v25.0";
 const PROFILE_FIELDS: &str = "id,username,name,profile_picture_url,followers_count,follows_count,media_count";
 const MEDIA_FIELDS: &str =
     "id,caption,media_type,media_product_type,permalink,timestamp,like_count,comments_count,children{id,media_type}";
-/// Account metrics asked for as one day's total.
-pub const ACCOUNT_DAY_METRICS: &[&str] = &[
-    "reach",
-    "views",
-    "accounts_engaged",
-    "total_interactions",
-    "likes",
-    "comments",
-    "saves",
-    "shares",
-    "replies",
-    "reposts",
-    "profile_views",
-    "website_clicks",
-    "profile_links_taps",
-];
 /// How many times one insights request may shed a refused metric and try again.
 const MAX_METRIC_RETRIES: usize = 3;
 /// When the API says "rate limited" without saying for how long.
@@ -210,6 +194,8 @@ pub struct AccountDay {
     pub values: BTreeMap<String, f64>,
     /// The API's `follower_count`: the day's net change, not a total.
     pub follower_net_change: Option<f64>,
+    /// Account metrics refused during this request and now excluded.
+    pub newly_dropped: Vec<DroppedMetric>,
 }
 
 pub struct GraphSession<'a> {
@@ -358,28 +344,51 @@ impl GraphSession<'_> {
     }
 
     /// One day's account insights, `since` to `until` (at most 30 days apart).
+    /// A metric Meta refuses (as it retired `impressions`) is shed, remembered in `registry`
+    /// like a media metric, and the day asked again without it.
     pub async fn account_day(
         &self,
         ig_user_id: &str,
         since: DateTime<Utc>,
         until: DateTime<Utc>,
+        registry: &MetricRegistry,
     ) -> Result<AccountDay, GraphError> {
         let url = self.url(&format!("{ig_user_id}/insights"));
         let (since, until) = (since.timestamp().to_string(), until.timestamp().to_string());
-        let metrics = ACCOUNT_DAY_METRICS.join(",");
-        let totals: InsightsWire = self
-            .get(
-                url.clone(),
-                &[
-                    ("metric", &metrics),
-                    ("period", "day"),
-                    ("metric_type", "total_value"),
-                    ("since", &since),
-                    ("until", &until),
-                ],
-                Some(ig_user_id),
-            )
-            .await?;
+        let kind = MediaKind::account_day();
+        let mut newly_dropped = Vec::new();
+        let mut totals = None;
+        for _ in 0..=MAX_METRIC_RETRIES {
+            let metrics = registry.metrics_for(&kind);
+            if metrics.is_empty() {
+                break;
+            }
+            let joined = metrics.join(",");
+            let query = [
+                ("metric", joined.as_str()),
+                ("period", "day"),
+                ("metric_type", "total_value"),
+                ("since", &since),
+                ("until", &until),
+            ];
+            match self.get::<InsightsWire>(url.clone(), &query, Some(ig_user_id)).await {
+                Ok(wire) => {
+                    totals = Some(wire);
+                    break;
+                }
+                Err(GraphError::Rejected { code: 100, message, subcode }) => {
+                    let Some(metric) = blamed_metric(&message, &metrics) else {
+                        return Err(GraphError::Rejected { code: 100, subcode, message });
+                    };
+                    tracing::warn!(metric, "account metric refused; excluded");
+                    if registry.exclude(&kind, &metric, &message) {
+                        newly_dropped.push(DroppedMetric { kind: kind.clone(), metric, reason: message });
+                    }
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        let totals = totals.unwrap_or(InsightsWire { data: Vec::new() });
         // Missing below 100 followers; an empty answer is "not measured".
         let followers: InsightsWire = self
             .get(
@@ -397,6 +406,7 @@ impl GraphSession<'_> {
         Ok(AccountDay {
             values: totals.values(),
             follower_net_change: followers.values().get("follower_count").copied(),
+            newly_dropped,
         })
     }
 

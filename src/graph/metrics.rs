@@ -49,6 +49,23 @@ pub const STORY_METRICS: &[&str] = &[
     "reposts",
 ];
 
+/// Account metrics asked for as one day's total.
+pub const ACCOUNT_DAY_METRICS: &[&str] = &[
+    "reach",
+    "views",
+    "accounts_engaged",
+    "total_interactions",
+    "likes",
+    "comments",
+    "saves",
+    "shares",
+    "replies",
+    "reposts",
+    "profile_views",
+    "website_clicks",
+    "profile_links_taps",
+];
+
 /// A kind of media for metric purposes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct MediaKind {
@@ -72,8 +89,14 @@ impl MediaKind {
         Self { product, media_type }
     }
 
+    /// The account's own day (not a media): its metrics are shed and remembered the same way.
+    pub fn account_day() -> Self {
+        Self::new("ACCOUNT", "DAY")
+    }
+
     pub fn standard_metrics(&self) -> &'static [&'static str] {
         match self.product.as_str() {
+            "ACCOUNT" => ACCOUNT_DAY_METRICS,
             "REELS" => REELS_METRICS,
             "STORY" => STORY_METRICS,
             _ => FEED_METRICS,

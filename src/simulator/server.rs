@@ -469,12 +469,13 @@ impl Request<'_> {
                 "(#100) Starting from version 22 and above, the impressions metric is no longer supported for the queried user. Please refer to the documentation at https://developers.facebook.com/docs/instagram-api/reference/ig-user/insights for a list of supported metrics.",
             ));
         }
-        if let Some(index) = metrics.iter().position(|m| !facts::KNOWN_ACCOUNT_METRICS.contains(m)) {
+        let refused = |m: &str| state.config.refuse.iter().any(|(p, r)| p == "ACCOUNT" && r == m);
+        if let Some(index) = metrics.iter().position(|m| !facts::KNOWN_ACCOUNT_METRICS.contains(m) || refused(m)) {
             return Err(ApiError::new(
                 100,
                 format!(
                     "(#100) metric[{index}] must be one of the following values: {}",
-                    facts::KNOWN_ACCOUNT_METRICS.join(", ")
+                    facts::KNOWN_ACCOUNT_METRICS.iter().filter(|m| !refused(m)).copied().collect::<Vec<_>>().join(", ")
                 ),
             ));
         }

@@ -546,6 +546,23 @@ impl Cycle<'_> {
         Ok(())
     }
 
+    /// Remembers account metrics Meta refused (as for media metrics), so they are not asked again.
+    async fn remember_dropped(&self, dropped: &[crate::graph::DroppedMetric]) {
+        if dropped.is_empty() {
+            return;
+        }
+        match self.ctx.pool.get().await {
+            Ok(mut conn) => {
+                for metric in dropped {
+                    if let Err(err) = dropped_metrics::record(&mut conn, metric, self.now).await {
+                        self.ctx.problem("remember_refusal", &format!("cannot remember a refused metric: {err}"));
+                    }
+                }
+            }
+            Err(err) => self.ctx.problem("remember_refusal", &format!("no database connection: {err}")),
+        }
+    }
+
     /// Stores what an insights answer taught: refused metrics, and posts without insights.
     async fn remember(&self, post: &LivePost, insights: &Insights) {
         if insights.newly_dropped.is_empty() && insights.unavailable.is_none() {
@@ -591,7 +608,8 @@ impl Cycle<'_> {
         }
         drop(conn);
         let since = day.and_time(NaiveTime::MIN).and_utc();
-        let insights = match session.account_day(&self.account.ig_user_id, since, since + Duration::days(1)).await {
+        let ig_user_id = &self.account.ig_user_id;
+        let insights = match session.account_day(ig_user_id, since, since + Duration::days(1), self.registry).await {
             Ok(insights) => insights,
             Err(err) if matches!(err.action(), Action::Reconnect | Action::Wait) => return Err(err.into()),
             Err(err) => {
@@ -599,6 +617,7 @@ impl Cycle<'_> {
                 return Ok(());
             }
         };
+        self.remember_dropped(&insights.newly_dropped).await;
         let row = DailyInsights::from_metrics(
             self.account.id,
             day,
@@ -611,7 +630,6 @@ impl Cycle<'_> {
         Ok(())
     }
 
-    /// Instagram Login tokens last 60 days and can be renewed once a day old.
     /// Instagram Login tokens are refreshed (once a day old); Facebook Login user tokens are
     /// re-exchanged for a new long-lived one with the operator's app, when it is configured
     /// (otherwise the dashboard warns a week ahead that the account must be connected again).

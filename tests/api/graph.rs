@@ -303,7 +303,9 @@ async fn account_insights_give_a_days_totals_and_the_follower_change() {
     let token = AccessToken::new(sim.token(BAKERY));
     let api = client.session(&token, Flavour::Instagram);
     let until = sim.now();
-    let day = api.account_day(&sim.ig_user_id(BAKERY), until - chrono::Duration::days(1), until).await.unwrap();
+    let registry = MetricRegistry::default();
+    let day =
+        api.account_day(&sim.ig_user_id(BAKERY), until - chrono::Duration::days(1), until, &registry).await.unwrap();
     assert!(day.values["reach"] > 0.0);
     assert!(day.values.contains_key("accounts_engaged"));
     assert!(day.follower_net_change.is_some());

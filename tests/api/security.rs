@@ -209,12 +209,11 @@ async fn after_key_rotation_no_page_of_the_accounts_table_holds_an_old_ciphertex
     let pages = app.count("SELECT pg_relation_size('ig_accounts') / current_setting('block_size')::bigint AS n").await;
     let mut tuples = Vec::new();
     for page in 0..pages {
-        let rows: Vec<Tuple> = diesel::sql_query(format!(
-            "SELECT t_data FROM heap_page_items(get_raw_page('ig_accounts', {page}))"
-        ))
-        .load(&mut conn)
-        .await
-        .unwrap();
+        let rows: Vec<Tuple> =
+            diesel::sql_query(format!("SELECT t_data FROM heap_page_items(get_raw_page('ig_accounts', {page}))"))
+                .load(&mut conn)
+                .await
+                .unwrap();
         tuples.extend(rows.into_iter().filter_map(|t| t.t_data));
     }
     assert!(!tuples.is_empty());
@@ -224,4 +223,40 @@ async fn after_key_rotation_no_page_of_the_accounts_table_holds_an_old_ciphertex
             "an old-key ciphertext is still in the table's pages"
         );
     }
+}
+
+#[tokio::test]
+async fn failures_from_one_address_do_not_lock_the_owner_out_from_another() {
+    use crate::helpers::{AppOptions, PASSWORD, browser, csrf_token_in, spawn_app_with};
+    use tidemark::config::TrustedProxies;
+    // Behind a reverse proxy on this host: the client is the forwarded address.
+    let app = spawn_app_with(AppOptions {
+        trusted_proxies: TrustedProxies::parse("127.0.0.1").unwrap(),
+        ..AppOptions::default()
+    })
+    .await;
+    app.create_user("ada", tidemark::domain::Role::Admin).await;
+    let sign_in = |from: &'static str, password: &'static str| {
+        let app = &app;
+        async move {
+            let client = browser();
+            let token = csrf_token_in(&app.get_text(&client, "/login").await);
+            client
+                .post(app.url("/login"))
+                .header("x-forwarded-for", from)
+                .form(&[("csrf_token", token.as_str()), ("username", "ada"), ("password", password)])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    for _ in 0..5 {
+        assert_eq!(sign_in("198.51.100.1", "wrong password!").await, 401);
+    }
+    assert_eq!(sign_in("198.51.100.1", PASSWORD).await, 429, "the guessing address is locked");
+    assert_eq!(sign_in("198.51.100.2", PASSWORD).await, 303, "the owner elsewhere signs in");
+    // A forwarded address from an untrusted peer is ignored: the sessions list shows the real one.
+    let sessions = app.count("SELECT count(*) AS n FROM sessions WHERE address = '198.51.100.2'").await;
+    assert_eq!(sessions, 1, "the session records the client address the proxy forwarded");
 }

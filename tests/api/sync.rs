@@ -419,3 +419,30 @@ async fn facebook_tokens_are_re_exchanged_with_the_operators_app_before_they_exp
     app.sim.advance(Duration::days(20));
     assert!(app.run_sync().await.errors.is_empty(), "the new token works past the old one's expiry");
 }
+
+#[tokio::test]
+async fn a_retired_account_metric_is_shed_and_remembered_and_the_days_keep_coming() {
+    let simulator =
+        SimulatorConfig { refuse: vec![("ACCOUNT".into(), "website_clicks".into())], ..SimulatorConfig::standard(42) };
+    let app = spawn_app_with(AppOptions { simulator, ..AppOptions::default() }).await;
+    app.connect(BAKERY).await;
+    let summary = app.run_sync().await;
+    assert!(summary.errors.is_empty(), "{:?}", summary.errors);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM account_daily_insights WHERE reach IS NOT NULL").await,
+        1,
+        "the day is stored"
+    );
+    assert_eq!(app.count("SELECT count(*) AS n FROM account_daily_insights WHERE website_clicks IS NOT NULL").await, 0);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM dropped_metrics WHERE media_product_type = 'ACCOUNT' AND metric = 'website_clicks'").await,
+        1,
+        "remembered, and shown on the sync page"
+    );
+    // A new process asks for the next day without it, straight away.
+    app.sim.advance(Duration::days(1));
+    let later = app.fresh_sync();
+    let RunResult::Ran(next) = sync::run(&later, Scope::All, Trigger::Schedule).await.unwrap() else { panic!("busy") };
+    assert!(next.errors.is_empty(), "{:?}", next.errors);
+    assert_eq!(app.count("SELECT count(*) AS n FROM account_daily_insights WHERE reach IS NOT NULL").await, 2);
+}
