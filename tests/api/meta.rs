@@ -77,6 +77,10 @@ async fn deauthorize_forgets_the_token_keeps_the_history_and_is_recorded_without
     let admin = app.admin().await;
     let data = app.get_text(&admin, "/data").await;
     assert!(data.contains("deauthorize") && !data.contains(&user), "listed without the user id");
+    assert!(data.contains("<title>Data · Tidemark</title>"), "the page's title");
+    for section in ["archive", "meta-requests", "retention", "start-over"] {
+        assert_eq!(data.matches(&format!("id=\"{section}\"")).count(), 1, "the {section} section, once");
+    }
 }
 
 #[tokio::test]
