@@ -60,7 +60,7 @@ pub async fn prepare(
             hex::encode(bytes)
         }
     };
-    auth::password::check_new_password(&password)
+    auth::password::check_new_password(&password, DEMO_USERNAME)
         .map_err(|problem| anyhow::anyhow!("TIDEMARK_DEMO_PASSWORD: {problem}"))?;
     let hash = auth::password::hash(password.clone()).await?;
     User::create(&mut conn, &NewUser { username: DEMO_USERNAME, role: Role::Admin, password_hash: &hash }).await?;

@@ -75,7 +75,7 @@ impl Users {
     /// Adds a user after checking the username and the password.
     pub async fn create(&self, username: &str, role: Role, new_password: String) -> Result<User, UserRefused> {
         let username = normalize_username(username).map_err(UserRefused::Invalid)?;
-        password::check_new_password(&new_password).map_err(UserRefused::Invalid)?;
+        password::check_new_password(&new_password, &username).map_err(UserRefused::Invalid)?;
         let hash = password::hash(new_password).await.map_err(UserRefused::Hashing)?;
         let mut conn = self.pool.get().await?;
         let new = NewUser { username: &username, role, password_hash: &hash };
@@ -94,7 +94,8 @@ impl Users {
 
     /// Sets a new password (checked against the rules), ending that user's sessions.
     pub async fn set_password(&self, id: UserId, new_password: String) -> Result<(), UserRefused> {
-        password::check_new_password(&new_password).map_err(UserRefused::Invalid)?;
+        let username = self.find(id).await?.ok_or(UserRefused::NotFound)?.username;
+        password::check_new_password(&new_password, &username).map_err(UserRefused::Invalid)?;
         let hash = password::hash(new_password).await.map_err(UserRefused::Hashing)?;
         let mut conn = self.pool.get().await?;
         if !User::set_password(&mut conn, id, &hash).await? {

@@ -178,7 +178,7 @@ async fn changing_the_password_needs_the_current_one_and_a_matching_confirmation
 
     let weak = app.post_form(&client, "/me", "/me/password", &fields(PASSWORD, "short", "short")).await;
     assert_eq!(weak.status(), 422);
-    assert!(weak.text().await.unwrap().contains("at least 10 characters"));
+    assert!(weak.text().await.unwrap().contains("at least 12 characters"));
 
     assert_eq!(app.login_with(&browser(), "ada", PASSWORD).await.status(), 303, "password unchanged");
 }

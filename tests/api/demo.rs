@@ -8,7 +8,7 @@ async fn the_demo_fills_a_database_with_three_accounts_and_months_of_history() {
     let db = TestDb::new().await;
     let key = TokenKey::new([3u8; 32]);
     let (simulator, password) = tidemark::cli::demo::prepare(&db.url, &key, None).await.unwrap();
-    assert!(password.len() >= 10, "a generated password");
+    assert!(password.len() >= 12, "a generated password");
     let count = |sql: &'static str| {
         let url = db.url.clone();
         async move {

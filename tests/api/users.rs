@@ -50,9 +50,15 @@ async fn the_new_user_form_explains_what_is_wrong_and_keeps_what_was_typed() {
         .await;
     assert_eq!(weak.status(), 422);
     let html = weak.text().await.unwrap();
-    assert!(html.contains("at least 10 characters"));
+    assert!(html.contains("at least 12 characters"));
     assert!(html.contains("value=\"bob\""), "the username is kept");
     assert!(!html.contains("value=\"short\""), "the password is never echoed");
+
+    let guessable = app
+        .post_form(&admin, "/users", "/users", &[("username", "bob"), ("role", "viewer"), ("password", "qwertyuiop123")])
+        .await;
+    assert_eq!(guessable.status(), 422);
+    assert!(guessable.text().await.unwrap().contains("too easy to guess"));
 
     let too_long = "é".repeat(40);
     let overlong = app
