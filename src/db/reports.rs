@@ -137,56 +137,83 @@ pub struct PostFilter {
     pub offset: i64,
 }
 
-/// Posts matching the filter, in its order (missing figures sort last).
-pub async fn posts(conn: &mut AsyncPgConnection, filter: &PostFilter) -> QueryResult<Vec<PostRow>> {
-    let mut query = posts::table
-        .inner_join(ig_accounts::table)
-        .left_join(post_scores::table)
-        .select(PostRow::as_select())
-        .into_boxed();
-    if let Some(account) = filter.account {
-        query = query.filter(posts::account_id.eq(account));
-    }
-    if let Some(format) = filter.format {
-        query = match format {
-            Format::Reel => query.filter(posts::media_product_type.eq("REELS")),
-            Format::Story => query.filter(posts::media_product_type.eq("STORY")),
-            other => {
-                let media_type = match other {
-                    Format::Carousel => "CAROUSEL_ALBUM",
-                    Format::Video => "VIDEO",
-                    _ => "IMAGE",
-                };
-                query
-                    .filter(posts::media_type.eq(media_type))
-                    .filter(posts::media_product_type.is_distinct_from("REELS"))
-                    .filter(posts::media_product_type.is_distinct_from("STORY"))
-            }
+/// The posts of a filter with `$select` chosen, filtered and in the filter's order (missing
+/// figures sort last, ties newest id first). A macro because the boxed query's type names the
+/// selection.
+macro_rules! filtered_posts {
+    ($filter:expr, $select:expr) => {{
+        let filter: &PostFilter = $filter;
+        let mut query =
+            posts::table.inner_join(ig_accounts::table).left_join(post_scores::table).select($select).into_boxed();
+        if let Some(account) = filter.account {
+            query = query.filter(posts::account_id.eq(account));
+        }
+        if let Some(format) = filter.format {
+            query = match format {
+                Format::Reel => query.filter(posts::media_product_type.eq("REELS")),
+                Format::Story => query.filter(posts::media_product_type.eq("STORY")),
+                other => {
+                    let media_type = match other {
+                        Format::Carousel => "CAROUSEL_ALBUM",
+                        Format::Video => "VIDEO",
+                        _ => "IMAGE",
+                    };
+                    query
+                        .filter(posts::media_type.eq(media_type))
+                        .filter(posts::media_product_type.is_distinct_from("REELS"))
+                        .filter(posts::media_product_type.is_distinct_from("STORY"))
+                }
+            };
+        }
+        if let Some(from) = filter.from {
+            query = query.filter(posts::posted_at.ge(from));
+        }
+        if let Some(until) = filter.until {
+            query = query.filter(posts::posted_at.lt(until));
+        }
+        query = match filter.sort {
+            Sort::Newest => query.order(posts::posted_at.desc()),
+            Sort::Oldest => query.order(posts::posted_at.asc()),
+            Sort::Impact => query.order(post_scores::impact.desc().nulls_last()),
+            Sort::Reach => query.order(post_scores::reach.desc().nulls_last()),
+            Sort::Views => query.order(post_scores::views.desc().nulls_last()),
+            Sort::Rate => match filter.definition {
+                EngagementDefinition::Reach => query.order(post_scores::rate_by_reach.desc().nulls_last()),
+                EngagementDefinition::Followers => query.order(post_scores::rate_by_followers.desc().nulls_last()),
+                EngagementDefinition::Views => query.order(post_scores::rate_by_views.desc().nulls_last()),
+            },
         };
-    }
-    if let Some(from) = filter.from {
-        query = query.filter(posts::posted_at.ge(from));
-    }
-    if let Some(until) = filter.until {
-        query = query.filter(posts::posted_at.lt(until));
-    }
-    query = match filter.sort {
-        Sort::Newest => query.order(posts::posted_at.desc()),
-        Sort::Oldest => query.order(posts::posted_at.asc()),
-        Sort::Impact => query.order(post_scores::impact.desc().nulls_last()),
-        Sort::Reach => query.order(post_scores::reach.desc().nulls_last()),
-        Sort::Views => query.order(post_scores::views.desc().nulls_last()),
-        Sort::Rate => match filter.definition {
-            EngagementDefinition::Reach => query.order(post_scores::rate_by_reach.desc().nulls_last()),
-            EngagementDefinition::Followers => query.order(post_scores::rate_by_followers.desc().nulls_last()),
-            EngagementDefinition::Views => query.order(post_scores::rate_by_views.desc().nulls_last()),
-        },
-    };
-    query = query.then_order_by(posts::id.desc());
+        query.then_order_by(posts::id.desc())
+    }};
+}
+
+/// Posts matching the filter, in its order, one page of them when the filter has a limit.
+pub async fn posts(conn: &mut AsyncPgConnection, filter: &PostFilter) -> QueryResult<Vec<PostRow>> {
+    let mut query = filtered_posts!(filter, PostRow::as_select());
     if let Some(limit) = filter.limit {
         query = query.limit(limit).offset(filter.offset);
     }
     query.load(conn).await
+}
+
+/// Just the ids of the filter's posts, in its order: an export fixes its rows and their order
+/// with this one query, then reads them in pages with [`posts_by_id`].
+pub async fn post_ids(conn: &mut AsyncPgConnection, filter: &PostFilter) -> QueryResult<Vec<PostId>> {
+    filtered_posts!(filter, posts::id).load(conn).await
+}
+
+/// The posts with these ids, in the order given; a post deleted meanwhile is left out.
+pub async fn posts_by_id(conn: &mut AsyncPgConnection, ids: &[PostId]) -> QueryResult<Vec<PostRow>> {
+    let mut rows: Vec<PostRow> = posts::table
+        .inner_join(ig_accounts::table)
+        .left_join(post_scores::table)
+        .filter(posts::id.eq_any(ids))
+        .select(PostRow::as_select())
+        .load(conn)
+        .await?;
+    let position: std::collections::HashMap<PostId, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    rows.sort_by_key(|row| position.get(&row.id).copied());
+    Ok(rows)
 }
 
 pub async fn post(conn: &mut AsyncPgConnection, id: PostId) -> QueryResult<Option<PostRow>> {

@@ -260,3 +260,31 @@ async fn failures_from_one_address_do_not_lock_the_owner_out_from_another() {
     let sessions = app.count("SELECT count(*) AS n FROM sessions WHERE address = '198.51.100.2'").await;
     assert_eq!(sessions, 1, "the session records the client address the proxy forwarded");
 }
+
+#[tokio::test]
+async fn a_sync_that_reorders_posts_mid_download_neither_duplicates_nor_skips_csv_rows() {
+    use futures_util::StreamExt;
+    use tidemark::db::reports::{PostFilter, Sort};
+    use tidemark::services::views::Views;
+
+    let app = spawn_app().await;
+    for index in 0..3 {
+        app.connect(index).await;
+    }
+    app.run_sync().await;
+    let scored = app.count("SELECT count(*) AS n FROM post_scores WHERE impact IS NOT NULL").await;
+    assert!(scored > 6, "enough scored posts for several pages: {scored}");
+    let total = app.count("SELECT count(*) AS n FROM posts").await;
+
+    let views = Views::new(app.sync.pool().clone(), app.sim.clock());
+    let mut pages = Box::pin(views.post_pages(PostFilter { sort: Sort::Impact, ..PostFilter::default() }, 3));
+    let mut sent: Vec<i64> = pages.next().await.unwrap().unwrap().iter().map(|row| row.id.0).collect();
+    // Between two pages a sync rescores every post, turning the order upside down.
+    app.count("WITH s AS (UPDATE post_scores SET impact = 100 - impact RETURNING 1) SELECT count(*) AS n FROM s").await;
+    while let Some(page) = pages.next().await {
+        sent.extend(page.unwrap().iter().map(|row| row.id.0));
+    }
+    let distinct: std::collections::HashSet<i64> = sent.iter().copied().collect();
+    assert_eq!(distinct.len(), sent.len(), "no post twice: {sent:?}");
+    assert_eq!(sent.len() as i64, total, "every post once");
+}

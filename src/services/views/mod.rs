@@ -270,31 +270,45 @@ impl Views {
         }
     }
 
-    /// The posts of a filter in pages of `size` rows, one query per page (streamed exports
-    /// never hold a whole table in memory).
+    /// The posts of a filter in pages of `size` rows (streamed exports never hold a whole
+    /// table in memory).
+    ///
+    /// The rows and their order are fixed by one query of ids when the download starts; pages
+    /// then read those ids. Paging by OFFSET, or by a cursor on the sort key, would duplicate
+    /// or skip posts whose scores a sync changes mid-download.
     pub fn post_pages(
         &self,
         filter: PostFilter,
         size: i64,
     ) -> impl Stream<Item = Result<Vec<PostRow>, DbError>> + 'static {
         let pool = self.pool.clone();
-        let first = PostFilter { limit: Some(size), offset: 0, ..filter };
-        stream::unfold(Some(first), move |next| {
+        let size = usize::try_from(size.max(1)).unwrap_or(1);
+        // None until the ids are read; then the pages still to send. An error ends the stream.
+        stream::unfold(Some(None::<std::vec::IntoIter<Vec<PostId>>>), move |state| {
             let pool = pool.clone();
+            let filter = filter.clone();
             async move {
-                let filter = next?;
+                let pending = state?;
                 let page = async {
                     let mut conn = pool.get().await?;
-                    Ok::<_, DbError>(reports::posts(&mut conn, &filter).await?)
+                    let mut pending = match pending {
+                        Some(pending) => pending,
+                        None => {
+                            let ids = reports::post_ids(&mut conn, &filter).await?;
+                            ids.chunks(size).map(<[PostId]>::to_vec).collect::<Vec<_>>().into_iter()
+                        }
+                    };
+                    match pending.next() {
+                        Some(chunk) => Ok::<_, DbError>(Some((reports::posts_by_id(&mut conn, &chunk).await?, pending))),
+                        None => Ok(None),
+                    }
                 }
                 .await;
-                let following = match &page {
-                    Ok(rows) if rows.len() as i64 == size => {
-                        Some(PostFilter { offset: filter.offset + size, ..filter.clone() })
-                    }
-                    _ => None,
-                };
-                Some((page, following))
+                match page {
+                    Ok(Some((rows, pending))) => Some((Ok(rows), Some(Some(pending)))),
+                    Ok(None) => None,
+                    Err(err) => Some((Err(err), None)),
+                }
             }
         })
     }
