@@ -9,7 +9,7 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, HttpRequest, web};
 
 use super::Auth;
-use super::extract::ActiveSession;
+use super::extract::{ActiveSession, SignInBrowser};
 use crate::domain::Role;
 use crate::error::AppError;
 
@@ -74,7 +74,11 @@ async fn check(access: Access, csrf: CsrfCheck, req: &mut ServiceRequest) -> Res
         let auth = req.app_data::<web::Data<Auth>>().ok_or_else(|| AppError::internal("auth state missing"))?.clone();
         let valid = match req.extensions().get::<ActiveSession>() {
             Some(session) => auth.csrf.verify_session_token(&session.claims.sid, token),
-            None => auth.csrf.verify_login_token(token),
+            // Without a session only the sign-in form is accepted, with its browser's token.
+            None => req
+                .extensions()
+                .get::<SignInBrowser>()
+                .is_some_and(|browser| auth.csrf.verify_login_token(&browser.sid, token)),
         };
         if !valid {
             return Err(AppError::CsrfRejected);

@@ -1,7 +1,8 @@
 //! CSRF tokens (synchronizer pattern, stateless): an HMAC bound to the session id, so a
 //! token from one session is worthless in another. The sign-in form, which has no session
-//! yet, carries a short-lived signed token instead; there the Origin check in
-//! [`super::extract::CsrfForm`] is what stops a cross-site post.
+//! yet, carries a short-lived token bound to the sign-in id its page put in the session
+//! cookie ([`super::session::SessionKeys::sign_in_form`]), so a token copied from one
+//! browser is refused in another.
 
 use chrono::Utc;
 use hmac::{Hmac, Mac};
@@ -10,7 +11,7 @@ use sha2::Sha256;
 type HmacSha256 = Hmac<Sha256>;
 
 /// How long a sign-in form stays valid.
-const LOGIN_TOKEN_SECS: i64 = 2 * 3600;
+pub const LOGIN_TOKEN_SECS: i64 = 2 * 3600;
 
 pub struct CsrfKey {
     key: [u8; 32],
@@ -34,13 +35,14 @@ impl CsrfKey {
         mac(&self.key, &[b"session\0", sid.as_bytes()]).verify_slice(&given).is_ok()
     }
 
-    pub fn login_token(&self) -> String {
+    /// The sign-in form's token for the browser holding sign-in id `sid`.
+    pub fn login_token(&self, sid: &str) -> String {
         let expires = (Utc::now().timestamp() + LOGIN_TOKEN_SECS).to_string();
-        let tag = mac(&self.key, &[b"login\0", expires.as_bytes()]).finalize().into_bytes();
+        let tag = mac(&self.key, &[b"login\0", sid.as_bytes(), b"\0", expires.as_bytes()]).finalize().into_bytes();
         format!("{expires}.{}", hex::encode(tag))
     }
 
-    pub fn verify_login_token(&self, token: &str) -> bool {
+    pub fn verify_login_token(&self, sid: &str, token: &str) -> bool {
         let Some((expires, tag)) = token.split_once('.') else {
             return false;
         };
@@ -52,7 +54,7 @@ impl CsrfKey {
         };
         let now = Utc::now().timestamp();
         let fresh = expires_at > now && expires_at <= now + LOGIN_TOKEN_SECS;
-        fresh && mac(&self.key, &[b"login\0", expires.as_bytes()]).verify_slice(&given).is_ok()
+        fresh && mac(&self.key, &[b"login\0", sid.as_bytes(), b"\0", expires.as_bytes()]).verify_slice(&given).is_ok()
     }
 }
 
@@ -82,15 +84,17 @@ mod tests {
     }
 
     #[test]
-    fn a_login_token_must_be_signed_and_fresh() {
+    fn a_login_token_must_be_signed_fresh_and_for_this_browser() {
         let key = CsrfKey::derive(&[9; 32]);
-        assert!(key.verify_login_token(&key.login_token()));
-        let (expires, tag) = key.login_token().split_once('.').map(|(a, b)| (a.to_owned(), b.to_owned())).unwrap();
+        assert!(key.verify_login_token("b1", &key.login_token("b1")));
+        assert!(!key.verify_login_token("b2", &key.login_token("b1")), "another browser's token");
+        let (expires, tag) = key.login_token("b1").split_once('.').map(|(a, b)| (a.to_owned(), b.to_owned())).unwrap();
         let later: i64 = expires.parse::<i64>().unwrap() + 10;
-        assert!(!key.verify_login_token(&format!("{later}.{tag}")));
+        assert!(!key.verify_login_token("b1", &format!("{later}.{tag}")));
         let past = Utc::now().timestamp() - 1;
-        let stale_tag = hex::encode(mac(&key.key, &[b"login\0", past.to_string().as_bytes()]).finalize().into_bytes());
-        assert!(!key.verify_login_token(&format!("{past}.{stale_tag}")));
-        assert!(!key.verify_login_token("garbage"));
+        let stale_tag =
+            hex::encode(mac(&key.key, &[b"login\0", b"b1", b"\0", past.to_string().as_bytes()]).finalize().into_bytes());
+        assert!(!key.verify_login_token("b1", &format!("{past}.{stale_tag}")));
+        assert!(!key.verify_login_token("b1", "garbage"));
     }
 }

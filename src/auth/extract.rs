@@ -34,6 +34,13 @@ impl CurrentUser {
     }
 }
 
+/// Put in the request extensions by [`super::middleware::load_session`] when the session
+/// cookie holds a sign-in form's id (the browser opened the sign-in page, nobody signed in).
+#[derive(Debug, Clone)]
+pub struct SignInBrowser {
+    pub sid: String,
+}
+
 /// Put in the request extensions by [`super::middleware::load_session`] when the
 /// session cookie is valid.
 #[derive(Debug, Clone)]

@@ -7,7 +7,7 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, web};
 
 use super::Auth;
-use super::extract::{ActiveSession, CurrentUser};
+use super::extract::{ActiveSession, CurrentUser, SignInBrowser};
 use super::session::Claims;
 use chrono::Utc;
 
@@ -36,7 +36,12 @@ pub async fn load_session(
         && !is_sessionless(req.path())
     {
         cookie_state = CookieState::Invalid;
-        if let Some(claims) = state.sessions.decode(cookie.value())
+        let claims = state.sessions.decode(cookie.value());
+        if let Some(claims) = claims.as_ref().filter(|claims| claims.user_id().is_none()) {
+            // A sign-in form's id: kept as it is, neither renewed nor removed.
+            req.extensions_mut().insert(SignInBrowser { sid: claims.sid.clone() });
+            cookie_state = CookieState::Absent;
+        } else if let Some(claims) = claims
             && let Some(user_id) = claims.user_id()
         {
             let mut conn = state.pool.get().await.map_err(AppError::from)?;

@@ -79,7 +79,7 @@ mod tests {
     #[test]
     fn every_password_the_tests_use_is_accepted() {
         for good in ["correct horse battery", "a brand new passphrase", "viewer password 1", "fresh password 2",
-            "an entirely new passphrase", "a perfectly good password", "long enough pw"] {
+            "an entirely new passphrase", "a perfectly good password", "long enough pw", "benchmark password"] {
             assert_eq!(check_new_password(good, "ada"), Ok(()), "{good}");
         }
     }

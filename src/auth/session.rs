@@ -22,6 +22,8 @@ pub const COOKIE_NAME: &str = "tidemark_session";
 /// Its name when Secure: the `__Host-` prefix makes browsers refuse it unless it is Secure,
 /// host-only and for the whole site, so no subdomain or plain-HTTP page can plant one.
 pub const SECURE_COOKIE_NAME: &str = "__Host-tidemark_session";
+/// The subject of a sign-in form's claims: never a user id, so it never authenticates.
+const SIGN_IN_SUBJECT: &str = "sign-in";
 /// A token younger than this is not re-issued on activity (saves a Set-Cookie per request).
 const REFRESH_AFTER_SECS: i64 = 60;
 
@@ -96,6 +98,27 @@ impl SessionKeys {
             iat: now,
             exp: now,
         })
+    }
+
+    /// Claims for a browser that opened the sign-in page: no user, only a random sign-in id
+    /// the form's CSRF token is bound to, valid as long as that token. It travels in the
+    /// session cookie, so Tidemark still sets just the one cookie. A browser that has an id
+    /// keeps it (its other open sign-in tabs stay valid), for another full period.
+    pub fn sign_in_form(&self, existing: Option<String>) -> Claims {
+        let sid = existing.unwrap_or_else(|| {
+            let mut sid = [0u8; 16];
+            rand::rng().fill_bytes(&mut sid);
+            hex::encode(sid)
+        });
+        let now = Utc::now().timestamp();
+        Claims {
+            sub: SIGN_IN_SUBJECT.to_owned(),
+            ver: 0,
+            sid,
+            auth: now,
+            iat: now,
+            exp: now + super::csrf::LOGIN_TOKEN_SECS,
+        }
     }
 
     /// The same session, valid for another idle period (never past the absolute lifetime).

@@ -6,7 +6,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{EmptyForm, Notice, PageContext, render, see_other};
-use crate::auth::extract::ActiveSession;
+use crate::auth::extract::{ActiveSession, SignInBrowser};
 use crate::auth::{Auth, ClientInfo, CredentialsRefused, CsrfForm, CurrentUser};
 use crate::error::AppResult;
 
@@ -46,14 +46,21 @@ pub async fn login_form(
     if req.extensions().get::<ActiveSession>().is_some() {
         return Ok(see_other(next));
     }
+    // The form's token is bound to a sign-in id this browser keeps in the session cookie.
+    let known = req.extensions().get::<SignInBrowser>().map(|browser| browser.sid.clone());
+    let claims = auth.sessions.sign_in_form(known);
     let page = LoginPage {
         page: PageContext::anonymous(notice, auth.demo),
-        csrf_token: auth.csrf.login_token(),
+        csrf_token: auth.csrf.login_token(&claims.sid),
         next: next.to_owned(),
         username: String::new(),
         error: None,
     };
-    render(StatusCode::OK, &page)
+    let mut response = render(StatusCode::OK, &page)?;
+    response
+        .add_cookie(&auth.sessions.cookie(&claims))
+        .map_err(|err| anyhow::anyhow!("cannot set the sign-in cookie: {err}"))?;
+    Ok(response)
 }
 
 pub async fn login(
@@ -62,10 +69,17 @@ pub async fn login(
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> AppResult<HttpResponse> {
     let address = auth.client_ip(&req);
+    // The route table accepted the form, so the browser has a sign-in id, or a session when
+    // signing in again; the retry form carries the token the route table will ask for.
+    let retry_token = match (req.extensions().get::<SignInBrowser>(), req.extensions().get::<ActiveSession>()) {
+        (Some(browser), _) => auth.csrf.login_token(&browser.sid),
+        (None, Some(session)) => session.user.csrf_token.clone(),
+        (None, None) => String::new(),
+    };
     let retry = |status: StatusCode, error: String| {
         let page = LoginPage {
             page: PageContext::anonymous(Notice::default(), auth.demo),
-            csrf_token: auth.csrf.login_token(),
+            csrf_token: retry_token.clone(),
             next: safe_next(&form.next).to_owned(),
             username: Auth::throttle_key(&form.username),
             error: Some(error),

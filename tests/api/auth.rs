@@ -57,8 +57,17 @@ async fn the_session_cookie_is_the_only_cookie_and_is_http_only_and_same_site() 
     let app = spawn_app().await;
     app.create_user("ada", Role::Admin).await;
     let client = browser();
+    for path in ["/privacy", "/healthz"] {
+        let page = app.get(&client, path).await;
+        assert!(page.headers().get_all("set-cookie").iter().next().is_none(), "{path} sets no cookie");
+    }
+    // The sign-in page puts its form's id in that same cookie; it signs nobody in.
     let login_page = app.get(&client, "/login").await;
-    assert!(login_page.headers().get_all("set-cookie").iter().next().is_none(), "no cookie before sign-in");
+    let set: Vec<String> =
+        login_page.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect();
+    assert_eq!(set.len(), 1, "{set:?}");
+    assert!(set[0].starts_with("tidemark_session=ey") && set[0].contains("HttpOnly"), "{set:?}");
+    assert_eq!(app.get(&client, "/").await.status(), 303, "a sign-in form's cookie is no session");
 
     let response = app.login_with(&client, "ada", PASSWORD).await;
     let cookies: Vec<String> =

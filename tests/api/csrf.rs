@@ -65,6 +65,25 @@ async fn the_sign_in_form_needs_its_token() {
 }
 
 #[tokio::test]
+async fn a_sign_in_token_works_only_in_the_browser_that_opened_the_form() {
+    let app = spawn_app().await;
+    app.create_user("ada", Role::Admin).await;
+    let attacker = browser();
+    let token = csrf_token_in(&app.get_text(&attacker, "/login").await);
+    let form = [("csrf_token", token.as_str()), ("username", "ada"), ("password", PASSWORD)];
+    // Login CSRF: the attacker's token planted in the victim's browser is refused there.
+    let victim = browser();
+    assert_eq!(app.get(&victim, "/login").await.status(), 200);
+    assert_eq!(victim.post(app.url("/login")).form(&form).send().await.unwrap().status(), 403);
+    assert_eq!(app.count("SELECT count(*) AS n FROM sessions").await, 0, "no session began");
+    // A cookie-less client never gets past the form either.
+    let bare = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    assert_eq!(bare.post(app.url("/login")).form(&form).send().await.unwrap().status(), 403);
+    // In the browser that opened it, the same token signs in.
+    assert_eq!(attacker.post(app.url("/login")).form(&form).send().await.unwrap().status(), 303);
+}
+
+#[tokio::test]
 async fn a_form_posted_from_another_site_is_refused_even_with_a_token() {
     let app = spawn_app().await;
     app.create_user("ada", Role::Admin).await;

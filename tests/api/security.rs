@@ -35,13 +35,9 @@ async fn captions_that_a_spreadsheet_would_run_as_formulas_are_defused_in_every_
 async fn signing_out_ends_the_session_for_every_copy_of_its_cookie() {
     let app = spawn_app().await;
     app.create_user("ada", tidemark::domain::Role::Admin).await;
-    let page = reqwest::Client::new().get(app.url("/login")).send().await.unwrap();
-    let login_cookie_free = page.text().await.unwrap();
-    let token = crate::helpers::csrf_token_in(&login_cookie_free);
-    let signed_in = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
+    let client = crate::helpers::browser();
+    let token = crate::helpers::csrf_token_in(&app.get_text(&client, "/login").await);
+    let signed_in = client
         .post(app.url("/login"))
         .form(&[("csrf_token", token.as_str()), ("username", "ada"), ("password", crate::helpers::PASSWORD)])
         .send()
