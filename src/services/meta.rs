@@ -105,48 +105,29 @@ impl MetaCallbacks {
     /// The deauthorize callback: the user removed the app. Their accounts lose their tokens
     /// (status disconnected) and keep their history.
     pub async fn deauthorize(&self, signed_request: &str) -> Result<MetaRequest, CallbackRefused> {
-        let (flavour, request) = self.verify(signed_request)?;
-        let now = (self.clock)();
-        let signature_hash: [u8; 32] = Sha256::digest(&request.signature).into();
-        let mut conn = self.pool.get().await.map_err(DbError::from)?;
-        let reason = format!(
-            "Meta reported on {} that the user removed this Tidemark from their {flavour} settings.",
-            now.format("%Y-%m-%d %H:%M UTC")
-        );
-        let record = conn
-            .transaction(async |conn| {
-                if meta_requests::seen(conn, &signature_hash).await? {
-                    return Err(CallbackRefused::Replayed);
-                }
-                let accounts = Self::accounts_of(conn, flavour, &request).await?;
-                for account in &accounts {
-                    Account::drop_token(conn, account.id, AccountStatus::Disconnected, Some(&reason), now).await?;
-                }
-                let record = NewMetaRequest {
-                    kind: MetaRequestKind::Deauthorize,
-                    flavour,
-                    confirmation_code: None,
-                    outcome: outcome(accounts.len()),
-                    accounts_affected: i32::try_from(accounts.len()).unwrap_or(i32::MAX),
-                    issued_at: request.issued_at,
-                    received_at: now,
-                    completed_at: (self.clock)(),
-                    signature_hash: &signature_hash,
-                };
-                Ok(meta_requests::record(conn, &record).await?)
-            })
-            .await?;
-        tracing::info!(request_id = record.id, flavour = %flavour, accounts = record.accounts_affected, "Meta deauthorize callback honoured");
-        Ok(record)
+        self.honour(signed_request, MetaRequestKind::Deauthorize).await
     }
 
     /// The data-deletion callback: everything of the user's accounts is deleted now, and Meta
     /// gets the status page's address and a confirmation code.
     pub async fn delete_data(&self, signed_request: &str) -> Result<DeletionReceipt, CallbackRefused> {
+        let record = self.honour(signed_request, MetaRequestKind::DataDeletion).await?;
+        let code = record.confirmation_code.unwrap_or_default();
+        Ok(DeletionReceipt { url: self.status_url(&code), confirmation_code: code })
+    }
+
+    /// Verifies a callback, applies it to the user's accounts of that flavour and records it,
+    /// all in one transaction that a replayed signature refuses.
+    async fn honour(&self, signed_request: &str, kind: MetaRequestKind) -> Result<MetaRequest, CallbackRefused> {
         let (flavour, request) = self.verify(signed_request)?;
         let now = (self.clock)();
         let signature_hash: [u8; 32] = Sha256::digest(&request.signature).into();
-        let code = confirmation_code();
+        // Only a deletion has a status page to look up, hence a code.
+        let code = (kind == MetaRequestKind::DataDeletion).then(confirmation_code);
+        let reason = format!(
+            "Meta reported on {} that the user removed this Tidemark from their {flavour} settings.",
+            now.format("%Y-%m-%d %H:%M UTC")
+        );
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
         let record = conn
             .transaction(async |conn| {
@@ -155,12 +136,20 @@ impl MetaCallbacks {
                 }
                 let accounts = Self::accounts_of(conn, flavour, &request).await?;
                 for account in &accounts {
-                    Account::delete(conn, account.id).await?;
+                    match kind {
+                        MetaRequestKind::Deauthorize => {
+                            Account::drop_token(conn, account.id, AccountStatus::Disconnected, Some(&reason), now)
+                                .await?;
+                        }
+                        MetaRequestKind::DataDeletion => {
+                            Account::delete(conn, account.id).await?;
+                        }
+                    }
                 }
                 let record = NewMetaRequest {
-                    kind: MetaRequestKind::DataDeletion,
+                    kind,
                     flavour,
-                    confirmation_code: Some(&code),
+                    confirmation_code: code.as_deref(),
                     outcome: outcome(accounts.len()),
                     accounts_affected: i32::try_from(accounts.len()).unwrap_or(i32::MAX),
                     issued_at: request.issued_at,
@@ -171,8 +160,8 @@ impl MetaCallbacks {
                 Ok(meta_requests::record(conn, &record).await?)
             })
             .await?;
-        tracing::info!(request_id = record.id, flavour = %flavour, accounts = record.accounts_affected, "Meta data-deletion callback honoured");
-        Ok(DeletionReceipt { url: self.status_url(&code), confirmation_code: code })
+        tracing::info!(request_id = record.id, kind = kind.as_str(), flavour = %flavour, accounts = record.accounts_affected, "Meta callback honoured");
+        Ok(record)
     }
 
     /// Where the user checks a deletion request.
