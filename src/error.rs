@@ -12,6 +12,10 @@ pub enum AppError {
     /// No valid session: browsers are sent to the sign-in page, other clients get 401.
     #[error("sign-in required")]
     LoginRequired { html: bool, next: Option<String> },
+    /// An admin without a second factor where admins must have one: browsers are sent to
+    /// set it up, other clients get 403.
+    #[error("a second factor must be set up first")]
+    SecondFactorRequired { html: bool },
     #[error("forbidden")]
     Forbidden,
     #[error("CSRF check failed")]
@@ -37,17 +41,24 @@ impl AppError {
     }
 
     pub fn login_required(req: &HttpRequest) -> Self {
-        let html = req
-            .headers()
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|accept| accept.contains("text/html"));
+        let html = wants_html(req);
         // Only GET pages are worth returning to after sign-in.
         let next = (req.method() == actix_web::http::Method::GET && req.path() != "/")
             .then(|| req.uri().path_and_query().map(|pq| pq.as_str().to_owned()))
             .flatten();
         AppError::LoginRequired { html, next }
     }
+
+    pub fn second_factor_required(req: &HttpRequest) -> Self {
+        AppError::SecondFactorRequired { html: wants_html(req) }
+    }
+}
+
+fn wants_html(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
 }
 
 impl From<diesel::result::Error> for AppError {
@@ -87,7 +98,10 @@ impl ResponseError for AppError {
         match self {
             AppError::LoginRequired { html: true, .. } => StatusCode::SEE_OTHER,
             AppError::LoginRequired { html: false, .. } => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden | AppError::CsrfRejected => StatusCode::FORBIDDEN,
+            AppError::SecondFactorRequired { html: true } => StatusCode::SEE_OTHER,
+            AppError::SecondFactorRequired { html: false } | AppError::Forbidden | AppError::CsrfRejected => {
+                StatusCode::FORBIDDEN
+            }
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
@@ -114,6 +128,15 @@ impl ResponseError for AppError {
                     .insert_header((header::WWW_AUTHENTICATE, "Cookie realm=\"tidemark\""))
                     .body("Sign in at /login first.\n");
             }
+            AppError::SecondFactorRequired { html: true } => {
+                return HttpResponse::SeeOther()
+                    .insert_header((header::LOCATION, "/me?notice=second-factor-required#two-step"))
+                    .finish();
+            }
+            AppError::SecondFactorRequired { html: false } => (
+                "Second factor required",
+                "Admins of this Tidemark sign in with a second factor. Set yours up on your account page (/me) first.",
+            ),
             AppError::Forbidden => ("Not allowed", "Your account may not do this. Ask an admin if you need it."),
             AppError::CsrfRejected => (
                 "Form expired or not from this site",

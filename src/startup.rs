@@ -17,7 +17,9 @@ use crate::db::settings::OperatorSettings;
 use crate::db::users::User;
 use crate::error::AppError;
 use crate::graph::GraphClient;
-use crate::services::{Accounts, Archive, Health, MetaCallbacks, SettingsEditor, Syncing, Users, Views};
+use crate::services::{
+    Accounts, Archive, Health, MetaCallbacks, SecondFactor, SettingsEditor, Syncing, Users, Views,
+};
 use crate::sync::SyncContext;
 use crate::sync::scheduler::Scheduler;
 use crate::telemetry::metrics::Metrics;
@@ -88,7 +90,7 @@ impl Application {
             web::Data::new(MetaCallbacks::new(pool.clone(), settings.apps.clone(), public_url.clone(), clock.clone()));
         let accounts = Arc::new(
             Accounts::new(pool.clone(), graph, settings.token_key.clone(), clock.clone())
-                .with_dialogs(settings.apps.clone(), public_url),
+                .with_dialogs(settings.apps.clone(), public_url.clone()),
         );
         let views = web::Data::new(Views::new(pool.clone(), clock.clone()));
         let health = web::Data::new(Health::new(pool.clone(), metrics.clone(), syncing.clone(), clock));
@@ -103,6 +105,7 @@ impl Application {
             .await?,
         );
         let users = web::Data::new(Users::new(pool.clone()));
+        let second_factor = web::Data::new(SecondFactor::new(pool.clone(), settings.token_key.clone(), &public_url));
         let archive = web::Data::new(Archive::new(pool.clone(), settings.clock.clone()));
         let editor = web::Data::new(SettingsEditor::new(pool, syncing.clone()));
         let metrics = web::Data::from(metrics);
@@ -117,6 +120,7 @@ impl Application {
             App::new()
                 .app_data(auth.clone())
                 .app_data(users.clone())
+                .app_data(second_factor.clone())
                 .app_data(meta.clone())
                 .app_data(archive.clone())
                 .app_data(editor.clone())

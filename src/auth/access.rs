@@ -17,6 +17,10 @@ use crate::error::AppError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
     Anyone,
+    /// Signed in, even as an admin who must still set up a second factor: the pages of the
+    /// user's own account (where they set it up) and signing out.
+    OwnAccount,
+    /// Signed in, with a second factor if this instance requires one.
     SignedIn,
     /// Signed in as an admin; a viewer gets 403.
     Admin,
@@ -94,10 +98,13 @@ fn check_access(access: Access, req: &HttpRequest) -> Result<(), AppError> {
     if access == Access::Anyone {
         return Ok(());
     }
-    let role = req.extensions().get::<ActiveSession>().map(|session| session.user.role);
-    match (access, role) {
-        (_, None) => Err(AppError::login_required(req)),
-        (Access::Admin, Some(Role::Viewer)) => Err(AppError::Forbidden),
+    let user = req.extensions().get::<ActiveSession>().map(|session| session.user.clone());
+    let Some(user) = user else { return Err(AppError::login_required(req)) };
+    if user.must_set_up_second_factor && access != Access::OwnAccount {
+        return Err(AppError::second_factor_required(req));
+    }
+    match (access, user.role) {
+        (Access::Admin, Role::Viewer) => Err(AppError::Forbidden),
         _ => Ok(()),
     }
 }

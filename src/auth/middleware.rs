@@ -12,6 +12,7 @@ use super::session::Claims;
 use chrono::Utc;
 
 use crate::db::sessions;
+use crate::domain::Role;
 use crate::error::AppError;
 
 /// Paths that never need to know who is asking (and must not touch the database for it).
@@ -46,8 +47,12 @@ pub async fn load_session(
         {
             let mut conn = state.pool.get().await.map_err(AppError::from)?;
             // The session's row and its user in one query: no row, no session.
-            let user = sessions::find_live(&mut conn, &claims.sid, Utc::now()).await.map_err(AppError::from)?;
-            if let Some(user) = user.filter(|u| u.id == user_id && u.session_version == claims.ver) {
+            let live = sessions::find_live(&mut conn, &claims.sid, Utc::now()).await.map_err(AppError::from)?;
+            if let Some(live) = live.filter(|l| l.user.id == user_id && l.user.session_version == claims.ver) {
+                let user = live.user;
+                let must_set_up_second_factor = user.role == Role::Admin
+                    && user.second_factor_since.is_none()
+                    && live.second_factor_required_for_admins;
                 if state.sessions.wants_refresh(&claims) {
                     sessions::touch(&mut conn, &claims.sid, Utc::now()).await.map_err(AppError::from)?;
                 }
@@ -59,6 +64,7 @@ pub async fn load_session(
                         csrf_token: state.csrf.session_token(&claims.sid),
                         session_id: claims.sid.clone(),
                         demo: state.demo,
+                        must_set_up_second_factor,
                     },
                     claims: claims.clone(),
                 });

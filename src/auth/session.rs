@@ -191,6 +191,7 @@ mod tests {
             password_hash: String::new(),
             session_version: 3,
             created_at: Utc::now(),
+            second_factor_since: None,
         }
     }
 

@@ -14,6 +14,8 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::domain::UserId;
+
 pub const WINDOW: Duration = Duration::from_secs(15 * 60);
 pub const MAX_FAILURES_PER_PAIR: usize = 5;
 pub const MAX_FAILURES_PER_ADDRESS: usize = 20;
@@ -110,6 +112,58 @@ impl LoginThrottle {
     }
 }
 
+/// Wrong second-factor codes for one user within [`WINDOW`] before the code step locks for
+/// that user. A code is one of a million and three are valid at a time, so at most this many
+/// guesses per window keeps a guesser who has the password far from luck (about 1 in 33,000
+/// per window).
+pub const MAX_CODE_FAILURES: usize = 10;
+
+/// Wrong second-factor codes per user, across sign-ins. Only someone who knew the password
+/// got this far, so locking the user's code step (not their password) is the right answer.
+#[derive(Default)]
+pub struct CodeThrottle {
+    failures: Mutex<HashMap<UserId, VecDeque<Instant>>>,
+}
+
+impl CodeThrottle {
+    /// `Err(wait)` while the user's code step is locked.
+    pub fn check(&self, user: UserId) -> Result<(), Duration> {
+        let now = Instant::now();
+        let mut failures = self.lock();
+        let Some(times) = failures.get_mut(&user) else { return Ok(()) };
+        forget_expired(times, now);
+        match times.front() {
+            Some(oldest) if times.len() >= MAX_CODE_FAILURES => Err(WINDOW.saturating_sub(now - *oldest)),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn record_failure(&self, user: UserId) {
+        let now = Instant::now();
+        let mut failures = self.lock();
+        if failures.len() > SWEEP_ABOVE {
+            failures.retain(|_, times| {
+                forget_expired(times, now);
+                !times.is_empty()
+            });
+        }
+        let times = failures.entry(user).or_default();
+        forget_expired(times, now);
+        times.push_back(now);
+        if times.len() > MAX_CODE_FAILURES {
+            times.pop_front();
+        }
+    }
+
+    pub fn record_success(&self, user: UserId) {
+        self.lock().remove(&user);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<UserId, VecDeque<Instant>>> {
+        self.failures.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
 /// No wait for the first failures; then 1 s, 2 s, 4 s… up to [`MAX_DELAY`].
 fn delay_after(failures: usize) -> Duration {
     match failures.checked_sub(FREE_FAILURES_PER_USERNAME) {
@@ -181,6 +235,17 @@ mod tests {
         assert_eq!(delay_after(5), Duration::from_secs(1));
         assert_eq!(delay_after(7), Duration::from_secs(4));
         assert_eq!(delay_after(60), MAX_DELAY);
+    }
+
+    #[test]
+    fn the_code_step_locks_for_one_user_after_its_failure_limit() {
+        let throttle = CodeThrottle::default();
+        for _ in 0..MAX_CODE_FAILURES {
+            assert!(throttle.check(UserId(1)).is_ok());
+            throttle.record_failure(UserId(1));
+        }
+        assert!(throttle.check(UserId(1)).unwrap_err() > Duration::from_secs(14 * 60));
+        assert!(throttle.check(UserId(2)).is_ok(), "other users are not affected");
     }
 
     #[test]

@@ -16,6 +16,7 @@ use crate::graph::{ClientOptions, GraphClient, GraphConfig, MetaApp};
 use crate::services::accounts;
 use crate::services::accounts::Revocation;
 use crate::services::archive;
+use crate::services::keys;
 use crate::services::users::UserRefused;
 use crate::services::{Accounts, Archive, Users};
 use crate::simulator::{Simulator, SimulatorConfig, oauth};
@@ -112,6 +113,12 @@ pub enum UserCommand {
     List,
     /// Delete a user (never the last admin).
     Delete {
+        #[arg(long)]
+        username: String,
+    },
+    /// Remove a user's second factor (lost phone and recovery codes); they set up a new one
+    /// on their account page after signing in with their password.
+    ResetSecondFactor {
         #[arg(long)]
         username: String,
     },
@@ -269,10 +276,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 let url = cli.database.url()?;
                 db::run_migrations(&url).await?;
                 let mut conn = connect(&url).await?;
-                let rotation = accounts::rotate_keys(&mut conn, &old, &new).await?;
+                let rotation = keys::rotate_keys(&mut conn, &old, &new).await?;
                 println!(
-                    "{} token(s) re-encrypted, {} already under the new key",
-                    rotation.rotated, rotation.already_current
+                    "{} token(s) re-encrypted, {} already under the new key; {} second-factor secret(s) re-encrypted",
+                    rotation.rotated, rotation.already_current, rotation.second_factors
                 );
                 Ok(())
             }
@@ -406,7 +413,14 @@ async fn run_user_command(database_url: &str, command: UserCommand) -> anyhow::R
         }
         UserCommand::List => {
             for user in users.list().await? {
-                println!("{}\t{}\t{}\t{}", user.id, user.username, user.role, user.created_at.format("%Y-%m-%d"));
+                let second_factor = if user.second_factor_since.is_some() { "second factor" } else { "password only" };
+                println!(
+                    "{}\t{}\t{}\t{}\t{second_factor}",
+                    user.id,
+                    user.username,
+                    user.role,
+                    user.created_at.format("%Y-%m-%d")
+                );
             }
         }
         UserCommand::Delete { username } => {
@@ -419,6 +433,16 @@ async fn run_user_command(database_url: &str, command: UserCommand) -> anyhow::R
                     bail!("{username} is the last admin: make another user an admin first")
                 }
                 Err(err) => return Err(err.into()),
+            }
+        }
+        UserCommand::ResetSecondFactor { username } => {
+            let username = normalize_username(&username).map_err(|problem| anyhow::anyhow!(problem))?;
+            let user =
+                users.find_by_username(&username).await?.with_context(|| format!("there is no user {username}"))?;
+            if users.reset_second_factor(user.id).await? {
+                println!("removed the second factor of {username}; they set up a new one on their account page");
+            } else {
+                println!("{username} had no second factor; nothing changed");
             }
         }
     }

@@ -11,6 +11,7 @@ pub mod reports;
 pub mod retention;
 pub mod schema;
 pub mod scores;
+pub mod second_factor;
 pub mod sessions;
 pub mod settings;
 pub mod snapshots;

@@ -20,6 +20,9 @@ pub struct PurgeCounts {
     pub dialogs: i64,
     /// Dashboard sessions past their absolute end.
     pub sessions: i64,
+    /// Sign-ins that never got their second-factor code, and authenticators shown but
+    /// never confirmed.
+    pub sign_ins: i64,
 }
 
 impl std::fmt::Display for PurgeCounts {
@@ -27,7 +30,7 @@ impl std::fmt::Display for PurgeCounts {
         write!(
             f,
             "{} post(s) with {} snapshot(s), {} account snapshot(s), {} day(s) of account insights, \
-             {} sync-run record(s), {} Meta request record(s), {} unfinished Meta dialog(s), {} expired session(s)",
+             {} sync-run record(s), {} Meta request record(s), {} unfinished Meta dialog(s), {} expired session(s), {} unfinished sign-in(s) or authenticator set-up(s)",
             self.posts,
             self.snapshots,
             self.account_snapshots,
@@ -35,7 +38,8 @@ impl std::fmt::Display for PurgeCounts {
             self.sync_runs,
             self.meta_requests,
             self.dialogs,
-            self.sessions
+            self.sessions,
+            self.sign_ins
         )
     }
 }

@@ -212,6 +212,16 @@ diesel::table! {
         meta_requests -> Int8,
         dialogs -> Int8,
         sessions -> Int8,
+        sign_ins -> Int8,
+    }
+}
+
+diesel::table! {
+    recovery_codes (id) {
+        id -> Int8,
+        user_id -> Int8,
+        code_hash -> Bytea,
+        created_at -> Timestamptz,
     }
 }
 
@@ -247,6 +257,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    sign_in_challenges (id) {
+        id -> Text,
+        user_id -> Int8,
+        session_version -> Int4,
+        next_path -> Text,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        failures -> Int4,
+    }
+}
+
+diesel::table! {
     sync_runs (id) {
         id -> Int8,
         account_id -> Int8,
@@ -263,6 +285,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    totp_enrolments (user_id) {
+        user_id -> Int8,
+        ciphertext -> Bytea,
+        nonce -> Bytea,
+        key_version -> Int4,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Int8,
         username -> Text,
@@ -271,6 +303,11 @@ diesel::table! {
         session_version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        totp_ciphertext -> Nullable<Bytea>,
+        totp_nonce -> Nullable<Bytea>,
+        totp_key_version -> Nullable<Int4>,
+        totp_enabled_at -> Nullable<Timestamptz>,
+        totp_last_step -> Int8,
     }
 }
 
@@ -281,8 +318,11 @@ diesel::joinable!(post_scores -> ig_accounts (account_id));
 diesel::joinable!(post_scores -> posts (post_id));
 diesel::joinable!(post_snapshots -> posts (post_id));
 diesel::joinable!(posts -> ig_accounts (account_id));
+diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(sign_in_challenges -> users (user_id));
 diesel::joinable!(sync_runs -> ig_accounts (account_id));
+diesel::joinable!(totp_enrolments -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     account_daily_insights,
@@ -298,8 +338,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     post_snapshots,
     posts,
     purges,
+    recovery_codes,
     sessions,
     settings,
+    sign_in_challenges,
     sync_runs,
+    totp_enrolments,
     users,
 );

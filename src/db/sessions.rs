@@ -6,7 +6,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::schema::{sessions, users};
 use super::users::User;
-use crate::domain::UserId;
+use crate::domain::{Role, UserId};
 
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = sessions)]
@@ -37,16 +37,35 @@ pub async fn create(conn: &mut AsyncPgConnection, new: &NewSession<'_>) -> Query
     Ok(())
 }
 
-/// The live session `id` and its user, in one query.
-pub async fn find_live(conn: &mut AsyncPgConnection, id: &str, now: DateTime<Utc>) -> QueryResult<Option<User>> {
-    sessions::table
+/// A live session's user, and whether this instance requires admins to have a second
+/// factor (some admin has one).
+#[derive(Debug, Clone)]
+pub struct LiveSession {
+    pub user: User,
+    pub second_factor_required_for_admins: bool,
+}
+
+/// The live session `id`, its user and the second-factor rule, in one query.
+pub async fn find_live(
+    conn: &mut AsyncPgConnection,
+    id: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<LiveSession>> {
+    let enrolled_admins = diesel::alias!(users as enrolled_admins);
+    let required = diesel::dsl::exists(
+        enrolled_admins
+            .filter(enrolled_admins.field(users::role).eq(Role::Admin))
+            .filter(enrolled_admins.field(users::totp_enabled_at).is_not_null()),
+    );
+    let found: Option<(User, bool)> = sessions::table
         .inner_join(users::table)
         .filter(sessions::id.eq(id))
         .filter(sessions::expires_at.gt(now))
-        .select(User::as_select())
+        .select((User::as_select(), required))
         .first(conn)
         .await
-        .optional()
+        .optional()?;
+    Ok(found.map(|(user, second_factor_required_for_admins)| LiveSession { user, second_factor_required_for_admins }))
 }
 
 pub async fn touch(conn: &mut AsyncPgConnection, id: &str, now: DateTime<Utc>) -> QueryResult<()> {

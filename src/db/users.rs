@@ -18,6 +18,9 @@ pub struct User {
     pub password_hash: String,
     pub session_version: i32,
     pub created_at: DateTime<Utc>,
+    /// When the user turned on the second factor (TOTP); `None`: off.
+    #[diesel(column_name = totp_enabled_at)]
+    pub second_factor_since: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Insertable)]

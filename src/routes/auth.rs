@@ -1,4 +1,4 @@
-//! Signing in and out.
+//! Signing in and out: the password, then (for a user with a second factor) the code.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
@@ -8,7 +8,10 @@ use serde::Deserialize;
 use super::{EmptyForm, Notice, PageContext, render, see_other};
 use crate::auth::extract::{ActiveSession, SignInBrowser};
 use crate::auth::{Auth, ClientInfo, CredentialsRefused, CsrfForm, CurrentUser};
+use crate::db::users::User;
 use crate::error::AppResult;
+use crate::services::SecondFactor;
+use crate::services::second_factor::CodeRefused;
 
 /// Both an unknown user and a wrong password get exactly this.
 const LOGIN_FAILED: &str = "Wrong username or password.";
@@ -21,6 +24,19 @@ struct LoginPage {
     next: String,
     username: String,
     error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "auth/code.html")]
+struct CodePage {
+    page: PageContext,
+    csrf_token: String,
+    error: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CodeForm {
+    code: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -66,6 +82,7 @@ pub async fn login_form(
 pub async fn login(
     req: HttpRequest,
     auth: web::Data<Auth>,
+    second_factor: web::Data<SecondFactor>,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> AppResult<HttpResponse> {
     let address = auth.client_ip(&req);
@@ -93,11 +110,18 @@ pub async fn login(
             if let Some((sid, owner)) = previous {
                 auth.end_session(&sid, owner).await?;
             }
-            let mut response = see_other(safe_next(&form.next));
-            response
-                .add_cookie(&auth.start_session(&user, &ClientInfo::of(&req)).await?)
-                .map_err(|err| anyhow::anyhow!("cannot set the session cookie: {err}"))?;
-            Ok(response)
+            let next = safe_next(&form.next);
+            if user.second_factor_since.is_some() {
+                // No session yet: the browser keeps the waiting sign-in's id, and the code
+                // form's token is bound to it.
+                let waiting = second_factor.begin_sign_in(&user, next).await?;
+                let mut response = see_other("/login/code");
+                response
+                    .add_cookie(&auth.sessions.cookie(&auth.sessions.sign_in_form(Some(waiting))))
+                    .map_err(|err| anyhow::anyhow!("cannot set the sign-in cookie: {err}"))?;
+                return Ok(response);
+            }
+            session_response(&auth, &user, &req, next).await
         }
         Err(CredentialsRefused::Throttled(wait)) => {
             let minutes = wait.as_secs().div_ceil(60).max(1);
@@ -109,6 +133,82 @@ pub async fn login(
         Err(CredentialsRefused::Wrong) => retry(StatusCode::UNAUTHORIZED, LOGIN_FAILED.to_owned()),
         Err(CredentialsRefused::Database(err)) => Err(err.into()),
     }
+}
+
+/// The code step of a sign-in: shown while the browser's sign-in is waiting for its code.
+pub async fn code_form(
+    req: HttpRequest,
+    auth: web::Data<Auth>,
+    second_factor: web::Data<SecondFactor>,
+) -> AppResult<HttpResponse> {
+    let Some(sid) = waiting_sign_in(&req, &second_factor).await? else {
+        return Ok(see_other("/login?notice=sign-in-ended"));
+    };
+    let page = CodePage {
+        page: PageContext::anonymous(Notice::default(), auth.demo),
+        csrf_token: auth.csrf.login_token(&sid),
+        error: None,
+    };
+    render(StatusCode::OK, &page)
+}
+
+/// Checks the code; a right one starts the session.
+pub async fn submit_code(
+    req: HttpRequest,
+    auth: web::Data<Auth>,
+    second_factor: web::Data<SecondFactor>,
+    CsrfForm(form): CsrfForm<CodeForm>,
+) -> AppResult<HttpResponse> {
+    // The route table checked the form's token against this browser's sign-in id.
+    let Some(sid) = req.extensions().get::<SignInBrowser>().map(|browser| browser.sid.clone()) else {
+        return Ok(see_other("/login?notice=sign-in-ended"));
+    };
+    let retry = |status: StatusCode, error: String| {
+        let page = CodePage {
+            page: PageContext::anonymous(Notice::default(), auth.demo),
+            csrf_token: auth.csrf.login_token(&sid),
+            error: Some(error),
+        };
+        render(status, &page)
+    };
+    match second_factor.finish_sign_in(&sid, &form.code).await {
+        Ok((user, next)) => {
+            tracing::info!(user_id = %user.id, "signed in with a second factor");
+            session_response(&auth, &user, &req, safe_next(&next)).await
+        }
+        Err(CodeRefused::Wrong { tries_left }) => {
+            let left = tries_left.map(|n| format!(" {n} more tries, then you start again with your password.")).unwrap_or_default();
+            retry(StatusCode::UNAUTHORIZED, format!("That code is not right, or it was already used.{left}"))
+        }
+        Err(CodeRefused::Throttled(wait)) => {
+            let minutes = wait.as_secs().div_ceil(60).max(1);
+            retry(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("Too many wrong codes for this account. Try again in {minutes} minute(s)."),
+            )
+        }
+        Err(CodeRefused::SignInEnded | CodeRefused::NothingToConfirm) => Ok(see_other("/login?notice=sign-in-ended")),
+        Err(CodeRefused::Database(err)) => Err(err.into()),
+        Err(CodeRefused::Sealed(err)) => Err(anyhow::Error::new(err).context("a second-factor secret").into()),
+    }
+}
+
+/// The id of this browser's sign-in, if it is waiting for its code.
+async fn waiting_sign_in(req: &HttpRequest, second_factor: &SecondFactor) -> AppResult<Option<String>> {
+    let sid = req.extensions().get::<SignInBrowser>().map(|browser| browser.sid.clone());
+    match sid {
+        Some(sid) if second_factor.sign_in_waiting(&sid).await? => Ok(Some(sid)),
+        _ => Ok(None),
+    }
+}
+
+/// Starts `user`'s session in this browser and sends it on to `next`.
+async fn session_response(auth: &Auth, user: &User, req: &HttpRequest, next: &str) -> AppResult<HttpResponse> {
+    let mut response = see_other(next);
+    response
+        .add_cookie(&auth.start_session(user, &ClientInfo::of(req)).await?)
+        .map_err(|err| anyhow::anyhow!("cannot set the session cookie: {err}"))?;
+    Ok(response)
 }
 
 pub async fn logout(user: CurrentUser, auth: web::Data<Auth>, _form: CsrfForm<EmptyForm>) -> AppResult<HttpResponse> {

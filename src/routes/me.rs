@@ -1,7 +1,8 @@
-//! The signed-in user's own page: change password, the sessions open on every device (each
-//! can be ended), sign out everywhere.
+//! The signed-in user's own page: change password, the second factor (set up, replace,
+//! recovery codes, turn off), the sessions open on every device (each can be ended), sign
+//! out everywhere.
 
-use actix_web::http::StatusCode;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -10,8 +11,9 @@ use super::{EmptyForm, Notice, PageContext, render, see_other};
 use crate::auth::{Auth, ClientInfo, CredentialsRefused, CsrfForm, CurrentUser};
 use crate::domain::Role;
 use crate::error::{AppError, AppResult};
-use crate::services::Users;
+use crate::services::second_factor::{self, CodeRefused, TurnOffRefused};
 use crate::services::users::UserRefused;
+use crate::services::{SecondFactor, Users};
 
 #[derive(Template)]
 #[template(path = "me/index.html")]
@@ -21,7 +23,24 @@ struct MePage {
     role: Role,
     csrf_token: String,
     error: Option<String>,
+    second_factor: second_factor::Status,
+    second_factor_error: Option<String>,
     sessions: Vec<SessionView>,
+}
+
+#[derive(Template)]
+#[template(path = "me/recovery_codes.html")]
+struct RecoveryCodesPage {
+    page: PageContext,
+    /// The second factor was just turned on (rather than its codes replaced).
+    turned_on: bool,
+    codes: Vec<String>,
+}
+
+/// What went wrong on the page, and in which part of it.
+enum Problem {
+    Password(String),
+    SecondFactor(String),
 }
 
 /// An open session as the list shows it.
@@ -38,9 +57,10 @@ pub struct SessionView {
 async fn me(
     user: &CurrentUser,
     users: &Users,
+    second_factor: &SecondFactor,
     notice: Notice,
     status: StatusCode,
-    error: Option<String>,
+    problem: Option<Problem>,
 ) -> AppResult<HttpResponse> {
     let when = |at: chrono::DateTime<chrono::Utc>| at.format("%Y-%m-%d %H:%M UTC").to_string();
     let sessions = users
@@ -56,12 +76,19 @@ async fn me(
             id: s.id,
         })
         .collect();
+    let (error, second_factor_error) = match problem {
+        Some(Problem::Password(text)) => (Some(text), None),
+        Some(Problem::SecondFactor(text)) => (None, Some(text)),
+        None => (None, None),
+    };
     let page = MePage {
         page: PageContext::new(user, notice, "me"),
         username: user.username.clone(),
         role: user.role,
         csrf_token: user.csrf_token.clone(),
         error,
+        second_factor: second_factor.status(user.id, &user.username, user.role).await?,
+        second_factor_error,
         sessions,
     };
     render(status, &page)
@@ -74,8 +101,23 @@ pub struct ChangePasswordForm {
     confirm_password: String,
 }
 
-pub async fn me_page(user: CurrentUser, notice: Notice, users: web::Data<Users>) -> AppResult<HttpResponse> {
-    me(&user, &users, notice, StatusCode::OK, None).await
+#[derive(Debug, Deserialize)]
+pub struct CodeForm {
+    code: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PasswordForm {
+    current_password: String,
+}
+
+pub async fn me_page(
+    user: CurrentUser,
+    notice: Notice,
+    users: web::Data<Users>,
+    second_factor: web::Data<SecondFactor>,
+) -> AppResult<HttpResponse> {
+    me(&user, &users, &second_factor, notice, StatusCode::OK, None).await
 }
 
 /// Ends one of the user's sessions (another device, or this one).
@@ -105,18 +147,21 @@ pub async fn change_password(
     user: CurrentUser,
     auth: web::Data<Auth>,
     users: web::Data<Users>,
+    second_factor: web::Data<SecondFactor>,
     CsrfForm(form): CsrfForm<ChangePasswordForm>,
 ) -> AppResult<HttpResponse> {
-    let refuse =
-        |error: &str| me(&user, &users, Notice::default(), StatusCode::UNPROCESSABLE_ENTITY, Some(error.to_owned()));
-    let address = auth.client_ip(&req);
-    match auth.check_own_password(address, &user, form.current_password).await {
-        Ok(()) => {}
-        Err(CredentialsRefused::Throttled(_)) => {
-            return refuse("Too many wrong passwords. Wait a few minutes and try again.").await;
-        }
-        Err(CredentialsRefused::Wrong) => return refuse("Your current password is not right.").await,
-        Err(CredentialsRefused::Database(err)) => return Err(err.into()),
+    let refuse = |error: &str| {
+        me(
+            &user,
+            &users,
+            &second_factor,
+            Notice::default(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(Problem::Password(error.to_owned())),
+        )
+    };
+    if let Err(problem) = check_password(&req, &auth, &user, form.current_password).await? {
+        return refuse(&problem).await;
     }
     if form.new_password != form.confirm_password {
         return refuse("The two new passwords differ.").await;
@@ -128,6 +173,127 @@ pub async fn change_password(
     }
     tracing::info!(user_id = %user.id, "password changed by its user");
     renewed_session(&auth, &user, &req, "/me?notice=password-changed").await
+}
+
+/// Confirms the secret being set up with a code from the app: the second factor is on, and
+/// the user sees their recovery codes, once.
+pub async fn confirm_second_factor(
+    user: CurrentUser,
+    users: web::Data<Users>,
+    second_factor: web::Data<SecondFactor>,
+    CsrfForm(form): CsrfForm<CodeForm>,
+) -> AppResult<HttpResponse> {
+    let refuse = |status: StatusCode, error: &str| {
+        me(&user, &users, &second_factor, Notice::default(), status, Some(Problem::SecondFactor(error.to_owned())))
+    };
+    match second_factor.confirm(user.id, &form.code).await {
+        Ok(codes) => recovery_codes_page(&user, true, codes),
+        Err(CodeRefused::Wrong { .. }) => {
+            refuse(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "That code is not right. Check that your phone's clock is set automatically and enter the code the app shows now.",
+            )
+            .await
+        }
+        Err(CodeRefused::Throttled(_)) => {
+            refuse(StatusCode::TOO_MANY_REQUESTS, "Too many wrong codes. Wait a few minutes and try again.").await
+        }
+        Err(CodeRefused::NothingToConfirm | CodeRefused::SignInEnded) => {
+            refuse(StatusCode::CONFLICT, "That set-up expired or was finished in another tab. Scan the code shown now.")
+                .await
+        }
+        Err(CodeRefused::Database(err)) => Err(err.into()),
+        Err(CodeRefused::Sealed(err)) => Err(anyhow::Error::new(err).context("a second-factor secret").into()),
+    }
+}
+
+/// Shows a new secret for moving the second factor to another app (password first).
+pub async fn replace_authenticator(
+    req: HttpRequest,
+    user: CurrentUser,
+    auth: web::Data<Auth>,
+    users: web::Data<Users>,
+    second_factor: web::Data<SecondFactor>,
+    CsrfForm(form): CsrfForm<PasswordForm>,
+) -> AppResult<HttpResponse> {
+    if let Err(problem) = check_password(&req, &auth, &user, form.current_password).await? {
+        let problem = Some(Problem::SecondFactor(problem));
+        return me(&user, &users, &second_factor, Notice::default(), StatusCode::UNPROCESSABLE_ENTITY, problem).await;
+    }
+    second_factor.start_replacement(user.id).await?;
+    Ok(see_other("/me?notice=authenticator-replacing#two-step"))
+}
+
+/// New recovery codes in place of the old ones (password first).
+pub async fn new_recovery_codes(
+    req: HttpRequest,
+    user: CurrentUser,
+    auth: web::Data<Auth>,
+    users: web::Data<Users>,
+    second_factor: web::Data<SecondFactor>,
+    CsrfForm(form): CsrfForm<PasswordForm>,
+) -> AppResult<HttpResponse> {
+    if let Err(problem) = check_password(&req, &auth, &user, form.current_password).await? {
+        let problem = Some(Problem::SecondFactor(problem));
+        return me(&user, &users, &second_factor, Notice::default(), StatusCode::UNPROCESSABLE_ENTITY, problem).await;
+    }
+    let codes = second_factor.new_recovery_codes(user.id).await?;
+    recovery_codes_page(&user, false, codes)
+}
+
+/// Turns the user's own second factor off (password first); admins cannot where it is
+/// required.
+pub async fn turn_off_second_factor(
+    req: HttpRequest,
+    user: CurrentUser,
+    auth: web::Data<Auth>,
+    users: web::Data<Users>,
+    second_factor: web::Data<SecondFactor>,
+    CsrfForm(form): CsrfForm<PasswordForm>,
+) -> AppResult<HttpResponse> {
+    let refuse = |status: StatusCode, error: String| {
+        me(&user, &users, &second_factor, Notice::default(), status, Some(Problem::SecondFactor(error)))
+    };
+    if let Err(problem) = check_password(&req, &auth, &user, form.current_password).await? {
+        return refuse(StatusCode::UNPROCESSABLE_ENTITY, problem).await;
+    }
+    match second_factor.turn_off(user.id, user.role).await {
+        Ok(()) => Ok(see_other("/me?notice=second-factor-off")),
+        Err(TurnOffRefused::RequiredForAdmins) => {
+            refuse(
+                StatusCode::CONFLICT,
+                "Admins of this Tidemark must keep a second factor. You can move it to another app instead.".to_owned(),
+            )
+            .await
+        }
+        Err(TurnOffRefused::Database(err)) => Err(err.into()),
+    }
+}
+
+/// The recovery codes, shown this once and never cached.
+fn recovery_codes_page(user: &CurrentUser, turned_on: bool, codes: Vec<String>) -> AppResult<HttpResponse> {
+    let page = RecoveryCodesPage { page: PageContext::new(user, Notice::default(), "me"), turned_on, codes };
+    let mut response = render(StatusCode::OK, &page)?;
+    response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// Checks the user's own password before a sensitive change; `Ok(Err(text))` says what to
+/// show when it is refused.
+async fn check_password(
+    req: &HttpRequest,
+    auth: &Auth,
+    user: &CurrentUser,
+    password: String,
+) -> AppResult<Result<(), String>> {
+    match auth.check_own_password(auth.client_ip(req), user, password).await {
+        Ok(()) => Ok(Ok(())),
+        Err(CredentialsRefused::Throttled(_)) => {
+            Ok(Err("Too many wrong passwords. Wait a few minutes and try again.".to_owned()))
+        }
+        Err(CredentialsRefused::Wrong) => Ok(Err("Your current password is not right.".to_owned())),
+        Err(CredentialsRefused::Database(err)) => Err(err.into()),
+    }
 }
 
 pub async fn sign_out_everywhere(

@@ -78,12 +78,18 @@ route_table! {
     GET "/privacy" => privacy::privacy, Anyone, Safe;
     GET "/login" => auth::login_form, Anyone, Safe;
     POST "/login" => auth::login, Anyone, Form;
-    POST "/logout" => auth::logout, SignedIn, Form;
+    GET "/login/code" => auth::code_form, Anyone, Safe;
+    POST "/login/code" => auth::submit_code, Anyone, Form;
+    POST "/logout" => auth::logout, OwnAccount, Form;
     GET "/" => dashboard::dashboard, SignedIn, Safe;
-    GET "/me" => me::me_page, SignedIn, Safe;
-    POST "/me/password" => me::change_password, SignedIn, Form;
-    POST "/me/sign-out-everywhere" => me::sign_out_everywhere, SignedIn, Form;
-    POST "/me/sessions/{session}/end" => me::end_session, SignedIn, Form;
+    GET "/me" => me::me_page, OwnAccount, Safe;
+    POST "/me/password" => me::change_password, OwnAccount, Form;
+    POST "/me/sign-out-everywhere" => me::sign_out_everywhere, OwnAccount, Form;
+    POST "/me/sessions/{session}/end" => me::end_session, OwnAccount, Form;
+    POST "/me/second-factor" => me::confirm_second_factor, OwnAccount, Form;
+    POST "/me/second-factor/replace" => me::replace_authenticator, OwnAccount, Form;
+    POST "/me/second-factor/recovery-codes" => me::new_recovery_codes, OwnAccount, Form;
+    POST "/me/second-factor/off" => me::turn_off_second_factor, OwnAccount, Form;
     GET "/accounts" => accounts::list_accounts, SignedIn, Safe;
     POST "/accounts" => accounts::connect_account, Admin, Form;
     GET "/accounts/connect/instagram" => connect::connect_instagram, Admin, Safe;
@@ -120,6 +126,7 @@ route_table! {
     POST "/users" => users::create_user, Admin, Form;
     POST "/users/{id}/role" => users::change_role, Admin, Form;
     POST "/users/{id}/password" => users::reset_password, Admin, Form;
+    POST "/users/{id}/second-factor/reset" => users::reset_second_factor, Admin, Form;
     GET "/users/{id}/delete" => users::confirm_delete_user, Admin, Safe;
     POST "/users/{id}/delete" => users::delete_user, Admin, Form;
 }
@@ -153,6 +160,19 @@ impl Notice {
     fn from_code(code: &str) -> Option<&'static str> {
         Some(match code {
             "signed-out" => "You are signed out.",
+            "sign-in-ended" => {
+                "That sign-in has ended: it waited too long for its code, or too many codes were wrong. Sign in again with your password."
+            }
+            "second-factor-required" => {
+                "Admins of this Tidemark sign in with a second factor. Set yours up below to continue."
+            }
+            "second-factor-off" => "Your second factor is off: signing in asks only for your password.",
+            "authenticator-replacing" => {
+                "Scan the new code below and confirm it with a code from the new app. Until then your current app keeps working."
+            }
+            "second-factor-reset" => {
+                "That user's second factor is removed. They can sign in with their password and set up a new one."
+            }
             "signed-out-everywhere" => "Every session of yours has ended. Sign in again to continue.",
             "session-ended" => "That session has ended: its device is signed out.",
             "password-changed" => "Your password is changed; your other sessions have ended.",

@@ -161,6 +161,24 @@ pub async fn reset_password(
     Ok(see_other("/users?notice=password-set"))
 }
 
+/// Removes another user's second factor (they lost their phone and their recovery codes).
+/// An admin's own is changed on their account page, where the rule for admins applies.
+pub async fn reset_second_factor(
+    admin: AdminUser,
+    path: web::Path<i64>,
+    users: web::Data<Users>,
+    _form: CsrfForm<EmptyForm>,
+) -> AppResult<HttpResponse> {
+    let id = UserId(path.into_inner());
+    if id == admin.0.id {
+        return Err(AppError::Conflict("Change your own second factor on your account page.".into()));
+    }
+    users.find(id).await?.ok_or(AppError::NotFound)?;
+    users.reset_second_factor(id).await?;
+    tracing::info!(user_id = %id, by = %admin.0.id, "second factor removed by an admin");
+    Ok(see_other("/users?notice=second-factor-reset"))
+}
+
 pub async fn confirm_delete_user(
     admin: AdminUser,
     path: web::Path<i64>,

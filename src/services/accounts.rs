@@ -6,7 +6,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use url::Url;
@@ -542,38 +542,3 @@ async fn lifetime(
     }
 }
 
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Rotation {
-    pub rotated: usize,
-    pub already_current: usize,
-}
-
-/// Re-seals every token from `old` to `new`. Afterwards `old` opens nothing.
-pub async fn rotate_keys(conn: &mut AsyncPgConnection, old: &TokenKey, new: &TokenKey) -> anyhow::Result<Rotation> {
-    if old.version() == new.version() {
-        anyhow::bail!("TIDEMARK_TOKEN_KEY_OLD and TIDEMARK_TOKEN_KEY are the same key");
-    }
-    let mut rotation = Rotation::default();
-    for account in Account::list(conn).await? {
-        let Some(sealed) = account.token() else { continue };
-        if sealed.key_version == new.version() {
-            rotation.already_current += 1;
-            continue;
-        }
-        let binding = token_binding(&account.ig_user_id);
-        let plaintext = old
-            .open(&sealed.ciphertext, &sealed.nonce, sealed.key_version, &binding)
-            .map_err(|err| anyhow::anyhow!("account {}: {err}", account.id))?;
-        let resealed = new.seal(&plaintext, &binding);
-        if !Account::replace_sealed(conn, account.id, sealed.key_version, &resealed).await? {
-            anyhow::bail!("account {} changed during rotation; run `tidemark key rotate` again", account.id);
-        }
-        rotation.rotated += 1;
-    }
-    // Pending Facebook choices hold tokens under the old key; they live minutes: drop them.
-    diesel::sql_query("DELETE FROM oauth_pending").execute(conn).await?;
-    // An UPDATE leaves the old row versions (with the old ciphertext) in the table's pages
-    // until they are reused; rewriting the tables removes them from the database files.
-    diesel::sql_query("VACUUM FULL ig_accounts, oauth_pending").execute(conn).await?;
-    Ok(rotation)
-}

@@ -39,6 +39,10 @@ pub const WITHHELD: &[(&str, &str, &str)] = &[
     ("ig_accounts", "token_key_version", "names the key that encrypts the token"),
     ("users", "password_hash", "the password's bcrypt hash"),
     ("users", "session_version", "invalidates sessions; meaningless elsewhere"),
+    ("users", "totp_ciphertext", "the encrypted second-factor secret"),
+    ("users", "totp_nonce", "part of the encrypted second-factor secret"),
+    ("users", "totp_key_version", "names the key that encrypts the second-factor secret"),
+    ("users", "totp_last_step", "guards against a code being used twice; meaningless elsewhere"),
     ("meta_requests", "signature_hash", "a hash of Meta's signature, kept only to refuse replays"),
 ];
 
@@ -48,6 +52,9 @@ pub const NOT_EXPORTED: &[(&str, &str)] = &[
     ("oauth_pending", "dialogs in progress, with an encrypted access token"),
     ("data_version", "an internal counter for the page cache"),
     ("sessions", "dashboard sign-in sessions: short-lived, and their ids are what the session cookie names"),
+    ("sign_in_challenges", "sign-ins awaiting their second-factor code: they live minutes"),
+    ("totp_enrolments", "second-factor secrets being set up, encrypted"),
+    ("recovery_codes", "hashes of single-use second-factor recovery codes"),
     ("__diesel_schema_migrations", "the migrations applied (the manifest names the latest)"),
 ];
 
@@ -258,6 +265,7 @@ pub const TABLES: &[ArchiveTable] = &[
             ("username", "the sign-in name"),
             ("role", "admin or viewer"),
             ("created_at", "when the user was added (UTC)"),
+            ("totp_enabled_at", "when the user turned on their second factor (UTC); empty: off"),
             ("updated_at", "when the row last changed (UTC)"),
         ],
     },
@@ -316,6 +324,7 @@ pub const TABLES: &[ArchiveTable] = &[
             ("meta_requests", "Meta request records removed"),
             ("dialogs", "unfinished Meta dialogs removed"),
             ("sessions", "expired dashboard sessions removed"),
+            ("sign_ins", "sign-ins never finished with their second-factor code, and authenticators never confirmed, removed"),
         ],
     },
 ];

@@ -5,7 +5,9 @@
 pub mod accounts;
 pub mod archive;
 pub mod health;
+pub mod keys;
 pub mod meta;
+pub mod second_factor;
 pub mod settings;
 pub mod sync;
 pub mod users;
@@ -15,6 +17,7 @@ pub use accounts::Accounts;
 pub use archive::Archive;
 pub use health::Health;
 pub use meta::MetaCallbacks;
+pub use second_factor::SecondFactor;
 pub use settings::SettingsEditor;
 pub use sync::Syncing;
 pub use users::Users;

@@ -3,6 +3,7 @@
 //! the async threads) so no caller handles a hash.
 
 use crate::auth::password;
+use crate::db::second_factor;
 use crate::db::sessions::{self, Session};
 use crate::db::users::{NewUser, User, UserChangeError, normalize_username};
 use crate::db::{self, DbError};
@@ -118,6 +119,16 @@ impl Users {
         sessions::end_all(&mut conn, id, None).await?;
         tracing::info!(user_id = %id, "every session ended");
         Ok(())
+    }
+
+    /// Removes a user's second factor (their secret, recovery codes and any sign-in waiting
+    /// for a code), whatever the rule for admins: for someone who lost their phone and their
+    /// recovery codes. They set a new one up on their account page. False when it was off.
+    pub async fn reset_second_factor(&self, id: UserId) -> Result<bool, DbError> {
+        let mut conn = self.pool.get().await?;
+        let removed = second_factor::remove(&mut conn, id).await?;
+        tracing::info!(user_id = %id, removed, "second factor reset");
+        Ok(removed)
     }
 
     /// Deletes a user; the last admin cannot be deleted.

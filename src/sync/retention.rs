@@ -42,6 +42,7 @@ pub async fn purge(pool: &db::Pool, database_url: &str, now: DateTime<Utc>) -> a
     counts.meta_requests = meta_requests::purge_before(&mut conn, records_cutoff).await? as i64;
     counts.dialogs = retention::expired_dialogs(&mut conn, now).await? as i64;
     counts.sessions = crate::db::sessions::purge_expired(&mut conn, now).await? as i64;
+    counts.sign_ins = crate::db::second_factor::purge_unfinished(&mut conn, now).await? as i64;
     retention::record(&mut conn, now, &counts, records_cutoff).await?;
     tracing::info!(?counts, "retention purge");
     Ok(counts)

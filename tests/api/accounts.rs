@@ -102,7 +102,7 @@ async fn key_rotation_re_encrypts_every_token_and_the_old_key_opens_nothing() {
     app.connect(STUDIO).await;
     let new_key = TokenKey::new([9u8; 32]);
     let mut conn = app.db.connect().await;
-    let rotation = tidemark::services::accounts::rotate_keys(&mut conn, &app.token_key, &new_key).await.unwrap();
+    let rotation = tidemark::services::keys::rotate_keys(&mut conn, &app.token_key, &new_key).await.unwrap();
     assert_eq!(rotation.rotated, 2);
     for account in Account::list(&mut conn).await.unwrap() {
         let t = &account.token().unwrap();
@@ -114,7 +114,7 @@ async fn key_rotation_re_encrypts_every_token_and_the_old_key_opens_nothing() {
             Err(CipherError::WrongKey(new_key.version()))
         );
     }
-    let again = tidemark::services::accounts::rotate_keys(&mut conn, &app.token_key, &new_key).await.unwrap();
+    let again = tidemark::services::keys::rotate_keys(&mut conn, &app.token_key, &new_key).await.unwrap();
     assert_eq!(again.already_current, 2, "a second run changes nothing");
 }
 

@@ -193,7 +193,7 @@ async fn after_key_rotation_no_page_of_the_accounts_table_holds_an_old_ciphertex
     let old: Vec<Vec<u8>> =
         Account::list(&mut conn).await.unwrap().iter().map(|a| a.token().unwrap().ciphertext).collect();
     let new_key = TokenKey::new([9u8; 32]);
-    tidemark::services::accounts::rotate_keys(&mut conn, &app.token_key, &new_key).await.unwrap();
+    tidemark::services::keys::rotate_keys(&mut conn, &app.token_key, &new_key).await.unwrap();
 
     // Read the table's pages as PostgreSQL stores them, dead row versions included.
     diesel::sql_query("CREATE EXTENSION IF NOT EXISTS pageinspect").execute(&mut conn).await.unwrap();
