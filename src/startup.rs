@@ -17,9 +17,7 @@ use crate::db::settings::OperatorSettings;
 use crate::db::users::User;
 use crate::error::AppError;
 use crate::graph::GraphClient;
-use crate::services::{
-    Accounts, Archive, Health, MetaCallbacks, SecondFactor, SettingsEditor, Syncing, Users, Views,
-};
+use crate::services::{Accounts, Archive, Health, MetaCallbacks, SecondFactor, SettingsEditor, Syncing, Users, Views};
 use crate::sync::SyncContext;
 use crate::sync::scheduler::Scheduler;
 use crate::telemetry::metrics::Metrics;

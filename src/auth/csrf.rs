@@ -92,8 +92,9 @@ mod tests {
         let later: i64 = expires.parse::<i64>().unwrap() + 10;
         assert!(!key.verify_login_token("b1", &format!("{later}.{tag}")));
         let past = Utc::now().timestamp() - 1;
-        let stale_tag =
-            hex::encode(mac(&key.key, &[b"login\0", b"b1", b"\0", past.to_string().as_bytes()]).finalize().into_bytes());
+        let stale_tag = hex::encode(
+            mac(&key.key, &[b"login\0", b"b1", b"\0", past.to_string().as_bytes()]).finalize().into_bytes(),
+        );
         assert!(!key.verify_login_token("b1", &format!("{past}.{stale_tag}")));
         assert!(!key.verify_login_token("b1", "garbage"));
     }

@@ -31,9 +31,7 @@ pub fn check_new_password(password: &str, username: &str) -> Result<(), String> 
             .and_then(|feedback| feedback.warning())
             .map(|warning| format!(" ({warning})"))
             .unwrap_or_default();
-        return Err(format!(
-            "That password is too easy to guess{reason}. Add a few uncommon words or make it longer."
-        ));
+        return Err(format!("That password is too easy to guess{reason}. Add a few uncommon words or make it longer."));
     }
     Ok(())
 }
@@ -78,8 +76,16 @@ mod tests {
 
     #[test]
     fn every_password_the_tests_use_is_accepted() {
-        for good in ["correct horse battery", "a brand new passphrase", "viewer password 1", "fresh password 2",
-            "an entirely new passphrase", "a perfectly good password", "long enough pw", "benchmark password"] {
+        for good in [
+            "correct horse battery",
+            "a brand new passphrase",
+            "viewer password 1",
+            "fresh password 2",
+            "an entirely new passphrase",
+            "a perfectly good password",
+            "long enough pw",
+            "benchmark password",
+        ] {
             assert_eq!(check_new_password(good, "ada"), Ok(()), "{good}");
         }
     }

@@ -60,10 +60,7 @@ pub async fn required_for_admins(conn: &mut AsyncPgConnection) -> QueryResult<bo
 /// one was accepted before: false means the code is a replay.
 pub async fn accept_step(conn: &mut AsyncPgConnection, user: UserId, step: i64) -> QueryResult<bool> {
     let updated = diesel::update(
-        users::table
-            .find(user)
-            .filter(users::totp_enabled_at.is_not_null())
-            .filter(users::totp_last_step.lt(step)),
+        users::table.find(user).filter(users::totp_enabled_at.is_not_null()).filter(users::totp_last_step.lt(step)),
     )
     .set(users::totp_last_step.eq(step))
     .execute(conn)
@@ -130,25 +127,24 @@ pub async fn confirm(
     now: DateTime<Utc>,
 ) -> QueryResult<bool> {
     conn.transaction(async |conn| {
-            let taken: Option<(Vec<u8>, Vec<u8>, i32)> =
-                diesel::delete(totp_enrolments::table.find(user))
-                    .returning((totp_enrolments::ciphertext, totp_enrolments::nonce, totp_enrolments::key_version))
-                    .get_result(conn)
-                    .await
-                    .optional()?;
-            let Some((ciphertext, nonce, key_version)) = taken else { return Ok(false) };
-            diesel::update(users::table.find(user))
-                .set((
-                    users::totp_ciphertext.eq(Some(ciphertext)),
-                    users::totp_nonce.eq(Some(nonce)),
-                    users::totp_key_version.eq(Some(key_version)),
-                    users::totp_enabled_at.eq(Some(now)),
-                    users::totp_last_step.eq(step),
-                ))
-                .execute(conn)
-                .await?;
-            replace_recovery_codes_in(conn, user, code_hashes, now).await?;
-            Ok(true)
+        let taken: Option<(Vec<u8>, Vec<u8>, i32)> = diesel::delete(totp_enrolments::table.find(user))
+            .returning((totp_enrolments::ciphertext, totp_enrolments::nonce, totp_enrolments::key_version))
+            .get_result(conn)
+            .await
+            .optional()?;
+        let Some((ciphertext, nonce, key_version)) = taken else { return Ok(false) };
+        diesel::update(users::table.find(user))
+            .set((
+                users::totp_ciphertext.eq(Some(ciphertext)),
+                users::totp_nonce.eq(Some(nonce)),
+                users::totp_key_version.eq(Some(key_version)),
+                users::totp_enabled_at.eq(Some(now)),
+                users::totp_last_step.eq(step),
+            ))
+            .execute(conn)
+            .await?;
+        replace_recovery_codes_in(conn, user, code_hashes, now).await?;
+        Ok(true)
     })
     .await
 }
@@ -157,21 +153,19 @@ pub async fn confirm(
 /// codes and any sign-in awaiting a code all go. True when it was on.
 pub async fn remove(conn: &mut AsyncPgConnection, user: UserId) -> QueryResult<bool> {
     conn.transaction(async |conn| {
-            let updated = diesel::update(users::table.find(user).filter(users::totp_enabled_at.is_not_null()))
-                .set((
-                    users::totp_ciphertext.eq(None::<Vec<u8>>),
-                    users::totp_nonce.eq(None::<Vec<u8>>),
-                    users::totp_key_version.eq(None::<i32>),
-                    users::totp_enabled_at.eq(None::<DateTime<Utc>>),
-                ))
-                .execute(conn)
-                .await?;
-            diesel::delete(totp_enrolments::table.find(user)).execute(conn).await?;
-            diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(user))).execute(conn).await?;
-            diesel::delete(sign_in_challenges::table.filter(sign_in_challenges::user_id.eq(user)))
-                .execute(conn)
-                .await?;
-            Ok(updated == 1)
+        let updated = diesel::update(users::table.find(user).filter(users::totp_enabled_at.is_not_null()))
+            .set((
+                users::totp_ciphertext.eq(None::<Vec<u8>>),
+                users::totp_nonce.eq(None::<Vec<u8>>),
+                users::totp_key_version.eq(None::<i32>),
+                users::totp_enabled_at.eq(None::<DateTime<Utc>>),
+            ))
+            .execute(conn)
+            .await?;
+        diesel::delete(totp_enrolments::table.find(user)).execute(conn).await?;
+        diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(user))).execute(conn).await?;
+        diesel::delete(sign_in_challenges::table.filter(sign_in_challenges::user_id.eq(user))).execute(conn).await?;
+        Ok(updated == 1)
     })
     .await
 }
@@ -191,9 +185,8 @@ pub async fn count_recovery_codes(conn: &mut AsyncPgConnection, user: UserId) ->
 
 /// Uses up one recovery code; false if it was used meanwhile.
 pub async fn use_recovery_code(conn: &mut AsyncPgConnection, user: UserId, id: i64) -> QueryResult<bool> {
-    let deleted = diesel::delete(recovery_codes::table.find(id).filter(recovery_codes::user_id.eq(user)))
-        .execute(conn)
-        .await?;
+    let deleted =
+        diesel::delete(recovery_codes::table.find(id).filter(recovery_codes::user_id.eq(user))).execute(conn).await?;
     Ok(deleted == 1)
 }
 

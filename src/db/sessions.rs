@@ -46,11 +46,7 @@ pub struct LiveSession {
 }
 
 /// The live session `id`, its user and the second-factor rule, in one query.
-pub async fn find_live(
-    conn: &mut AsyncPgConnection,
-    id: &str,
-    now: DateTime<Utc>,
-) -> QueryResult<Option<LiveSession>> {
+pub async fn find_live(conn: &mut AsyncPgConnection, id: &str, now: DateTime<Utc>) -> QueryResult<Option<LiveSession>> {
     let enrolled_admins = diesel::alias!(users as enrolled_admins);
     let required = diesel::dsl::exists(
         enrolled_admins

@@ -177,7 +177,9 @@ pub async fn submit_code(
             session_response(&auth, &user, &req, safe_next(&next)).await
         }
         Err(CodeRefused::Wrong { tries_left }) => {
-            let left = tries_left.map(|n| format!(" {n} more tries, then you start again with your password.")).unwrap_or_default();
+            let left = tries_left
+                .map(|n| format!(" {n} more tries, then you start again with your password."))
+                .unwrap_or_default();
             retry(StatusCode::UNAUTHORIZED, format!("That code is not right, or it was already used.{left}"))
         }
         Err(CodeRefused::Throttled(wait)) => {

@@ -541,4 +541,3 @@ async fn lifetime(
         }
     }
 }
-

@@ -324,7 +324,10 @@ pub const TABLES: &[ArchiveTable] = &[
             ("meta_requests", "Meta request records removed"),
             ("dialogs", "unfinished Meta dialogs removed"),
             ("sessions", "expired dashboard sessions removed"),
-            ("sign_ins", "sign-ins never finished with their second-factor code, and authenticators never confirmed, removed"),
+            (
+                "sign_ins",
+                "sign-ins never finished with their second-factor code, and authenticators never confirmed, removed",
+            ),
         ],
     },
 ];

@@ -131,7 +131,8 @@ impl SecondFactor {
         let mut conn = self.pool.get().await?;
         let active = rows::active(&mut conn, user).await?;
         let required = role == Role::Admin && rows::required_for_admins(&mut conn).await?;
-        let mut enrolment = rows::enrolment(&mut conn, user).await?.and_then(|(stored, _)| self.open(user, &stored).ok());
+        let mut enrolment =
+            rows::enrolment(&mut conn, user).await?.and_then(|(stored, _)| self.open(user, &stored).ok());
         if enrolment.is_none() && active.is_none() {
             let secret = random_bytes(SECRET_BYTES);
             rows::save_enrolment(&mut conn, user, &self.seal(user, &secret), Utc::now()).await?;

@@ -1,5 +1,5 @@
 //! The pages in a real headless Chromium: sign in, charts drawn, connect an account through
-//! the form, a post page, a viewer without admin controls, sign out; every page at 360 px
+//! the form, a post page, a viewer without admin controls, sign out, two-step sign-in; every page at 360 px
 //! without horizontal scrolling, every control reachable by keyboard, and no serious or
 //! critical axe-core violation. Screenshots go to target/screenshots/.
 
@@ -317,4 +317,45 @@ async fn an_admin_connects_through_metas_dialogs_in_a_real_browser() {
     client.find(Locator::Id("cancel")).await.unwrap().click().await.unwrap();
     wait_for_text(&client, "Nothing was connected").await;
     assert_eq!(app.count("SELECT count(*) AS n FROM ig_accounts").await, 2);
+}
+
+#[tokio::test]
+async fn two_step_sign_in_works_in_a_real_browser() {
+    use crate::second_factor::{code, secret_in};
+    let axe_path =
+        std::env::var("TIDEMARK_AXE_JS").expect("TIDEMARK_AXE_JS names axe.min.js (scripts/test installs it)");
+    let axe = std::fs::read_to_string(&axe_path).unwrap_or_else(|e| panic!("{axe_path}: {e}"));
+    let app = spawn_app().await;
+    app.create_user("ada", Role::Admin).await;
+    let driver = chromedriver();
+    let client = browser(&driver, false).await;
+    sign_in(&client, &app, "ada").await;
+
+    // Set up: scan (read) the secret, type the app's code, see the recovery codes.
+    client.goto(&app.url("/me#two-step")).await.unwrap();
+    let secret = secret_in(&client.source().await.unwrap());
+    let qr_width = client.execute("return document.querySelector('img.qr').naturalWidth", vec![]).await.unwrap();
+    assert!(qr_width.as_u64().unwrap_or(0) >= 200, "the QR code image loads: {qr_width}");
+    screenshot(&client, "second-factor-setup").await;
+    client.find(Locator::Id("confirm-code")).await.unwrap().send_keys(&code(&secret, 0)).await.unwrap();
+    client.find(Locator::Css("form[action='/me/second-factor'] button")).await.unwrap().click().await.unwrap();
+    wait_for_text(&client, "Your recovery codes").await;
+    let mut problems: Vec<String> =
+        accessibility_problems(&client, &axe).await.into_iter().map(|p| format!("recovery codes: {p}")).collect();
+
+    // Sign out, then in again: the password, then the code.
+    client.goto(&app.url("/")).await.unwrap();
+    client.find(Locator::Css("form[action='/logout'] button")).await.unwrap().click().await.unwrap();
+    wait_for_text(&client, "You are signed out").await;
+    client.find(Locator::Id("username")).await.unwrap().send_keys("ada").await.unwrap();
+    client.find(Locator::Id("password")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+    client.find(Locator::Css("main form button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_for_text(&client, "Enter your code").await;
+    problems.extend(accessibility_problems(&client, &axe).await.into_iter().map(|p| format!("code step: {p}")));
+    problems.extend(unreachable_by_keyboard(&client).await.into_iter().map(|m| format!("code step: {m}")));
+    client.find(Locator::Id("code")).await.unwrap().send_keys(&code(&secret, 30)).await.unwrap();
+    client.find(Locator::Css("main form button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_for_text(&client, "<h1>Dashboard</h1>").await;
+    assert!(problems.is_empty(), "{problems:#?}");
+    client.close().await.unwrap();
 }

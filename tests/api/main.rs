@@ -18,6 +18,7 @@ mod input;
 mod meta;
 mod migrations;
 mod retention;
+mod second_factor;
 mod security;
 mod simulator;
 mod sync;

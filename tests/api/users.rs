@@ -55,7 +55,12 @@ async fn the_new_user_form_explains_what_is_wrong_and_keeps_what_was_typed() {
     assert!(!html.contains("value=\"short\""), "the password is never echoed");
 
     let guessable = app
-        .post_form(&admin, "/users", "/users", &[("username", "bob"), ("role", "viewer"), ("password", "qwertyuiop123")])
+        .post_form(
+            &admin,
+            "/users",
+            "/users",
+            &[("username", "bob"), ("role", "viewer"), ("password", "qwertyuiop123")],
+        )
         .await;
     assert_eq!(guessable.status(), 422);
     assert!(guessable.text().await.unwrap().contains("too easy to guess"));

@@ -299,7 +299,9 @@ impl Views {
                         }
                     };
                     match pending.next() {
-                        Some(chunk) => Ok::<_, DbError>(Some((reports::posts_by_id(&mut conn, &chunk).await?, pending))),
+                        Some(chunk) => {
+                            Ok::<_, DbError>(Some((reports::posts_by_id(&mut conn, &chunk).await?, pending)))
+                        }
                         None => Ok(None),
                     }
                 }
