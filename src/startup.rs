@@ -29,7 +29,7 @@ const POOL_SIZE: usize = 10;
 
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
     img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; \
-    frame-ancestors 'none'; base-uri 'none'";
+    frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
 pub struct Application {
     port: u16,

@@ -25,7 +25,7 @@ CREATE TABLE totp_enrolments (
     created_at   TIMESTAMPTZ NOT NULL
 );
 
--- Single-use recovery codes: only their SHA-256 (each code is 80 random bits, so a slow hash
+-- Single-use recovery codes: only their SHA-256 (each code is 120 random bits, so a slow hash
 -- would add nothing); a code is deleted when used.
 CREATE TABLE recovery_codes (
     id          BIGSERIAL PRIMARY KEY,

@@ -102,8 +102,9 @@ pub struct ChangePasswordForm {
 }
 
 #[derive(Debug, Deserialize)]
-pub struct CodeForm {
+pub struct ConfirmForm {
     code: String,
+    current_password: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -175,17 +176,23 @@ pub async fn change_password(
     renewed_session(&auth, &user, &req, "/me?notice=password-changed").await
 }
 
-/// Confirms the secret being set up with a code from the app: the second factor is on, and
-/// the user sees their recovery codes, once.
+/// Confirms the secret being set up with a code from the app (and the password, as for
+/// every change to how the user signs in): the second factor is on, and the user sees their
+/// recovery codes, once.
 pub async fn confirm_second_factor(
+    req: HttpRequest,
     user: CurrentUser,
+    auth: web::Data<Auth>,
     users: web::Data<Users>,
     second_factor: web::Data<SecondFactor>,
-    CsrfForm(form): CsrfForm<CodeForm>,
+    CsrfForm(form): CsrfForm<ConfirmForm>,
 ) -> AppResult<HttpResponse> {
     let refuse = |status: StatusCode, error: &str| {
         me(&user, &users, &second_factor, Notice::default(), status, Some(Problem::SecondFactor(error.to_owned())))
     };
+    if let Err(problem) = check_password(&req, &auth, &user, form.current_password).await? {
+        return refuse(StatusCode::UNPROCESSABLE_ENTITY, &problem).await;
+    }
     match second_factor.confirm(user.id, &form.code).await {
         Ok(codes) => recovery_codes_page(&user, true, codes),
         Err(CodeRefused::Wrong { .. }) => {

@@ -37,8 +37,12 @@ pub const CHALLENGE_SECS: i64 = 5 * 60;
 pub const MAX_FAILURES_PER_CHALLENGE: i32 = 5;
 /// Random bytes of a secret: 160 bits, RFC 4226's recommended length.
 const SECRET_BYTES: usize = 20;
-/// Random bytes of a recovery code: 80 bits, written as 16 base-32 characters.
-const RECOVERY_CODE_BYTES: usize = 10;
+/// Random bytes of a recovery code: 120 bits, written as 24 base-32 characters. At 112 bits
+/// or more a plain SHA-256 may store it (ASVS 5.0 6.5.2); below, it would need a salted
+/// password hash checked ten times per attempt.
+const RECOVERY_CODE_BYTES: usize = 15;
+/// Its length as typed, without dashes.
+const RECOVERY_CODE_CHARS: usize = 24;
 /// The digits of a code (RFC 6238's usual six).
 const DIGITS: usize = 6;
 /// The TOTP time step, in seconds.
@@ -379,7 +383,7 @@ fn random_bytes(n: usize) -> Vec<u8> {
     bytes
 }
 
-/// Recovery codes as shown: 16 base-32 characters (80 random bits) in four groups.
+/// Recovery codes as shown: 24 base-32 characters (120 random bits) in groups of four.
 fn new_recovery_codes() -> Vec<String> {
     (0..RECOVERY_CODES)
         .map(|_| {
@@ -393,11 +397,10 @@ fn new_recovery_codes() -> Vec<String> {
 fn normalize_recovery_code(typed: &str) -> Option<String> {
     let code: String =
         typed.chars().filter(|c| !matches!(c, '-' | ' ' | '\t')).map(|c| c.to_ascii_lowercase()).collect();
-    (code.len() == 16 && code.chars().all(|c| c.is_ascii_alphanumeric())).then_some(code)
+    (code.len() == RECOVERY_CODE_CHARS && code.chars().all(|c| c.is_ascii_alphanumeric())).then_some(code)
 }
 
-/// What is stored of a recovery code. SHA-256 is enough: the code has 80 random bits, so
-/// a slow password hash would only slow down signing in.
+/// What is stored of a recovery code: its SHA-256, enough for 120 random bits.
 fn recovery_hash(code: &str) -> [u8; 32] {
     let normalized = normalize_recovery_code(code).unwrap_or_default();
     Sha256::new().chain_update(b"tidemark recovery code\0").chain_update(normalized.as_bytes()).finalize().into()
@@ -424,13 +427,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn recovery_codes_are_ten_distinct_codes_of_80_bits_that_survive_retyping() {
+    fn recovery_codes_are_ten_distinct_codes_of_120_bits_that_survive_retyping() {
         let codes = new_recovery_codes();
         assert_eq!(codes.len(), RECOVERY_CODES);
         let distinct: std::collections::HashSet<_> = codes.iter().collect();
         assert_eq!(distinct.len(), RECOVERY_CODES);
         for code in &codes {
-            assert_eq!(code.len(), 19, "four groups of four: {code}");
+            assert_eq!(code.len(), 29, "six groups of four: {code}");
             assert_eq!(recovery_hash(code), recovery_hash(&code.to_uppercase().replace('-', " ")));
         }
         assert_ne!(recovery_hash(&codes[0]), recovery_hash(&codes[1]));

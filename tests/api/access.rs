@@ -139,6 +139,8 @@ async fn every_response_carries_the_security_headers() {
         assert!(csp.contains("script-src 'self'"), "{path}");
         assert!(csp.contains("style-src 'self'"), "{path}");
         assert!(csp.contains("frame-ancestors 'none'"), "{path}");
+        // ASVS 5.0 3.4.3 asks for both explicitly.
+        assert!(csp.contains("object-src 'none'") && csp.contains("base-uri 'none'"), "{path}");
         assert_eq!(headers.get("x-content-type-options").unwrap(), "nosniff");
         assert!(headers.get("referrer-policy").is_some());
     }

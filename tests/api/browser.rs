@@ -338,6 +338,7 @@ async fn two_step_sign_in_works_in_a_real_browser() {
     assert!(qr_width.as_u64().unwrap_or(0) >= 200, "the QR code image loads: {qr_width}");
     screenshot(&client, "second-factor-setup").await;
     client.find(Locator::Id("confirm-code")).await.unwrap().send_keys(&code(&secret, 0)).await.unwrap();
+    client.find(Locator::Id("confirm-password")).await.unwrap().send_keys(PASSWORD).await.unwrap();
     client.find(Locator::Css("form[action='/me/second-factor'] button")).await.unwrap().click().await.unwrap();
     wait_for_text(&client, "Your recovery codes").await;
     let mut problems: Vec<String> =

@@ -37,7 +37,9 @@ fn recovery_codes_in(page: &str) -> Vec<String> {
 /// Sets up a second factor for the signed-in `client`; returns the secret and recovery codes.
 async fn turn_on(app: &TestApp, client: &Client) -> (Vec<u8>, Vec<String>) {
     let secret = secret_in(&app.get_text(client, "/me").await);
-    let response = app.post_form(client, "/me", "/me/second-factor", &[("code", &code(&secret, 0))]).await;
+    let response = app
+        .post_form(client, "/me", "/me/second-factor", &[("code", &code(&secret, 0)), ("current_password", PASSWORD)])
+        .await;
     assert_eq!(response.status(), 200);
     let page = response.text().await.unwrap();
     let codes = recovery_codes_in(&page);
@@ -75,12 +77,20 @@ async fn setting_up_shows_a_qr_code_and_only_a_right_code_turns_it_on() {
     assert_eq!(secret.len(), 20, "a 160-bit secret");
     assert_eq!(secret_in(&app.get_text(&client, "/me").await), secret, "the same secret until it is confirmed");
 
-    let wrong = app.post_form(&client, "/me", "/me/second-factor", &[("code", "000000")]).await;
+    let wrong =
+        app.post_form(&client, "/me", "/me/second-factor", &[("code", "000000"), ("current_password", PASSWORD)]).await;
     assert_eq!(wrong.status(), 422);
     assert!(wrong.text().await.unwrap().contains("That code is not right"));
     assert_eq!(app.count("SELECT count(*) AS n FROM users WHERE totp_enabled_at IS NOT NULL").await, 0);
 
-    let right = app.post_form(&client, "/me", "/me/second-factor", &[("code", &code(&secret, 0))]).await;
+    let no_password = app
+        .post_form(&client, "/me", "/me/second-factor", &[("code", &code(&secret, 0)), ("current_password", "guess")])
+        .await;
+    assert_eq!(no_password.status(), 422, "a change to how one signs in asks for the password");
+    assert_eq!(app.count("SELECT count(*) AS n FROM users WHERE totp_enabled_at IS NOT NULL").await, 0);
+    let right = app
+        .post_form(&client, "/me", "/me/second-factor", &[("code", &code(&secret, 0)), ("current_password", PASSWORD)])
+        .await;
     assert_eq!(right.status(), 200);
     assert_eq!(right.headers()["cache-control"], "no-store", "recovery codes are never cached");
     let codes = recovery_codes_in(&right.text().await.unwrap());
@@ -318,7 +328,14 @@ async fn moving_to_another_app_keeps_the_old_one_until_the_new_one_is_confirmed(
     let waiting = password_step(&app, "ada").await;
     assert_eq!(send_code(&app, &waiting, &code(&old_secret, 30)).await.status(), 303);
 
-    let confirm = app.post_form(&client, "/me", "/me/second-factor", &[("code", &code(&new_secret, 0))]).await;
+    let confirm = app
+        .post_form(
+            &client,
+            "/me",
+            "/me/second-factor",
+            &[("code", &code(&new_secret, 0)), ("current_password", PASSWORD)],
+        )
+        .await;
     assert_eq!(confirm.status(), 200);
     // The new secret's steps start over: its next code signs in, the old app's does not.
     let waiting = password_step(&app, "ada").await;
