@@ -281,6 +281,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     "{} token(s) re-encrypted, {} already under the new key; {} second-factor secret(s) re-encrypted",
                     rotation.rotated, rotation.already_current, rotation.second_factors
                 );
+                if rotation.old_versions_may_remain {
+                    println!(
+                        "a transaction older than the rotation was still running: run VACUUM FULL ig_accounts, users, totp_enrolments once it ends to remove the old ciphertext from the database files"
+                    );
+                }
                 Ok(())
             }
         }

@@ -17,34 +17,58 @@ pub struct StoredSecret {
     pub key_version: i32,
 }
 
-/// A user's confirmed secret and the last time step a code was accepted for.
+/// A user's confirmed secret.
 #[derive(Debug, Clone)]
 pub struct ActiveSecret {
     pub secret: StoredSecret,
-    pub last_step: i64,
     pub enabled_at: DateTime<Utc>,
+}
+
+/// The second-factor columns of a user's row.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
+struct UserSecret {
+    id: UserId,
+    totp_ciphertext: Option<Vec<u8>>,
+    totp_nonce: Option<Vec<u8>>,
+    totp_key_version: Option<i32>,
+    totp_enabled_at: Option<DateTime<Utc>>,
+}
+
+impl UserSecret {
+    fn stored(self) -> Option<StoredSecret> {
+        Some(StoredSecret {
+            ciphertext: self.totp_ciphertext?,
+            nonce: self.totp_nonce?,
+            key_version: self.totp_key_version?,
+        })
+    }
+}
+
+/// A secret being set up, as stored.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = totp_enrolments, check_for_backend(diesel::pg::Pg))]
+struct EnrolmentRow {
+    user_id: UserId,
+    ciphertext: Vec<u8>,
+    nonce: Vec<u8>,
+    key_version: i32,
+    created_at: DateTime<Utc>,
+}
+
+impl EnrolmentRow {
+    fn stored(self) -> StoredSecret {
+        StoredSecret { ciphertext: self.ciphertext, nonce: self.nonce, key_version: self.key_version }
+    }
 }
 
 /// The active secret of `user`, if they turned the second factor on.
 pub async fn active(conn: &mut AsyncPgConnection, user: UserId) -> QueryResult<Option<ActiveSecret>> {
-    let row: Option<(Option<Vec<u8>>, Option<Vec<u8>>, Option<i32>, Option<DateTime<Utc>>, i64)> = users::table
-        .find(user)
-        .select((
-            users::totp_ciphertext,
-            users::totp_nonce,
-            users::totp_key_version,
-            users::totp_enabled_at,
-            users::totp_last_step,
-        ))
-        .first(conn)
-        .await
-        .optional()?;
-    Ok(match row {
-        Some((Some(ciphertext), Some(nonce), Some(key_version), Some(enabled_at), last_step)) => {
-            Some(ActiveSecret { secret: StoredSecret { ciphertext, nonce, key_version }, last_step, enabled_at })
-        }
-        _ => None,
-    })
+    let row = users::table.find(user).select(UserSecret::as_select()).first(conn).await.optional()?;
+    Ok(row.and_then(|row| {
+        let enabled_at = row.totp_enabled_at?;
+        Some(ActiveSecret { secret: row.stored()?, enabled_at })
+    }))
 }
 
 /// True when some admin has a second factor: then every admin must have one.
@@ -73,18 +97,11 @@ pub async fn enrolment(
     conn: &mut AsyncPgConnection,
     user: UserId,
 ) -> QueryResult<Option<(StoredSecret, DateTime<Utc>)>> {
-    let row: Option<(Vec<u8>, Vec<u8>, i32, DateTime<Utc>)> = totp_enrolments::table
-        .find(user)
-        .select((
-            totp_enrolments::ciphertext,
-            totp_enrolments::nonce,
-            totp_enrolments::key_version,
-            totp_enrolments::created_at,
-        ))
-        .first(conn)
-        .await
-        .optional()?;
-    Ok(row.map(|(ciphertext, nonce, key_version, at)| (StoredSecret { ciphertext, nonce, key_version }, at)))
+    let row = totp_enrolments::table.find(user).select(EnrolmentRow::as_select()).first(conn).await.optional()?;
+    Ok(row.map(|row| {
+        let at = row.created_at;
+        (row.stored(), at)
+    }))
 }
 
 /// Stores a secret being set up, replacing any earlier one.
@@ -295,26 +312,19 @@ pub async fn purge_unfinished(conn: &mut AsyncPgConnection, now: DateTime<Utc>) 
 
 /// Every sealed secret, active or being set up, for key rotation.
 pub async fn all_sealed(conn: &mut AsyncPgConnection) -> QueryResult<Vec<(UserId, bool, StoredSecret)>> {
-    let active: Vec<(UserId, Option<Vec<u8>>, Option<Vec<u8>>, Option<i32>)> = users::table
+    let active = users::table
         .filter(users::totp_ciphertext.is_not_null())
-        .select((users::id, users::totp_ciphertext, users::totp_nonce, users::totp_key_version))
+        .select(UserSecret::as_select())
         .load(conn)
-        .await?;
-    let pending: Vec<(UserId, Vec<u8>, Vec<u8>, i32)> = totp_enrolments::table
-        .select((
-            totp_enrolments::user_id,
-            totp_enrolments::ciphertext,
-            totp_enrolments::nonce,
-            totp_enrolments::key_version,
-        ))
-        .load(conn)
-        .await?;
-    let active = active.into_iter().filter_map(|(user, ciphertext, nonce, key_version)| {
-        Some((user, true, StoredSecret { ciphertext: ciphertext?, nonce: nonce?, key_version: key_version? }))
-    });
-    let pending = pending
+        .await?
         .into_iter()
-        .map(|(user, ciphertext, nonce, key_version)| (user, false, StoredSecret { ciphertext, nonce, key_version }));
+        .filter_map(|row| Some((row.id, true, row.stored()?)));
+    let pending = totp_enrolments::table
+        .select(EnrolmentRow::as_select())
+        .load(conn)
+        .await?
+        .into_iter()
+        .map(|row| (row.user_id, false, row.stored()));
     Ok(active.chain(pending).collect())
 }
 
