@@ -247,6 +247,9 @@ async fn the_pages_work_in_a_real_browser() {
             problems.push(format!("{path}: {scroll} px wide in a {inner} px screen"));
         }
     }
+    // The loop ended on the last page; the phone screenshot is of the dashboard.
+    phone.goto(&app.url("/")).await.unwrap();
+    wait_for_text(&phone, "<h1>Dashboard</h1>").await;
     screenshot(&phone, "dashboard-360").await;
     phone.close().await.unwrap();
 
