@@ -242,7 +242,10 @@ impl SecondFactor {
         };
         self.throttle.check(challenge.user_id).map_err(CodeRefused::Throttled)?;
         let user = User::find(&mut conn, challenge.user_id).await?;
-        let Some(user) = user.filter(|u| u.session_version == challenge.session_version) else {
+        // A password change since, or a second factor removed meanwhile (the password alone
+        // signs in now), ends this sign-in.
+        let current = |u: &User| u.session_version == challenge.session_version && u.second_factor_since.is_some();
+        let Some(user) = user.filter(current) else {
             rows::end_challenge(&mut conn, id).await?;
             return Err(CodeRefused::SignInEnded);
         };

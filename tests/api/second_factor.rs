@@ -350,10 +350,19 @@ async fn an_admin_removes_a_lost_second_factor_of_someone_else_only() {
     turn_on(&app, &app.signed_in("val").await).await;
     let admin = app.admin().await;
 
+    let waiting = password_step(&app, "val").await;
+    let token = csrf_token_in(&app.get_text(&waiting, "/login/code").await);
     let list = app.get_text(&admin, "/users").await;
     assert!(list.contains("Remove the second factor of val"));
     let reset = app.post_form(&admin, "/users", &format!("/users/{}/second-factor/reset", val.0), &[]).await;
     assert_eq!(location(&reset), "/users?notice=second-factor-reset");
+    let ended = waiting
+        .post(app.url("/login/code"))
+        .form(&[("csrf_token", token.as_str()), ("code", "123456")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&ended), "/login?notice=sign-in-ended", "a sign-in waiting for a removed factor ends");
     assert_eq!(app.count("SELECT count(*) AS n FROM users WHERE totp_enabled_at IS NOT NULL").await, 0);
     assert_eq!(app.signed_in("val").await.get(app.url("/")).send().await.unwrap().status(), 200);
 
