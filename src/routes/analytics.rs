@@ -10,19 +10,38 @@ use crate::analytics::{EngagementDefinition, Format};
 use crate::db::reports::{PostFilter, Sort};
 use crate::domain::AccountId;
 
-/// Everything a view can carry in its URL, so every view is bookmarkable.
+/// Everything a view can carry in its URL, so every view is bookmarkable. A number left
+/// empty (`account=`, what a filter form sends for "all") means no value; anything else
+/// that is not a number is refused as malformed.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ViewQuery {
+    #[serde(default, deserialize_with = "empty_as_none")]
     pub days: Option<u32>,
     pub from: Option<String>,
     pub to: Option<String>,
+    #[serde(default, deserialize_with = "empty_as_none")]
     pub account: Option<i64>,
     pub format: Option<String>,
     pub sort: Option<String>,
+    #[serde(default, deserialize_with = "empty_as_none")]
     pub page: Option<i64>,
     /// For a chart's CSV: which chart, and (post charts) which post.
     pub chart: Option<String>,
+    #[serde(default, deserialize_with = "empty_as_none")]
     pub post: Option<i64>,
+}
+
+/// A number from the query string, where an empty value is no value.
+fn empty_as_none<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    match Option::<String>::deserialize(deserializer)?.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(text) => text.parse().map(Some).map_err(serde::de::Error::custom),
+    }
 }
 
 impl ViewQuery {

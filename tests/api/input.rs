@@ -124,6 +124,12 @@ async fn odd_periods_and_filters_in_the_address_are_handled_not_crashed_on() {
         "/hashtags?from=2026-02-30&to=2026-13-01",
         "/best-time?account=-1",
         "/accounts/1?days=365&sort=impact&format=reel",
+        // What the filter forms send with "all" chosen.
+        "/posts?from=2026-11-01&to=2026-11-30&account=&format=&sort=newest",
+        "/hashtags?from=2026-11-01&to=2026-11-30&account=",
+        "/best-time?from=2026-11-01&to=2026-11-30&account=",
+        "/export/posts.csv?account=&format=&sort=newest",
+        "/posts?page=&days=",
     ] {
         let status = app.get(&admin, path).await.status();
         assert_eq!(status, 200, "{path}");
