@@ -132,7 +132,7 @@ impl ResponseError for AppError {
             }
             AppError::SecondFactorRequired { html: false } => (
                 "Second factor required",
-                "Admins of this Tidemark sign in with a second factor. Set yours up on your account page (/me) first.",
+                "This Tidemark asks you to sign in with a second factor. Set yours up on your account page (/me) first.",
             ),
             AppError::Forbidden => ("Not allowed", "Your account may not do this. Ask an admin if you need it."),
             AppError::CsrfRejected => (

@@ -1,3 +1,4 @@
+ALTER TABLE settings DROP COLUMN second_factor_for_everyone;
 ALTER TABLE purges DROP COLUMN sign_ins;
 DROP TABLE sign_in_challenges;
 DROP TABLE recovery_codes;

@@ -51,3 +51,7 @@ CREATE TABLE sign_in_challenges (
 CREATE INDEX sign_in_challenges_expires_at ON sign_in_challenges (expires_at);
 
 ALTER TABLE purges ADD COLUMN sign_ins BIGINT NOT NULL DEFAULT 0 CHECK (sign_ins >= 0);
+
+-- The operator may require a second factor of every user, viewers too (admins need one as
+-- soon as one admin has one, whatever this says).
+ALTER TABLE settings ADD COLUMN second_factor_for_everyone BOOLEAN NOT NULL DEFAULT false;

@@ -26,8 +26,9 @@ pub struct CurrentUser {
     pub session_id: String,
     /// This Tidemark shows demo data: every page says so.
     pub demo: bool,
-    /// An admin without a second factor on an instance where another admin has one: only
-    /// their own account's pages are open to them until they set one up.
+    /// A user without a second factor who must have one (an admin once another admin has
+    /// one, or anyone when the operator requires it): only their own account's pages are
+    /// open to them until they set one up.
     pub must_set_up_second_factor: bool,
 }
 

@@ -12,7 +12,6 @@ use super::session::Claims;
 use chrono::Utc;
 
 use crate::db::sessions;
-use crate::domain::Role;
 use crate::error::AppError;
 
 /// Paths that never need to know who is asking (and must not touch the database for it).
@@ -50,9 +49,7 @@ pub async fn load_session(
             let live = sessions::find_live(&mut conn, &claims.sid, Utc::now()).await.map_err(AppError::from)?;
             if let Some(live) = live.filter(|l| l.user.id == user_id && l.user.session_version == claims.ver) {
                 let user = live.user;
-                let must_set_up_second_factor = user.role == Role::Admin
-                    && user.second_factor_since.is_none()
-                    && live.second_factor_required_for_admins;
+                let must_set_up_second_factor = live.second_factor_required && user.second_factor_since.is_none();
                 if state.sessions.wants_refresh(&claims) {
                     sessions::touch(&mut conn, &claims.sid, Utc::now()).await.map_err(AppError::from)?;
                 }

@@ -253,6 +253,7 @@ diesel::table! {
         engagement_definition -> Text,
         sync_run_keep_days -> Int4,
         operator_contact -> Text,
+        second_factor_for_everyone -> Bool,
     }
 }
 

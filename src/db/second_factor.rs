@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
-use super::schema::{recovery_codes, sign_in_challenges, totp_enrolments, users};
+use super::schema::{recovery_codes, settings, sign_in_challenges, totp_enrolments, users};
 use crate::crypto::Sealed;
 use crate::domain::{Role, UserId};
 
@@ -71,13 +71,16 @@ pub async fn active(conn: &mut AsyncPgConnection, user: UserId) -> QueryResult<O
     }))
 }
 
-/// True when some admin has a second factor: then every admin must have one.
-pub async fn required_for_admins(conn: &mut AsyncPgConnection) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
+/// True when a user of `role` must have a second factor: an admin once some admin has one,
+/// anyone when the operator requires it of everyone.
+pub async fn required_for(conn: &mut AsyncPgConnection, role: Role) -> QueryResult<bool> {
+    let for_admins = diesel::dsl::exists(
         users::table.filter(users::role.eq(Role::Admin)).filter(users::totp_enabled_at.is_not_null()),
-    ))
-    .get_result(conn)
-    .await
+    );
+    let for_everyone = settings::table.select(settings::second_factor_for_everyone).single_value();
+    let (for_admins, for_everyone): (bool, Option<bool>) =
+        diesel::select((for_admins, for_everyone)).get_result(conn).await?;
+    Ok(for_everyone.unwrap_or(false) || (for_admins && role == Role::Admin))
 }
 
 /// Records that a code for `step` was accepted, only if no code for that step or a later

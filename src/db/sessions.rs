@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::schema::{sessions, users};
+use super::schema::{sessions, settings, users};
 use super::users::User;
 use crate::domain::{Role, UserId};
 
@@ -37,31 +37,35 @@ pub async fn create(conn: &mut AsyncPgConnection, new: &NewSession<'_>) -> Query
     Ok(())
 }
 
-/// A live session's user, and whether this instance requires admins to have a second
-/// factor (some admin has one).
+/// A live session's user, and whether that user must have a second factor.
 #[derive(Debug, Clone)]
 pub struct LiveSession {
     pub user: User,
-    pub second_factor_required_for_admins: bool,
+    /// Admins must have one (some admin has one), or the operator requires it of everyone.
+    pub second_factor_required: bool,
 }
 
-/// The live session `id`, its user and the second-factor rule, in one query.
+/// The live session `id`, its user and the second-factor rules, in one query.
 pub async fn find_live(conn: &mut AsyncPgConnection, id: &str, now: DateTime<Utc>) -> QueryResult<Option<LiveSession>> {
     let enrolled_admins = diesel::alias!(users as enrolled_admins);
-    let required = diesel::dsl::exists(
+    let for_admins = diesel::dsl::exists(
         enrolled_admins
             .filter(enrolled_admins.field(users::role).eq(Role::Admin))
             .filter(enrolled_admins.field(users::totp_enabled_at).is_not_null()),
     );
-    let found: Option<(User, bool)> = sessions::table
+    let everyone = settings::table.select(settings::second_factor_for_everyone).single_value();
+    let found: Option<(User, bool, Option<bool>)> = sessions::table
         .inner_join(users::table)
         .filter(sessions::id.eq(id))
         .filter(sessions::expires_at.gt(now))
-        .select((User::as_select(), required))
+        .select((User::as_select(), for_admins, everyone))
         .first(conn)
         .await
         .optional()?;
-    Ok(found.map(|(user, second_factor_required_for_admins)| LiveSession { user, second_factor_required_for_admins }))
+    Ok(found.map(|(user, for_admins, for_everyone)| {
+        let second_factor_required = for_everyone.unwrap_or(false) || (for_admins && user.role == Role::Admin);
+        LiveSession { user, second_factor_required }
+    }))
 }
 
 pub async fn touch(conn: &mut AsyncPgConnection, id: &str, now: DateTime<Utc>) -> QueryResult<()> {

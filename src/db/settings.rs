@@ -31,6 +31,8 @@ pub struct OperatorSettings {
     pub sync_run_keep_days: i32,
     /// Who runs this Tidemark and how to reach them (the privacy page names them).
     pub operator_contact: String,
+    /// Every user, viewers too, must sign in with a second factor.
+    pub second_factor_for_everyone: bool,
 }
 
 /// The row as stored: the time zone and the definition as their names.
@@ -50,6 +52,7 @@ struct SettingsRow {
     engagement_definition: String,
     sync_run_keep_days: i32,
     operator_contact: String,
+    second_factor_for_everyone: bool,
 }
 
 /// A stored setting this binary cannot read.
@@ -81,6 +84,7 @@ impl TryFrom<SettingsRow> for OperatorSettings {
             engagement_definition,
             sync_run_keep_days: row.sync_run_keep_days,
             operator_contact: row.operator_contact,
+            second_factor_for_everyone: row.second_factor_for_everyone,
         })
     }
 }
@@ -108,6 +112,7 @@ impl OperatorSettings {
             engagement_definition: self.engagement_definition.key().to_owned(),
             sync_run_keep_days: self.sync_run_keep_days,
             operator_contact: self.operator_contact.clone(),
+            second_factor_for_everyone: self.second_factor_for_everyone,
         };
         diesel::update(settings::table).set((&row, settings::updated_at.eq(diesel::dsl::now))).execute(conn).await?;
         Ok(())

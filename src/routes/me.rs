@@ -266,10 +266,10 @@ pub async fn turn_off_second_factor(
     }
     match second_factor.turn_off(user.id, user.role).await {
         Ok(()) => Ok(see_other("/me?notice=second-factor-off")),
-        Err(TurnOffRefused::RequiredForAdmins) => {
+        Err(TurnOffRefused::Required) => {
             refuse(
                 StatusCode::CONFLICT,
-                "Admins of this Tidemark must keep a second factor. You can move it to another app instead.".to_owned(),
+                "On this Tidemark you must keep a second factor. You can move it to another app instead.".to_owned(),
             )
             .await
         }

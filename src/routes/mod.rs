@@ -164,7 +164,7 @@ impl Notice {
                 "That sign-in has ended: it waited too long for its code, or too many codes were wrong. Sign in again with your password."
             }
             "second-factor-required" => {
-                "Admins of this Tidemark sign in with a second factor. Set yours up below to continue."
+                "This Tidemark asks you to sign in with a second factor. Set yours up below to continue."
             }
             "second-factor-off" => "Your second factor is off: signing in asks only for your password.",
             "authenticator-replacing" => {

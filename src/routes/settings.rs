@@ -45,6 +45,9 @@ pub struct SettingsForm {
     pub operator_contact: String,
     #[serde(default)]
     pub engagement_definition: String,
+    /// A checkbox: present when checked.
+    #[serde(default)]
+    pub second_factor_for_everyone: Option<String>,
     /// Set by the confirmation page.
     #[serde(default)]
     pub confirm: Option<String>,
@@ -66,6 +69,7 @@ impl SettingsForm {
             sync_run_keep_days: s.sync_run_keep_days.to_string(),
             operator_contact: s.operator_contact.clone(),
             engagement_definition: s.engagement_definition.key().to_owned(),
+            second_factor_for_everyone: s.second_factor_for_everyone.then(|| "on".into()),
             confirm: None,
         }
     }
@@ -135,6 +139,7 @@ impl SettingsForm {
             engagement_definition: engagement,
             sync_run_keep_days,
             operator_contact,
+            second_factor_for_everyone: self.second_factor_for_everyone.is_some(),
         })
     }
 
@@ -241,6 +246,7 @@ mod tests {
             engagement_definition: EngagementDefinition::Reach,
             sync_run_keep_days: 90,
             operator_contact: String::new(),
+            second_factor_for_everyone: true,
         })
     }
 
@@ -249,6 +255,7 @@ mod tests {
         let settings = valid().validate().unwrap();
         assert_eq!(settings.lookback_days, Some(90));
         assert_eq!(settings.timezone, chrono_tz::Europe::Berlin);
+        assert!(settings.second_factor_for_everyone);
     }
 
     #[test]

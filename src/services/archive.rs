@@ -289,6 +289,7 @@ pub const TABLES: &[ArchiveTable] = &[
             ("engagement_definition", "reach, followers or views"),
             ("sync_run_keep_days", "days sync-run records are kept"),
             ("operator_contact", "who runs this Tidemark"),
+            ("second_factor_for_everyone", "every user, viewers too, must sign in with a second factor"),
         ],
     },
     ArchiveTable {

@@ -9,7 +9,8 @@
 //! - Wrong codes are limited per sign-in (then the password is asked again) and per user
 //!   across sign-ins (then the code step is locked for a while).
 //! - Once an admin has a second factor, every admin needs one: the others are sent to set
-//!   theirs up, and no admin can turn theirs off (another admin can reset a lost one).
+//!   theirs up, and no admin can turn theirs off (another admin can reset a lost one). The
+//!   operator may require one of everyone, viewers too (a setting).
 //!
 //! Secrets are sealed with the token key like access tokens, bound to the user's id.
 
@@ -66,7 +67,8 @@ pub struct Status {
     pub recovery_codes_left: i64,
     /// A secret waiting to be confirmed (always there while the factor is off).
     pub enrolment: Option<Enrolment>,
-    /// The user is an admin and this instance requires admins to have one.
+    /// The user must have one: an admin once some admin has one, or anyone when the
+    /// operator requires it.
     pub required: bool,
 }
 
@@ -107,8 +109,9 @@ impl From<diesel_async::pooled_connection::deadpool::PoolError> for CodeRefused 
 /// Why turning the second factor off was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum TurnOffRefused {
-    #[error("admins of this Tidemark must keep a second factor")]
-    RequiredForAdmins,
+    /// The user is an admin and some admin has one, or the operator requires it of everyone.
+    #[error("this user must keep a second factor")]
+    Required,
     #[error(transparent)]
     Database(#[from] DbError),
 }
@@ -134,7 +137,7 @@ impl SecondFactor {
     pub async fn status(&self, user: UserId, username: &str, role: Role) -> Result<Status, DbError> {
         let mut conn = self.pool.get().await?;
         let active = rows::active(&mut conn, user).await?;
-        let required = role == Role::Admin && rows::required_for_admins(&mut conn).await?;
+        let required = rows::required_for(&mut conn, role).await?;
         let mut enrolment =
             rows::enrolment(&mut conn, user).await?.and_then(|(stored, _)| self.open(user, &stored).ok());
         if enrolment.is_none() && active.is_none() {
@@ -196,8 +199,8 @@ impl SecondFactor {
     /// required).
     pub async fn turn_off(&self, user: UserId, role: Role) -> Result<(), TurnOffRefused> {
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
-        if role == Role::Admin && rows::required_for_admins(&mut conn).await.map_err(DbError::from)? {
-            return Err(TurnOffRefused::RequiredForAdmins);
+        if rows::required_for(&mut conn, role).await.map_err(DbError::from)? {
+            return Err(TurnOffRefused::Required);
         }
         rows::remove(&mut conn, user).await.map_err(DbError::from)?;
         tracing::info!(user_id = %user, "second factor turned off");

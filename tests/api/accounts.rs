@@ -215,11 +215,16 @@ async fn shortening_the_window_previews_what_goes_then_purges_it() {
         ("old_every_minutes", "1440"),
         ("token_refresh_days", "7"),
         ("engagement_definition", "reach"),
+        ("operator_contact", "Harbour Bakery Ltd"),
     ];
     let preview = admin.post(app.url("/settings")).form(&form).send().await.unwrap();
     assert_eq!(preview.status(), 200);
     let html = preview.text().await.unwrap();
     assert!(html.contains(&format!("<strong>{doomed} post(s)</strong>")), "{html}");
+    assert!(
+        html.contains("name=\"operator_contact\" value=\"Harbour Bakery Ltd\""),
+        "the confirmation carries every field, so confirming changes nothing else"
+    );
     assert_eq!(app.count("SELECT count(*) AS n FROM posts").await, doomed + kept, "nothing deleted before confirming");
 
     form.push(("confirm", "yes"));

@@ -274,6 +274,43 @@ async fn once_one_admin_has_a_second_factor_every_admin_must_set_one_up() {
 }
 
 #[tokio::test]
+async fn the_operator_can_require_a_second_factor_of_everyone() {
+    let app = spawn_app().await;
+    app.create_user("val", Role::Viewer).await;
+    let val = app.signed_in("val").await;
+    turn_on(&app, &val).await;
+    app.create_user("vic", Role::Viewer).await;
+    let vic = app.signed_in("vic").await;
+    assert_eq!(app.get(&vic, "/").await.status(), 200);
+
+    // An admin ticks the box on the Settings page.
+    let admin = app.admin().await;
+    let settings = [
+        ("lookback_days", "90"),
+        ("sync_schedule", "0 */15 * * * *"),
+        ("timezone", "UTC"),
+        ("young_post_hours", "48"),
+        ("young_every_minutes", "60"),
+        ("middle_post_days", "7"),
+        ("middle_every_minutes", "360"),
+        ("old_every_minutes", "1440"),
+        ("token_refresh_days", "7"),
+        ("engagement_definition", "reach"),
+        ("second_factor_for_everyone", "on"),
+    ];
+    let saved = app.post_form(&admin, "/settings", "/settings", &settings).await;
+    assert_eq!(saved.status(), 303);
+    assert_eq!(app.count("SELECT count(*) AS n FROM settings WHERE second_factor_for_everyone").await, 1);
+    assert_eq!(location(&app.get(&admin, "/").await), "/me?notice=second-factor-required#two-step");
+    let home = app.get(&vic, "/").await;
+    assert_eq!(location(&home), "/me?notice=second-factor-required#two-step", "a viewer without one sets it up first");
+    let off = app.post_form(&val, "/me", "/me/second-factor/off", &[("current_password", PASSWORD)]).await;
+    assert_eq!(off.status(), 409, "and nobody turns theirs off");
+    turn_on(&app, &vic).await;
+    assert_eq!(app.get(&vic, "/").await.status(), 200);
+}
+
+#[tokio::test]
 async fn a_viewer_turns_it_off_with_their_password() {
     let app = spawn_app().await;
     app.create_user("val", Role::Viewer).await;
