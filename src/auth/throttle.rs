@@ -79,12 +79,7 @@ impl LoginThrottle {
     pub fn record_failure(&self, address: Option<IpAddr>, username: &str) {
         let now = Instant::now();
         let mut failures = self.lock();
-        if failures.len() > SWEEP_ABOVE {
-            failures.retain(|_, times| {
-                forget_expired(times, now);
-                !times.is_empty()
-            });
-        }
+        sweep(&mut failures, now);
         let keys = [pair_key(address, username), address_key(address), Some(user_key(username))];
         for key in keys.into_iter().flatten() {
             let times = failures.entry(key).or_default();
@@ -141,12 +136,7 @@ impl CodeThrottle {
     pub fn record_failure(&self, user: UserId) {
         let now = Instant::now();
         let mut failures = self.lock();
-        if failures.len() > SWEEP_ABOVE {
-            failures.retain(|_, times| {
-                forget_expired(times, now);
-                !times.is_empty()
-            });
-        }
+        sweep(&mut failures, now);
         let times = failures.entry(user).or_default();
         forget_expired(times, now);
         times.push_back(now);
@@ -182,6 +172,16 @@ fn address_key(address: Option<IpAddr>) -> Option<String> {
 
 fn pair_key(address: Option<IpAddr>, username: &str) -> Option<String> {
     address.map(|ip| format!("pair:{ip}:{username}"))
+}
+
+/// Beyond [`SWEEP_ABOVE`] tracked keys, forgets the keys whose failures all expired.
+fn sweep<K>(failures: &mut HashMap<K, VecDeque<Instant>>, now: Instant) {
+    if failures.len() > SWEEP_ABOVE {
+        failures.retain(|_, times| {
+            forget_expired(times, now);
+            !times.is_empty()
+        });
+    }
 }
 
 fn forget_expired(times: &mut VecDeque<Instant>, now: Instant) {

@@ -190,8 +190,8 @@ pub async fn confirm_second_factor(
     let refuse = |status: StatusCode, error: &str| {
         me(&user, &users, &second_factor, Notice::default(), status, Some(Problem::SecondFactor(error.to_owned())))
     };
-    if let Err(problem) = check_password(&req, &auth, &user, form.current_password).await? {
-        return refuse(StatusCode::UNPROCESSABLE_ENTITY, &problem).await;
+    if let Some(refused) = password_first(&req, &auth, &users, &second_factor, &user, form.current_password).await? {
+        return Ok(refused);
     }
     match second_factor.confirm(user.id, &form.code).await {
         Ok(codes) => recovery_codes_page(&user, true, codes),
@@ -223,9 +223,8 @@ pub async fn replace_authenticator(
     second_factor: web::Data<SecondFactor>,
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> AppResult<HttpResponse> {
-    if let Err(problem) = check_password(&req, &auth, &user, form.current_password).await? {
-        let problem = Some(Problem::SecondFactor(problem));
-        return me(&user, &users, &second_factor, Notice::default(), StatusCode::UNPROCESSABLE_ENTITY, problem).await;
+    if let Some(refused) = password_first(&req, &auth, &users, &second_factor, &user, form.current_password).await? {
+        return Ok(refused);
     }
     second_factor.start_replacement(user.id).await?;
     Ok(see_other("/me?notice=authenticator-replacing#two-step"))
@@ -240,9 +239,8 @@ pub async fn new_recovery_codes(
     second_factor: web::Data<SecondFactor>,
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> AppResult<HttpResponse> {
-    if let Err(problem) = check_password(&req, &auth, &user, form.current_password).await? {
-        let problem = Some(Problem::SecondFactor(problem));
-        return me(&user, &users, &second_factor, Notice::default(), StatusCode::UNPROCESSABLE_ENTITY, problem).await;
+    if let Some(refused) = password_first(&req, &auth, &users, &second_factor, &user, form.current_password).await? {
+        return Ok(refused);
     }
     let codes = second_factor.new_recovery_codes(user.id).await?;
     recovery_codes_page(&user, false, codes)
@@ -258,20 +256,15 @@ pub async fn turn_off_second_factor(
     second_factor: web::Data<SecondFactor>,
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> AppResult<HttpResponse> {
-    let refuse = |status: StatusCode, error: String| {
-        me(&user, &users, &second_factor, Notice::default(), status, Some(Problem::SecondFactor(error)))
-    };
-    if let Err(problem) = check_password(&req, &auth, &user, form.current_password).await? {
-        return refuse(StatusCode::UNPROCESSABLE_ENTITY, problem).await;
+    if let Some(refused) = password_first(&req, &auth, &users, &second_factor, &user, form.current_password).await? {
+        return Ok(refused);
     }
     match second_factor.turn_off(user.id, user.role).await {
         Ok(()) => Ok(see_other("/me?notice=second-factor-off")),
         Err(TurnOffRefused::Required) => {
-            refuse(
-                StatusCode::CONFLICT,
-                "On this Tidemark you must keep a second factor. You can move it to another app instead.".to_owned(),
-            )
-            .await
+            let problem = "On this Tidemark you must keep a second factor. You can move it to another app instead.";
+            let problem = Some(Problem::SecondFactor(problem.to_owned()));
+            me(&user, &users, &second_factor, Notice::default(), StatusCode::CONFLICT, problem).await
         }
         Err(TurnOffRefused::Database(err)) => Err(err.into()),
     }
@@ -283,6 +276,27 @@ fn recovery_codes_page(user: &CurrentUser, turned_on: bool, codes: Vec<String>) 
     let mut response = render(StatusCode::OK, &page)?;
     response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
     Ok(response)
+}
+
+/// Asks for the password before a change to the second factor: `Some` is the account page
+/// saying what was wrong (422), to answer instead.
+async fn password_first(
+    req: &HttpRequest,
+    auth: &Auth,
+    users: &Users,
+    second_factor: &SecondFactor,
+    user: &CurrentUser,
+    password: String,
+) -> AppResult<Option<HttpResponse>> {
+    match check_password(req, auth, user, password).await? {
+        Ok(()) => Ok(None),
+        Err(problem) => {
+            let problem = Some(Problem::SecondFactor(problem));
+            Ok(Some(
+                me(user, users, second_factor, Notice::default(), StatusCode::UNPROCESSABLE_ENTITY, problem).await?,
+            ))
+        }
+    }
 }
 
 /// Checks the user's own password before a sensitive change; `Ok(Err(text))` says what to
