@@ -178,7 +178,10 @@ pub async fn submit_code(
         }
         Err(CodeRefused::Wrong { tries_left }) => {
             let left = tries_left
-                .map(|n| format!(" {n} more tries, then you start again with your password."))
+                .map(|n| {
+                    let tries = if n == 1 { "try" } else { "tries" };
+                    format!(" {n} more {tries}, then you start again with your password.")
+                })
                 .unwrap_or_default();
             retry(StatusCode::UNAUTHORIZED, format!("That code is not right, or it was already used.{left}"))
         }
