@@ -9,6 +9,12 @@ const APP_CSS: &str = include_str!("../../static/app.css");
 const CHARTS_JS: &str = include_str!("../../static/charts.js");
 const UPLOT_JS: &str = include_str!("../../static/vendor/uplot/uPlot.iife.min.js");
 const UPLOT_CSS: &str = include_str!("../../static/vendor/uplot/uPlot.min.css");
+const FAVICON_SVG: &str = include_str!("../../static/favicon.svg");
+
+/// `/favicon.ico`, which browsers and tools ask for whatever the page says: the same icon.
+pub async fn favicon() -> AppResult<HttpResponse> {
+    asset(web::Path::from("favicon.svg".to_owned())).await
+}
 
 pub async fn asset(file: web::Path<String>) -> AppResult<HttpResponse> {
     let (body, content_type) = match file.as_str() {
@@ -16,6 +22,7 @@ pub async fn asset(file: web::Path<String>) -> AppResult<HttpResponse> {
         "charts.js" => (CHARTS_JS, "text/javascript; charset=utf-8"),
         "vendor/uplot/uPlot.iife.min.js" => (UPLOT_JS, "text/javascript; charset=utf-8"),
         "vendor/uplot/uPlot.min.css" => (UPLOT_CSS, "text/css; charset=utf-8"),
+        "favicon.svg" => (FAVICON_SVG, "image/svg+xml"),
         _ => return Err(AppError::NotFound),
     };
     Ok(HttpResponse::Ok()

@@ -75,6 +75,7 @@ route_table! {
     GET "/readyz" => health::readyz, Anyone, Safe;
     GET "/metrics" => health::metrics, Anyone, Safe;
     GET "/static/{file:.*}" => assets::asset, Anyone, Safe;
+    GET "/favicon.ico" => assets::favicon, Anyone, Safe;
     GET "/privacy" => privacy::privacy, Anyone, Safe;
     GET "/login" => auth::login_form, Anyone, Safe;
     POST "/login" => auth::login, Anyone, Form;

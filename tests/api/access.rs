@@ -110,6 +110,14 @@ async fn the_public_routes_answer_without_a_session() {
     for path in ["/healthz", "/readyz", "/login", "/static/app.css"] {
         assert_eq!(client.get(app.url(path)).send().await.unwrap().status(), 200, "{path}");
     }
+    // The icon every page names, and the address browsers ask for anyway: no 404 per page.
+    for path in ["/static/favicon.svg", "/favicon.ico"] {
+        let response = client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(response.headers()["content-type"], "image/svg+xml", "{path}");
+    }
+    let login = client.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    assert!(login.contains("rel=\"icon\" href=\"/static/favicon.svg\""));
 }
 
 #[tokio::test]
