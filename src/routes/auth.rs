@@ -93,7 +93,13 @@ pub async fn login(
         (None, Some(session)) => session.user.csrf_token.clone(),
         (None, None) => String::new(),
     };
-    let retry = |status: StatusCode, error: String| {
+    // The retry form's token is good for another full period, so the sign-in cookie that
+    // carries its id is too (it would otherwise keep the first page's expiry).
+    let sign_in_cookie = req
+        .extensions()
+        .get::<SignInBrowser>()
+        .map(|browser| auth.sessions.cookie(&auth.sessions.sign_in_form(Some(browser.sid.clone()))));
+    let retry = |status: StatusCode, error: String| -> AppResult<HttpResponse> {
         let page = LoginPage {
             page: PageContext::anonymous(Notice::default(), auth.demo),
             csrf_token: retry_token.clone(),
@@ -101,7 +107,11 @@ pub async fn login(
             username: Auth::throttle_key(&form.username),
             error: Some(error),
         };
-        render(status, &page)
+        let mut response = render(status, &page)?;
+        if let Some(cookie) = &sign_in_cookie {
+            response.add_cookie(cookie).map_err(|err| anyhow::anyhow!("cannot set the sign-in cookie: {err}"))?;
+        }
+        Ok(response)
     };
     match auth.sign_in(address, &form.username, form.password.clone()).await {
         Ok(user) => {

@@ -1,4 +1,4 @@
-use crate::helpers::{AppOptions, PASSWORD, browser, location, spawn_app, spawn_app_with};
+use crate::helpers::{AppOptions, PASSWORD, browser, csrf_token_in, location, spawn_app, spawn_app_with};
 
 use tidemark::domain::Role;
 
@@ -265,4 +265,37 @@ async fn after_sign_in_the_user_returns_to_the_page_they_asked_for_but_never_off
         [("csrf_token", token.as_str()), ("username", "ada"), ("password", PASSWORD), ("next", "//evil.example/")];
     let response = client.post(app.url("/login")).form(&form).send().await.unwrap();
     assert_eq!(location(&response), "/");
+}
+
+#[tokio::test]
+async fn a_failed_sign_in_renews_the_sign_in_cookie_with_its_retry_form() {
+    let app = spawn_app().await;
+    app.create_user("ada", Role::Viewer).await;
+    let client = browser();
+    let wrong = app.login_with(&client, "ada", "not the password").await;
+    assert_eq!(wrong.status(), 401);
+    // The retry form's token lives a full period, and so does the cookie holding its id:
+    // a user who retries much later is not refused for an expired cookie.
+    let cookie = wrong
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("tidemark_session="))
+        .expect("the retry renews the sign-in cookie")
+        .to_owned();
+    let max_age: i64 = cookie
+        .split(';')
+        .find_map(|part| part.trim().strip_prefix("Max-Age="))
+        .and_then(|v| v.parse().ok())
+        .expect("a Max-Age");
+    assert!(max_age >= tidemark::auth::csrf::LOGIN_TOKEN_SECS - 5, "{cookie}");
+    let retry = csrf_token_in(&wrong.text().await.unwrap());
+    let right = client
+        .post(app.url("/login"))
+        .form(&[("csrf_token", retry.as_str()), ("username", "ada"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(right.status(), 303);
 }
