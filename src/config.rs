@@ -67,6 +67,17 @@ impl SecretArgs {
     }
 }
 
+/// Where uploaded media wait until they are published (`media/`, `uploads/`), shared by
+/// `serve` and the commands.
+pub const DEFAULT_DATA_DIR: &str = "tidemark-data";
+
+#[derive(Debug, Clone, Args)]
+pub struct DataDirArgs {
+    /// Directory for uploaded media waiting to be published (created if missing).
+    #[arg(long, env = "TIDEMARK_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+    pub data_dir: PathBuf,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct GraphArgs {
     /// Replaces both Graph API hosts (a simulator, a proxy).
@@ -124,6 +135,8 @@ pub struct ServeArgs {
     pub secrets: SecretArgs,
     #[command(flatten)]
     pub graph: GraphArgs,
+    #[command(flatten)]
+    pub data: DataDirArgs,
 }
 
 /// Addresses (or CIDR ranges) of reverse proxies whose `X-Forwarded-For` and
@@ -287,6 +300,9 @@ pub struct Settings {
     /// What `/metrics` requires from non-loopback clients (`Authorization: Bearer …`).
     pub metrics_token: Option<String>,
     pub apps: MetaApps,
+    /// Where uploaded media wait until they are published.
+    pub data_dir: PathBuf,
+    pub publish_options: crate::publishing::PublishOptions,
 }
 
 #[derive(Clone)]
@@ -363,6 +379,8 @@ impl Settings {
             trusted_proxies,
             metrics_token,
             apps,
+            data_dir: serve.data.data_dir.clone(),
+            publish_options: crate::publishing::PublishOptions::default(),
         })
     }
 

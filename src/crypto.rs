@@ -27,6 +27,18 @@ impl TokenKey {
         let digest = Sha256::new().chain_update(b"tidemark token key version\0").chain_update(self.bytes).finalize();
         i32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])
     }
+
+    /// A key for another purpose (signing media links), derived so that it reveals nothing of
+    /// this one: HMAC-SHA256(key, purpose). `serve` and the commands share TIDEMARK_TOKEN_KEY,
+    /// so a link signed by `tidemark publish run` is honoured by the server.
+    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        // HMAC takes keys of any length; 32 bytes cannot be refused.
+        #[allow(clippy::expect_used)]
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.bytes).expect("HMAC accepts a 32-byte key");
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
 }
 
 impl fmt::Debug for TokenKey {

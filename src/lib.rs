@@ -9,6 +9,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod graph;
+pub mod publishing;
 pub mod routes;
 pub mod services;
 pub mod simulator;

@@ -17,7 +17,11 @@ use crate::db::settings::OperatorSettings;
 use crate::db::users::User;
 use crate::error::AppError;
 use crate::graph::GraphClient;
-use crate::services::{Accounts, Archive, Health, MetaCallbacks, SecondFactor, SettingsEditor, Syncing, Users, Views};
+use crate::domain::Trigger;
+use crate::publishing::{MediaStore, Publisher};
+use crate::services::{
+    Accounts, Archive, Health, MetaCallbacks, Publishing, SecondFactor, SettingsEditor, Syncing, Users, Views,
+};
 use crate::sync::SyncContext;
 use crate::sync::scheduler::Scheduler;
 use crate::telemetry::metrics::Metrics;
@@ -36,6 +40,7 @@ pub struct Application {
     server: Server,
     syncing: Arc<Syncing>,
     accounts: Arc<Accounts>,
+    publishing: Arc<Publishing>,
 }
 
 /// How long shutdown waits for a running sync to commit.
@@ -81,8 +86,28 @@ impl Application {
             .with_apps(settings.apps.clone()),
         );
         sync.close_abandoned_runs().await?;
+        let store = MediaStore::open(&settings.data_dir, &settings.token_key, public_url.clone())?;
+        let publisher = Publisher::new(pool.clone(), graph.clone(), settings.token_key.clone(), store, clock.clone())
+            .with_options(settings.publish_options.clone());
+        let publishing =
+            Arc::new(Publishing::new(pool.clone(), Arc::new(publisher), clock.clone()).with_sync(sync.clone()));
         let scheduler =
             if settings.run_scheduler { Some(Scheduler::start(sync.clone(), &schedule).await?) } else { None };
+        if let Some(scheduler) = &scheduler {
+            let publishing = publishing.clone();
+            scheduler
+                .every_minute("publisher", move || {
+                    let publishing = publishing.clone();
+                    async move {
+                        match publishing.run_due(Trigger::Schedule).await {
+                            Ok(summary) if summary.published.is_empty() && summary.failed.is_empty() => {}
+                            Ok(summary) => tracing::info!(%summary, "publisher"),
+                            Err(err) => tracing::error!(error = format!("{err:#}"), "publisher failed"),
+                        }
+                    }
+                })
+                .await?;
+        }
         let syncing = Arc::new(Syncing::new(sync, scheduler));
         let meta =
             web::Data::new(MetaCallbacks::new(pool.clone(), settings.apps.clone(), public_url.clone(), clock.clone()));
@@ -107,6 +132,7 @@ impl Application {
         let archive = web::Data::new(Archive::new(pool.clone(), settings.clock.clone()));
         let editor = web::Data::new(SettingsEditor::new(pool, syncing.clone()));
         let metrics = web::Data::from(metrics);
+        let publishing_data = web::Data::from(publishing.clone());
         let (syncing_data, accounts_data) = (web::Data::from(syncing.clone()), web::Data::from(accounts.clone()));
         let metrics_access = web::Data::new(routes::health::MetricsAccess {
             public: settings.metrics_public,
@@ -128,6 +154,7 @@ impl Application {
                 .app_data(metrics_access.clone())
                 .app_data(syncing_data.clone())
                 .app_data(accounts_data.clone())
+                .app_data(publishing_data.clone())
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
                 .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
                 .app_data(web::QueryConfig::default().error_handler(|_, _| {
@@ -145,7 +172,7 @@ impl Application {
         .listen(listener)?
         .run();
         tracing::info!(address = %settings.bind, port, "listening");
-        Ok(Self { port, server, syncing, accounts })
+        Ok(Self { port, server, syncing, accounts, publishing })
     }
 
     pub fn port(&self) -> u16 {
@@ -163,6 +190,11 @@ impl Application {
     /// The sync this application runs (tests call `sync::run` with it).
     pub fn sync(&self) -> Arc<SyncContext> {
         self.syncing.context()
+    }
+
+    /// The publishing service of this application (tests run the publisher through it).
+    pub fn publishing(&self) -> Arc<Publishing> {
+        self.publishing.clone()
     }
 
     /// The accounts service of this application (tests connect accounts through it).

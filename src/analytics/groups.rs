@@ -110,6 +110,58 @@ pub fn best_time_grid(cells: &BTreeMap<(u32, u32), Summary>) -> Vec<Vec<Option<G
         .collect()
 }
 
+/// Fewest posts in a weekday-hour cell for it to be suggested: one post is an anecdote.
+pub const SLOT_MIN_POSTS: usize = 2;
+
+/// A suggested time to post: the next occurrence of one of the account's best cells.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Slot {
+    pub at: DateTime<Utc>,
+    pub summary: Summary,
+}
+
+/// The `count` best upcoming slots (best median engagement rate first) from the weekday-hour
+/// cells in `tz`, each at the start of its hour, the first one at least `lead` after `now`.
+/// Cells with fewer than [`SLOT_MIN_POSTS`] posts are not suggested; an empty answer means
+/// there is not enough history.
+pub fn suggested_slots(
+    cells: &BTreeMap<(u32, u32), Summary>,
+    now: DateTime<Utc>,
+    tz: Tz,
+    lead: chrono::Duration,
+    count: usize,
+) -> Vec<Slot> {
+    let mut ranked: Vec<(&(u32, u32), &Summary)> =
+        cells.iter().filter(|(_, s)| s.posts >= SLOT_MIN_POSTS && s.median_rate.is_some()).collect();
+    ranked.sort_by(|a, b| {
+        let rate = |s: &Summary| s.median_rate.unwrap_or(f64::NEG_INFINITY);
+        rate(b.1).total_cmp(&rate(a.1)).then(b.1.posts.cmp(&a.1.posts)).then(a.0.cmp(b.0))
+    });
+    let earliest = now + lead;
+    ranked
+        .into_iter()
+        .take(count)
+        .filter_map(|(&(weekday, hour), summary)| {
+            next_occurrence(weekday, hour, earliest, tz).map(|at| Slot { at, summary: summary.clone() })
+        })
+        .collect()
+}
+
+/// The first start of `hour` on `weekday` (0 = Monday) in `tz` at or after `earliest`.
+fn next_occurrence(weekday: u32, hour: u32, earliest: DateTime<Utc>, tz: Tz) -> Option<DateTime<Utc>> {
+    use chrono::TimeZone;
+    let local = earliest.with_timezone(&tz).date_naive();
+    (0..=7).find_map(|offset| {
+        let day = local + chrono::Days::new(offset);
+        if day.weekday().num_days_from_monday() != weekday {
+            return None;
+        }
+        // A time skipped by a clock change has no start; the next week's does.
+        let at = tz.from_local_datetime(&day.and_hms_opt(hour, 0, 0)?).earliest()?.with_timezone(&Utc);
+        (at >= earliest).then_some(at)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
@@ -171,5 +223,23 @@ mod tests {
         assert_eq!(grid[2][18].as_ref().map(|c| c.heat), Some(1));
         assert_eq!(grid[6][23].as_ref().map(|c| c.heat), Some(0), "no rate: no shade");
         assert_eq!(grid[1][0], None);
+    }
+
+    #[test]
+    fn suggested_slots_are_the_next_times_of_the_best_cells_with_enough_posts() {
+        let berlin: Tz = "Europe/Berlin".parse().unwrap();
+        let summary = |posts: usize, rate: f64| Summary { posts, median_rate: Some(rate), median_reach: None };
+        // Tuesday 18:00 is best, Saturday 9:00 second; Monday 7:00 has one post only.
+        let cells: BTreeMap<(u32, u32), Summary> =
+            [((1, 18), summary(4, 6.0)), ((5, 9), summary(3, 4.0)), ((0, 7), summary(1, 9.0)), ((3, 12), summary(2, 2.0))]
+                .into();
+        // Tuesday 3 March 2026, 17:30 Berlin: today's 18:00 is too close with an hour's lead.
+        let now = Utc.with_ymd_and_hms(2026, 3, 3, 16, 30, 0).unwrap();
+        let slots = suggested_slots(&cells, now, berlin, chrono::Duration::hours(1), 3);
+        let local: Vec<String> =
+            slots.iter().map(|s| s.at.with_timezone(&berlin).format("%a %d %H:%M").to_string()).collect();
+        assert_eq!(local, ["Tue 10 18:00", "Sat 07 09:00", "Thu 05 12:00"]);
+        assert_eq!(slots[0].summary.posts, 4);
+        assert!(suggested_slots(&BTreeMap::new(), now, berlin, chrono::Duration::hours(1), 3).is_empty());
     }
 }

@@ -34,6 +34,9 @@ pub enum CsrfCheck {
     /// A url-encoded form whose `csrf_token` must match this session (or, signed out, the
     /// sign-in form's signed token), posted from this site.
     Form,
+    /// A `multipart/form-data` upload from this site (checked here) whose first field must be
+    /// this session's `csrf_token` (checked by [`super::CsrfUpload`] before any file is read).
+    Upload,
     /// Posted by Meta, not a browser: the handler's service verifies Meta's signature
     /// (HMAC-SHA256 with the app secret) instead, and refuses anything unsigned.
     MetaSignature,
@@ -43,6 +46,11 @@ pub enum CsrfCheck {
 /// [`super::CsrfForm`] can tell the route table checked it.
 #[derive(Debug, Clone, Copy)]
 pub struct CsrfChecked;
+
+/// Put in the request extensions on `Upload` routes once the origin passed; the token is
+/// checked by [`super::CsrfUpload`] from the form's first field.
+#[derive(Debug, Clone, Copy)]
+pub struct UploadDeclared;
 
 /// The route table's checks, in order: access, then the CSRF token. A refusal is answered
 /// here, as a response (so the outer middlewares still add their headers to it).
@@ -60,6 +68,13 @@ pub async fn enforce(
 
 async fn check(access: Access, csrf: CsrfCheck, req: &mut ServiceRequest) -> Result<(), AppError> {
     check_access(access, req.request())?;
+    if csrf == CsrfCheck::Upload {
+        let auth = req.app_data::<web::Data<Auth>>().ok_or_else(|| AppError::internal("auth state missing"))?.clone();
+        if !same_origin(req.request(), &auth) {
+            return Err(AppError::CsrfRejected);
+        }
+        req.extensions_mut().insert(UploadDeclared);
+    }
     if csrf == CsrfCheck::Form {
         let auth = req.app_data::<web::Data<Auth>>().ok_or_else(|| AppError::internal("auth state missing"))?.clone();
         if !same_origin(req.request(), &auth) {
@@ -75,16 +90,7 @@ async fn check(access: Access, csrf: CsrfCheck, req: &mut ServiceRequest) -> Res
         let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
             .map_err(|_| AppError::BadRequest("The form could not be read.".into()))?;
         let token = fields.iter().find(|(name, _)| name == "csrf_token").map_or("", |(_, value)| value.as_str());
-        let auth = req.app_data::<web::Data<Auth>>().ok_or_else(|| AppError::internal("auth state missing"))?.clone();
-        let valid = match req.extensions().get::<ActiveSession>() {
-            Some(session) => auth.csrf.verify_session_token(&session.claims.sid, token),
-            // Without a session only the sign-in form is accepted, with its browser's token.
-            None => req
-                .extensions()
-                .get::<SignInBrowser>()
-                .is_some_and(|browser| auth.csrf.verify_login_token(&browser.sid, token)),
-        };
-        if !valid {
+        if !token_is_valid(req.request(), &auth, token) {
             return Err(AppError::CsrfRejected);
         }
         req.extensions_mut().insert(CsrfChecked);
@@ -92,6 +98,19 @@ async fn check(access: Access, csrf: CsrfCheck, req: &mut ServiceRequest) -> Res
         req.set_payload(Payload::from(body));
     }
     Ok(())
+}
+
+/// Whether `token` is this session's CSRF token (or, signed out, the sign-in form's token of
+/// this browser).
+pub(super) fn token_is_valid(req: &HttpRequest, auth: &Auth, token: &str) -> bool {
+    match req.extensions().get::<ActiveSession>() {
+        Some(session) => auth.csrf.verify_session_token(&session.claims.sid, token),
+        // Without a session only the sign-in form is accepted, with its browser's token.
+        None => req
+            .extensions()
+            .get::<SignInBrowser>()
+            .is_some_and(|browser| auth.csrf.verify_login_token(&browser.sid, token)),
+    }
 }
 
 fn check_access(access: Access, req: &HttpRequest) -> Result<(), AppError> {

@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 
 use super::session::Claims;
 
-use super::access::CsrfChecked;
+use super::access::{CsrfChecked, UploadDeclared, token_is_valid};
 use crate::domain::{Role, UserId};
 use crate::error::AppError;
 
@@ -102,6 +102,50 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
             let form = serde_urlencoded::from_bytes::<T>(&bytes)
                 .map_err(|err| AppError::BadRequest(format!("The form is incomplete or malformed ({err}).")))?;
             Ok(CsrfForm(form))
+        })
+    }
+}
+
+/// A `multipart/form-data` form on a route declared `Upload`, whose first field was a valid
+/// `csrf_token`; the handler reads the remaining fields (and files) from it as a stream.
+pub struct CsrfUpload(pub actix_multipart::Multipart);
+
+/// Longest CSRF token field read (tokens are far shorter).
+const TOKEN_FIELD_LIMIT: usize = 512;
+
+impl FromRequest for CsrfUpload {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        use futures_util::StreamExt;
+        let req = req.clone();
+        let mut multipart = actix_multipart::Multipart::new(req.headers(), payload.take());
+        Box::pin(async move {
+            if req.extensions().get::<UploadDeclared>().is_none() {
+                return Err(AppError::internal("an upload was read on a route the route table does not declare one"));
+            }
+            let auth = req.app_data::<web::Data<super::Auth>>().ok_or_else(|| AppError::internal("auth state missing"))?;
+            // Not a multipart body, or a first field that is not the token: refused as forged.
+            let Some(Ok(mut field)) = multipart.next().await else {
+                return Err(AppError::CsrfRejected);
+            };
+            if field.name() != Some("csrf_token") {
+                return Err(AppError::CsrfRejected);
+            }
+            let mut token = Vec::new();
+            while let Some(chunk) = field.next().await {
+                let chunk = chunk.map_err(|_| AppError::CsrfRejected)?;
+                token.extend_from_slice(&chunk);
+                if token.len() > TOKEN_FIELD_LIMIT {
+                    return Err(AppError::CsrfRejected);
+                }
+            }
+            let token = String::from_utf8(token).map_err(|_| AppError::CsrfRejected)?;
+            if !token_is_valid(&req, auth, &token) {
+                return Err(AppError::CsrfRejected);
+            }
+            Ok(CsrfUpload(multipart))
         })
     }
 }

@@ -11,7 +11,7 @@ pub mod session;
 pub mod throttle;
 
 pub use access::{Access, CsrfCheck};
-pub use extract::{AdminUser, CsrfForm, CurrentUser};
+pub use extract::{AdminUser, CsrfForm, CsrfUpload, CurrentUser};
 
 use std::net::IpAddr;
 use std::time::Duration;

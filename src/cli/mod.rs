@@ -8,7 +8,13 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 
-use crate::config::{DatabaseArgs, GraphArgs, LogFormat, SecretArgs, ServeArgs, Settings};
+use std::sync::Arc;
+
+use crate::config::{DataDirArgs, DatabaseArgs, GraphArgs, LogFormat, SecretArgs, ServeArgs, Settings};
+use crate::domain::PublicationKind;
+use crate::publishing::{MediaStore, Publisher};
+use crate::services::Publishing;
+use crate::services::publishing::{Composition, Upload, When};
 use crate::db::accounts::Account;
 use crate::db::users::normalize_username;
 use crate::domain::{AccountId, AccountStatus, Flavour, Role, Trigger, system_clock};
@@ -89,6 +95,9 @@ pub enum Command {
     /// Token-key management.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Plan and publish posts.
+    #[command(subcommand)]
+    Publish(PublishCommand),
     /// Run the Graph API simulator on its own (for trying Tidemark without a Meta app).
     Simulator {
         /// Address and port to listen on.
@@ -162,6 +171,78 @@ pub enum AccountCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum PublishCommand {
+    /// Queue a publication (several --media make a carousel); prints its id. Without --at it
+    /// is due now. The files are checked against Instagram's rules first and copied into
+    /// TIDEMARK_DATA_DIR.
+    Schedule {
+        /// The account's id (from `account list`).
+        #[arg(long)]
+        account: i64,
+        /// When to publish (RFC 3339, e.g. 2026-12-01T09:00:00+01:00).
+        #[arg(long)]
+        at: Option<String>,
+        #[arg(long, value_parser = parse_kind, default_value = "feed")]
+        kind: PublicationKind,
+        /// A file holding the caption (UTF-8).
+        #[arg(long)]
+        caption_file: std::path::PathBuf,
+        /// A JPEG image, or an MP4/MOV video; repeat for a carousel.
+        #[arg(long, required = true)]
+        media: Vec<std::path::PathBuf>,
+        /// Text for people who cannot see the image(s).
+        #[arg(long)]
+        alt_text: Option<String>,
+        /// A comment posted under the post once it is live.
+        #[arg(long)]
+        first_comment: Option<String>,
+        #[command(flatten)]
+        context: PublishContextArgs,
+    },
+    /// One line per publication: id, account, kind, due, status, Instagram media id once published.
+    List,
+    /// Publish what is due now; exits non-zero if any failed (the scheduler does the same
+    /// every minute inside `serve`).
+    Run {
+        #[command(flatten)]
+        context: PublishContextArgs,
+    },
+}
+
+/// What a publishing command needs beyond the database: the token key, Meta, where files
+/// wait and the address Meta fetches them from.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PublishContextArgs {
+    #[command(flatten)]
+    secrets: SecretArgs,
+    #[command(flatten)]
+    graph: GraphArgs,
+    #[command(flatten)]
+    data: DataDirArgs,
+    /// The address at which Meta reaches the running Tidemark to fetch the media.
+    #[arg(long, env = "TIDEMARK_PUBLIC_URL")]
+    public_url: Option<String>,
+    #[arg(long, env = "TIDEMARK_BIND", default_value = "127.0.0.1:8080")]
+    bind: String,
+}
+
+impl PublishContextArgs {
+    fn publishing(&self, database_url: &str) -> anyhow::Result<Publishing> {
+        let public_url = match &self.public_url {
+            Some(url) => crate::config::public_url(url)?,
+            None => crate::config::public_url(&format!("http://{}", self.bind))?,
+        };
+        let key = self.secrets.token_key()?;
+        let pool = db::pool(database_url, 2)?;
+        let client = GraphClient::new(self.graph.config()?, ClientOptions::default())?;
+        let store = MediaStore::open(&self.data.data_dir, &key, public_url)?;
+        let publisher = Publisher::new(pool.clone(), client.clone(), key.clone(), store, system_clock());
+        let sync = SyncContext::new(pool.clone(), database_url, client, key, system_clock());
+        Ok(Publishing::new(pool, Arc::new(publisher), system_clock()).with_sync(Arc::new(sync)))
+    }
+}
+
+#[derive(Debug, Subcommand)]
 pub enum KeyCommand {
     /// Re-encrypt every stored token from TIDEMARK_TOKEN_KEY_OLD to TIDEMARK_TOKEN_KEY.
     Rotate {
@@ -177,6 +258,10 @@ pub enum KeyCommand {
 }
 
 fn parse_flavour(text: &str) -> Result<Flavour, String> {
+    text.parse().map_err(|err: crate::domain::UnknownState| err.to_string())
+}
+
+fn parse_kind(text: &str) -> Result<PublicationKind, String> {
     text.parse().map_err(|err: crate::domain::UnknownState| err.to_string())
 }
 
@@ -262,6 +347,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 Ok(())
             }
             Command::User(command) => run_user_command(&cli.database.url()?, command).await,
+            Command::Publish(command) => run_publish_command(&cli.database.url()?, command).await,
             Command::Simulator { bind, seed } => run_simulator(&bind, seed).await,
             Command::Account(command) => run_account_command(&cli.database.url()?, command).await,
             Command::Sync { account, secrets, graph } => {
@@ -375,6 +461,81 @@ async fn run_account_command(database_url: &str, command: AccountCommand) -> any
                 bail!("there is no account {id}");
             }
             println!("deleted account {id}: {} posts, {} snapshots", footprint.posts, footprint.snapshots);
+        }
+    }
+    Ok(())
+}
+
+async fn run_publish_command(database_url: &str, command: PublishCommand) -> anyhow::Result<()> {
+    db::run_migrations(database_url).await?;
+    match command {
+        PublishCommand::Schedule { account, at, kind, caption_file, media, alt_text, first_comment, context } => {
+            let when = match at {
+                Some(text) => When::At(
+                    chrono::DateTime::parse_from_rfc3339(&text)
+                        .with_context(|| format!("--at {text:?} is not an RFC 3339 time like 2026-12-01T09:00:00+01:00"))?
+                        .with_timezone(&Utc),
+                ),
+                None => When::Now,
+            };
+            let caption = std::fs::read_to_string(&caption_file)
+                .with_context(|| format!("cannot read the caption from {}", caption_file.display()))?;
+            let publishing = context.publishing(database_url)?;
+            let mut uploads = Vec::with_capacity(media.len());
+            for file in &media {
+                // Copied, not moved: the operator's file stays where it was.
+                let path = publishing.upload_path();
+                if let Err(err) = std::fs::copy(file, &path) {
+                    publishing.discard(&uploads);
+                    bail!("cannot read {}: {err}", file.display());
+                }
+                let name = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into());
+                uploads.push(Upload { path, name, alt_text: alt_text.clone() });
+            }
+            let composition = Composition {
+                account: AccountId(account),
+                kind,
+                caption: caption.trim_end_matches(['\n', '\r']).to_owned(),
+                first_comment,
+                when,
+                uploads,
+                created_by: None,
+            };
+            let id = publishing.compose(composition).await.map_err(|err| anyhow::anyhow!("{err}"))?;
+            println!("{id}");
+        }
+        PublishCommand::List => {
+            let pool = db::pool(database_url, 1)?;
+            let mut conn = pool.get().await?;
+            for listed in crate::db::publications::Publication::all(&mut conn).await? {
+                let p = &listed.publication;
+                println!(
+                    "{}\t@{}\t{}\t{}\t{}\t{}",
+                    p.id,
+                    listed.username,
+                    p.kind.as_str(),
+                    p.due_at.format("%Y-%m-%dT%H:%M:%SZ"),
+                    p.status.as_str(),
+                    p.media_id.as_deref().unwrap_or("-")
+                );
+            }
+        }
+        PublishCommand::Run { context } => {
+            let publishing = context.publishing(database_url)?;
+            let summary = publishing.run_due(Trigger::Command).await?;
+            println!("{summary}");
+            for (id, media_id) in summary.published.iter().map(|(id, _, media)| (id, media)) {
+                println!("  {id}: published as {media_id}");
+            }
+            for (id, why) in &summary.waiting {
+                println!("  {id}: waiting: {why}");
+            }
+            for (id, why) in &summary.failed {
+                println!("  {id}: failed: {why}");
+            }
+            if !summary.failed.is_empty() {
+                bail!("{} publication(s) failed", summary.failed.len());
+            }
         }
     }
     Ok(())

@@ -7,6 +7,7 @@ pub mod dropped_metrics;
 pub mod meta_requests;
 pub mod oauth;
 pub mod posts;
+pub mod publications;
 pub mod reports;
 pub mod retention;
 pub mod schema;

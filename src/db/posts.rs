@@ -154,3 +154,60 @@ pub async fn count_by_account(conn: &mut AsyncPgConnection) -> QueryResult<HashM
         .await?;
     Ok(rows.into_iter().collect())
 }
+
+/// A post as the planner shows it: posted in a range, whoever published it.
+#[derive(Debug, Clone, Queryable)]
+pub struct PlannedPost {
+    pub id: PostId,
+    pub account_id: AccountId,
+    pub username: String,
+    pub media_id: String,
+    pub media_type: String,
+    pub media_product_type: Option<String>,
+    pub caption: Option<String>,
+    pub posted_at: DateTime<Utc>,
+}
+
+/// Posts posted in `[from, to)` (optionally of one account), by time.
+pub async fn posted_between(
+    conn: &mut AsyncPgConnection,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    account: Option<AccountId>,
+) -> QueryResult<Vec<PlannedPost>> {
+    use super::schema::ig_accounts;
+    let mut query = posts::table
+        .inner_join(ig_accounts::table)
+        .filter(posts::posted_at.ge(from).and(posts::posted_at.lt(to)))
+        .select((
+            posts::id,
+            posts::account_id,
+            ig_accounts::username,
+            posts::media_id,
+            posts::media_type,
+            posts::media_product_type,
+            posts::caption,
+            posts::posted_at,
+        ))
+        .order((posts::posted_at.asc(), posts::id.asc()))
+        .into_boxed();
+    if let Some(account) = account {
+        query = query.filter(posts::account_id.eq(account));
+    }
+    query.load(conn).await
+}
+
+/// The tracked post of an account's media, if the sync has seen it.
+pub async fn find_by_media(
+    conn: &mut AsyncPgConnection,
+    account: AccountId,
+    media_id: &str,
+) -> QueryResult<Option<PostId>> {
+    posts::table
+        .filter(posts::account_id.eq(account))
+        .filter(posts::media_id.eq(media_id))
+        .select(posts::id)
+        .first(conn)
+        .await
+        .optional()
+}

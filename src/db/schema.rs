@@ -201,6 +201,59 @@ diesel::table! {
 }
 
 diesel::table! {
+    publication_events (id) {
+        id -> Int8,
+        publication_id -> Int8,
+        at -> Timestamptz,
+        status -> Text,
+        message -> Text,
+    }
+}
+
+diesel::table! {
+    publication_media (id) {
+        id -> Int8,
+        publication_id -> Int8,
+        position -> Int2,
+        file_name -> Text,
+        content_type -> Text,
+        bytes -> Int8,
+        width -> Nullable<Int4>,
+        height -> Nullable<Int4>,
+        duration_ms -> Nullable<Int8>,
+        alt_text -> Nullable<Text>,
+        container_id -> Nullable<Text>,
+        removed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    publications (id) {
+        id -> Int8,
+        account_id -> Int8,
+        kind -> Text,
+        status -> Text,
+        caption -> Text,
+        first_comment -> Nullable<Text>,
+        due_at -> Timestamptz,
+        next_attempt_at -> Nullable<Timestamptz>,
+        attempts -> Int4,
+        container_id -> Nullable<Text>,
+        container_created_at -> Nullable<Timestamptz>,
+        publish_sent_at -> Nullable<Timestamptz>,
+        media_id -> Nullable<Text>,
+        permalink -> Nullable<Text>,
+        published_at -> Nullable<Timestamptz>,
+        last_error -> Nullable<Text>,
+        claim -> Nullable<Text>,
+        claimed_until -> Nullable<Timestamptz>,
+        created_by -> Nullable<Int8>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     purges (id) {
         id -> Int8,
         ran_at -> Timestamptz,
@@ -319,6 +372,10 @@ diesel::joinable!(post_scores -> ig_accounts (account_id));
 diesel::joinable!(post_scores -> posts (post_id));
 diesel::joinable!(post_snapshots -> posts (post_id));
 diesel::joinable!(posts -> ig_accounts (account_id));
+diesel::joinable!(publication_events -> publications (publication_id));
+diesel::joinable!(publication_media -> publications (publication_id));
+diesel::joinable!(publications -> ig_accounts (account_id));
+diesel::joinable!(publications -> users (created_by));
 diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(sign_in_challenges -> users (user_id));
@@ -338,6 +395,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     post_scores,
     post_snapshots,
     posts,
+    publication_events,
+    publication_media,
+    publications,
     purges,
     recovery_codes,
     sessions,

@@ -60,3 +60,7 @@ id_type!(
     /// One account's sync cycle (`sync_runs`).
     SyncRunId
 );
+id_type!(
+    /// A planned or published post (`publications`), not Instagram's media id.
+    PublicationId
+);

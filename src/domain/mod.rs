@@ -8,7 +8,8 @@ pub mod ids;
 pub mod states;
 
 pub use clock::{Clock, system_clock};
-pub use ids::{AccountId, PostId, SnapshotId, SyncRunId, UserId};
+pub use ids::{AccountId, PostId, PublicationId, SnapshotId, SyncRunId, UserId};
 pub use states::{
-    AccountStatus, Flavour, MetaRequestKind, MetaRequestOutcome, Role, SyncOutcome, Trigger, UnknownState,
+    AccountStatus, Flavour, MetaRequestKind, MetaRequestOutcome, PublicationKind, PublicationStatus, Role, SyncOutcome,
+    Trigger, UnknownState,
 };

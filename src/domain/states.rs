@@ -194,6 +194,63 @@ text_state!(
     }
 );
 
+text_state!(
+    /// What kind of Instagram post a publication becomes (graph-api.md §7): a feed post (one
+    /// image, or a carousel of 2–10 images and videos), a Reel, or a Story.
+    PublicationKind, "publication kind" {
+        Feed = "feed",
+        Reel = "reel",
+        Story = "story",
+    }
+);
+
+impl PublicationKind {
+    /// The word the pages use.
+    pub fn label(self) -> &'static str {
+        match self {
+            PublicationKind::Feed => "Feed post",
+            PublicationKind::Reel => "Reel",
+            PublicationKind::Story => "Story",
+        }
+    }
+}
+
+text_state!(
+    /// Where a planned post stands.
+    PublicationStatus, "publication status" {
+        /// Kept for later; the publisher does not touch it.
+        Draft = "draft",
+        /// Waiting for its time.
+        Scheduled = "scheduled",
+        /// Containers made or being made at Meta; not yet live.
+        Publishing = "publishing",
+        /// Live on Instagram: it has a media id.
+        Published = "published",
+        /// Meta refused it, or it could not be published; the reason is recorded.
+        Failed = "failed",
+        /// Withdrawn by an admin before it went out.
+        Cancelled = "cancelled",
+    }
+);
+
+impl PublicationStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            PublicationStatus::Draft => "Draft",
+            PublicationStatus::Scheduled => "Scheduled",
+            PublicationStatus::Publishing => "Publishing",
+            PublicationStatus::Published => "Published",
+            PublicationStatus::Failed => "Failed",
+            PublicationStatus::Cancelled => "Cancelled",
+        }
+    }
+
+    /// Whether an admin may still change or withdraw it.
+    pub fn is_open(self) -> bool {
+        matches!(self, PublicationStatus::Draft | PublicationStatus::Scheduled | PublicationStatus::Failed)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

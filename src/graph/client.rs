@@ -454,12 +454,25 @@ impl GraphSession<'_> {
         query: &[(&str, &str)],
         account: Option<&str>,
     ) -> Result<T, GraphError> {
-        self.request(reqwest::Method::GET, url, query, account).await
+        self.request(reqwest::Method::GET, url, query, account, self.client.options.max_attempts).await
     }
 
     /// One DELETE with the token.
     pub(crate) async fn delete<T: DeserializeOwned>(&self, url: Url) -> Result<T, GraphError> {
-        self.request(reqwest::Method::DELETE, url, &[], None).await
+        self.request(reqwest::Method::DELETE, url, &[], None, self.client.options.max_attempts).await
+    }
+
+    /// One POST with the token. `retry` says whether a temporary failure may be sent again:
+    /// never for a call whose effect cannot be told apart from its failure (`media_publish`).
+    pub(crate) async fn post<T: DeserializeOwned>(
+        &self,
+        url: Url,
+        query: &[(&str, &str)],
+        account: Option<&str>,
+        retry: bool,
+    ) -> Result<T, GraphError> {
+        let attempts = if retry { self.client.options.max_attempts } else { 1 };
+        self.request(reqwest::Method::POST, url, query, account, attempts).await
     }
 
     /// One request with the token, retried with jittered exponential backoff while the
@@ -470,6 +483,7 @@ impl GraphSession<'_> {
         url: Url,
         query: &[(&str, &str)],
         account: Option<&str>,
+        max_attempts: u32,
     ) -> Result<T, GraphError> {
         let options = &self.client.options;
         let rates = &self.client.rates;
@@ -493,7 +507,7 @@ impl GraphSession<'_> {
                 observer(endpoint_label(url.path()), outcome);
             }
             match result {
-                Err(GraphError::Transient { detail }) if attempt < options.max_attempts => {
+                Err(GraphError::Transient { detail }) if attempt < max_attempts => {
                     let backoff = options.backoff_base.saturating_mul(1 << (attempt - 1).min(10));
                     let jitter = rand::rng().random_range(0.5..1.5);
                     tracing::debug!(attempt, detail, "temporary Graph API failure; retrying");
@@ -610,6 +624,8 @@ pub fn endpoint_label(path: &str) -> &'static str {
         ["refresh_access_token"] => "refresh_access_token",
         ["debug_token"] => "debug_token",
         [_, "media"] => "user_media",
+        [_, "media_publish"] => "media_publish",
+        [_, "content_publishing_limit"] => "content_publishing_limit",
         [_, "stories"] => "user_stories",
         [_, "insights"] => "insights",
         [_] => "node",

@@ -5,6 +5,7 @@ pub mod client;
 pub mod error;
 pub mod metrics;
 pub mod oauth;
+pub mod publish;
 pub mod signed;
 pub mod types;
 pub mod usage;

@@ -7,6 +7,7 @@
 
 pub mod facts;
 pub mod oauth;
+mod publish;
 mod server;
 pub mod world;
 
@@ -30,6 +31,10 @@ use crate::domain::Flavour;
 pub const DEFAULT_BUDGET: u64 = 1_000_000;
 /// Days a fresh long-lived token lasts.
 pub const TOKEN_DAYS: i64 = 60;
+/// §7.4: the reference's 50 posts per 24 hours.
+pub const DEFAULT_PUBLISH_QUOTA: i64 = 50;
+/// Real time a fetched video takes to process (Meta takes minutes; tests shorten it).
+pub const DEFAULT_VIDEO_PROCESSING: Duration = Duration::from_secs(3);
 
 #[derive(Debug, Clone)]
 pub struct SimulatorConfig {
@@ -75,6 +80,11 @@ pub struct Faults {
     /// Share of requests (0–1) refused by a proxy in the way: 403 with an HTML page that
     /// quotes the request URL, token and all.
     pub proxy_refusal_ratio: f64,
+    /// The next this-many media containers end in ERROR while processing.
+    pub container_errors: u32,
+    /// The next this-many successful `media_publish` calls publish, then answer 500 as if
+    /// the connection broke before the answer arrived.
+    pub lost_publish_answers: u32,
 }
 
 pub(crate) struct SimState {
@@ -92,6 +102,18 @@ pub(crate) struct Inner {
     pub offset: chrono::Duration,
     pub rng: StdRng,
     pub requests: u64,
+    /// Media containers made through the publishing API.
+    pub(crate) containers: Vec<publish::SimContainer>,
+    /// Media fetches waiting for the lock to be released.
+    pub(crate) fetch_queue: Vec<publish::FetchJob>,
+    /// (account, when) of every post published through the API, for the 24-hour quota.
+    pub(crate) publishes: Vec<(usize, DateTime<Utc>)>,
+    /// Posts the API publishes per account and rolling 24 hours (§7.4).
+    pub publish_quota: i64,
+    /// How long a fetched video takes to process before its container is FINISHED.
+    pub video_processing: Duration,
+    /// (media id, comment id, text) of comments posted through the API.
+    pub(crate) comments: Vec<(String, String, String)>,
 }
 
 impl SimState {
@@ -149,6 +171,12 @@ impl Simulator {
                 offset: chrono::Duration::zero(),
                 rng,
                 requests: 0,
+                containers: Vec::new(),
+                fetch_queue: Vec::new(),
+                publishes: Vec::new(),
+                publish_quota: DEFAULT_PUBLISH_QUOTA,
+                video_processing: DEFAULT_VIDEO_PROCESSING,
+                comments: Vec::new(),
             }),
             config,
             epoch,
@@ -357,6 +385,51 @@ impl Simulator {
     pub fn day_metrics(&self, index: usize, at: DateTime<Utc>) -> std::collections::BTreeMap<&'static str, f64> {
         let day = (at - self.state.epoch).num_seconds().div_euclid(86_400);
         self.state.lock().accounts[index].day_metrics(day)
+    }
+
+    /// Sets the publishing quota (posts per rolling 24 hours) and how long videos process.
+    pub fn set_publishing(&self, quota: i64, video_processing: Duration) {
+        let mut inner = self.state.lock();
+        inner.publish_quota = quota;
+        inner.video_processing = video_processing;
+    }
+
+    /// Makes a container EXPIRED now, as if 24 hours had passed for it alone.
+    pub fn expire_container(&self, container_id: &str) {
+        let mut inner = self.state.lock();
+        if let Some(container) = inner.containers.iter_mut().find(|c| c.id == container_id) {
+            container.forced_expired = true;
+        }
+    }
+
+    /// Containers made so far (items, carousels, single media), oldest first: (id, status_code).
+    pub fn containers(&self) -> Vec<(String, String)> {
+        let inner = self.state.lock();
+        let now = inner.now();
+        let processing = inner.video_processing;
+        inner
+            .containers
+            .iter()
+            .map(|c| (c.id.clone(), inner.container_state(c, now, processing).0.to_owned()))
+            .collect()
+    }
+
+    /// Media of account `index` published through the API, newest first: (id, media_type, product, caption).
+    pub fn published(&self, index: usize) -> Vec<(String, String, String, Option<String>)> {
+        let inner = self.state.lock();
+        let ids: Vec<&String> =
+            inner.containers.iter().filter(|c| c.account == index).filter_map(|c| c.published_media.as_ref()).collect();
+        inner.accounts[index]
+            .media
+            .iter()
+            .filter(|m| ids.contains(&&m.id))
+            .map(|m| (m.id.clone(), m.media_type.to_owned(), m.product.to_owned(), m.caption.clone()))
+            .collect()
+    }
+
+    /// Comments posted through the API on a media: their texts.
+    pub fn comments_on(&self, media_id: &str) -> Vec<String> {
+        self.state.lock().comments.iter().filter(|(m, _, _)| m == media_id).map(|(_, _, t)| t.clone()).collect()
     }
 
     /// Flavour of account `index`.

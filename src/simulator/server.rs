@@ -79,8 +79,12 @@ pub(super) async fn answer(req: HttpRequest, body: web::Bytes, state: web::Data<
     if let Some(response) = super::oauth::handle(&req, &body, &state) {
         return response;
     }
-    let query: Vec<(String, String)> =
+    // Meta reads parameters from the query string and from a form body alike.
+    let mut query: Vec<(String, String)> =
         url::form_urlencoded::parse(req.query_string().as_bytes()).into_owned().collect();
+    if req.method() == actix_web::http::Method::POST {
+        query.extend(url::form_urlencoded::parse(&body).into_owned());
+    }
     let (fault, latency, malformed, trace) = {
         let mut inner = state.lock();
         inner.requests += 1;
@@ -122,10 +126,22 @@ pub(super) async fn answer(req: HttpRequest, body: web::Bytes, state: web::Data<
 
     let origin = format!("{}://{}", req.connection_info().scheme(), req.connection_info().host());
     let delete = req.method() == actix_web::http::Method::DELETE;
-    let request = Request { query: &query, path: req.path(), origin: &origin, delete };
+    let post = req.method() == actix_web::http::Method::POST;
+    let request = Request { query: &query, path: req.path(), origin: &origin, delete, post };
     let mut inner = state.lock();
-    let (result, usage) = request.handle(&state, &mut inner);
+    let (mut result, usage) = request.handle(&state, &mut inner);
+    let fetches = std::mem::take(&mut inner.fetch_queue);
+    // A broken connection after the publish went through: the caller cannot tell it happened.
+    if result.is_ok() && post && req.path().ends_with("/media_publish") && inner.faults.lost_publish_answers > 0 {
+        inner.faults.lost_publish_answers -= 1;
+        let mut error = ApiError::new(2, facts::TEMPORARY).status(StatusCode::INTERNAL_SERVER_ERROR);
+        error.transient = true;
+        result = Err(error);
+    }
     drop(inner);
+    for job in fetches {
+        tokio::spawn(super::publish::fetch(state.clone().into_inner(), job));
+    }
     let mut response = match result {
         Ok(body) => {
             let text = body.to_string();
@@ -158,6 +174,7 @@ struct Request<'a> {
     path: &'a str,
     origin: &'a str,
     delete: bool,
+    post: bool,
 }
 
 type Answer = Result<Value, ApiError>;
@@ -240,6 +257,62 @@ impl Request<'_> {
             .first()
             .and_then(|id| owned.iter().copied().find(|&a| inner.accounts[a].ig_user_id == *id))
             .unwrap_or(token.account);
+        let named_id = inner.accounts[named].ig_user_id.clone();
+        // Publishing and commenting change the world: answered before it is borrowed for reading.
+        let changed: Option<Answer> = match segments {
+            [id, "media"] if self.post && *id == named_id => Some({
+                if !may_publish(token) {
+                    return Err(ApiError::new(10, "(#10) Application does not have permission for this action"));
+                }
+                let processing = inner.video_processing;
+                let param = |name: &str| self.param(name).map(str::to_owned);
+                match inner.create_container(named, param, now, processing) {
+                    Ok((body, fetch)) => {
+                        inner.fetch_queue.extend(fetch);
+                        Ok(body)
+                    }
+                    Err(refusal) => Err(refused(refusal)),
+                }
+            }),
+            [id, "media_publish"] if self.post && *id == named_id => Some({
+                if !may_publish(token) {
+                    return Err(ApiError::new(10, "(#10) Application does not have permission for this action"));
+                }
+                let creation_id = self.param("creation_id").unwrap_or_default().to_owned();
+                let (processing, quota) = (inner.video_processing, inner.publish_quota);
+                match inner.publish(named, &creation_id, now, processing, quota) {
+                    Ok(id) => Ok(json!({ "id": id })),
+                    Err(refusal) => Err(refused(refusal)),
+                }
+            }),
+            [id, "content_publishing_limit"] if *id == named_id => Some({
+                let used = inner.quota_used(named, now);
+                Ok(json!({ "data": [{ "quota_usage": used,
+                    "config": { "quota_total": inner.publish_quota, "quota_duration": 86_400 } }] }))
+            }),
+            [id, "comments"] if self.post => Some({
+                let Some(media) = owned.iter().find_map(|&a| find_media(&inner.accounts[a], id, now)) else {
+                    return Err(ApiError::new(100, facts::unsupported_get(id)).sub(33));
+                };
+                let Some(message) = self.param("message").filter(|m| !m.trim().is_empty()) else {
+                    return Err(ApiError::new(100, "(#100) The parameter message is required"));
+                };
+                let (media_id, message) = (media.id.clone(), message.to_owned());
+                let comment_id = format!("178{:014}", inner.rng.random_range(0..99_999_999_999_999u64));
+                inner.comments.push((media_id, comment_id.clone(), message));
+                Ok(json!({ "id": comment_id }))
+            }),
+            [id] if inner.containers.iter().any(|c| c.id == *id) => {
+                Some(match inner.container_json(id, &owned, now, inner.video_processing) {
+                    Some(body) => Ok(body),
+                    None => Err(ApiError::new(100, facts::unsupported_get(id)).sub(33)),
+                })
+            }
+            _ => None,
+        };
+        if let Some(answer) = changed {
+            return answer;
+        }
         let account = &inner.accounts[named];
         match segments {
             ["me"] => Ok(self.me(state, account, token.flavour, now)),
@@ -529,6 +602,17 @@ impl Request<'_> {
 }
 
 /// Endpoints that exist on one host only.
+/// Whether the token was granted the content-publishing permission of its login.
+fn may_publish(token: &SimToken) -> bool {
+    token.scopes.iter().any(|s| s == "instagram_business_content_publish" || s == "instagram_content_publish")
+}
+
+fn refused((code, subcode, message): super::publish::Refusal) -> ApiError {
+    let mut error = ApiError::new(code, message);
+    error.subcode = subcode;
+    error
+}
+
 fn host_only(segments: &[&str]) -> Option<Flavour> {
     match segments {
         ["me", "accounts"] | ["me", "permissions"] | ["debug_token"] | ["oauth", "access_token"] => {

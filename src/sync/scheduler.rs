@@ -77,6 +77,30 @@ impl Scheduler {
         Ok(())
     }
 
+    /// Adds a job run every minute (the publisher). A run still going when the next minute
+    /// comes is not started twice: the job skips while the previous one runs.
+    pub async fn every_minute<F, Fut>(&self, name: &'static str, job: F) -> anyhow::Result<()>
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let job = Arc::new(job);
+        let running = Arc::new(Mutex::new(()));
+        let job = Job::new_async("0 * * * * *", move |_, _| {
+            let (job, running) = (job.clone(), running.clone());
+            Box::pin(async move {
+                let Ok(_guard) = running.try_lock() else {
+                    tracing::debug!(name, "still running from the last minute; skipped");
+                    return;
+                };
+                job().await;
+            })
+        })
+        .with_context(|| format!("cannot make the {name} job"))?;
+        self.jobs.add(job).await.with_context(|| format!("cannot schedule the {name} job"))?;
+        Ok(())
+    }
+
     /// Stops scheduling, then waits (up to `grace`) for a running sync to commit.
     pub async fn shutdown(&self, grace: std::time::Duration) {
         let _ = self.jobs.clone().shutdown().await;

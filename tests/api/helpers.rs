@@ -1,6 +1,7 @@
 //! Test helpers: a fresh database per test (cloned from a migrated template, dropped on
 //! `Drop`), the real application on a random port, and a cookie-keeping client.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -16,7 +17,8 @@ use tidemark::domain::{Role, Trigger, UserId};
 
 use tidemark::db::users::{NewUser, User};
 use tidemark::graph::{ClientOptions, GraphClient, GraphConfig, MetaApp};
-use tidemark::services::Accounts;
+use tidemark::publishing::PublishOptions;
+use tidemark::services::{Accounts, Publishing};
 use tidemark::simulator::{Simulator, SimulatorConfig, oauth};
 use tidemark::startup::Application;
 use tidemark::sync::{self, RunResult, Scope, SyncContext, SyncSummary};
@@ -157,7 +159,40 @@ pub struct TestApp {
     pub sync: Arc<SyncContext>,
     /// The app's own accounts service (the one its pages use).
     pub accounts: Arc<Accounts>,
+    /// The app's own publishing service (the one its pages and scheduler use).
+    pub publishing: Arc<Publishing>,
     pub token_key: TokenKey,
+    /// This app's TIDEMARK_DATA_DIR (removed when the app is dropped).
+    pub data_dir: TempDir,
+}
+
+/// A directory removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(label: &str) -> Self {
+        let mut bytes = [0u8; 6];
+        rand::rng().fill_bytes(&mut bytes);
+        let path = std::env::temp_dir().join(format!("tidemark-{label}-{}", hex::encode(bytes)));
+        std::fs::create_dir_all(&path).expect("create a temporary directory");
+        Self(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Short waits for the publisher, so tests do not sit through Meta's processing times.
+pub fn test_publish_options() -> PublishOptions {
+    PublishOptions {
+        poll_for: Duration::from_secs(10),
+        poll_first: Duration::from_millis(50),
+        poll_max: Duration::from_millis(250),
+        ..PublishOptions::default()
+    }
 }
 
 pub struct AppOptions {
@@ -216,6 +251,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     }
     let sim = Simulator::start(options.simulator, "127.0.0.1:0").expect("the simulator starts");
     let token_key = TokenKey::new([5u8; 32]);
+    let data_dir = TempDir::new("data");
     let mut secret = vec![0u8; 32];
     rand::rng().fill_bytes(&mut secret);
     let settings = Settings {
@@ -238,13 +274,16 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         trusted_proxies: options.trusted_proxies.clone(),
         metrics_token: options.metrics_token.clone(),
         apps: if options.meta_apps { simulator_apps() } else { MetaApps::default() },
+        data_dir: data_dir.0.clone(),
+        publish_options: test_publish_options(),
     };
     let app = Application::build(settings).await.expect("the application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let sync = app.sync();
     let accounts = app.accounts();
+    let publishing = app.publishing();
     tokio::spawn(app.run_until_stopped());
-    TestApp { address, db, sim, sync, accounts, token_key }
+    TestApp { address, db, sim, sync, accounts, publishing, token_key, data_dir }
 }
 
 /// A browser-like client: keeps cookies, does not follow redirects, asks for HTML.

@@ -1,0 +1,3 @@
+DROP TABLE publication_events;
+DROP TABLE publication_media;
+DROP TABLE publications;
