@@ -12,6 +12,7 @@ pub mod export;
 pub mod health;
 pub mod insights;
 pub mod me;
+pub mod media;
 pub mod meta;
 pub mod posts;
 pub mod privacy;
@@ -76,6 +77,7 @@ route_table! {
     GET "/metrics" => health::metrics, Anyone, Safe;
     GET "/static/{file:.*}" => assets::asset, Anyone, Safe;
     GET "/favicon.ico" => assets::favicon, Anyone, Safe;
+    GET "/media/{name}" => media::media_file, Anyone, Safe;
     GET "/privacy" => privacy::privacy, Anyone, Safe;
     GET "/login" => auth::login_form, Anyone, Safe;
     POST "/login" => auth::login, Anyone, Form;

@@ -43,7 +43,7 @@ async fn admin_connection() -> AsyncPgConnection {
         .expect("the test PostgreSQL server is reachable (set TIDEMARK_TEST_DATABASE_URL or run scripts/test)")
 }
 
-async fn execute(conn: &mut AsyncPgConnection, sql: &str) {
+pub async fn execute(conn: &mut AsyncPgConnection, sql: &str) {
     diesel::sql_query(sql).execute(conn).await.unwrap_or_else(|err| panic!("{sql}: {err}"));
 }
 
