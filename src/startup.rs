@@ -15,9 +15,9 @@ use crate::auth::middleware::load_session;
 use crate::config::Settings;
 use crate::db::settings::OperatorSettings;
 use crate::db::users::User;
+use crate::domain::Trigger;
 use crate::error::AppError;
 use crate::graph::GraphClient;
-use crate::domain::Trigger;
 use crate::publishing::{MediaStore, Publisher};
 use crate::services::{
     Accounts, Archive, Health, MetaCallbacks, Publishing, SecondFactor, SettingsEditor, Syncing, Users, Views,

@@ -230,9 +230,13 @@ mod tests {
         let berlin: Tz = "Europe/Berlin".parse().unwrap();
         let summary = |posts: usize, rate: f64| Summary { posts, median_rate: Some(rate), median_reach: None };
         // Tuesday 18:00 is best, Saturday 9:00 second; Monday 7:00 has one post only.
-        let cells: BTreeMap<(u32, u32), Summary> =
-            [((1, 18), summary(4, 6.0)), ((5, 9), summary(3, 4.0)), ((0, 7), summary(1, 9.0)), ((3, 12), summary(2, 2.0))]
-                .into();
+        let cells: BTreeMap<(u32, u32), Summary> = [
+            ((1, 18), summary(4, 6.0)),
+            ((5, 9), summary(3, 4.0)),
+            ((0, 7), summary(1, 9.0)),
+            ((3, 12), summary(2, 2.0)),
+        ]
+        .into();
         // Tuesday 3 March 2026, 17:30 Berlin: today's 18:00 is too close with an hour's lead.
         let now = Utc.with_ymd_and_hms(2026, 3, 3, 16, 30, 0).unwrap();
         let slots = suggested_slots(&cells, now, berlin, chrono::Duration::hours(1), 3);

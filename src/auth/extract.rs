@@ -125,7 +125,8 @@ impl FromRequest for CsrfUpload {
             if req.extensions().get::<UploadDeclared>().is_none() {
                 return Err(AppError::internal("an upload was read on a route the route table does not declare one"));
             }
-            let auth = req.app_data::<web::Data<super::Auth>>().ok_or_else(|| AppError::internal("auth state missing"))?;
+            let auth =
+                req.app_data::<web::Data<super::Auth>>().ok_or_else(|| AppError::internal("auth state missing"))?;
             // Not a multipart body, or a first field that is not the token: refused as forged.
             let Some(Ok(mut field)) = multipart.next().await else {
                 return Err(AppError::CsrfRejected);

@@ -11,18 +11,18 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use std::sync::Arc;
 
 use crate::config::{DataDirArgs, DatabaseArgs, GraphArgs, LogFormat, SecretArgs, ServeArgs, Settings};
-use crate::domain::PublicationKind;
-use crate::publishing::{MediaStore, Publisher};
-use crate::services::Publishing;
-use crate::services::publishing::{Composition, Upload, When};
 use crate::db::accounts::Account;
 use crate::db::users::normalize_username;
+use crate::domain::PublicationKind;
 use crate::domain::{AccountId, AccountStatus, Flavour, Role, Trigger, system_clock};
 use crate::graph::{ClientOptions, GraphClient, GraphConfig, MetaApp};
+use crate::publishing::{MediaStore, Publisher};
+use crate::services::Publishing;
 use crate::services::accounts;
 use crate::services::accounts::Revocation;
 use crate::services::archive;
 use crate::services::keys;
+use crate::services::publishing::{Composition, Upload, When};
 use crate::services::users::UserRefused;
 use crate::services::{Accounts, Archive, Users};
 use crate::simulator::{Simulator, SimulatorConfig, oauth};
@@ -473,7 +473,9 @@ async fn run_publish_command(database_url: &str, command: PublishCommand) -> any
             let when = match at {
                 Some(text) => When::At(
                     chrono::DateTime::parse_from_rfc3339(&text)
-                        .with_context(|| format!("--at {text:?} is not an RFC 3339 time like 2026-12-01T09:00:00+01:00"))?
+                        .with_context(|| {
+                            format!("--at {text:?} is not an RFC 3339 time like 2026-12-01T09:00:00+01:00")
+                        })?
                         .with_timezone(&Utc),
                 ),
                 None => When::Now,

@@ -32,7 +32,7 @@ pub struct ViewQuery {
 }
 
 /// A number from the query string, where an empty value is no value.
-fn empty_as_none<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+pub fn empty_as_none<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: std::str::FromStr,

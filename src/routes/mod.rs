@@ -14,6 +14,7 @@ pub mod insights;
 pub mod me;
 pub mod media;
 pub mod meta;
+pub mod planner;
 pub mod posts;
 pub mod privacy;
 pub mod settings;
@@ -119,6 +120,12 @@ route_table! {
     GET "/export/best-time.csv" => export::best_time_csv, SignedIn, Safe;
     GET "/export/archive.zip" => export::archive_zip, Admin, Safe;
     GET "/accounts/{id}/archive.zip" => export::account_archive_zip, Admin, Safe;
+    GET "/planner" => planner::planner, SignedIn, Safe;
+    GET "/planner/new" => planner::compose_form, Admin, Safe;
+    POST "/planner" => planner::create_publication, Admin, Upload;
+    GET "/planner/{id}" => planner::show_publication, SignedIn, Safe;
+    POST "/planner/{id}/schedule" => planner::reschedule_publication, Admin, Form;
+    POST "/planner/{id}/cancel" => planner::cancel_publication, Admin, Form;
     GET "/sync" => sync::sync_history, SignedIn, Safe;
     POST "/sync" => sync::sync_all, Admin, Form;
     GET "/data" => data::data_page, Admin, Safe;
@@ -163,6 +170,9 @@ impl Notice {
     fn from_code(code: &str) -> Option<&'static str> {
         Some(match code {
             "signed-out" => "You are signed out.",
+            "publication-saved" => "Saved. The publisher checks every minute for posts that are due.",
+            "publication-rescheduled" => "The new time is saved.",
+            "publication-cancelled" => "The post is cancelled and its files are deleted.",
             "sign-in-ended" => {
                 "That sign-in has ended: it waited too long for its code, or too many codes were wrong. Sign in again with your password."
             }

@@ -13,10 +13,12 @@ use chrono_tz::Tz;
 
 use crate::db::accounts::Account;
 use crate::db::posts::{self, PlannedPost};
-use crate::db::settings::OperatorSettings;
 use crate::db::publications::{Listed, NewFile, NewPublication, Publication, PublicationEvent, PublicationFile};
+use crate::db::settings::OperatorSettings;
 use crate::db::{self, DbError};
-use crate::domain::{AccountId, AccountStatus, Clock, PostId, PublicationId, PublicationKind, PublicationStatus, Trigger, UserId};
+use crate::domain::{
+    AccountId, AccountStatus, Clock, PostId, PublicationId, PublicationKind, PublicationStatus, Trigger, UserId,
+};
 use crate::publishing::rules::{self, MediaFacts, MediaRefused};
 use crate::publishing::{MediaStore, PublishSummary, Publisher, measure};
 use crate::sync::{self, RunResult, Scope, SyncContext};
@@ -159,7 +161,8 @@ impl Publishing {
     async fn compose_checked(&self, c: &Composition) -> Result<PublicationId, ComposeRefused> {
         let now = self.now();
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
-        let account = Account::find(&mut conn, c.account).await.map_err(DbError::from)?.ok_or(ComposeRefused::NoAccount)?;
+        let account =
+            Account::find(&mut conn, c.account).await.map_err(DbError::from)?.ok_or(ComposeRefused::NoAccount)?;
         drop(conn);
         if account.status != AccountStatus::Active {
             return Err(ComposeRefused::AccountNotActive { username: account.username, status: account.status });

@@ -77,15 +77,21 @@ async fn every_route_in_the_table_is_served() {
         .await
         .unwrap();
     let code = receipt["confirmation_code"].as_str().unwrap().to_owned();
+    let (publication, media_link) = crate::publishing::planned_draft(&app, account.id).await;
     for route in ROUTE_TABLE.iter().filter(|r| r.method == "GET") {
         let id = if route.path.starts_with("/users") {
             user.0
+        } else if route.path.starts_with("/planner") {
+            publication.0
         } else if route.path.starts_with("/posts") {
             post
         } else {
             account.id.0
         };
         let mut path = concrete(route.path, id).replace("{code}", &code);
+        if route.path == "/media/{name}" {
+            path = media_link.clone();
+        }
         if path == "/export/chart.csv" {
             path = format!("{path}?chart=followers-{0}&account={0}", account.id.0);
         }

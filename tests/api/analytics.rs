@@ -308,15 +308,31 @@ async fn a_viewer_sees_no_admin_form_or_button_on_any_page() {
     let viewer = app.signed_in("vera").await;
     let post = app.count("SELECT min(id) AS n FROM posts").await;
     let account = app.count("SELECT min(id) AS n FROM ig_accounts").await;
+    let (publication, _) = crate::publishing::planned_draft(&app, tidemark::domain::AccountId(account)).await;
     for route in ROUTE_TABLE.iter().filter(|r| r.method == "GET" && r.access == Access::SignedIn) {
         if route.path.starts_with("/export") || route.path == "/me" {
             continue;
         }
-        let path =
-            route.path.replace("{id}", &if route.path.starts_with("/posts") { post } else { account }.to_string());
+        let id = if route.path.starts_with("/posts") {
+            post
+        } else if route.path.starts_with("/planner") {
+            publication.0
+        } else {
+            account
+        };
+        let path = route.path.replace("{id}", &id.to_string());
         let html = app.get_text(&viewer, &path).await;
         assert_eq!(html.matches("method=\"post\"").count(), 1, "{path}: only the sign-out form");
-        for control in ["Sync now", "Connect an account", "Disable", "Delete", "/settings", "/users"] {
+        for control in [
+            "Sync now",
+            "Connect an account",
+            "Disable",
+            "Delete",
+            "/settings",
+            "/users",
+            "/planner/new",
+            "Cancel this post",
+        ] {
             assert!(!html.contains(control), "{path} shows {control} to a viewer");
         }
     }

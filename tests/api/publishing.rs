@@ -30,6 +30,16 @@ pub fn composition(account: AccountId, kind: PublicationKind, caption: &str, upl
     }
 }
 
+/// A draft post for `account` (its files kept) and the signed link to its first file.
+pub async fn planned_draft(app: &TestApp, account: AccountId) -> (PublicationId, String) {
+    let file = upload(app, "draft.jpg", &samples::jpeg(1080, 1080, 2));
+    let mut plan = composition(account, PublicationKind::Feed, "A draft <script>alert(1)</script>", vec![file]);
+    plan.when = When::Draft;
+    let id = app.publishing.compose(plan).await.unwrap();
+    let detail = app.publishing.detail(id).await.unwrap().unwrap();
+    (id, app.publishing.preview_url(&detail.files[0]).unwrap())
+}
+
 async fn status_of(app: &TestApp, id: PublicationId) -> String {
     let mut conn = app.db.connect().await;
     let p = tidemark::db::publications::Publication::find(&mut conn, id).await.unwrap().unwrap();
@@ -129,8 +139,11 @@ async fn a_wrong_file_is_refused_before_anything_is_kept_naming_the_rule() {
     assert!(err.to_string().contains("2 to 10"), "{err}");
     let long_caption = "#tag ".repeat(31);
     let file = upload(&app, "ok.jpg", &samples::jpeg(1080, 1080, 1));
-    let err =
-        app.publishing.compose(composition(account.id, PublicationKind::Feed, &long_caption, vec![file])).await.unwrap_err();
+    let err = app
+        .publishing
+        .compose(composition(account.id, PublicationKind::Feed, &long_caption, vec![file]))
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("31 hashtags"), "{err}");
     assert_eq!(app.count("SELECT count(*) AS n FROM publications").await, 0);
     assert_eq!(files_on_disk(&app), 0);
@@ -166,7 +179,8 @@ async fn a_container_meta_cannot_process_is_retried_then_fails_with_metas_messag
     app.sim.set_faults(Faults { container_errors: 100, ..Faults::default() });
     let account = app.connect(0).await;
     let file = upload(&app, "a.jpg", &samples::jpeg(1080, 1080, 1));
-    let id = app.publishing.compose(composition(account.id, PublicationKind::Feed, "Doomed", vec![file])).await.unwrap();
+    let id =
+        app.publishing.compose(composition(account.id, PublicationKind::Feed, "Doomed", vec![file])).await.unwrap();
     for _ in 0..3 {
         let summary = app.publishing.run_due(Trigger::Command).await.unwrap();
         assert_eq!(summary.waiting.len(), 1, "{summary:?}");
@@ -188,7 +202,8 @@ async fn a_lost_publish_answer_never_publishes_twice() {
     app.sim.set_faults(Faults { lost_publish_answers: 1, ..Faults::default() });
     let account = app.connect(0).await;
     let file = upload(&app, "a.jpg", &samples::jpeg(1080, 1080, 1));
-    let id = app.publishing.compose(composition(account.id, PublicationKind::Feed, "Once only", vec![file])).await.unwrap();
+    let id =
+        app.publishing.compose(composition(account.id, PublicationKind::Feed, "Once only", vec![file])).await.unwrap();
 
     let first = app.publishing.run_due(Trigger::Command).await.unwrap();
     assert_eq!(first.waiting.len(), 1, "the outcome is unknown: {first:?}");
@@ -250,7 +265,8 @@ async fn media_are_served_only_through_a_valid_link_and_only_until_published() {
     let account = app.connect(0).await;
     let bytes = samples::jpeg(1080, 1080, 5);
     let file = upload(&app, "a.jpg", &bytes);
-    let id = app.publishing.compose(composition(account.id, PublicationKind::Feed, "Linked", vec![file])).await.unwrap();
+    let id =
+        app.publishing.compose(composition(account.id, PublicationKind::Feed, "Linked", vec![file])).await.unwrap();
     let detail = app.publishing.detail(id).await.unwrap().unwrap();
     let link = app.publishing.preview_url(&detail.files[0]).unwrap();
     let client = reqwest::Client::new();

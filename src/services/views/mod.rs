@@ -252,6 +252,30 @@ impl Views {
         .await
     }
 
+    /// The account's three best upcoming slots from its last 90 days of posts (weekday and hour
+    /// in the operator's time zone, at least an hour ahead), and how many posts they rest on.
+    pub async fn suggested_slots(
+        &self,
+        account: AccountId,
+        now: DateTime<Utc>,
+    ) -> Result<(Vec<crate::analytics::groups::Slot>, usize), DbError> {
+        use crate::analytics::groups;
+        let basis = self.basis().await?;
+        // Whole hours, so the cache key holds for an hour rather than a request.
+        let from = now - chrono::Duration::days(90);
+        let from = from - chrono::Duration::seconds(i64::from(from.timestamp().rem_euclid(3600) as i32));
+        let filter = PostFilter {
+            account: Some(account),
+            from: Some(from),
+            definition: basis.definition(),
+            ..PostFilter::default()
+        };
+        let outcomes = self.outcomes(&basis, &filter).await?;
+        let measured = outcomes.iter().filter(|o| o.rate.is_some()).count();
+        let cells = groups::best_time(&outcomes, basis.tz());
+        Ok((groups::suggested_slots(&cells, now, basis.tz(), chrono::Duration::hours(1), 3), measured))
+    }
+
     /// One post's page, or `None` when there is no such post.
     pub async fn post(&self, basis: &Basis, id: PostId) -> Result<Option<Arc<PostPageView>>, DbError> {
         let page = self

@@ -1,0 +1,18 @@
+// The composer's live caption count: characters and hashtags against Instagram's limits.
+(function () {
+  var caption = document.getElementById("caption");
+  var out = document.getElementById("caption-count");
+  if (!caption || !out) return;
+  var limit = Number(caption.dataset.limit), tagLimit = Number(caption.dataset.tags);
+  function update() {
+    var text = caption.value;
+    var chars = Array.from(text).length;
+    var tags = (text.match(/#[\p{L}\p{N}_]/gu) || []).length;
+    var over = chars > limit || tags > tagLimit;
+    out.textContent = chars + " / " + limit + " characters, " + tags + " / " + tagLimit + " hashtags" +
+      (over ? " — over Instagram's limit" : "");
+    out.classList.toggle("error", over);
+  }
+  caption.addEventListener("input", update);
+  update();
+})();
