@@ -101,6 +101,23 @@ pub enum MediaRefused {
     NoFile,
 }
 
+impl MediaRefused {
+    /// The file the refusal names, when it names one (its message then begins with it).
+    pub fn file(&self) -> Option<&str> {
+        match self {
+            MediaRefused::UnknownType { name }
+            | MediaRefused::ReelNeedsVideo { name }
+            | MediaRefused::FeedNeedsImage { name }
+            | MediaRefused::TooLarge { name, .. }
+            | MediaRefused::UnreadableImage { name }
+            | MediaRefused::AspectRatio { name, .. }
+            | MediaRefused::UnreadableVideo { name }
+            | MediaRefused::Duration { name, .. } => Some(name),
+            MediaRefused::CarouselSize { .. } | MediaRefused::OneFileOnly { .. } | MediaRefused::NoFile => None,
+        }
+    }
+}
+
 /// Sniffs the type from the first bytes of a file.
 pub fn sniff(head: &[u8]) -> Option<FileType> {
     match infer::get(head).map(|t| t.mime_type()) {

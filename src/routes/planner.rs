@@ -476,7 +476,11 @@ pub async fn create_publication(
     match publishing.compose(composition).await {
         Ok(id) => Ok(see_other(&format!("/planner/{id}?notice=publication-saved"))),
         Err(ComposeRefused::Database(err)) => Err(err.into()),
-        // The service removed the uploads already.
+        // A file's name leads its message as the file was called: not capitalised. The
+        // service removed the uploads already.
+        Err(ComposeRefused::Media(refused)) if refused.file().is_some() => {
+            refuse(draft, Vec::new(), format!("{refused}.")).await
+        }
         Err(refused) => refuse(draft, Vec::new(), capitalised(&refused.to_string())).await,
     }
 }

@@ -17,6 +17,7 @@ mod helpers;
 mod input;
 mod meta;
 mod migrations;
+mod planner;
 mod publishing;
 mod retention;
 mod second_factor;
