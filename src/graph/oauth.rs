@@ -23,12 +23,27 @@ pub const INSTAGRAM_SCOPES: &[&str] = &["instagram_business_basic", "instagram_b
 pub const FACEBOOK_SCOPES: &[&str] =
     &["instagram_basic", "instagram_manage_insights", "pages_show_list", "pages_read_engagement"];
 
+/// Asked for too, but a connection works without them: publishing (graph-api.md §7; Meta's
+/// permissions reference names `instagram_business_content_publish` for Instagram Login and
+/// `instagram_content_publish` for Facebook Login). Declined, the planner says to re-connect.
+pub const INSTAGRAM_OPTIONAL_SCOPES: &[&str] = &["instagram_business_content_publish"];
+pub const FACEBOOK_OPTIONAL_SCOPES: &[&str] = &["instagram_content_publish"];
+
 /// The scopes a flavour's connection needs.
 pub fn required_scopes(flavour: Flavour) -> &'static [&'static str] {
     match flavour {
         Flavour::Instagram => INSTAGRAM_SCOPES,
         Flavour::Facebook => FACEBOOK_SCOPES,
     }
+}
+
+/// Every scope the consent dialog asks for: the required ones, then the optional ones.
+pub fn requested_scopes(flavour: Flavour) -> Vec<&'static str> {
+    let optional = match flavour {
+        Flavour::Instagram => INSTAGRAM_OPTIONAL_SCOPES,
+        Flavour::Facebook => FACEBOOK_OPTIONAL_SCOPES,
+    };
+    required_scopes(flavour).iter().chain(optional).copied().collect()
 }
 
 /// What a scope lets Tidemark do, in plain words (for the pages).
@@ -39,6 +54,9 @@ pub fn scope_purpose(scope: &str) -> &'static str {
             "read the reach, views and other figures of the account and its posts"
         }
         "pages_show_list" => "see which Facebook Pages you manage, to find their Instagram accounts",
+        "instagram_business_content_publish" | "instagram_content_publish" => {
+            "publish the posts you plan in Tidemark (optional: without it, analytics still work)"
+        }
         "pages_read_engagement" => "read the Page that links the Instagram account",
         _ => "a permission Tidemark does not use",
     }
@@ -101,7 +119,7 @@ impl GraphClient {
     /// The consent dialog to send the admin's browser to.
     pub fn authorize_url(&self, flavour: Flavour, app: &MetaApp, redirect_uri: &str, state: &str) -> Url {
         let config = self.config();
-        let scope = required_scopes(flavour).join(",");
+        let scope = requested_scopes(flavour).join(",");
         let mut url = match flavour {
             Flavour::Instagram => with_path(&config.instagram_www, "oauth/authorize"),
             Flavour::Facebook => with_path(&config.facebook_www, &format!("{}/dialog/oauth", config.version)),
@@ -292,7 +310,11 @@ mod tests {
         assert_eq!(ig.path(), "/oauth/authorize");
         let query: Vec<(String, String)> = ig.query_pairs().into_owned().collect();
         assert!(
-            query.contains(&("scope".into(), "instagram_business_basic,instagram_business_manage_insights".into()))
+            query.contains(&(
+                "scope".into(),
+                "instagram_business_basic,instagram_business_manage_insights,instagram_business_content_publish"
+                    .into()
+            ))
         );
         assert!(query.contains(&("state".into(), "s1".into())));
         assert!(query.contains(&("redirect_uri".into(), "https://t.example/cb".into())));

@@ -92,7 +92,10 @@ async fn connecting_with_instagram_through_metas_dialog_stores_the_account_its_s
     assert_eq!(account.username, app.sim.username(BAKERY));
     assert_eq!(account.ig_user_id, app.sim.ig_user_id(BAKERY));
     assert_eq!(account.status, AccountStatus::Active);
-    assert_eq!(account.scopes(), ["instagram_business_basic", "instagram_business_manage_insights"]);
+    assert_eq!(
+        account.scopes(),
+        ["instagram_business_basic", "instagram_business_manage_insights", "instagram_business_content_publish"]
+    );
     assert!(account.app_user_id.is_some(), "the id Meta's callbacks name is kept");
     assert!(account.token_expires_at.is_some(), "the long-lived token's expiry is known");
 
@@ -172,6 +175,25 @@ async fn a_withheld_scope_is_explained_in_plain_words_and_nothing_is_stored() {
     assert!(html.contains("instagram_business_manage_insights"), "{html}");
     assert!(html.contains("read the reach, views"), "says what it is for: {html}");
     assert!(accounts(&app).await.is_empty());
+}
+
+#[tokio::test]
+async fn declining_only_the_publishing_permission_still_connects_the_account() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let answer = Answer { allow: true, accounts: &[], withhold: &["instagram_business_content_publish"] };
+    let callback = through_dialog(&app, &admin, Flavour::Instagram, &answer).await;
+    let page = follow(&admin, &callback).await;
+    assert!(page.status().is_success() || page.status() == 303, "{}", page.status());
+    let stored = accounts(&app).await;
+    assert_eq!(stored.len(), 1, "analytics need only the required permissions");
+    assert!(!stored[0].scopes().iter().any(|s| s == "instagram_business_content_publish"));
+
+    // Planning a post for it says what to do instead of failing hours later.
+    let file = crate::publishing::upload(&app, "a.jpg", &tidemark::publishing::samples::jpeg(800, 800, 1));
+    let plan = crate::publishing::composition(stored[0].id, tidemark::domain::PublicationKind::Feed, "x", vec![file]);
+    let err = app.publishing.compose(plan).await.unwrap_err();
+    assert!(err.to_string().contains("re-connect it and allow Tidemark to publish"), "{err}");
 }
 
 #[tokio::test]
