@@ -6,7 +6,9 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use diesel::dsl::Nullable;
 
-use super::schema::{account_daily_insights, ig_accounts, post_checkpoints, post_scores, post_snapshots, posts};
+use super::schema::{
+    account_daily_insights, ig_accounts, post_checkpoints, post_scores, post_snapshots, posts, publications,
+};
 use crate::analytics::curves::CheckpointPoint;
 use crate::analytics::{EngagementDefinition, Format};
 use crate::domain::{AccountId, PostId, SnapshotId};
@@ -135,6 +137,8 @@ pub struct PostFilter {
     pub definition: EngagementDefinition,
     pub limit: Option<i64>,
     pub offset: i64,
+    /// Only posts Tidemark published.
+    pub from_tidemark: bool,
 }
 
 /// The posts of a filter with `$select` chosen, filtered and in the filter's order (missing
@@ -167,6 +171,13 @@ macro_rules! filtered_posts {
         }
         if let Some(from) = filter.from {
             query = query.filter(posts::posted_at.ge(from));
+        }
+        if filter.from_tidemark {
+            query = query.filter(diesel::dsl::exists(
+                publications::table
+                    .filter(publications::account_id.eq(posts::account_id))
+                    .filter(publications::media_id.eq(posts::media_id.nullable())),
+            ));
         }
         if let Some(until) = filter.until {
             query = query.filter(posts::posted_at.lt(until));

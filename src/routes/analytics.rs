@@ -22,6 +22,8 @@ pub struct ViewQuery {
     #[serde(default, deserialize_with = "empty_as_none")]
     pub account: Option<i64>,
     pub format: Option<String>,
+    /// `tidemark`: only posts published from Tidemark.
+    pub origin: Option<String>,
     pub sort: Option<String>,
     #[serde(default, deserialize_with = "empty_as_none")]
     pub page: Option<i64>,
@@ -116,6 +118,10 @@ pub fn encode(value: &str) -> String {
 }
 
 impl ViewQuery {
+    pub fn from_tidemark(&self) -> bool {
+        self.origin.as_deref() == Some("tidemark")
+    }
+
     /// The posts of this view's period, account and format, in its order.
     pub fn post_filter(&self, period: &Period, definition: EngagementDefinition) -> PostFilter {
         PostFilter {
@@ -125,6 +131,7 @@ impl ViewQuery {
             until: Some(period.end()),
             sort: self.sort(),
             definition,
+            from_tidemark: self.from_tidemark(),
             ..PostFilter::default()
         }
     }

@@ -14,7 +14,7 @@ use crate::db::accounts::Account;
 use crate::db::reports::{PostFilter, Sort};
 use crate::domain::PostId;
 use crate::error::{AppError, AppResult};
-use crate::services::Views;
+use crate::services::{Publishing, Views};
 use crate::services::views::models::{PostPageView, PostView};
 
 /// Posts per page of the list.
@@ -41,6 +41,7 @@ struct PostsPage {
     view: String,
     page_no: i64,
     has_more: bool,
+    from_tidemark: bool,
 }
 
 pub async fn list_posts(
@@ -78,6 +79,7 @@ pub async fn list_posts(
         view,
         page_no,
         has_more,
+        from_tidemark: query.from_tidemark(),
     };
     render(StatusCode::OK, &page)
 }
@@ -93,6 +95,9 @@ pub fn filter_params(query: &ViewQuery) -> Vec<(&'static str, String)> {
     }
     if query.sort() != Sort::default() {
         keep.push(("sort", query.sort().key().to_owned()));
+    }
+    if query.from_tidemark() {
+        keep.push(("origin", "tidemark".to_owned()));
     }
     keep
 }
@@ -131,6 +136,7 @@ fn sort_label(sort: Sort) -> &'static str {
 struct PostPage {
     page: PageContext,
     data: Arc<PostPageView>,
+    planned: Option<Planned>,
 }
 
 pub async fn show_post(
@@ -138,8 +144,19 @@ pub async fn show_post(
     notice: Notice,
     path: web::Path<i64>,
     views: web::Data<Views>,
+    publishing: web::Data<Publishing>,
 ) -> AppResult<HttpResponse> {
     let basis = views.basis().await?;
     let data = views.post(&basis, PostId(path.into_inner())).await?.ok_or(AppError::NotFound)?;
-    render(StatusCode::OK, &PostPage { page: PageContext::new(&user, notice, "posts"), data })
+    let planned = publishing.for_media(data.post.account_id, &data.media_id).await?.map(|p| Planned {
+        id: p.id.0,
+        planned_for: p.due_at.with_timezone(&basis.tz()).format("%Y-%m-%d %H:%M").to_string(),
+    });
+    render(StatusCode::OK, &PostPage { page: PageContext::new(&user, notice, "posts"), data, planned })
+}
+
+/// The publication that put a post on Instagram, when Tidemark did.
+struct Planned {
+    id: i64,
+    planned_for: String,
 }

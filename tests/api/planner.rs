@@ -196,6 +196,15 @@ async fn a_planned_post_can_be_moved_published_now_or_cancelled() {
     assert_eq!(summary.published.len(), 1, "{summary:?}");
     let html = app.get_text(&admin, &page).await;
     assert!(html.contains("Published") && html.contains("Its metrics and impact score"), "{html}");
+    let post = html.split("<a href=\"/posts/").nth(1).and_then(|s| s.split('"').next()).unwrap().to_owned();
+    let post_page = app.get_text(&admin, &format!("/posts/{post}")).await;
+    assert!(post_page.contains("Published by Tidemark, planned for"), "{post_page}");
+    assert!(post_page.contains(&format!("href=\"/planner/{id}\"")));
+    let ours = app.get_text(&admin, "/posts?days=7&origin=tidemark").await;
+    assert_eq!(ours.matches("href=\"/posts/").count(), 1, "only the post Tidemark published: {ours}");
+    assert!(ours.contains(&format!("href=\"/posts/{post}\"")));
+    let all = app.get_text(&admin, "/posts?days=365").await;
+    assert!(all.matches("href=\"/posts/").count() > 1);
     let late = app.post_form(&admin, &page, &format!("{page}/cancel"), &[]).await;
     assert_eq!(late.status(), 422, "a published post cannot be cancelled");
     assert!(late.text().await.unwrap().contains("It is Published and can no longer be changed"));

@@ -416,6 +416,7 @@ fn post_page(
     let (impact, impact_note) = models::impact_text(row, format);
     PostPageView {
         post: PostView::new(row, definition, tz),
+        media_id: row.media_id.clone(),
         caption: row.caption.clone(),
         permalink: row.permalink.clone().filter(|p| p.starts_with("https://")),
         hashtags: row.tags(),

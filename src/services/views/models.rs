@@ -306,6 +306,8 @@ pub struct SnapshotView {
 /// One post's page.
 pub struct PostPageView {
     pub post: PostView,
+    /// Instagram's id of the post (to find the publication that made it).
+    pub media_id: String,
     pub caption: Option<String>,
     pub permalink: Option<String>,
     pub hashtags: Vec<String>,
