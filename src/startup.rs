@@ -87,8 +87,9 @@ impl Application {
         );
         sync.close_abandoned_runs().await?;
         let store = MediaStore::open(&settings.data_dir, &settings.token_key, public_url.clone())?;
-        let publisher = Publisher::new(pool.clone(), graph.clone(), settings.token_key.clone(), store, clock.clone())
-            .with_options(settings.publish_options.clone());
+        let publisher =
+            Publisher::new(pool.clone(), graph.clone(), settings.token_key.clone(), store.clone(), clock.clone())
+                .with_options(settings.publish_options.clone());
         let publishing =
             Arc::new(Publishing::new(pool.clone(), Arc::new(publisher), clock.clone()).with_sync(sync.clone()));
         let scheduler =
@@ -113,7 +114,8 @@ impl Application {
             web::Data::new(MetaCallbacks::new(pool.clone(), settings.apps.clone(), public_url.clone(), clock.clone()));
         let accounts = Arc::new(
             Accounts::new(pool.clone(), graph, settings.token_key.clone(), clock.clone())
-                .with_dialogs(settings.apps.clone(), public_url.clone()),
+                .with_dialogs(settings.apps.clone(), public_url.clone())
+                .with_media(store.clone()),
         );
         let views = web::Data::new(Views::new(pool.clone(), clock.clone()));
         let health = web::Data::new(Health::new(pool.clone(), metrics.clone(), syncing.clone(), clock));

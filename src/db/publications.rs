@@ -378,6 +378,19 @@ impl Publication {
             .await
     }
 
+    /// Names of the files still on disk, of every publication (or of one account's).
+    pub async fn live_file_names(conn: &mut AsyncPgConnection, account: Option<AccountId>) -> QueryResult<Vec<String>> {
+        let mut query = publication_media::table
+            .inner_join(publications::table)
+            .filter(publication_media::removed_at.is_null())
+            .select(publication_media::file_name)
+            .into_boxed();
+        if let Some(account) = account {
+            query = query.filter(publications::account_id.eq(account));
+        }
+        query.load(conn).await
+    }
+
     pub async fn mark_file_removed(conn: &mut AsyncPgConnection, file_id: i64, now: DateTime<Utc>) -> QueryResult<()> {
         diesel::update(publication_media::table.find(file_id))
             .set(publication_media::removed_at.eq(now))

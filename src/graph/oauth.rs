@@ -309,13 +309,10 @@ mod tests {
         assert_eq!(ig.host_str(), Some("www.instagram.com"));
         assert_eq!(ig.path(), "/oauth/authorize");
         let query: Vec<(String, String)> = ig.query_pairs().into_owned().collect();
-        assert!(
-            query.contains(&(
-                "scope".into(),
-                "instagram_business_basic,instagram_business_manage_insights,instagram_business_content_publish"
-                    .into()
-            ))
-        );
+        assert!(query.contains(&(
+            "scope".into(),
+            "instagram_business_basic,instagram_business_manage_insights,instagram_business_content_publish".into()
+        )));
         assert!(query.contains(&("state".into(), "s1".into())));
         assert!(query.contains(&("redirect_uri".into(), "https://t.example/cb".into())));
         assert!(!ig.as_str().contains("shh"), "the secret never goes to the browser");

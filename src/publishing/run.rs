@@ -17,6 +17,10 @@ use crate::domain::{AccountId, AccountStatus, Clock, PublicationId, PublicationK
 use crate::graph::publish::{ContainerSpec, ContainerState};
 use crate::graph::{AccessToken, Action, GraphClient, GraphError, GraphSession};
 
+/// How old a file no publication holds must be before it is removed: a file is stored a
+/// moment before its publication's row is written.
+const ORPHAN_GRACE: StdDuration = StdDuration::from_secs(10 * 60);
+
 /// Tunables; tests shorten the waits.
 #[derive(Debug, Clone)]
 pub struct PublishOptions {
@@ -159,7 +163,8 @@ impl Publisher {
         Ok(summary)
     }
 
-    /// Deletes the files of published and cancelled publications (nothing is kept once done).
+    /// Deletes the files of published and cancelled publications (nothing is kept once done),
+    /// then any file no publication holds.
     pub async fn remove_finished_files(&self) -> anyhow::Result<usize> {
         let mut conn = self.pool.get().await?;
         let files = Publication::files_done_with(&mut conn).await?;
@@ -168,7 +173,12 @@ impl Publisher {
             self.store.remove(&file.file_name)?;
             Publication::mark_file_removed(&mut conn, file.id, now).await?;
         }
-        Ok(files.len())
+        let live = Publication::live_file_names(&mut conn, None).await?.into_iter().collect();
+        let swept = self.store.sweep(&live, ORPHAN_GRACE)?;
+        if !swept.is_empty() {
+            tracing::info!(files = swept.len(), "removed media files no publication holds");
+        }
+        Ok(files.len() + swept.len())
     }
 
     async fn publish_one(&self, publication: Publication, claim: &str) -> (Outcome, u32) {

@@ -76,6 +76,35 @@ impl MediaStore {
         }
     }
 
+    /// Removes stored files no publication holds any more (an account deleted with its
+    /// publications, a crash between storing and recording) and uploads abandoned mid-way,
+    /// once older than `grace` (a file is stored a moment before its row is written). The
+    /// names removed.
+    pub fn sweep(
+        &self,
+        live: &std::collections::HashSet<String>,
+        grace: std::time::Duration,
+    ) -> io::Result<Vec<String>> {
+        let mut removed = Vec::new();
+        for dir in [&self.media, &self.uploads] {
+            for entry in std::fs::read_dir(dir)? {
+                let entry = entry?;
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if dir == &self.media && live.contains(&name) {
+                    continue;
+                }
+                let age = entry.metadata()?.modified()?.elapsed().unwrap_or_default();
+                if age >= grace {
+                    match std::fs::remove_file(entry.path()) {
+                        Err(err) if err.kind() != io::ErrorKind::NotFound => return Err(err),
+                        _ => removed.push(name),
+                    }
+                }
+            }
+        }
+        Ok(removed)
+    }
+
     /// Removes a partial upload.
     pub fn discard_upload(&self, path: &Path) {
         if path.starts_with(&self.uploads) {

@@ -14,8 +14,8 @@ use crate::db::accounts::Account;
 use crate::db::reports::{PostFilter, Sort};
 use crate::domain::PostId;
 use crate::error::{AppError, AppResult};
-use crate::services::{Publishing, Views};
 use crate::services::views::models::{PostPageView, PostView};
+use crate::services::{Publishing, Views};
 
 /// Posts per page of the list.
 const PAGE_SIZE: i64 = 50;

@@ -15,10 +15,12 @@ use crate::config::MetaApps;
 use crate::crypto::{Sealed, TokenKey};
 use crate::db::accounts::{Account, ConnectedAccount, Footprint, token_binding};
 use crate::db::oauth::{self, Pending};
+use crate::db::publications::Publication;
 use crate::db::{self, DbError};
 use crate::domain::{AccountId, AccountStatus, Clock, Flavour};
 use crate::graph::oauth::required_scopes;
 use crate::graph::{AccessToken, Connectable, GraphClient, GraphError};
+use crate::publishing::MediaStore;
 
 /// How long the admin has to finish Meta's dialog, and then to choose the accounts.
 const DIALOG_LIFETIME: Duration = Duration::minutes(30);
@@ -131,16 +133,24 @@ pub struct Accounts {
     apps: MetaApps,
     /// Where Meta sends the admin's browser back to.
     public_url: Url,
+    /// Where publications' files wait: deleted with their account.
+    media: Option<MediaStore>,
 }
 
 impl Accounts {
     pub fn new(pool: db::Pool, graph: GraphClient, key: TokenKey, clock: Clock) -> Self {
         #[allow(clippy::expect_used)]
         let public_url = Url::parse("http://127.0.0.1/").expect("a valid URL");
-        Self { pool, graph, key, clock, apps: MetaApps::default(), public_url }
+        Self { pool, graph, key, clock, apps: MetaApps::default(), public_url, media: None }
     }
 
     /// Connecting through Meta's dialogs with the operator's apps, answering at `public_url`.
+    /// Deleting an account deletes its planned posts' files too.
+    pub fn with_media(mut self, media: MediaStore) -> Self {
+        self.media = Some(media);
+        self
+    }
+
     pub fn with_dialogs(mut self, apps: MetaApps, public_url: Url) -> Self {
         self.apps = apps;
         self.public_url = public_url;
@@ -396,6 +406,7 @@ impl Accounts {
     /// API, in one transaction. Users, settings and the records of Meta's requests stay.
     pub async fn delete_everything(&self) -> Result<usize, DbError> {
         let mut conn = self.pool.get().await?;
+        let files = Publication::live_file_names(&mut conn, None).await?;
         let accounts = conn
             .transaction(async |conn| {
                 let accounts = Account::delete_all(conn).await?;
@@ -404,6 +415,7 @@ impl Accounts {
                 Ok::<_, diesel::result::Error>(accounts)
             })
             .await?;
+        self.remove_files(&files);
         tracing::info!(accounts, "every account deleted with all its data (start over)");
         Ok(accounts)
     }
@@ -411,11 +423,23 @@ impl Accounts {
     /// Deletes the account and everything of it; false when there is no such account.
     pub async fn delete(&self, id: AccountId) -> Result<bool, DbError> {
         let mut conn = self.pool.get().await?;
+        let files = Publication::live_file_names(&mut conn, Some(id)).await?;
         let deleted = Account::delete(&mut conn, id).await?;
         if deleted {
+            self.remove_files(&files);
             tracing::info!(account_id = id.0, "account deleted with all its data");
         }
         Ok(deleted)
+    }
+
+    /// Removes deleted publications' files; one that cannot be removed now is swept later.
+    fn remove_files(&self, files: &[String]) {
+        let Some(media) = &self.media else { return };
+        for file in files {
+            if let Err(err) = media.remove(file) {
+                tracing::warn!(error = %err, "a deleted account's media file could not be removed yet");
+            }
+        }
     }
 }
 

@@ -284,3 +284,25 @@ async fn media_are_served_only_through_a_valid_link_and_only_until_published() {
     app.publishing.run_due(Trigger::Command).await.unwrap();
     assert_eq!(client.get(app.url(&link)).send().await.unwrap().status(), 404, "gone once published");
 }
+
+#[tokio::test]
+async fn deleting_an_account_deletes_its_planned_files_and_strays_are_swept() {
+    let app = spawn_app().await;
+    let account = app.connect(0).await;
+    planned_draft(&app, account.id).await;
+    assert_eq!(files_on_disk(&app), 1);
+    assert!(app.accounts.delete(account.id).await.unwrap());
+    assert_eq!(files_on_disk(&app), 0, "the account's files went with it");
+    assert_eq!(app.count("SELECT count(*) AS n FROM publications").await, 0);
+
+    // A file no publication holds (a crash between storing and recording), old enough.
+    let stray = app.data_dir.0.join("media").join("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.jpg");
+    std::fs::write(&stray, samples::jpeg(64, 64, 1)).unwrap();
+    let fresh = app.data_dir.0.join("media").join("BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB.jpg");
+    std::fs::write(&fresh, samples::jpeg(64, 64, 1)).unwrap();
+    let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    std::fs::File::options().write(true).open(&stray).unwrap().set_modified(hour_ago).unwrap();
+    app.publishing.run_due(Trigger::Command).await.unwrap();
+    assert!(!stray.exists(), "an old stray is removed");
+    assert!(fresh.exists(), "a file stored a moment ago may be about to be recorded: kept");
+}
