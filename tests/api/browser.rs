@@ -162,10 +162,15 @@ async fn unreachable_by_keyboard(client: &Client) -> Vec<String> {
             .unwrap();
         reached.insert(id.as_str().unwrap_or("").to_owned());
     }
+    // A radio group is one tab stop (arrow keys move within it): reaching one of a group
+    // reaches them all.
     let missed = client
         .execute(
-            "return Array.from(document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea'))
+            "const groupReached = r => Array.from(document.querySelectorAll('input[type=radio]'))
+                 .some(o => o.name === r.name && o.form === r.form && o.dataset.tabProbe);
+             return Array.from(document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea'))
                 .filter(e => e.offsetParent !== null && !e.closest('details:not([open])') && !e.dataset.tabProbe)
+                .filter(e => !(e.type === 'radio' && groupReached(e)))
                 .map(e => e.outerHTML.slice(0, 80));",
             vec![],
         )
@@ -210,6 +215,7 @@ async fn the_pages_work_in_a_real_browser() {
     client.goto(&app.url(&format!("/posts/{post}"))).await.unwrap();
     assert!(drawn_charts(&client).await >= 1, "the post's curves are drawn");
     screenshot(&client, "post").await;
+    let (publication, _) = crate::publishing::planned_draft(&app, tidemark::domain::AccountId(account)).await;
 
     let pages = [
         "/".to_owned(),
@@ -225,6 +231,10 @@ async fn the_pages_work_in_a_real_browser() {
         "/me".to_owned(),
         "/data".to_owned(),
         "/privacy".to_owned(),
+        "/planner".to_owned(),
+        "/planner?view=week".to_owned(),
+        "/planner/new".to_owned(),
+        format!("/planner/{publication}"),
     ];
     let mut problems = Vec::new();
     for path in &pages {
@@ -260,7 +270,7 @@ async fn the_pages_work_in_a_real_browser() {
 
     // A viewer finds no admin control anywhere.
     sign_in(&client, &app, "vera").await;
-    for path in pages.iter().filter(|p| !["/settings", "/users"].contains(&p.as_str())) {
+    for path in pages.iter().filter(|p| !["/settings", "/users", "/planner/new"].contains(&p.as_str())) {
         client.goto(&app.url(path)).await.unwrap();
         let forms = client.find_all(Locator::Css("form[method=post]")).await.unwrap();
         let mut actions = Vec::new();
@@ -361,5 +371,63 @@ async fn two_step_sign_in_works_in_a_real_browser() {
     client.find(Locator::Css("main form button[type=submit]")).await.unwrap().click().await.unwrap();
     wait_for_text(&client, "<h1>Dashboard</h1>").await;
     assert!(problems.is_empty(), "{problems:#?}");
+    client.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_admin_plans_a_post_sees_it_on_the_calendar_and_it_goes_out_in_a_real_browser() {
+    let app = spawn_app().await;
+    app.create_user("ada", Role::Admin).await;
+    let account = app.connect(0).await;
+    app.run_sync().await;
+    let image = app.data_dir.0.join("croissants.jpg");
+    std::fs::write(&image, tidemark::publishing::samples::jpeg(1080, 1350, 0)).unwrap();
+    let driver = chromedriver();
+    let client = browser(&driver, false).await;
+    sign_in(&client, &app, "ada").await;
+
+    // Compose: a file, a caption (counted live), tomorrow at 09:15.
+    client.goto(&app.url("/planner")).await.unwrap();
+    client.find(Locator::LinkText("Plan a post")).await.unwrap().click().await.unwrap();
+    wait_for_text(&client, "<h1>Plan a post</h1>").await;
+    client.find(Locator::Id("media")).await.unwrap().send_keys(image.to_str().unwrap()).await.unwrap();
+    let caption = "Butter croissants at 7 tomorrow 🥐 #bakery #breakfast";
+    client.find(Locator::Id("caption")).await.unwrap().send_keys(caption).await.unwrap();
+    let count = wait_for_text(&client, "2 / 30 hashtags").await;
+    assert!(count.contains("/ 2200 characters"), "the caption is counted as it is typed");
+    let tomorrow = (app.sim.now() + chrono::Duration::days(1)).format("%Y-%m-%d").to_string();
+    client
+        .execute(
+            "document.getElementById('date').value = arguments[0]; document.getElementById('time').value = '09:15';
+             document.querySelector('input[name=when][value=at]').checked = true;",
+            vec![Value::String(tomorrow.clone())],
+        )
+        .await
+        .unwrap();
+    screenshot(&client, "composer").await;
+    client.find(Locator::Css("form.composer button[type=submit]")).await.unwrap().click().await.unwrap();
+    let page = wait_for_text(&client, "Saved. The publisher checks every minute").await;
+    assert!(page.contains("Scheduled") && page.contains("09:15"), "{page}");
+    let plan_path = client.current_url().await.unwrap().path().to_owned();
+
+    // On the calendar, on its day.
+    client.goto(&app.url(&format!("/planner?date={tomorrow}&account={}", account.id))).await.unwrap();
+    let calendar = wait_for_text(&client, "09:15").await;
+    assert!(calendar.contains(&format!("href=\"{plan_path}\"")), "the month shows the plan");
+    screenshot(&client, "planner").await;
+
+    // Publish it now, run the job, and follow it to its metrics.
+    client.goto(&app.url(&plan_path)).await.unwrap();
+    client.find(Locator::Css("input[name=when][value=now]")).await.unwrap().click().await.unwrap();
+    client.find(Locator::Css("form[action$='/schedule'] button")).await.unwrap().click().await.unwrap();
+    wait_for_text(&client, "The new time is saved").await;
+    let summary = app.publishing.run_due(tidemark::domain::Trigger::Command).await.unwrap();
+    assert_eq!(summary.published.len(), 1, "{summary:?}");
+    client.goto(&app.url(&plan_path)).await.unwrap();
+    wait_for_text(&client, "Live on Instagram as media").await;
+    client.find(Locator::LinkText("Its metrics and impact score")).await.unwrap().click().await.unwrap();
+    let post = wait_for_text(&client, "Published by Tidemark, planned for").await;
+    assert!(post.contains("Butter croissants"), "the post page shows the published caption");
+    assert!(post.contains("reach"), "with its figures");
     client.close().await.unwrap();
 }
