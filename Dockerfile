@@ -7,20 +7,24 @@ COPY src src
 COPY templates templates
 COPY static static
 COPY migrations migrations
-RUN cargo build --release --locked && strip target/release/tidemark
+RUN cargo build --release --locked && strip target/release/tidemark && mkdir -p /data
+
 
 # Run: the binary alone on a distroless base (glibc and CA certificates, no shell), as a
-# non-root user. It links neither libpq nor OpenSSL and writes nothing to disk, so the
-# root filesystem can be read-only.
+# non-root user. It links neither libpq nor OpenSSL and writes only to TIDEMARK_DATA_DIR
+# (uploaded media waiting to be published, a volume), so the root filesystem can be read-only.
 FROM gcr.io/distroless/cc-debian12:nonroot
 LABEL org.opencontainers.image.title="Tidemark" \
       org.opencontainers.image.description="Self-hosted Instagram analytics: a faithful history of every post's metrics" \
       org.opencontainers.image.licenses="AGPL-3.0-or-later" \
       org.opencontainers.image.source="https://example.invalid/tidemark"
 COPY --from=build /src/target/release/tidemark /usr/local/bin/tidemark
+COPY --from=build --chown=nonroot:nonroot /data /var/lib/tidemark
 USER nonroot:nonroot
 ENV TIDEMARK_BIND=0.0.0.0:8080 \
-    TIDEMARK_LOG_FORMAT=json
+    TIDEMARK_LOG_FORMAT=json \
+    TIDEMARK_DATA_DIR=/var/lib/tidemark
+VOLUME /var/lib/tidemark
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 CMD ["/usr/local/bin/tidemark", "healthcheck"]
 ENTRYPOINT ["/usr/local/bin/tidemark"]

@@ -3,6 +3,7 @@
 //!   cargo bench --bench tidemark -- generate DATABASE_URL [--accounts 10 --posts 1000]
 //!   cargo bench --bench tidemark -- ingest DATABASE_URL [--rows 200000]
 //!   cargo bench --bench tidemark -- sync DATABASE_URL [--accounts 10 --media 1000 --latency-ms 50]
+//!   cargo bench --bench tidemark -- publish DATABASE_URL
 //!
 //! Each prints `key = value` lines that bench/run collects into target/bench/results.md.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -54,6 +55,7 @@ async fn main() {
             )
             .await
         }
+        "publish" => publish_calls(url).await,
         other => {
             eprintln!("unknown benchmark {other}");
             std::process::exit(2);
@@ -451,4 +453,85 @@ async fn sync_efficiency(url: &str, accounts: u64, media: u64, latency_ms: u64) 
     println!("calls_per_day_hourly_everything = {hourly:.0}");
     println!("calls_per_day_ratio = {:.3}", adaptive / hourly);
     simulator.stop().await;
+}
+
+/// Graph API calls per publication of each kind, against the fewest Meta requires (§7):
+/// image or story `POST media` + `media_publish` = 2; a carousel of n items n + 2; a Reel 3
+/// (its container must be polled until FINISHED before it can be published).
+async fn publish_calls(url: &str) {
+    use tidemark::domain::PublicationKind;
+    use tidemark::publishing::samples;
+    use tidemark::services::publishing::{Composition, Upload, When};
+
+    let client = raw(url).await;
+    client.batch_execute("TRUNCATE ig_accounts, users, dropped_metrics RESTART IDENTITY CASCADE").await.unwrap();
+    let simulator = Simulator::start(SimulatorConfig::standard(5), "127.0.0.1:0").unwrap();
+    simulator.set_publishing(50, Duration::from_millis(300));
+    let data_dir = std::env::temp_dir().join(format!("tidemark-bench-publish-{}", std::process::id()));
+    let settings = tidemark::config::Settings {
+        database_url: url.to_owned(),
+        bind: "127.0.0.1:0".parse().unwrap(),
+        session: tidemark::config::SessionSettings {
+            secret: vec![7; 48],
+            cookie_secure: false,
+            idle_timeout: Duration::from_secs(3600),
+            max_lifetime: Duration::from_secs(3600),
+        },
+        token_key: TokenKey::new(KEY),
+        graph: GraphConfig::new(Some(simulator.base_url()), "v25.0").unwrap(),
+        graph_options: ClientOptions::default(),
+        run_scheduler: false,
+        demo: false,
+        metrics_public: false,
+        clock: tidemark::domain::system_clock(),
+        public_url: None,
+        trusted_proxies: Default::default(),
+        metrics_token: None,
+        apps: Default::default(),
+        data_dir: data_dir.clone(),
+        publish_options: tidemark::publishing::PublishOptions {
+            poll_first: Duration::from_millis(250),
+            ..Default::default()
+        },
+    };
+    let app = tidemark::startup::Application::build(settings).await.unwrap();
+    let (accounts, publishing) = (app.accounts(), app.publishing());
+    tokio::spawn(app.run_until_stopped());
+    let account = accounts.connect(&simulator.token(0), None).await.unwrap().remove(0);
+    let kinds: [(&str, PublicationKind, Vec<Vec<u8>>, u64); 4] = [
+        ("image", PublicationKind::Feed, vec![samples::jpeg(1080, 1080, 1)], 2),
+        (
+            "carousel_3",
+            PublicationKind::Feed,
+            vec![samples::jpeg(1080, 1080, 1), samples::mp4(10), samples::jpeg(1080, 1080, 2)],
+            5,
+        ),
+        ("reel", PublicationKind::Reel, vec![samples::mp4(30)], 3),
+        ("story", PublicationKind::Story, vec![samples::jpeg(1080, 1920, 3)], 2),
+    ];
+    for (name, kind, files, minimum) in kinds {
+        let uploads = files
+            .into_iter()
+            .map(|bytes| {
+                let path = publishing.upload_path();
+                std::fs::write(&path, bytes).unwrap();
+                Upload { path, name: "bench".into(), alt_text: None }
+            })
+            .collect();
+        let plan = Composition {
+            account: account.id,
+            kind,
+            caption: if kind == PublicationKind::Story { String::new() } else { format!("Bench {name}") },
+            first_comment: None,
+            when: When::Now,
+            uploads,
+            created_by: None,
+        };
+        publishing.compose(plan).await.unwrap();
+        let summary = publishing.run_due(Trigger::Command).await.unwrap();
+        assert_eq!(summary.published.len(), 1, "{summary:?}");
+        println!("publish_calls_{name} = {}", summary.api_calls);
+        println!("publish_calls_{name}_minimum = {minimum}");
+    }
+    let _ = std::fs::remove_dir_all(&data_dir);
 }

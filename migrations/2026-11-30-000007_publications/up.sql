@@ -21,7 +21,6 @@ CREATE TABLE publications (
     -- Set just before media_publish is sent: after a crash, the container's status says whether it went out.
     publish_sent_at  TIMESTAMPTZ,
     media_id         TEXT CHECK (media_id ~ '^[0-9]{1,32}$'),
-    permalink        TEXT,
     published_at     TIMESTAMPTZ,
     last_error       TEXT,
     claim            TEXT,

@@ -165,3 +165,63 @@ async fn backfill(
     tracing::info!(account_id = account.id.0, posts = media.len(), snapshots = batch.len(), "demo history written");
     Ok(())
 }
+
+/// What the demo's planner shows: for each account a post going out a few minutes after the
+/// demo starts (the publisher's every-minute run publishes it while you watch), posts
+/// scheduled over the coming days at the account's usual hours, and a draft.
+pub async fn plan_posts(publishing: &crate::services::Publishing) -> anyhow::Result<usize> {
+    use crate::domain::PublicationKind;
+    use crate::publishing::samples;
+    use crate::services::publishing::{Composition, Upload, When};
+
+    const PLANS: &[(i64, u32, &str, &str)] = &[
+        (0, 6, "feed", "First batch of the day is out of the oven. Which one is yours? #bakery #sourdough"),
+        (1, 9, "feed", "Behind the counter: shaping the morning rye 🌾 #bakery #behindthescenes"),
+        (2, 18, "reel", "Sixty seconds of laminating dough, no cuts. #reels #pastry"),
+        (4, 8, "feed", "Weekend special: cardamom buns, while they last. #weekend #buns"),
+        (6, 12, "story", ""),
+    ];
+    let now = publishing.now();
+    let mut planned = 0;
+    for (index, account) in publishing.accounts().await?.into_iter().enumerate() {
+        let seed = u8::try_from(index).unwrap_or(0);
+        let compose = async |kind: PublicationKind, caption: &str, when: When, shape: u8| {
+            let bytes = match kind {
+                PublicationKind::Reel => samples::mp4(45),
+                PublicationKind::Story => samples::jpeg(1080, 1920, seed + shape),
+                PublicationKind::Feed => samples::jpeg(1080, 1350, seed + shape),
+            };
+            let path = publishing.upload_path();
+            std::fs::write(&path, bytes).context("cannot write a demo upload")?;
+            let name = if kind == PublicationKind::Reel { "demo.mp4" } else { "demo.jpg" };
+            let upload =
+                Upload { path, name: name.into(), alt_text: Some("A demo picture: a soft colour gradient".into()) };
+            publishing
+                .compose(Composition {
+                    account: account.id,
+                    kind,
+                    caption: caption.to_owned(),
+                    first_comment: None,
+                    when,
+                    uploads: vec![upload],
+                    created_by: None,
+                })
+                .await
+                .map_err(|err| anyhow::anyhow!("cannot plan a demo post: {err}"))
+        };
+        let soon = When::At(now + Duration::minutes(2 + i64::try_from(index).unwrap_or(0)));
+        compose(PublicationKind::Feed, "Planned in Tidemark a moment ago, published by its publisher. #demo", soon, 1)
+            .await?;
+        planned += 1;
+        for (n, (days, hour, kind, caption)) in PLANS.iter().enumerate() {
+            let day = (now + Duration::days(*days)).date_naive();
+            let at = day.and_time(NaiveTime::from_hms_opt(*hour, 0, 0).unwrap_or(NaiveTime::MIN)).and_utc();
+            let kind: PublicationKind = kind.parse().unwrap_or(PublicationKind::Feed);
+            compose(kind, caption, When::At(at.max(now + Duration::hours(1))), u8::try_from(n).unwrap_or(0)).await?;
+            planned += 1;
+        }
+        compose(PublicationKind::Feed, "Draft: new autumn menu — prices to confirm. #menu", When::Draft, 5).await?;
+        planned += 1;
+    }
+    Ok(planned)
+}

@@ -301,6 +301,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     demo::DEMO_USERNAME
                 );
                 let ctx = app.sync();
+                match demo::plan_posts(&app.publishing()).await {
+                    Ok(planned) => tracing::info!(planned, "demo posts planned"),
+                    Err(err) => tracing::warn!(error = format!("{err:#}"), "demo posts could not be planned"),
+                }
                 tokio::spawn(async move {
                     if let Err(err) = sync::run(&ctx, Scope::All, Trigger::Schedule).await {
                         tracing::warn!(error = format!("{err:#}"), "first demo sync failed");

@@ -197,16 +197,16 @@ pub async fn posted_between(
     query.load(conn).await
 }
 
-/// The tracked post of an account's media, if the sync has seen it.
+/// The tracked post of an account's media and its permalink, if the sync has seen it.
 pub async fn find_by_media(
     conn: &mut AsyncPgConnection,
     account: AccountId,
     media_id: &str,
-) -> QueryResult<Option<PostId>> {
+) -> QueryResult<Option<(PostId, Option<String>)>> {
     posts::table
         .filter(posts::account_id.eq(account))
         .filter(posts::media_id.eq(media_id))
-        .select(posts::id)
+        .select((posts::id, posts::permalink))
         .first(conn)
         .await
         .optional()

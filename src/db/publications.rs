@@ -29,7 +29,6 @@ pub struct Publication {
     pub container_created_at: Option<DateTime<Utc>>,
     pub publish_sent_at: Option<DateTime<Utc>>,
     pub media_id: Option<String>,
-    pub permalink: Option<String>,
     pub published_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
     pub created_by: Option<UserId>,
@@ -243,7 +242,7 @@ impl Publication {
                            AND (claimed_until IS NULL OR claimed_until < $3) \
                          ORDER BY due_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
              RETURNING id, account_id, kind, status, caption, first_comment, due_at, next_attempt_at, attempts, \
-                       container_id, container_created_at, publish_sent_at, media_id, permalink, published_at, \
+                       container_id, container_created_at, publish_sent_at, media_id, published_at, \
                        last_error, created_by, created_at, updated_at",
         )
         .bind::<Text, _>(claim)
@@ -299,12 +298,11 @@ impl Publication {
                         .execute(conn)
                         .await?
                 }
-                Change::Published { media_id, permalink, .. } => {
+                Change::Published { media_id, .. } => {
                     diesel::update(target)
                         .set((
                             publications::status.eq(PublicationStatus::Published),
                             publications::media_id.eq(media_id),
-                            publications::permalink.eq(permalink),
                             publications::published_at.eq(now),
                             publications::last_error.eq(None::<String>),
                             publications::next_attempt_at.eq(None::<DateTime<Utc>>),
@@ -494,7 +492,6 @@ pub enum Change {
     PublishSent,
     Published {
         media_id: String,
-        permalink: Option<String>,
         note: String,
     },
     /// Try again at `until` (backoff, rate limit, quota); the claim is released.

@@ -242,7 +242,6 @@ diesel::table! {
         container_created_at -> Nullable<Timestamptz>,
         publish_sent_at -> Nullable<Timestamptz>,
         media_id -> Nullable<Text>,
-        permalink -> Nullable<Text>,
         published_at -> Nullable<Timestamptz>,
         last_error -> Nullable<Text>,
         claim -> Nullable<Text>,

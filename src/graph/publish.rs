@@ -146,14 +146,4 @@ impl GraphSession<'_> {
         let wire: IdWire = self.post(url, &[("message", message)], Some(ig_user_id), false).await?;
         Ok(wire.id)
     }
-
-    /// `GET /{media-id}?fields=permalink`.
-    pub async fn permalink(&self, ig_user_id: &str, media_id: &str) -> Result<Option<String>, GraphError> {
-        #[derive(Deserialize)]
-        struct Wire {
-            permalink: Option<String>,
-        }
-        let wire: Wire = self.get(self.url(media_id), &[("fields", "permalink")], Some(ig_user_id)).await?;
-        Ok(wire.permalink)
-    }
 }

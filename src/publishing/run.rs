@@ -7,6 +7,7 @@
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
+use tracing::Instrument;
 
 use super::store::{LINK_LIFETIME, MediaStore};
 use crate::crypto::TokenKey;
@@ -183,15 +184,16 @@ impl Publisher {
 
     async fn publish_one(&self, publication: Publication, claim: &str) -> (Outcome, u32) {
         let id = publication.id;
+        // Instrumented, not entered: a guard held across awaits would lend this span to
+        // whatever else runs on the thread meanwhile.
         let span = tracing::info_span!("publish", publication = %id, kind = publication.kind.as_str());
-        let _entered = span.enter();
         let mut calls = 0;
-        let result = self.try_publish(&publication, claim, &mut calls).await;
+        let result = self.try_publish(&publication, claim, &mut calls).instrument(span).await;
         let outcome = match result {
             Ok(media_id) => return (Outcome::Published(media_id), calls),
             Err(Stop::Outcome(outcome)) => outcome,
             Err(Stop::Db(err)) => {
-                tracing::error!(error = %err, "publishing stopped on a database error; it resumes on the next run");
+                tracing::error!(publication = %id, error = %err, "publishing stopped on a database error; it resumes on the next run");
                 return (Outcome::Waiting(format!("database error: {err}")), calls);
             }
             Err(Stop::Graph(err)) => self.judge(&publication, err),
@@ -214,8 +216,8 @@ impl Publisher {
             Err(err) => tracing::error!(error = %err, "cannot record how publishing ended; the claim lapses"),
         }
         match &outcome {
-            Outcome::Waiting(why) => tracing::info!(why, "publication waits"),
-            Outcome::Failed(why) => tracing::warn!(why, "publication failed"),
+            Outcome::Waiting(why) => tracing::info!(publication = %id, why, "publication waits"),
+            Outcome::Failed(why) => tracing::warn!(publication = %id, why, "publication failed"),
             _ => {}
         }
         (outcome, calls)
@@ -453,6 +455,8 @@ impl Publisher {
     async fn wait_for(&self, session: &GraphSession<'_>, ig: &str, container: &str) -> Result<ContainerState, Stop> {
         let started = std::time::Instant::now();
         let mut wait = self.options.poll_first;
+        // Nothing is ready the instant it is made: Meta has yet to fetch the file.
+        tokio::time::sleep(wait).await;
         loop {
             let status = session.container_status(ig, container).await?;
             if status.state != ContainerState::InProgress || started.elapsed() + wait > self.options.poll_for {
@@ -493,7 +497,7 @@ impl Publisher {
         )))
     }
 
-    /// Records the publication as published (with its permalink), posts the first comment, and
+    /// Records the publication as published, posts the first comment, and
     /// removes its files.
     async fn finish(
         &self,
@@ -506,13 +510,7 @@ impl Publisher {
     ) -> Result<String, Stop> {
         let ig = account.ig_user_id.as_str();
         // The post is live whatever happens next: nothing below may turn it into a failure.
-        let permalink = match session.permalink(ig, &media_id).await {
-            Ok(permalink) => permalink,
-            Err(err) => {
-                tracing::warn!(error = %err, "published, but its permalink could not be read");
-                None
-            }
-        };
+        // Its permalink comes with the sync that follows, not with a call of its own.
         let mut note = format!("Live on Instagram as media {media_id} ({how}).");
         if let Some(comment) = publication.first_comment.as_deref().filter(|c| !c.trim().is_empty()) {
             match session.comment(ig, &media_id, comment).await {
@@ -520,7 +518,7 @@ impl Publisher {
                 Err(err) => note.push_str(&format!(" The first comment could not be posted: {err}.")),
             }
         }
-        self.record(publication.id, claim, Change::Published { media_id: media_id.clone(), permalink, note }).await?;
+        self.record(publication.id, claim, Change::Published { media_id: media_id.clone(), note }).await?;
         if let Err(err) = self.remove_finished_files().await {
             tracing::warn!(error = format!("{err:#}"), "published, but its files could not be removed yet");
         }

@@ -263,7 +263,6 @@ pub const TABLES: &[ArchiveTable] = &[
             ("container_created_at", "when the container was made (UTC)"),
             ("publish_sent_at", "when media_publish was sent (UTC)"),
             ("media_id", "Instagram's media id once published (posts.media_id)"),
-            ("permalink", "the post's Instagram address"),
             ("published_at", "when it went live (UTC)"),
             ("last_error", "the last problem, with Meta's message"),
             ("created_by", "users.id of who planned it"),

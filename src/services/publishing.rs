@@ -100,8 +100,8 @@ pub struct Detail {
     pub username: String,
     pub files: Vec<PublicationFile>,
     pub events: Vec<PublicationEvent>,
-    /// The tracked post it became, once the sync has seen it.
-    pub post: Option<PostId>,
+    /// The tracked post it became and its Instagram address, once the sync has seen it.
+    pub post: Option<(PostId, Option<String>)>,
 }
 
 /// What the planner shows for a range: Tidemark's publications and every post the sync saw
