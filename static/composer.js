@@ -1,5 +1,18 @@
-// The composer's live caption count: characters and hashtags against Instagram's limits.
+// The composer: a live caption count (characters and hashtags against Instagram's limits), and
+// suggested times that fill the date and time in place (without script they reload the form
+// pre-filled).
 (function () {
+  document.querySelectorAll("a.slot").forEach(function (link) {
+    link.addEventListener("click", function (event) {
+      event.preventDefault();
+      document.getElementById("date").value = link.dataset.date;
+      document.getElementById("time").value = link.dataset.time;
+      var at = document.querySelector("input[name=when][value=at]");
+      at.checked = true;
+      at.focus();
+    });
+  });
+
   var caption = document.getElementById("caption");
   var out = document.getElementById("caption-count");
   if (!caption || !out) return;

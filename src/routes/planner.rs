@@ -147,7 +147,7 @@ pub async fn planner(
                 time: post.posted_at.with_timezone(&tz).format("%H:%M").to_string(),
                 account: post.username.clone(),
                 kind,
-                status: "Published outside Tidemark",
+                status: "Published elsewhere",
                 status_key: "external",
                 caption: excerpt(post.caption.as_deref().unwrap_or_default()),
                 href: format!("/posts/{}", post.id),

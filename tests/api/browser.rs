@@ -395,6 +395,17 @@ async fn an_admin_plans_a_post_sees_it_on_the_calendar_and_it_goes_out_in_a_real
     client.find(Locator::Id("caption")).await.unwrap().send_keys(caption).await.unwrap();
     let count = wait_for_text(&client, "2 / 30 hashtags").await;
     assert!(count.contains("/ 2200 characters"), "the caption is counted as it is typed");
+    // A suggested time fills the date and time in place, keeping what was typed.
+    let slot = client.find(Locator::Css("a.slot")).await.unwrap();
+    let (slot_date, slot_time) = (slot.attr("data-date").await.unwrap(), slot.attr("data-time").await.unwrap());
+    slot.click().await.unwrap();
+    let filled = client
+        .execute("return [document.getElementById('date').value, document.getElementById('time').value, document.getElementById('caption').value]", vec![])
+        .await
+        .unwrap();
+    assert_eq!(filled[0].as_str(), slot_date.as_deref());
+    assert_eq!(filled[1].as_str(), slot_time.as_deref());
+    assert_eq!(filled[2].as_str(), Some(caption), "the caption stays");
     let tomorrow = (app.sim.now() + chrono::Duration::days(1)).format("%Y-%m-%d").to_string();
     client
         .execute(
