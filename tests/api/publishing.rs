@@ -306,3 +306,79 @@ async fn deleting_an_account_deletes_its_planned_files_and_strays_are_swept() {
     assert!(!stray.exists(), "an old stray is removed");
     assert!(fresh.exists(), "a file stored a moment ago may be about to be recorded: kept");
 }
+
+/// Runs the binary off the test's runtime: the server it publishes through (which Meta fetches
+/// the media from) runs on that runtime and must keep answering meanwhile.
+async fn command(app: &TestApp, args: Vec<String>) -> (bool, String, String) {
+    use std::process::Command;
+    let (url, graph) = (app.db.url.clone(), app.sim.base_url().to_owned());
+    tokio::task::spawn_blocking(move || {
+        use base64::Engine;
+        let output = Command::new(env!("CARGO_BIN_EXE_tidemark"))
+            .args(&args)
+            .env("DATABASE_URL", url)
+            .env("TIDEMARK_TOKEN_KEY", base64::engine::general_purpose::STANDARD.encode([5u8; 32]))
+            .env("TIDEMARK_GRAPH_BASE_URL", graph)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap();
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_publish_commands_schedule_list_and_publish_and_refuse_a_wrong_file_in_one_line() {
+    let app = spawn_app().await;
+    let account = app.connect(0).await;
+    let dir = &app.data_dir.0;
+    let (image, notes, caption) = (dir.join("loaf.jpg"), dir.join("notes.jpg"), dir.join("caption.txt"));
+    std::fs::write(&image, samples::jpeg(1080, 1080, 3)).unwrap();
+    std::fs::write(&notes, "not a picture").unwrap();
+    std::fs::write(&caption, "From the command line 🍞\n").unwrap();
+    let data_dir = format!("--data-dir={}", dir.display());
+    let public_url = format!("--public-url={}", app.address);
+    let schedule = |media: &std::path::Path| -> Vec<String> {
+        let id = account.id.to_string();
+        let (caption, media) = (caption.display().to_string(), media.display().to_string());
+        ["publish", "schedule", "--account", &id, "--caption-file", &caption, "--media", &media, &data_dir, &public_url]
+            .map(str::to_owned)
+            .to_vec()
+    };
+    let words = |text: &[&str]| text.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+
+    let (ok, _, stderr) = command(&app, schedule(&notes)).await;
+    assert!(!ok, "a wrong file exits non-zero");
+    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.contains("notes.jpg: not a JPEG image"), "{stderr}");
+    assert!(notes.exists(), "the operator's file is left alone");
+
+    let (ok, stdout, stderr) = command(&app, schedule(&image)).await;
+    assert!(ok, "{stderr}");
+    let publication = stdout.trim().to_owned();
+    assert!(publication.parse::<i64>().is_ok(), "prints the id: {stdout}");
+    assert!(image.exists(), "copied, not moved");
+
+    let (ok, list, _) = command(&app, words(&["publish", "list"])).await;
+    assert!(ok);
+    assert!(list.starts_with(&format!("{publication}\t@harbour.bakery\tfeed\t")), "{list}");
+    assert!(list.trim_end().ends_with("\tscheduled\t-"), "{list}");
+
+    let (ok, run, stderr) = command(&app, words(&["publish", "run", &data_dir, &public_url])).await;
+    assert!(ok, "{run} {stderr}");
+    assert!(run.starts_with("1 published, 0 waiting, 0 failed"), "{run}");
+    let published = app.sim.published(0);
+    assert_eq!(published.len(), 1);
+    assert_eq!(
+        published[0].3.as_deref(),
+        Some("From the command line 🍞"),
+        "the caption file's last newline is dropped"
+    );
+    let (_, list, _) = command(&app, words(&["publish", "list"])).await;
+    assert!(list.trim_end().ends_with(&format!("\tpublished\t{}", published[0].0)), "{list}");
+}
