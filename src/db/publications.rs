@@ -397,76 +397,47 @@ impl Publication {
             .map(|_| ())
     }
 
-    /// Changes an open publication (draft, scheduled or failed) that no publisher holds: its
-    /// text, time and whether it is scheduled. False when it is not open any more.
-    pub async fn reschedule(
+    /// Changes an open publication (draft, scheduled or failed) that no publisher holds: a new
+    /// time and status (its attempts start over), or, without a time, only its status (a
+    /// cancellation). False when it is not open any more, or a publisher holds it.
+    pub async fn change_open(
         conn: &mut AsyncPgConnection,
         id: PublicationId,
         status: PublicationStatus,
-        due_at: DateTime<Utc>,
+        due_at: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
         note: &str,
     ) -> QueryResult<bool> {
         conn.transaction(async |conn| {
-            let updated = diesel::update(
-                publications::table
-                    .filter(publications::id.eq(id))
-                    .filter(publications::status.eq_any([
-                        PublicationStatus::Draft,
-                        PublicationStatus::Scheduled,
-                        PublicationStatus::Failed,
-                    ]))
-                    .filter(publications::claimed_until.is_null().or(publications::claimed_until.lt(now))),
-            )
-            .set((
-                publications::status.eq(status),
-                publications::due_at.eq(due_at),
-                publications::next_attempt_at.eq(None::<DateTime<Utc>>),
-                publications::attempts.eq(0),
-                publications::last_error.eq(None::<String>),
-                publications::updated_at.eq(now),
-            ))
-            .execute(conn)
-            .await?;
-            if updated == 1 {
-                add_event(conn, id, now, status.as_str(), note).await?;
-            }
-            Ok(updated == 1)
-        })
-        .await
-    }
-
-    /// Withdraws an open publication nobody is publishing. False when it is not open.
-    pub async fn cancel(
-        conn: &mut AsyncPgConnection,
-        id: PublicationId,
-        now: DateTime<Utc>,
-        note: &str,
-    ) -> QueryResult<bool> {
-        Self::set_closed(conn, id, PublicationStatus::Cancelled, now, note).await
-    }
-
-    async fn set_closed(
-        conn: &mut AsyncPgConnection,
-        id: PublicationId,
-        status: PublicationStatus,
-        now: DateTime<Utc>,
-        note: &str,
-    ) -> QueryResult<bool> {
-        conn.transaction(async |conn| {
-            let updated = diesel::update(
-                publications::table
-                    .filter(publications::id.eq(id))
-                    .filter(publications::status.eq_any([
-                        PublicationStatus::Draft,
-                        PublicationStatus::Scheduled,
-                        PublicationStatus::Failed,
-                    ]))
-                    .filter(publications::claimed_until.is_null().or(publications::claimed_until.lt(now))),
-            )
-            .set((publications::status.eq(status), publications::updated_at.eq(now)))
-            .execute(conn)
-            .await?;
+            let target = publications::table
+                .filter(publications::id.eq(id))
+                .filter(publications::status.eq_any([
+                    PublicationStatus::Draft,
+                    PublicationStatus::Scheduled,
+                    PublicationStatus::Failed,
+                ]))
+                .filter(publications::claimed_until.is_null().or(publications::claimed_until.lt(now)));
+            let updated = match due_at {
+                Some(due_at) => {
+                    diesel::update(target)
+                        .set((
+                            publications::status.eq(status),
+                            publications::due_at.eq(due_at),
+                            publications::next_attempt_at.eq(None::<DateTime<Utc>>),
+                            publications::attempts.eq(0),
+                            publications::last_error.eq(None::<String>),
+                            publications::updated_at.eq(now),
+                        ))
+                        .execute(conn)
+                        .await?
+                }
+                None => {
+                    diesel::update(target)
+                        .set((publications::status.eq(status), publications::updated_at.eq(now)))
+                        .execute(conn)
+                        .await?
+                }
+            };
             if updated == 1 {
                 add_event(conn, id, now, status.as_str(), note).await?;
             }

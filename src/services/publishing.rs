@@ -320,7 +320,7 @@ impl Publishing {
             When::At(at) => (PublicationStatus::Scheduled, at, "Rescheduled."),
         };
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
-        if Publication::reschedule(&mut conn, id, status, due_at, now, note).await.map_err(DbError::from)? {
+        if Publication::change_open(&mut conn, id, status, Some(due_at), now, note).await.map_err(DbError::from)? {
             return Ok(());
         }
         Err(self.why_closed(&mut conn, id).await?)
@@ -330,7 +330,8 @@ impl Publishing {
     pub async fn cancel(&self, id: PublicationId) -> Result<(), ChangeRefused> {
         let now = self.now();
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
-        if Publication::cancel(&mut conn, id, now, "Cancelled.").await.map_err(DbError::from)? {
+        let cancelled = PublicationStatus::Cancelled;
+        if Publication::change_open(&mut conn, id, cancelled, None, now, "Cancelled.").await.map_err(DbError::from)? {
             drop(conn);
             if let Err(err) = self.publisher.remove_finished_files().await {
                 tracing::warn!(error = format!("{err:#}"), "cancelled, but its files could not be removed yet");

@@ -121,34 +121,16 @@ async fn an_upload_without_the_token_or_from_a_viewer_is_refused() {
     let app = spawn_app().await;
     let account = app.connect(0).await;
     let admin = app.admin().await;
-    let forged = admin
-        .post(app.url("/planner"))
-        .multipart(composer_form(
-            "forged",
-            account.id.0,
-            "x",
-            "now",
-            vec![file("a.jpg", samples::jpeg(800, 800, 1), "image/jpeg")],
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(forged.status(), 403);
+    let post_as = async |client: &reqwest::Client, token: &str| {
+        let files = vec![file("a.jpg", samples::jpeg(800, 800, 1), "image/jpeg")];
+        let form = composer_form(token, account.id.0, "x", "now", files);
+        client.post(app.url("/planner")).multipart(form).send().await.unwrap()
+    };
+    assert_eq!(post_as(&admin, "forged").await.status(), 403);
     app.create_user("vera", Role::Viewer).await;
     let viewer = app.signed_in("vera").await;
     let token = csrf_token_in(&app.get_text(&viewer, "/me").await);
-    let refused = viewer
-        .post(app.url("/planner"))
-        .multipart(composer_form(
-            &token,
-            account.id.0,
-            "x",
-            "now",
-            vec![file("a.jpg", samples::jpeg(800, 800, 1), "image/jpeg")],
-        ))
-        .send()
-        .await
-        .unwrap();
+    let refused = post_as(&viewer, &token).await;
     assert_eq!(refused.status(), 403);
     assert_eq!(app.get(&viewer, "/planner/new").await.status(), 403);
     assert_eq!(app.get(&viewer, "/planner").await.status(), 200, "viewers read the planner");
