@@ -313,12 +313,12 @@ impl Publication {
                         .execute(conn)
                         .await?
                 }
-                Change::Wait { until, message } => {
+                Change::Wait { until, message, attempt } => {
                     diesel::update(target)
                         .set((
                             publications::next_attempt_at.eq(until),
                             publications::last_error.eq(message),
-                            publications::attempts.eq(publications::attempts + 1),
+                            publications::attempts.eq(publications::attempts + i32::from(*attempt)),
                             publications::claim.eq(None::<String>),
                             publications::claimed_until.eq(None::<DateTime<Utc>>),
                             publications::updated_at.eq(now),
@@ -465,10 +465,12 @@ pub enum Change {
         media_id: String,
         note: String,
     },
-    /// Try again at `until` (backoff, rate limit, quota); the claim is released.
+    /// Try again at `until` (backoff, rate limit, quota); the claim is released. `attempt`:
+    /// whether this counts towards giving up.
     Wait {
         until: DateTime<Utc>,
         message: String,
+        attempt: bool,
     },
     Failed {
         message: String,

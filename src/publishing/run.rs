@@ -84,7 +84,12 @@ impl std::fmt::Display for PublishSummary {
 /// How handling one publication ended.
 enum Outcome {
     Published(String),
+    /// Tried and did not get through (a temporary failure, a container Meta could not
+    /// process): an attempt, counted towards giving up.
     Waiting(String),
+    /// Held back by something outside the publication (the quota, a rate limit, Meta still
+    /// processing): not an attempt.
+    Held(String),
     Failed(String),
     /// Another publisher holds it now; nothing more is recorded.
     LostClaim,
@@ -155,7 +160,7 @@ impl Publisher {
             summary.api_calls += calls;
             match outcome {
                 Outcome::Published(media_id) => summary.published.push((id, account, media_id)),
-                Outcome::Waiting(why) => summary.waiting.push((id, why)),
+                Outcome::Waiting(why) | Outcome::Held(why) => summary.waiting.push((id, why)),
                 Outcome::Failed(why) => summary.failed.push((id, why)),
                 Outcome::LostClaim => tracing::warn!(publication = %id, "another publisher took this publication over"),
             }
@@ -202,7 +207,11 @@ impl Publisher {
         let change = match &outcome {
             Outcome::Waiting(message) => {
                 let until = now + self.backoff(&publication, message);
-                Change::Wait { until, message: message.clone() }
+                Change::Wait { until, message: message.clone(), attempt: true }
+            }
+            Outcome::Held(message) => {
+                let until = now + self.backoff(&publication, message);
+                Change::Wait { until, message: message.clone(), attempt: false }
             }
             Outcome::Failed(message) => Change::Failed { message: message.clone() },
             Outcome::Published(_) | Outcome::LostClaim => return (outcome, calls),
@@ -216,7 +225,7 @@ impl Publisher {
             Err(err) => tracing::error!(error = %err, "cannot record how publishing ended; the claim lapses"),
         }
         match &outcome {
-            Outcome::Waiting(why) => tracing::info!(publication = %id, why, "publication waits"),
+            Outcome::Waiting(why) | Outcome::Held(why) => tracing::info!(publication = %id, why, "publication waits"),
             Outcome::Failed(why) => tracing::warn!(publication = %id, why, "publication failed"),
             _ => {}
         }
@@ -226,14 +235,14 @@ impl Publisher {
     /// What a Graph error means for a publication, in the client's terms.
     fn judge(&self, publication: &Publication, err: GraphError) -> Outcome {
         match (&err, err.action()) {
-            (GraphError::Rejected { code: 9, subcode: Some(2_207_042), .. }, _) => Outcome::Waiting(format!(
+            (GraphError::Rejected { code: 9, subcode: Some(2_207_042), .. }, _) => Outcome::Held(format!(
                 "Instagram's 24-hour publishing limit is reached; it goes out when the limit allows ({err})"
             )),
             (GraphError::Rejected { code: 9007, .. }, _) => {
-                Outcome::Waiting(format!("Meta is still processing the media ({err})"))
+                Outcome::Held(format!("Meta is still processing the media ({err})"))
             }
             (_, Action::Reconnect) => Outcome::Failed(format!("{err}. Then schedule it again.")),
-            (_, Action::Wait) => Outcome::Waiting(err.to_string()),
+            (_, Action::Wait) => Outcome::Held(err.to_string()),
             (_, Action::Retry) if publication.attempts + 1 < self.options.max_attempts => {
                 Outcome::Waiting(err.to_string())
             }
@@ -336,7 +345,7 @@ impl Publisher {
 
         let quota = session.publishing_quota(ig).await?;
         if quota.used >= quota.total {
-            return Err(Stop::Outcome(Outcome::Waiting(format!(
+            return Err(Stop::Outcome(Outcome::Held(format!(
                 "Instagram's 24-hour publishing limit is reached ({} of {} used); it goes out when the limit allows",
                 quota.used, quota.total
             ))));
@@ -349,7 +358,7 @@ impl Publisher {
         match self.wait_for(session, ig, &container).await? {
             ContainerState::Finished => {}
             ContainerState::InProgress => {
-                return Err(Stop::Outcome(Outcome::Waiting("Meta is still processing the media".into())));
+                return Err(Stop::Outcome(Outcome::Held("Meta is still processing the media".into())));
             }
             ContainerState::Published => {
                 let sent_at = publication.publish_sent_at.unwrap_or(publication.updated_at);
@@ -409,7 +418,7 @@ impl Publisher {
                 match self.wait_for(session, ig, item).await? {
                     ContainerState::Finished => {}
                     ContainerState::InProgress => {
-                        return Err(Stop::Outcome(Outcome::Waiting("Meta is still processing the media".into())));
+                        return Err(Stop::Outcome(Outcome::Held("Meta is still processing the media".into())));
                     }
                     _ => {
                         let status = session.container_status(ig, item).await?;
@@ -492,7 +501,7 @@ impl Publisher {
                 return Ok(media.id);
             }
         }
-        Err(Stop::Outcome(Outcome::Waiting(
+        Err(Stop::Outcome(Outcome::Held(
             "Meta says the post was published but it is not in the account's media yet".into(),
         )))
     }

@@ -165,6 +165,8 @@ async fn a_spent_quota_holds_the_post_until_the_limit_allows() {
     assert!(app.sim.containers().is_empty(), "no container is made while the quota is spent");
     let held = "SELECT count(*) AS n FROM publications WHERE next_attempt_at > now() + interval '50 minutes'";
     assert_eq!(app.count(held).await, 1, "it is tried again in an hour");
+    let attempts = "SELECT count(*) AS n FROM publications WHERE attempts = 0";
+    assert_eq!(app.count(attempts).await, 1, "a hold is not an attempt: it never runs out of tries");
 
     app.sim.set_publishing(50, Duration::ZERO);
     due_again(&app).await;
