@@ -224,6 +224,12 @@ pub struct MetaAppArgs {
     pub facebook_app_secret: Option<String>,
     #[arg(long, env = "TIDEMARK_FACEBOOK_APP_SECRET_FILE")]
     pub facebook_app_secret_file: Option<PathBuf>,
+    /// The verify token entered with the webhooks callback URL in the App Dashboard; Meta
+    /// echoes it when the subscription is set up.
+    #[arg(long, env = "TIDEMARK_WEBHOOK_VERIFY_TOKEN", hide_env_values = true)]
+    pub webhook_verify_token: Option<String>,
+    #[arg(long, env = "TIDEMARK_WEBHOOK_VERIFY_TOKEN_FILE")]
+    pub webhook_verify_token_file: Option<PathBuf>,
 }
 
 impl MetaAppArgs {
@@ -259,6 +265,18 @@ impl MetaAppArgs {
                 self.facebook_app_secret.as_deref(),
                 self.facebook_app_secret_file.as_ref(),
             )?,
+            webhook_verify_token: match (&self.webhook_verify_token, &self.webhook_verify_token_file) {
+                (None, None) => None,
+                (inline, file) => {
+                    let token = read_secret("TIDEMARK_WEBHOOK_VERIFY_TOKEN", inline.as_deref(), file.as_ref())?
+                        .trim()
+                        .to_owned();
+                    if token.len() < 16 {
+                        bail!("TIDEMARK_WEBHOOK_VERIFY_TOKEN must be at least 16 characters");
+                    }
+                    Some(token)
+                }
+            },
         })
     }
 }
@@ -268,6 +286,8 @@ impl MetaAppArgs {
 pub struct MetaApps {
     pub instagram: Option<MetaApp>,
     pub facebook: Option<MetaApp>,
+    /// What Meta must echo to set up the webhooks subscription; unset, webhooks answer 404.
+    pub webhook_verify_token: Option<String>,
 }
 
 impl MetaApps {

@@ -3,6 +3,7 @@
 
 pub mod account_history;
 pub mod accounts;
+pub mod comments;
 pub mod dropped_metrics;
 pub mod meta_requests;
 pub mod oauth;

@@ -36,6 +36,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    comments (id) {
+        id -> Int8,
+        account_id -> Int8,
+        comment_id -> Text,
+        media_id -> Text,
+        parent_id -> Nullable<Text>,
+        username -> Nullable<Text>,
+        text -> Text,
+        commented_at -> Timestamptz,
+        source -> Text,
+        received_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     data_version (id) {
         id -> Bool,
         n -> Int8,
@@ -364,8 +379,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_events (digest) {
+        digest -> Bytea,
+        field -> Text,
+        received_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(account_daily_insights -> ig_accounts (account_id));
 diesel::joinable!(account_snapshots -> ig_accounts (account_id));
+diesel::joinable!(comments -> ig_accounts (account_id));
 diesel::joinable!(post_checkpoints -> posts (post_id));
 diesel::joinable!(post_scores -> ig_accounts (account_id));
 diesel::joinable!(post_scores -> posts (post_id));
@@ -384,6 +408,7 @@ diesel::joinable!(totp_enrolments -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     account_daily_insights,
     account_snapshots,
+    comments,
     data_version,
     dropped_metrics,
     ig_accounts,
@@ -405,4 +430,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     sync_runs,
     totp_enrolments,
     users,
+    webhook_events,
 );

@@ -74,6 +74,8 @@ route_table! {
     POST "/meta/deauthorize" => meta::deauthorize, Anyone, MetaSignature;
     POST "/meta/data-deletion" => meta::data_deletion, Anyone, MetaSignature;
     GET "/meta/data-deletion/{code}" => meta::deletion_status, Anyone, Safe;
+    GET "/meta/webhooks" => meta::webhook_subscription, Anyone, Safe;
+    POST "/meta/webhooks" => meta::webhook_delivery, Anyone, MetaSignature;
     GET "/readyz" => health::readyz, Anyone, Safe;
     GET "/metrics" => health::metrics, Anyone, Safe;
     GET "/static/{file:.*}" => assets::asset, Anyone, Safe;

@@ -57,6 +57,7 @@ pub const NOT_EXPORTED: &[(&str, &str)] = &[
     ("sign_in_challenges", "sign-ins awaiting their second-factor code: they live minutes"),
     ("totp_enrolments", "second-factor secrets being set up, encrypted"),
     ("recovery_codes", "hashes of single-use second-factor recovery codes"),
+    ("webhook_events", "digests of webhook changes already seen, kept three days to refuse Meta's retries"),
     ("__diesel_schema_migrations", "the migrations applied (the manifest names the latest)"),
 ];
 
@@ -301,6 +302,24 @@ pub const TABLES: &[ArchiveTable] = &[
             ("at", "when (UTC)"),
             ("status", "the step"),
             ("message", "what happened"),
+        ],
+    },
+    ArchiveTable {
+        name: "comments",
+        about: "Comments on the accounts' media, as Meta's webhooks brought them",
+        order_by: "id",
+        account_filter: Some("account_id = $1"),
+        columns: &[
+            ("id", "Tidemark's id of the comment"),
+            ("account_id", "ig_accounts.id"),
+            ("comment_id", "Instagram's comment id"),
+            ("media_id", "the media commented on (posts.media_id)"),
+            ("parent_id", "the comment replied to, for a reply"),
+            ("username", "the commenter's Instagram username"),
+            ("text", "the comment as written"),
+            ("commented_at", "when it was made, as Meta reported it (UTC)"),
+            ("source", "webhook, sync or tidemark"),
+            ("received_at", "when Tidemark received it (UTC)"),
         ],
     },
     ArchiveTable {

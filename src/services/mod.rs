@@ -13,6 +13,7 @@ pub mod settings;
 pub mod sync;
 pub mod users;
 pub mod views;
+pub mod webhooks;
 
 pub use accounts::Accounts;
 pub use archive::Archive;

@@ -5,8 +5,9 @@
 //! - posts published before the history window, with their snapshots;
 //! - the accounts' own history (follower counts, daily insights) before the window;
 //! - sync-run records older than their keep time (a setting, default 90 days);
-//! - records of Meta's requests after 90 days, Meta dialogs never finished, and dashboard
-//!   sessions past their end.
+//! - comments made before the history window;
+//! - records of Meta's requests after 90 days, Meta dialogs never finished, dashboard
+//!   sessions past their end, and webhook changes past Meta's retry window.
 
 use chrono::{DateTime, Duration, Utc};
 use diesel_async::AsyncConnection;
@@ -16,6 +17,9 @@ use crate::db::posts;
 use crate::db::retention::{self, PurgeCounts};
 use crate::db::settings::OperatorSettings;
 use crate::db::{self, meta_requests};
+
+/// How long a webhook change's digest is kept: Meta retries for up to 36 hours (§6.3).
+pub const DELIVERY_MEMORY: Duration = Duration::hours(72);
 
 /// How long Meta's request records, and the purge records themselves, are kept.
 pub const RECORD_KEEP_DAYS: i64 = 90;
@@ -33,6 +37,8 @@ pub async fn purge(pool: &db::Pool, database_url: &str, now: DateTime<Utc>) -> a
         counts.posts = removed.posts;
         counts.snapshots = removed.snapshots;
         counts.account_snapshots = retention::account_snapshots_before(&mut conn, cutoff).await? as i64;
+        let comments = crate::db::comments::delete_before(&mut conn, cutoff).await?;
+        tracing::info!(comments, "comments before the history window removed");
         let first_kept = cutoff.with_timezone(&settings.time_zone()).date_naive();
         counts.daily_insights = retention::daily_insights_before(&mut conn, first_kept).await? as i64;
     }
@@ -43,6 +49,8 @@ pub async fn purge(pool: &db::Pool, database_url: &str, now: DateTime<Utc>) -> a
     counts.dialogs = retention::expired_dialogs(&mut conn, now).await? as i64;
     counts.sessions = crate::db::sessions::purge_expired(&mut conn, now).await? as i64;
     counts.sign_ins = crate::db::second_factor::purge_unfinished(&mut conn, now).await? as i64;
+    let deliveries = crate::db::comments::forget_deliveries_before(&mut conn, now - DELIVERY_MEMORY).await?;
+    tracing::info!(deliveries, "webhook changes past Meta's retry window forgotten");
     retention::record(&mut conn, now, &counts, records_cutoff).await?;
     tracing::info!(?counts, "retention purge");
     Ok(counts)

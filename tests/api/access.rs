@@ -92,6 +92,10 @@ async fn every_route_in_the_table_is_served() {
         if route.path == "/media/{name}" {
             path = media_link.clone();
         }
+        if route.path == "/meta/webhooks" {
+            let token = crate::helpers::WEBHOOK_VERIFY_TOKEN.replace(' ', "+");
+            path = format!("{path}?hub.mode=subscribe&hub.challenge=7&hub.verify_token={token}");
+        }
         if path == "/export/chart.csv" {
             path = format!("{path}?chart=followers-{0}&account={0}", account.id.0);
         }

@@ -221,11 +221,15 @@ impl Default for AppOptions {
     }
 }
 
+/// The webhook verify token the test apps are configured with.
+pub const WEBHOOK_VERIFY_TOKEN: &str = "a verify token of the tests";
+
 /// The simulator's own Meta apps, as an operator would configure theirs.
 pub fn simulator_apps() -> MetaApps {
     MetaApps {
         instagram: Some(MetaApp::new(oauth::INSTAGRAM_APP_ID, oauth::INSTAGRAM_APP_SECRET)),
         facebook: Some(MetaApp::new(oauth::FACEBOOK_APP_ID, oauth::FACEBOOK_APP_SECRET)),
+        webhook_verify_token: Some(WEBHOOK_VERIFY_TOKEN.to_owned()),
     }
 }
 

@@ -25,3 +25,4 @@ mod security;
 mod simulator;
 mod sync;
 mod users;
+mod webhooks;
