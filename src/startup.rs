@@ -19,6 +19,7 @@ use crate::domain::Trigger;
 use crate::error::AppError;
 use crate::graph::GraphClient;
 use crate::publishing::{MediaStore, Publisher};
+use crate::services::inbox::Inbox;
 use crate::services::webhooks::Webhooks;
 use crate::services::{
     Accounts, Archive, Health, MetaCallbacks, Publishing, SecondFactor, SettingsEditor, Syncing, Users, Views,
@@ -114,6 +115,7 @@ impl Application {
         let meta =
             web::Data::new(MetaCallbacks::new(pool.clone(), settings.apps.clone(), public_url.clone(), clock.clone()));
         let webhooks = web::Data::new(Webhooks::new(pool.clone(), settings.apps.clone(), clock.clone()));
+        let inbox = web::Data::new(Inbox::new(pool.clone()));
         let accounts = Arc::new(
             Accounts::new(pool.clone(), graph, settings.token_key.clone(), clock.clone())
                 .with_dialogs(settings.apps.clone(), public_url.clone())
@@ -151,6 +153,7 @@ impl Application {
                 .app_data(second_factor.clone())
                 .app_data(meta.clone())
                 .app_data(webhooks.clone())
+                .app_data(inbox.clone())
                 .app_data(archive.clone())
                 .app_data(editor.clone())
                 .app_data(views.clone())

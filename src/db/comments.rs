@@ -20,7 +20,7 @@ pub struct NewComment {
     pub source: &'static str,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, QueryableByName)]
 #[diesel(table_name = comments, check_for_backend(diesel::pg::Pg))]
 pub struct Comment {
     pub id: i64,
@@ -66,6 +66,35 @@ pub async fn of_account(conn: &mut AsyncPgConnection, account: AccountId, limit:
         .limit(limit)
         .load(conn)
         .await
+}
+
+/// A comment with what the inbox shows beside it: its account and the post it is on.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct InboxRow {
+    #[diesel(embed)]
+    pub comment: Comment,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub account_username: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    pub post_id: Option<i64>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub post_caption: Option<String>,
+}
+
+/// The newest comments (of one account, or all), with their account and post, newest first.
+pub async fn inbox(conn: &mut AsyncPgConnection, account: Option<AccountId>, limit: i64) -> QueryResult<Vec<InboxRow>> {
+    use diesel::sql_types::{BigInt, Nullable};
+    diesel::sql_query(
+        "SELECT c.*, a.username AS account_username, p.id AS post_id, p.caption AS post_caption \
+         FROM comments c JOIN ig_accounts a ON a.id = c.account_id \
+         LEFT JOIN posts p ON p.account_id = c.account_id AND p.media_id = c.media_id \
+         WHERE ($1::bigint IS NULL OR c.account_id = $1) \
+         ORDER BY c.commented_at DESC, c.id DESC LIMIT $2",
+    )
+    .bind::<Nullable<BigInt>, _>(account.map(|a| a.0))
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+    .await
 }
 
 /// Records a webhook change by its digest; false when it was seen before (a retry).

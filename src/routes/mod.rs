@@ -10,6 +10,7 @@ pub mod dashboard;
 pub mod data;
 pub mod export;
 pub mod health;
+pub mod inbox;
 pub mod insights;
 pub mod me;
 pub mod media;
@@ -122,6 +123,7 @@ route_table! {
     GET "/export/best-time.csv" => export::best_time_csv, SignedIn, Safe;
     GET "/export/archive.zip" => export::archive_zip, Admin, Safe;
     GET "/accounts/{id}/archive.zip" => export::account_archive_zip, Admin, Safe;
+    GET "/inbox" => inbox::inbox, SignedIn, Safe;
     GET "/planner" => planner::planner, SignedIn, Safe;
     GET "/planner/new" => planner::compose_form, Admin, Safe;
     POST "/planner" => planner::create_publication, Admin, Upload;

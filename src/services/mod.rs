@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod archive;
 pub mod health;
+pub mod inbox;
 pub mod keys;
 pub mod meta;
 pub mod publishing;

@@ -233,6 +233,7 @@ async fn the_pages_work_in_a_real_browser() {
         "/privacy".to_owned(),
         "/planner".to_owned(),
         "/planner?view=week".to_owned(),
+        "/inbox".to_owned(),
         "/planner/new".to_owned(),
         format!("/planner/{publication}"),
     ];

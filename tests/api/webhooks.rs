@@ -130,3 +130,45 @@ async fn facebook_logins_changes_list_is_read_too_and_unknown_accounts_are_ignor
     let refused = deliver(&app, &malformed, Some(signature(FACEBOOK_APP_SECRET, &malformed))).await;
     assert_eq!(refused.status(), 400);
 }
+
+#[tokio::test]
+async fn the_inbox_shows_threads_escaped_with_filters_for_what_needs_an_answer() {
+    let app = spawn_app().await;
+    let account = app.connect(0).await;
+    app.run_sync().await;
+    let media = app.sim.listed_media_ids(0)[0].clone();
+    let send = async |comment: &str, parent: Option<&str>, by: &str, text: &str| {
+        let mut value =
+            json!({ "id": comment, "text": text, "from": { "id": "1", "username": by }, "media": { "id": media } });
+        if let Some(parent) = parent {
+            value["parent_id"] = json!(parent);
+        }
+        let body = json!({ "object": "instagram", "entry": [{ "id": account.ig_user_id, "time": 1_764_500_000,
+            "field": "comments", "value": value }] })
+        .to_string()
+        .into_bytes();
+        assert_eq!(deliver(&app, &body, Some(signature(INSTAGRAM_APP_SECRET, &body))).await.status(), 200);
+    };
+    send("17900000000000011", None, "a.reader", "Open on Sunday? <script>alert(1)</script>").await;
+    send("17900000000000012", None, "b.reader", "Lovely crust").await;
+    send("17900000000000013", Some("17900000000000012"), "harbour.bakery", "Thank you!").await;
+    assert_eq!(comments_after(&app, 3).await, 3);
+
+    app.create_user("vera", tidemark::domain::Role::Viewer).await;
+    let viewer = app.signed_in("vera").await;
+    let html = app.get_text(&viewer, "/inbox").await;
+    assert!(html.contains("&#60;script&#62;alert(1)&#60;/script&#62;"), "escaped: {html}");
+    assert!(!html.contains("<script>alert(1)"));
+    assert!(html.contains("1 thread(s) not answered"), "{html}");
+    assert!(html.contains("Thank you!") && html.contains("the account"), "the reply sits in its thread");
+    assert_eq!(html.matches("method=\"post\"").count(), 1, "a viewer reads only");
+
+    let unanswered = app.get_text(&viewer, "/inbox?show=unanswered").await;
+    assert!(unanswered.contains("Open on Sunday?") && !unanswered.contains("Lovely crust"));
+    let questions = app.get_text(&viewer, "/inbox?show=questions").await;
+    assert!(questions.contains("Open on Sunday?") && !questions.contains("Lovely crust"));
+    let keyword = app.get_text(&viewer, "/inbox?q=CRUST").await;
+    assert!(keyword.contains("Lovely crust") && !keyword.contains("Open on Sunday?"), "case-insensitive");
+    let post_link = app.count(&format!("SELECT id AS n FROM posts WHERE media_id = '{media}'")).await;
+    assert!(html.contains(&format!("href=\"/posts/{post_link}\"")), "each thread links its post");
+}
