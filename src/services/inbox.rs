@@ -105,7 +105,7 @@ fn threads_of(rows: Vec<InboxRow>) -> Vec<Thread> {
             |r: &InboxRow| r.comment.source == "tidemark" || r.comment.username.as_deref() == Some(&account);
         thread.unanswered = !by_account(&thread.comment) && !thread.replies.iter().any(by_account);
     }
-    threads.sort_by(|a, b| b.comment.comment.commented_at.cmp(&a.comment.comment.commented_at));
+    threads.sort_by_key(|t| std::cmp::Reverse(t.comment.comment.commented_at));
     threads
 }
 
