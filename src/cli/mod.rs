@@ -294,7 +294,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     .apps
                     .facebook
                     .get_or_insert_with(|| MetaApp::new(oauth::FACEBOOK_APP_ID, oauth::FACEBOOK_APP_SECRET));
+                // The simulator plays Meta's webhooks too: comments arrive while the demo runs.
+                settings.apps.webhook_verify_token.get_or_insert_with(|| "demo webhook verify token".to_owned());
+                let app_secret = settings.apps.instagram.as_ref().map(|a| a.secret().to_owned()).unwrap_or_default();
                 let app = Application::build(settings.clone()).await?;
+                simulator.start_comment_feed(
+                    format!("http://127.0.0.1:{}/meta/webhooks", app.port()),
+                    app_secret,
+                    std::time::Duration::from_secs(45),
+                );
                 println!(
                     "Tidemark demo: open http://{} and sign in as {} with password {password}",
                     settings.bind,

@@ -9,6 +9,7 @@ pub mod facts;
 pub mod oauth;
 mod publish;
 mod server;
+pub mod webhooks;
 pub mod world;
 
 use std::net::TcpListener;

@@ -3,20 +3,13 @@
 
 use std::time::Duration;
 
-use hmac::{Hmac, Mac};
 use reqwest::Client;
 use serde_json::json;
-use sha2::Sha256;
 
 use tidemark::simulator::oauth::{FACEBOOK_APP_SECRET, INSTAGRAM_APP_SECRET};
+use tidemark::simulator::webhooks::{self, signature};
 
 use crate::helpers::{AppOptions, TestApp, WEBHOOK_VERIFY_TOKEN, spawn_app, spawn_app_with};
-
-fn signature(secret: &str, body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(body);
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
-}
 
 async fn deliver(app: &TestApp, body: &[u8], signature: Option<String>) -> reqwest::Response {
     let mut request = Client::new().post(app.url("/meta/webhooks")).header("content-type", "application/json");
@@ -171,4 +164,23 @@ async fn the_inbox_shows_threads_escaped_with_filters_for_what_needs_an_answer()
     assert!(keyword.contains("Lovely crust") && !keyword.contains("Open on Sunday?"), "case-insensitive");
     let post_link = app.count(&format!("SELECT id AS n FROM posts WHERE media_id = '{media}'")).await;
     assert!(html.contains(&format!("href=\"/posts/{post_link}\"")), "each thread links its post");
+}
+
+#[tokio::test]
+async fn comments_the_simulator_delivers_reach_the_inbox_as_threads() {
+    let app = spawn_app().await;
+    app.connect(2).await;
+    app.run_sync().await;
+    let media = app.sim.listed_media_ids(2)[0].clone();
+    let url = app.url("/meta/webhooks");
+    let (question, body) = app.sim.comment_on(2, &media, "maria.eats", "Are you open on Sunday? 🙂", None);
+    assert_eq!(webhooks::deliver(&url, INSTAGRAM_APP_SECRET, &body).await.unwrap(), 200);
+    let (_, reply) = app.sim.comment_on(2, &media, "quiet.cove", "Yes, 8 to 12!", Some(&question));
+    assert_eq!(webhooks::deliver(&url, INSTAGRAM_APP_SECRET, &reply).await.unwrap(), 200);
+    assert_eq!(webhooks::deliver(&url, "a wrong secret", &body).await.unwrap(), 403);
+    assert_eq!(comments_after(&app, 2).await, 2);
+    let admin = app.admin().await;
+    let html = app.get_text(&admin, "/inbox").await;
+    assert!(html.contains("Are you open on Sunday? 🙂") && html.contains("Yes, 8 to 12!"), "{html}");
+    assert!(html.contains("0 thread(s) not answered"), "the account's reply answers it: {html}");
 }

@@ -1,0 +1,124 @@
+//! Comments arriving as Meta delivers them (graph-api.md §6.3): the simulator makes a comment on
+//! one of its media, then POSTs the `comments` change to a webhook URL, signed with
+//! `X-Hub-Signature-256` (HMAC-SHA256 of the body under the app secret). The tests deliver one
+//! at a time; the demo runs a feed so comments arrive while it is watched.
+
+use std::time::Duration;
+
+use hmac::{Hmac, Mac};
+use rand::Rng;
+use serde_json::json;
+use sha2::Sha256;
+
+use super::Simulator;
+
+/// What people write under a small business's posts: questions, praise, emoji, markup that must
+/// stay text, and one long comment.
+const COMMENTS: &[(&str, &str)] = &[
+    ("maria.eats", "Are you open on Sunday?"),
+    ("tom_b", "This looks amazing 😍😍"),
+    ("lina.k", "How much is the sourdough loaf?"),
+    ("foodie.ana", "Best croissants in town, no contest 🥐"),
+    ("jb", "<b>bold?</b> <script>alert('hi')</script> just checking your site escapes this"),
+    (
+        "grandma.rose",
+        "I came by on Tuesday with my grandson and we shared the cardamom buns, the staff were so kind and patient with him while he chose, and the coffee was just right. We will be back every week now, thank you for making our mornings better. Do you take orders for birthdays?",
+    ),
+    ("sam.r", "🔥🔥🔥"),
+    ("k.yilmaz", "Do you have gluten-free options?"),
+    ("petra", "Love the new colours in the shop"),
+    ("li.wei", "Can I order for pick-up?"),
+];
+
+/// The signature header Meta sends with a delivery.
+pub fn signature(app_secret: &str, body: &[u8]) -> String {
+    // HMAC takes keys of any length.
+    #[allow(clippy::expect_used)]
+    let mut mac = Hmac::<Sha256>::new_from_slice(app_secret.as_bytes()).expect("HMAC accepts any key");
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// POSTs a delivery to `url`, signed with `app_secret`; the answer's status.
+pub async fn deliver(url: &str, app_secret: &str, body: &[u8]) -> reqwest::Result<u16> {
+    let response = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()?
+        .post(url)
+        .header("content-type", "application/json")
+        .header("X-Hub-Signature-256", signature(app_secret, body))
+        .body(body.to_vec())
+        .send()
+        .await?;
+    Ok(response.status().as_u16())
+}
+
+impl Simulator {
+    /// Makes a comment by `username` on account `index`'s media (a reply when `parent` names a
+    /// comment) and returns its id and the webhook delivery announcing it, as Instagram Login
+    /// sends it (one change inline in the entry).
+    pub fn comment_on(
+        &self,
+        index: usize,
+        media_id: &str,
+        username: &str,
+        text: &str,
+        parent: Option<&str>,
+    ) -> (String, Vec<u8>) {
+        let mut inner = self.state.lock();
+        let comment_id = format!("178{:014}", inner.rng.random_range(0..99_999_999_999_999u64));
+        let from_id = format!("{}", inner.rng.random_range(1_000_000_000_000_000u64..9_999_999_999_999_999));
+        inner.comments.push((media_id.to_owned(), comment_id.clone(), text.to_owned()));
+        let now = inner.now();
+        let account = inner.accounts[index].ig_user_id.clone();
+        let product = inner.accounts[index].media.iter().find(|m| m.id == media_id).map_or("FEED", |m| m.product);
+        let mut value = json!({
+            "id": comment_id, "text": text,
+            "from": { "id": from_id, "username": username },
+            "media": { "id": media_id, "media_product_type": product },
+        });
+        if let Some(parent) = parent {
+            value["parent_id"] = json!(parent);
+        }
+        let body = json!({ "object": "instagram", "entry": [{
+            "id": account, "time": now.timestamp(), "field": "comments", "value": value }] });
+        (comment_id, body.to_string().into_bytes())
+    }
+
+    /// Delivers a believable comment on a recent media of a random account to `url`: a few at
+    /// once, then one every `every`, until the runtime stops (the demo's live inbox).
+    pub fn start_comment_feed(&self, url: String, app_secret: String, every: Duration) {
+        let simulator =
+            Simulator { base_url: self.base_url.clone(), state: self.state.clone(), handle: self.handle.clone() };
+        tokio::spawn(async move {
+            for delivered in 0u32.. {
+                tokio::time::sleep(if delivered < 6 { Duration::from_secs(1) } else { every }).await;
+                let pick = {
+                    let mut inner = simulator.state.lock();
+                    let accounts = inner.accounts.len();
+                    let index = inner.rng.random_range(0..accounts);
+                    let now = inner.now();
+                    let recent: Vec<String> = inner.accounts[index]
+                        .media
+                        .iter()
+                        .filter(|m| !m.deleted && m.posted_at <= now && m.product != "STORY")
+                        .take(6)
+                        .map(|m| m.id.clone())
+                        .collect();
+                    let (username, text) = COMMENTS[inner.rng.random_range(0..COMMENTS.len())];
+                    if recent.is_empty() {
+                        None
+                    } else {
+                        let media = recent[inner.rng.random_range(0..recent.len())].clone();
+                        Some((index, media, username, text))
+                    }
+                };
+                let Some((index, media, username, text)) = pick else { continue };
+                let (_, body) = simulator.comment_on(index, &media, username, text, None);
+                if let Err(err) = deliver(&url, &app_secret, &body).await {
+                    tracing::debug!(error = %err.without_url(), "the simulator could not deliver a comment");
+                }
+            }
+        });
+    }
+}
