@@ -109,7 +109,6 @@ pub struct Detail {
 pub struct Planner {
     pub publications: Vec<Listed>,
     pub posts: Vec<PlannedPost>,
-    pub tz: Tz,
 }
 
 pub struct Publishing {
@@ -254,7 +253,6 @@ impl Publishing {
         account: Option<AccountId>,
     ) -> Result<Planner, DbError> {
         let mut conn = self.pool.get().await?;
-        let tz = OperatorSettings::load(&mut conn).await?.time_zone();
         let publications = Publication::between(&mut conn, from, to, account).await?;
         let ours: Vec<(AccountId, &str)> = publications
             .iter()
@@ -265,18 +263,13 @@ impl Publishing {
             .into_iter()
             .filter(|p| !ours.contains(&(p.account_id, p.media_id.as_str())))
             .collect();
-        Ok(Planner { publications, posts, tz })
+        Ok(Planner { publications, posts })
     }
 
     /// Active accounts (the ones a post can be planned for).
     pub async fn accounts(&self) -> Result<Vec<Account>, DbError> {
         let mut conn = self.pool.get().await?;
         Ok(Account::list(&mut conn).await?.into_iter().filter(|a| a.status == AccountStatus::Active).collect())
-    }
-
-    pub async fn all(&self) -> Result<Vec<Listed>, DbError> {
-        let mut conn = self.pool.get().await?;
-        Ok(Publication::all(&mut conn).await?)
     }
 
     pub async fn detail(&self, id: PublicationId) -> Result<Option<Detail>, DbError> {
