@@ -16,6 +16,8 @@ pub const CAPTION_LIMIT: usize = 2_200;
 pub const HASHTAG_LIMIT: usize = 30;
 pub const CAROUSEL_MIN: usize = 2;
 pub const CAROUSEL_MAX: usize = 10;
+/// Longest image description kept (Meta's `alt_text` has no documented limit; this one is ours).
+pub const ALT_TEXT_LIMIT: usize = 1_000;
 
 const IMAGE_MAX_BYTES: u64 = 8 * 1024 * 1024;
 const REEL_MAX_BYTES: u64 = 300 * 1000 * 1000;
@@ -223,12 +225,22 @@ pub fn hashtag_count(caption: &str) -> usize {
     count
 }
 
+/// Why a text (`what`: "The caption") cannot be kept and published, if it cannot: over
+/// `limit` characters, or holding a NUL, which PostgreSQL does not store in text.
+pub fn check_text(what: &str, text: &str, limit: usize) -> Result<(), String> {
+    let length = text.chars().count();
+    if length > limit {
+        return Err(format!("{what} has {length} characters; Instagram takes at most {limit}."));
+    }
+    if text.contains('\0') {
+        return Err(format!("{what} holds a NUL character; remove it."));
+    }
+    Ok(())
+}
+
 /// Why a caption cannot be published, if it cannot.
 pub fn check_caption(caption: &str) -> Result<(), String> {
-    let length = caption.chars().count();
-    if length > CAPTION_LIMIT {
-        return Err(format!("The caption has {length} characters; Instagram takes at most {CAPTION_LIMIT}."));
-    }
+    check_text("The caption", caption, CAPTION_LIMIT)?;
     let tags = hashtag_count(caption);
     if tags > HASHTAG_LIMIT {
         return Err(format!("The caption has {tags} hashtags; Instagram takes at most {HASHTAG_LIMIT}."));
@@ -317,5 +329,6 @@ mod tests {
         let tags: String = (0..31).map(|i| format!("#tag{i} ")).collect();
         assert!(check_caption(&tags).unwrap_err().contains("31 hashtags"));
         assert_eq!(hashtag_count("# not a tag, #one and #two_2 but not #"), 2);
+        assert!(check_caption("a\0b").unwrap_err().contains("NUL"), "PostgreSQL cannot store it");
     }
 }

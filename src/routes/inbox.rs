@@ -10,8 +10,9 @@ use super::{Notice, PageContext, render};
 use crate::auth::CurrentUser;
 use crate::domain::AccountId;
 use crate::error::AppResult;
+use crate::services::Views;
 use crate::services::inbox::{Inbox, Show, Thread};
-use crate::services::{Publishing, Views};
+use crate::services::views::format::excerpt;
 
 /// Threads shown on one page.
 const THREADS_SHOWN: usize = 100;
@@ -58,9 +59,8 @@ pub async fn inbox(
     query: web::Query<InboxQuery>,
     inbox: web::Data<Inbox>,
     views: web::Data<Views>,
-    publishing: web::Data<Publishing>,
 ) -> AppResult<HttpResponse> {
-    let tz = publishing.time_zone().await?;
+    let tz = views.basis().await?.tz();
     let show = Show::parse(query.show.as_deref());
     let keyword = query.q.clone().unwrap_or_default();
     let (threads, unanswered) =
@@ -77,7 +77,7 @@ pub async fn inbox(
         .map(|t: &Thread| ThreadView {
             account: t.comment.account_username.clone(),
             post: t.comment.post_id,
-            post_caption: excerpt(t.comment.post_caption.as_deref().unwrap_or_default()),
+            post_caption: excerpt(t.comment.post_caption.as_deref().unwrap_or_default(), 60),
             comment: view(&t.comment),
             replies: t.replies.iter().map(view).collect(),
             unanswered: t.unanswered,
@@ -95,12 +95,4 @@ pub async fn inbox(
         timezone: tz.name().to_owned(),
     };
     render(StatusCode::OK, &page)
-}
-
-fn excerpt(caption: &str) -> String {
-    let line: String = caption.split_whitespace().collect::<Vec<_>>().join(" ");
-    if line.chars().count() <= 60 {
-        return line;
-    }
-    format!("{}…", line.chars().take(59).collect::<String>())
 }

@@ -138,6 +138,7 @@ pub async fn webhook_delivery(
                 repeated = done.repeated,
                 comments = done.comments,
                 ignored = done.ignored,
+                failed = done.failed,
                 "webhook delivery processed"
             ),
             Err(err) => tracing::error!(error = %err, "a webhook delivery could not be stored; Meta will retry it"),

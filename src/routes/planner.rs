@@ -18,8 +18,9 @@ use super::{Notice, PageContext, render, see_other};
 use crate::auth::{AdminUser, CsrfForm, CsrfUpload, CurrentUser};
 use crate::domain::{AccountId, PublicationId, PublicationKind, PublicationStatus};
 use crate::error::{AppError, AppResult};
-use crate::publishing::rules::{CAPTION_LIMIT, HASHTAG_LIMIT};
+use crate::publishing::rules::{ALT_TEXT_LIMIT, CAPTION_LIMIT, HASHTAG_LIMIT};
 use crate::services::publishing::{ChangeRefused, ComposeRefused, Composition, Upload, When};
+use crate::services::views::format::excerpt;
 use crate::services::{Publishing, Views};
 
 /// Largest file taken (a Reel's limit, plus room for the multipart framing).
@@ -128,7 +129,7 @@ pub async fn planner(
                 kind: p.kind.label(),
                 status: p.status.label(),
                 status_key: p.status.as_str(),
-                caption: excerpt(&p.caption),
+                caption: excerpt(&p.caption, 80),
                 href: format!("/planner/{}", p.id),
             },
         ));
@@ -149,7 +150,7 @@ pub async fn planner(
                 kind,
                 status: "Published elsewhere",
                 status_key: "external",
-                caption: excerpt(post.caption.as_deref().unwrap_or_default()),
+                caption: excerpt(post.caption.as_deref().unwrap_or_default(), 80),
                 href: format!("/posts/{}", post.id),
             },
         ));
@@ -196,15 +197,6 @@ pub async fn planner(
     render(StatusCode::OK, &page)
 }
 
-/// The first 80 characters of a caption, on one line.
-fn excerpt(caption: &str) -> String {
-    let line: String = caption.split_whitespace().collect::<Vec<_>>().join(" ");
-    if line.chars().count() <= 80 {
-        return line;
-    }
-    format!("{}…", line.chars().take(79).collect::<String>())
-}
-
 fn local_midnight(day: NaiveDate, tz: Tz) -> DateTime<Utc> {
     let naive = day.and_time(NaiveTime::MIN);
     tz.from_local_datetime(&naive).earliest().map_or_else(|| naive.and_utc(), |t| t.with_timezone(&Utc))
@@ -246,6 +238,7 @@ struct ComposePage {
     timezone: String,
     caption_limit: usize,
     hashtag_limit: usize,
+    alt_text_limit: usize,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -327,6 +320,7 @@ async fn compose_page(
         timezone: tz.name().to_owned(),
         caption_limit: CAPTION_LIMIT,
         hashtag_limit: HASHTAG_LIMIT,
+        alt_text_limit: ALT_TEXT_LIMIT,
     };
     render(status, &page)
 }

@@ -67,14 +67,13 @@ pub enum ComposeRefused {
         "@{username} was connected without the permission to publish: re-connect it and allow Tidemark to publish content"
     )]
     NoPublishPermission { username: String },
+    /// The caption, first comment or image description cannot be kept.
     #[error("{0}")]
-    Caption(String),
+    Text(String),
     #[error("{0}")]
     Media(#[from] MediaRefused),
     #[error("the time is in the past: choose a later time, or publish now")]
     InThePast,
-    #[error("the first comment has more than {} characters", rules::CAPTION_LIMIT)]
-    FirstComment,
     #[error("the uploaded file could not be read: {0}")]
     Io(#[from] std::io::Error),
     #[error(transparent)]
@@ -171,9 +170,13 @@ impl Publishing {
         if !scopes.is_empty() && !scopes.iter().any(|s| PUBLISH_SCOPES.contains(&s.as_str())) {
             return Err(ComposeRefused::NoPublishPermission { username: account.username });
         }
-        rules::check_caption(&c.caption).map_err(ComposeRefused::Caption)?;
-        if c.first_comment.as_ref().is_some_and(|f| f.chars().count() > rules::CAPTION_LIMIT) {
-            return Err(ComposeRefused::FirstComment);
+        rules::check_caption(&c.caption).map_err(ComposeRefused::Text)?;
+        if let Some(comment) = &c.first_comment {
+            rules::check_text("The first comment", comment, rules::CAPTION_LIMIT).map_err(ComposeRefused::Text)?;
+        }
+        for alt_text in c.uploads.iter().filter_map(|u| u.alt_text.as_deref()) {
+            rules::check_text("The image description", alt_text, rules::ALT_TEXT_LIMIT)
+                .map_err(ComposeRefused::Text)?;
         }
         let (status, due_at) = match c.when {
             When::Draft => (PublicationStatus::Draft, now),

@@ -5,7 +5,9 @@
 //! remembered by a digest, so Meta's retries write nothing twice, and `comments` changes are
 //! stored as comments of the account they name.
 
-use chrono::{TimeZone, Utc};
+use chrono::{DateTime, TimeZone, Utc};
+use diesel::QueryResult;
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use serde_json::Value;
@@ -53,6 +55,8 @@ pub struct Processed {
     pub comments: usize,
     /// Changes for no account Tidemark holds, or of a field it does not use.
     pub ignored: usize,
+    /// Changes that could not be stored (logged; Meta's retry tries again).
+    pub failed: usize,
 }
 
 #[derive(Deserialize)]
@@ -155,41 +159,58 @@ impl Webhooks {
         let mut done = Processed::default();
         for change in changes {
             done.changes += 1;
-            let digest: [u8; 32] = Sha256::new()
-                .chain_update(change.account.as_bytes())
-                .chain_update([0])
-                .chain_update(change.field.as_bytes())
-                .chain_update([0])
-                .chain_update(change.value.to_string().as_bytes())
-                .finalize()
-                .into();
-            if !comments::first_delivery(&mut conn, &digest, &change.field, now).await? {
-                done.repeated += 1;
-                continue;
-            }
-            let accounts = Account::find_by_meta_user(&mut conn, &change.account).await?;
-            let comment = (change.field == "comments").then(|| comment_of(&change.value)).flatten();
-            match (accounts.first(), comment) {
-                (Some(account), Some(wire)) => {
-                    let new = NewComment {
-                        account_id: account.id,
-                        comment_id: wire.id,
-                        media_id: wire.media_id,
-                        parent_id: wire.parent_id,
-                        username: wire.username,
-                        text: wire.text,
-                        commented_at: change.time.and_then(|t| Utc.timestamp_opt(t, 0).single()).unwrap_or(now),
-                        source: "webhook",
-                    };
-                    if comments::insert(&mut conn, &new, now).await? {
-                        done.comments += 1;
-                    }
+            // The digest and what the change brings commit together: a change that could not be
+            // stored is not remembered as seen, so Meta's retry stores it.
+            match conn.transaction(async |conn| store(conn, change, now).await).await {
+                Ok(Stored::Repeated) => done.repeated += 1,
+                Ok(Stored::Comment(new)) => done.comments += usize::from(new),
+                Ok(Stored::Ignored) => done.ignored += 1,
+                Err(err) => {
+                    done.failed += 1;
+                    tracing::error!(error = %err, field = change.field, "a webhook change could not be stored");
                 }
-                _ => done.ignored += 1,
             }
         }
         Ok(done)
     }
+}
+
+/// What one change led to.
+enum Stored {
+    Repeated,
+    /// A comment; true when it was new.
+    Comment(bool),
+    Ignored,
+}
+
+async fn store(conn: &mut AsyncPgConnection, change: &Change, now: DateTime<Utc>) -> QueryResult<Stored> {
+    let digest: [u8; 32] = Sha256::new()
+        .chain_update(change.account.as_bytes())
+        .chain_update([0])
+        .chain_update(change.field.as_bytes())
+        .chain_update([0])
+        .chain_update(change.value.to_string().as_bytes())
+        .finalize()
+        .into();
+    if !comments::first_delivery(conn, &digest, &change.field, now).await? {
+        return Ok(Stored::Repeated);
+    }
+    let accounts = Account::find_by_meta_user(conn, &change.account).await?;
+    let comment = (change.field == "comments").then(|| comment_of(&change.value)).flatten();
+    let (Some(account), Some(wire)) = (accounts.first(), comment) else {
+        return Ok(Stored::Ignored);
+    };
+    let new = NewComment {
+        account_id: account.id,
+        comment_id: wire.id,
+        media_id: wire.media_id,
+        parent_id: wire.parent_id,
+        username: wire.username,
+        text: wire.text,
+        commented_at: change.time.and_then(|t| Utc.timestamp_opt(t, 0).single()).unwrap_or(now),
+        source: "webhook",
+    };
+    Ok(Stored::Comment(comments::insert(conn, &new, now).await?))
 }
 
 /// A comment from a `comments` change's value: `id`, `text`, `from{id,username}`,
@@ -213,7 +234,12 @@ fn comment_of(value: &Value) -> Option<CommentWire> {
         id: id_of(value.get("id")?)?,
         media_id: id_of(value.get("media")?.get("id")?)?,
         parent_id: value.get("parent_id").and_then(id_of),
-        username: value.get("from").and_then(|f| f.get("username")).and_then(Value::as_str).map(str::to_owned),
-        text: value.get("text").and_then(Value::as_str).unwrap_or_default().to_owned(),
+        // PostgreSQL stores no NUL in text; nothing legitimate carries one.
+        username: value
+            .get("from")
+            .and_then(|f| f.get("username"))
+            .and_then(Value::as_str)
+            .map(|u| u.replace('\0', "")),
+        text: value.get("text").and_then(Value::as_str).unwrap_or_default().replace('\0', ""),
     })
 }

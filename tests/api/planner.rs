@@ -224,3 +224,31 @@ async fn the_composer_suggests_the_accounts_best_times_or_says_why_not() {
     assert!(html.contains("Not enough history yet: @quiet.cove has 0 post(s)"), "{html}");
     assert!(!html.contains("median engagement"));
 }
+
+#[tokio::test]
+async fn texts_the_database_cannot_keep_are_form_errors_not_server_errors() {
+    let app = spawn_app().await;
+    let account = app.connect(0).await;
+    let admin = app.admin().await;
+    let picture = || vec![file("a.jpg", samples::jpeg(800, 800, 1), "image/jpeg")];
+    let nul = compose(&app, &admin, |token| composer_form(token, account.id.0, "bad \0 byte", "now", picture())).await;
+    assert_eq!(nul.status(), 422);
+    assert!(nul.text().await.unwrap().contains("The caption holds a NUL character"));
+    let long_alt = "x".repeat(1001);
+    let alt = compose(&app, &admin, |token| {
+        let form = Form::new().text("csrf_token", token.to_owned()).text("alt_text", long_alt.clone());
+        let mut form = form
+            .text("account", account.id.0.to_string())
+            .text("kind", "feed")
+            .text("caption", "fine")
+            .text("when", "now");
+        for part in picture() {
+            form = form.part("media", part);
+        }
+        form
+    })
+    .await;
+    assert_eq!(alt.status(), 422);
+    assert!(alt.text().await.unwrap().contains("The image description has 1001 characters"));
+    assert_eq!(app.count("SELECT count(*) AS n FROM publications").await, 0);
+}

@@ -143,7 +143,7 @@ async fn the_inbox_shows_threads_escaped_with_filters_for_what_needs_an_answer()
         assert_eq!(deliver(&app, &body, Some(signature(INSTAGRAM_APP_SECRET, &body))).await.status(), 200);
     };
     send("17900000000000011", None, "a.reader", "Open on Sunday? <script>alert(1)</script>").await;
-    send("17900000000000012", None, "b.reader", "Lovely crust").await;
+    send("17900000000000012", None, "b.reader", "Lovely\u{0} crust").await;
     send("17900000000000013", Some("17900000000000012"), "harbour.bakery", "Thank you!").await;
     assert_eq!(comments_after(&app, 3).await, 3);
 

@@ -17,6 +17,15 @@ pub fn count(n: Option<i64>) -> String {
 }
 
 /// A moment, in UTC to the minute.
+/// The start of a caption or comment on one line, at most `max` characters (an ellipsis marks a cut).
+pub fn excerpt(text: &str, max: usize) -> String {
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.chars().count() <= max {
+        return line;
+    }
+    format!("{}…", line.chars().take(max.saturating_sub(1)).collect::<String>())
+}
+
 pub fn when(at: Option<DateTime<Utc>>) -> String {
     at.map_or_else(|| "never".to_owned(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string())
 }
