@@ -57,17 +57,6 @@ pub async fn insert(conn: &mut AsyncPgConnection, new: &NewComment, now: DateTim
     Ok(inserted == 1)
 }
 
-/// An account's comments, newest first.
-pub async fn of_account(conn: &mut AsyncPgConnection, account: AccountId, limit: i64) -> QueryResult<Vec<Comment>> {
-    comments::table
-        .filter(comments::account_id.eq(account))
-        .select(Comment::as_select())
-        .order((comments::commented_at.desc(), comments::id.desc()))
-        .limit(limit)
-        .load(conn)
-        .await
-}
-
 /// A comment with what the inbox shows beside it: its account and the post it is on.
 #[derive(Debug, Clone, QueryableByName)]
 pub struct InboxRow {

@@ -196,16 +196,6 @@ impl Publication {
             .await
     }
 
-    /// The first file of each publication (for thumbnails in lists).
-    pub async fn first_files(conn: &mut AsyncPgConnection, ids: &[PublicationId]) -> QueryResult<Vec<PublicationFile>> {
-        publication_media::table
-            .filter(publication_media::publication_id.eq_any(ids))
-            .filter(publication_media::position.eq(0))
-            .select(PublicationFile::as_select())
-            .load(conn)
-            .await
-    }
-
     pub async fn events(conn: &mut AsyncPgConnection, id: PublicationId) -> QueryResult<Vec<PublicationEvent>> {
         publication_events::table
             .filter(publication_events::publication_id.eq(id))
