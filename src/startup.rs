@@ -43,6 +43,7 @@ pub struct Application {
     syncing: Arc<Syncing>,
     accounts: Arc<Accounts>,
     publishing: Arc<Publishing>,
+    inbox: Arc<Inbox>,
 }
 
 /// How long shutdown waits for a running sync to commit.
@@ -94,8 +95,29 @@ impl Application {
                 .with_options(settings.publish_options.clone());
         let publishing =
             Arc::new(Publishing::new(pool.clone(), Arc::new(publisher), clock.clone()).with_sync(sync.clone()));
+        let inbox = Arc::new(Inbox::new(pool.clone(), graph.clone(), settings.token_key.clone(), clock.clone()));
         let scheduler =
             if settings.run_scheduler { Some(Scheduler::start(sync.clone(), &schedule).await?) } else { None };
+        if let Some(scheduler) = &scheduler {
+            let inbox = inbox.clone();
+            scheduler
+                .every_minute("inbox rules", move || {
+                    let inbox = inbox.clone();
+                    async move {
+                        match inbox.apply_rules().await {
+                            Ok(summary) if summary.acted + summary.limited + summary.failed == 0 => {}
+                            Ok(summary) => tracing::info!(
+                                acted = summary.acted,
+                                limited = summary.limited,
+                                failed = summary.failed,
+                                "inbox rules"
+                            ),
+                            Err(err) => tracing::error!(error = %err, "inbox rules failed"),
+                        }
+                    }
+                })
+                .await?;
+        }
         if let Some(scheduler) = &scheduler {
             let publishing = publishing.clone();
             scheduler
@@ -115,7 +137,7 @@ impl Application {
         let meta =
             web::Data::new(MetaCallbacks::new(pool.clone(), settings.apps.clone(), public_url.clone(), clock.clone()));
         let webhooks = web::Data::new(Webhooks::new(pool.clone(), settings.apps.clone(), clock.clone()));
-        let inbox = web::Data::new(Inbox::new(pool.clone()));
+        let inbox_data = web::Data::from(inbox.clone());
         let accounts = Arc::new(
             Accounts::new(pool.clone(), graph, settings.token_key.clone(), clock.clone())
                 .with_dialogs(settings.apps.clone(), public_url.clone())
@@ -153,7 +175,7 @@ impl Application {
                 .app_data(second_factor.clone())
                 .app_data(meta.clone())
                 .app_data(webhooks.clone())
-                .app_data(inbox.clone())
+                .app_data(inbox_data.clone())
                 .app_data(archive.clone())
                 .app_data(editor.clone())
                 .app_data(views.clone())
@@ -170,6 +192,8 @@ impl Application {
                 }))
                 .configure(routes::configure)
                 .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(AppError::NotFound) }))
+                // Inner to `load_session`, so it sees who is signed in.
+                .wrap(from_fn(routes::count_inbox))
                 .wrap(from_fn(load_session))
                 .wrap(Compress::default())
                 .wrap(security_headers(secure))
@@ -180,7 +204,7 @@ impl Application {
         .listen(listener)?
         .run();
         tracing::info!(address = %settings.bind, port, "listening");
-        Ok(Self { port, server, syncing, accounts, publishing })
+        Ok(Self { port, server, syncing, accounts, publishing, inbox })
     }
 
     pub fn port(&self) -> u16 {
@@ -198,6 +222,11 @@ impl Application {
     /// The sync this application runs (tests call `sync::run` with it).
     pub fn sync(&self) -> Arc<SyncContext> {
         self.syncing.context()
+    }
+
+    /// The inbox service of this application (tests run its rules through it).
+    pub fn inbox(&self) -> Arc<Inbox> {
+        self.inbox.clone()
     }
 
     /// The publishing service of this application (tests run the publisher through it).

@@ -30,6 +30,8 @@ pub struct CurrentUser {
     /// one, or anyone when the operator requires it): only their own account's pages are
     /// open to them until they set one up.
     pub must_set_up_second_factor: bool,
+    /// Inbox threads waiting for an answer, for the navigation (set on page requests).
+    pub inbox_waiting: Option<i64>,
 }
 
 impl CurrentUser {

@@ -62,6 +62,7 @@ pub async fn load_session(
                         session_id: claims.sid.clone(),
                         demo: state.demo,
                         must_set_up_second_factor,
+                        inbox_waiting: None,
                     },
                     claims: claims.clone(),
                 });

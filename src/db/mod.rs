@@ -5,6 +5,7 @@ pub mod account_history;
 pub mod accounts;
 pub mod comments;
 pub mod dropped_metrics;
+pub mod inbox;
 pub mod meta_requests;
 pub mod oauth;
 pub mod posts;

@@ -36,6 +36,38 @@ diesel::table! {
 }
 
 diesel::table! {
+    comment_actions (id) {
+        id -> Int8,
+        account_id -> Int8,
+        comment_id -> Text,
+        action -> Text,
+        user_id -> Nullable<Int8>,
+        rule_id -> Nullable<Int8>,
+        actor -> Text,
+        reply_id -> Nullable<Text>,
+        detail -> Text,
+        acted_at -> Timestamptz,
+        undone_at -> Nullable<Timestamptz>,
+        undone_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    comment_rules (id) {
+        id -> Int8,
+        name -> Text,
+        account_id -> Nullable<Int8>,
+        match_kind -> Text,
+        pattern -> Text,
+        action -> Text,
+        saved_reply_id -> Nullable<Int8>,
+        per_hour -> Int4,
+        enabled -> Bool,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     comments (id) {
         id -> Int8,
         account_id -> Int8,
@@ -47,6 +79,9 @@ diesel::table! {
         commented_at -> Timestamptz,
         source -> Text,
         received_at -> Timestamptz,
+        hidden -> Bool,
+        flagged -> Bool,
+        rules_checked_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -212,6 +247,7 @@ diesel::table! {
         first_seen_at -> Timestamptz,
         updated_at -> Timestamptz,
         last_snapshot_at -> Nullable<Timestamptz>,
+        comments_seen -> Nullable<Int4>,
     }
 }
 
@@ -289,6 +325,16 @@ diesel::table! {
         user_id -> Int8,
         code_hash -> Bytea,
         created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    saved_replies (id) {
+        id -> Int8,
+        title -> Text,
+        body -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
     }
 }
 
@@ -389,6 +435,11 @@ diesel::table! {
 
 diesel::joinable!(account_daily_insights -> ig_accounts (account_id));
 diesel::joinable!(account_snapshots -> ig_accounts (account_id));
+diesel::joinable!(comment_actions -> comment_rules (rule_id));
+diesel::joinable!(comment_actions -> ig_accounts (account_id));
+diesel::joinable!(comment_actions -> users (user_id));
+diesel::joinable!(comment_rules -> ig_accounts (account_id));
+diesel::joinable!(comment_rules -> saved_replies (saved_reply_id));
 diesel::joinable!(comments -> ig_accounts (account_id));
 diesel::joinable!(post_checkpoints -> posts (post_id));
 diesel::joinable!(post_scores -> ig_accounts (account_id));
@@ -408,6 +459,8 @@ diesel::joinable!(totp_enrolments -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     account_daily_insights,
     account_snapshots,
+    comment_actions,
+    comment_rules,
     comments,
     data_version,
     dropped_metrics,
@@ -424,6 +477,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     publications,
     purges,
     recovery_codes,
+    saved_replies,
     sessions,
     settings,
     sign_in_challenges,

@@ -431,7 +431,7 @@ impl GraphSession<'_> {
 
     /// A `paging.next` link, accepted only on the API's own host; its token is replaced
     /// by ours when sent.
-    fn follow(&self, next: &str) -> Result<Url, GraphError> {
+    pub(crate) fn follow(&self, next: &str) -> Result<Url, GraphError> {
         let next_url = Url::parse(next).map_err(|_| unexpected("paging.next is not a URL"))?;
         let base = self.client.config.base(self.flavour);
         if next_url.origin() != base.origin() {
@@ -627,6 +627,8 @@ pub fn endpoint_label(path: &str) -> &'static str {
         [_, "media_publish"] => "media_publish",
         [_, "content_publishing_limit"] => "content_publishing_limit",
         [_, "stories"] => "user_stories",
+        [_, "comments"] => "comments",
+        [_, "replies"] => "comment_replies",
         [_, "insights"] => "insights",
         [_] => "node",
         _ => "other",

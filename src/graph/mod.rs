@@ -2,6 +2,7 @@
 //! Facebook Login (graph.facebook.com).
 
 pub mod client;
+pub mod comments;
 pub mod error;
 pub mod metrics;
 pub mod oauth;

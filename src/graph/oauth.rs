@@ -25,9 +25,11 @@ pub const FACEBOOK_SCOPES: &[&str] =
 
 /// Asked for too, but a connection works without them: publishing (graph-api.md §7; Meta's
 /// permissions reference names `instagram_business_content_publish` for Instagram Login and
-/// `instagram_content_publish` for Facebook Login). Declined, the planner says to re-connect.
-pub const INSTAGRAM_OPTIONAL_SCOPES: &[&str] = &["instagram_business_content_publish"];
-pub const FACEBOOK_OPTIONAL_SCOPES: &[&str] = &["instagram_content_publish"];
+/// `instagram_content_publish` for Facebook Login) and comments (§8). Declined, the planner
+/// and the inbox say to re-connect.
+pub const INSTAGRAM_OPTIONAL_SCOPES: &[&str] =
+    &["instagram_business_content_publish", "instagram_business_manage_comments"];
+pub const FACEBOOK_OPTIONAL_SCOPES: &[&str] = &["instagram_content_publish", "instagram_manage_comments"];
 
 /// The scopes a flavour's connection needs.
 pub fn required_scopes(flavour: Flavour) -> &'static [&'static str] {
@@ -56,6 +58,9 @@ pub fn scope_purpose(scope: &str) -> &'static str {
         "pages_show_list" => "see which Facebook Pages you manage, to find their Instagram accounts",
         "instagram_business_content_publish" | "instagram_content_publish" => {
             "publish the posts you plan in Tidemark (optional: without it, analytics still work)"
+        }
+        "instagram_business_manage_comments" | "instagram_manage_comments" => {
+            "read and answer comments in the inbox (optional: without it, analytics still work)"
         }
         "pages_read_engagement" => "read the Page that links the Instagram account",
         _ => "a permission Tidemark does not use",
@@ -309,10 +314,14 @@ mod tests {
         assert_eq!(ig.host_str(), Some("www.instagram.com"));
         assert_eq!(ig.path(), "/oauth/authorize");
         let query: Vec<(String, String)> = ig.query_pairs().into_owned().collect();
-        assert!(query.contains(&(
-            "scope".into(),
-            "instagram_business_basic,instagram_business_manage_insights,instagram_business_content_publish".into()
-        )));
+        assert!(
+            query.contains(&(
+                "scope".into(),
+                "instagram_business_basic,instagram_business_manage_insights,instagram_business_content_publish,\
+             instagram_business_manage_comments"
+                    .into()
+            ))
+        );
         assert!(query.contains(&("state".into(), "s1".into())));
         assert!(query.contains(&("redirect_uri".into(), "https://t.example/cb".into())));
         assert!(!ig.as_str().contains("shh"), "the secret never goes to the browser");

@@ -229,7 +229,7 @@ pub fn parse_graph_time(text: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
-fn graph_time<'de, D: Deserializer<'de>>(deserializer: D) -> Result<DateTime<Utc>, D::Error> {
+pub(crate) fn graph_time<'de, D: Deserializer<'de>>(deserializer: D) -> Result<DateTime<Utc>, D::Error> {
     let text = String::deserialize(deserializer)?;
     parse_graph_time(&text).ok_or_else(|| de::Error::custom(format!("not a timestamp: {text}")))
 }

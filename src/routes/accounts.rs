@@ -13,11 +13,13 @@ use super::{EmptyForm, Notice, PageContext, render, see_other};
 use crate::analytics::Format;
 use crate::auth::{AdminUser, CsrfForm, CurrentUser};
 use crate::db::accounts::{Account, Footprint};
+use crate::db::comments::ResponseStats;
 use crate::db::reports::Sort;
 use crate::db::sync_runs::RunListing;
 use crate::domain::{AccountId, AccountStatus, Flavour};
 use crate::error::{AppError, AppResult};
 use crate::services::accounts::{ConnectError, Revocation, StatusRefused};
+use crate::services::inbox::Inbox;
 use crate::services::sync::{Scope, SyncRefused};
 use crate::services::views::models::{AccountPageView, AccountView};
 use crate::services::{Accounts, Syncing, Views};
@@ -50,6 +52,7 @@ struct AccountPage {
     sorts: Vec<Choice>,
     /// This view's query string, for the CSV links.
     view: String,
+    responses: ResponseView,
 }
 
 #[derive(Template)]
@@ -145,11 +148,17 @@ pub async fn show_account(
     path: web::Path<i64>,
     query: web::Query<ViewQuery>,
     views: web::Data<Views>,
+    inbox: web::Data<Inbox>,
 ) -> AppResult<HttpResponse> {
     let account = find(&views, path.into_inner()).await?;
     let runs = views.recent_runs(Some(account.id), 10).await?;
     let basis = views.basis().await?;
     let period = query.period(basis.now, basis.tz());
+    let previous = period.previous();
+    let responses = ResponseView::new(
+        inbox.response_stats(account.id, period.start(), period.end().min(basis.now)).await?,
+        inbox.response_stats(account.id, previous.start(), previous.end()).await?,
+    );
     let data = views.account_page(&basis, &account, &period, query.format(), query.sort()).await?;
     let mut keep = filter_params(&query);
     keep.retain(|(k, _)| *k != "account");
@@ -178,8 +187,57 @@ pub async fn show_account(
             .map(|s| Choice { value: s.key().into(), label: s.key().into(), selected: s == query.sort() })
             .collect(),
         view,
+        responses,
     };
     render(StatusCode::OK, &page)
+}
+
+/// How the account answered comments in the period, against the previous one.
+pub struct ResponseView {
+    pub received: i64,
+    pub received_before: i64,
+    pub threads: i64,
+    pub answered: i64,
+    /// "63 %", or empty without threads.
+    pub answered_share: String,
+    pub answered_share_before: String,
+    /// "2 h 10 min", or empty when nothing was answered.
+    pub median_reply: String,
+    pub median_reply_before: String,
+}
+
+impl ResponseView {
+    fn new(now: ResponseStats, before: ResponseStats) -> Self {
+        let share = |s: &ResponseStats| {
+            if s.threads == 0 {
+                String::new()
+            } else {
+                format!("{:.0} %", 100.0 * s.answered as f64 / s.threads as f64)
+            }
+        };
+        let median = |s: &ResponseStats| s.median_reply_seconds.map(reply_time).unwrap_or_default();
+        Self {
+            received: now.received,
+            received_before: before.received,
+            threads: now.threads,
+            answered: now.answered,
+            answered_share: share(&now),
+            answered_share_before: share(&before),
+            median_reply: median(&now),
+            median_reply_before: median(&before),
+        }
+    }
+}
+
+/// A reply time in plain words: "40 s", "12 min", "3 h 5 min", "2 d 4 h".
+fn reply_time(seconds: f64) -> String {
+    let s = seconds.max(0.0).round() as i64;
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min", s / 60),
+        3600..86_400 => format!("{} h {} min", s / 3600, s % 3600 / 60),
+        _ => format!("{} d {} h", s / 86_400, s % 86_400 / 3600),
+    }
 }
 
 pub async fn sync_account(

@@ -124,6 +124,21 @@ route_table! {
     GET "/export/archive.zip" => export::archive_zip, Admin, Safe;
     GET "/accounts/{id}/archive.zip" => export::account_archive_zip, Admin, Safe;
     GET "/inbox" => inbox::inbox, SignedIn, Safe;
+    POST "/inbox/{comment_id}/reply" => inbox::reply, Admin, Form;
+    POST "/inbox/{comment_id}/hide" => inbox::hide, Admin, Form;
+    POST "/inbox/{comment_id}/unhide" => inbox::unhide, Admin, Form;
+    POST "/inbox/{comment_id}/delete" => inbox::delete, Admin, Form;
+    POST "/inbox/{comment_id}/flag" => inbox::flag, Admin, Form;
+    POST "/inbox/{comment_id}/unflag" => inbox::unflag, Admin, Form;
+    POST "/inbox/actions/{id}/undo" => inbox::undo, Admin, Form;
+    GET "/inbox/rules" => inbox::rules, SignedIn, Safe;
+    POST "/inbox/saved-replies" => inbox::add_saved_reply, Admin, Form;
+    POST "/inbox/saved-replies/{id}/delete" => inbox::delete_saved_reply, Admin, Form;
+    POST "/inbox/rules" => inbox::add_rule, Admin, Form;
+    GET "/inbox/rules/{id}" => inbox::show_rule, SignedIn, Safe;
+    POST "/inbox/rules/{id}/enable" => inbox::enable_rule, Admin, Form;
+    POST "/inbox/rules/{id}/disable" => inbox::disable_rule, Admin, Form;
+    POST "/inbox/rules/{id}/delete" => inbox::delete_rule, Admin, Form;
     GET "/planner" => planner::planner, SignedIn, Safe;
     GET "/planner/new" => planner::compose_form, Admin, Safe;
     POST "/planner" => planner::create_publication, Admin, Upload;
@@ -153,16 +168,44 @@ pub struct PageContext {
     pub notice: Option<&'static str>,
     /// Which navigation entry is current.
     pub section: &'static str,
+    /// Inbox threads waiting for an answer (shown beside the Inbox link).
+    pub inbox_waiting: i64,
 }
 
 impl PageContext {
     pub fn new(user: &CurrentUser, notice: Notice, section: &'static str) -> Self {
-        Self { user: Some(user.clone()), demo: user.demo, notice: notice.0, section }
+        Self {
+            user: Some(user.clone()),
+            demo: user.demo,
+            notice: notice.0,
+            section,
+            inbox_waiting: user.inbox_waiting.unwrap_or(0),
+        }
     }
 
     pub fn anonymous(notice: Notice, demo: bool) -> Self {
-        Self { user: None, demo, notice: notice.0, section: "" }
+        Self { user: None, demo, notice: notice.0, section: "", inbox_waiting: 0 }
     }
+}
+
+/// Counts the inbox threads waiting for an answer for the navigation of signed-in pages
+/// (runs after the session is loaded; the count is reused for a few seconds).
+pub async fn count_inbox(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    use actix_web::HttpMessage;
+    let signed_in = req.extensions().get::<crate::auth::extract::ActiveSession>().is_some();
+    if signed_in
+        && req.method() == actix_web::http::Method::GET
+        && let Some(inbox) = req.app_data::<web::Data<crate::services::inbox::Inbox>>().cloned()
+    {
+        let waiting = inbox.waiting().await;
+        if let Some(session) = req.extensions_mut().get_mut::<crate::auth::extract::ActiveSession>() {
+            session.user.inbox_waiting = waiting;
+        }
+    }
+    next.call(req).await
 }
 
 /// A one-time message after a redirect, named by a fixed code in the `notice` query
@@ -174,6 +217,19 @@ impl Notice {
     fn from_code(code: &str) -> Option<&'static str> {
         Some(match code {
             "signed-out" => "You are signed out.",
+            "comment-replied" => "Your reply is posted on Instagram.",
+            "comment-hidden" => "The comment is hidden on Instagram: only its author still sees it.",
+            "comment-shown" => "The comment is visible again on Instagram.",
+            "comment-deleted" => "The comment is deleted from Instagram.",
+            "comment-flagged" => "The comment is flagged.",
+            "comment-unflagged" => "The flag is cleared.",
+            "action-undone" => "Undone.",
+            "saved-reply-added" => "The saved reply is ready to use in the inbox.",
+            "saved-reply-deleted" => "The saved reply is deleted.",
+            "rule-added" => "The rule is saved, switched off. Check below what it would have done, then switch it on.",
+            "rule-on" => "The rule is on: it judges new comments within a minute of their arrival.",
+            "rule-off" => "The rule is off.",
+            "rule-deleted" => "The rule is deleted. What it did stays in the inbox's history.",
             "publication-saved" => "Saved. The publisher checks every minute for posts that are due.",
             "publication-rescheduled" => "The new time is saved.",
             "publication-cancelled" => "The post is cancelled and its files are deleted.",

@@ -209,6 +209,7 @@ async fn store(conn: &mut AsyncPgConnection, change: &Change, now: DateTime<Utc>
         text: wire.text,
         commented_at: change.time.and_then(|t| Utc.timestamp_opt(t, 0).single()).unwrap_or(now),
         source: "webhook",
+        hidden: false,
     };
     Ok(Stored::Comment(comments::insert(conn, &new, now).await?))
 }

@@ -5,6 +5,7 @@
 //! `EAA…` Facebook Login); host-specific endpoints refuse the other flavour's tokens as
 //! the real hosts do ("Cannot parse access token").
 
+mod comments;
 pub mod facts;
 pub mod oauth;
 mod publish;
@@ -113,8 +114,12 @@ pub(crate) struct Inner {
     pub publish_quota: i64,
     /// How long a fetched video takes to process before its container is FINISHED.
     pub video_processing: Duration,
-    /// (media id, comment id, text) of comments posted through the API.
-    pub(crate) comments: Vec<(String, String, String)>,
+    /// Comments on the media, oldest first (see [`comments`]).
+    pub(crate) comments: Vec<comments::SimComment>,
+    /// How many of its curve's comments each media has been given so far.
+    pub(crate) brought: std::collections::HashMap<String, usize>,
+    /// `GET /{media}/comments` pages answered.
+    pub(crate) comment_pages: u64,
 }
 
 impl SimState {
@@ -178,6 +183,8 @@ impl Simulator {
                 publish_quota: DEFAULT_PUBLISH_QUOTA,
                 video_processing: DEFAULT_VIDEO_PROCESSING,
                 comments: Vec::new(),
+                brought: std::collections::HashMap::new(),
+                comment_pages: 0,
             }),
             config,
             epoch,
@@ -292,6 +299,11 @@ impl Simulator {
 
     pub fn set_faults(&self, faults: Faults) {
         self.state.lock().faults = faults;
+    }
+
+    /// Pages of media comments answered so far.
+    pub fn comment_pages(&self) -> u64 {
+        self.state.lock().comment_pages
     }
 
     /// Requests answered so far (all endpoints, all tokens).
@@ -428,9 +440,33 @@ impl Simulator {
             .collect()
     }
 
-    /// Comments posted through the API on a media: their texts.
+    /// Texts the account itself commented on a media (first comments, replies), oldest first.
     pub fn comments_on(&self, media_id: &str) -> Vec<String> {
-        self.state.lock().comments.iter().filter(|(m, _, _)| m == media_id).map(|(_, _, t)| t.clone()).collect()
+        let inner = self.state.lock();
+        inner
+            .comments
+            .iter()
+            .filter(|c| c.media_id == media_id && !c.deleted && inner.accounts[c.account].spec.username == c.username)
+            .map(|c| c.text.clone())
+            .collect()
+    }
+
+    /// A comment as Instagram holds it now: (text, hidden, deleted, parent id).
+    pub fn comment(&self, comment_id: &str) -> Option<(String, bool, bool, Option<String>)> {
+        let inner = self.state.lock();
+        inner
+            .comments
+            .iter()
+            .find(|c| c.id == comment_id)
+            .map(|c| (c.text.clone(), c.hidden, c.deleted, c.parent_id.clone()))
+    }
+
+    /// Live comments (and replies) on a media, after giving it those its curve has brought.
+    pub fn comment_count(&self, media_id: &str) -> usize {
+        let mut inner = self.state.lock();
+        let now = inner.now();
+        inner.bring_comments(media_id, now);
+        inner.comments.iter().filter(|c| c.media_id == media_id && !c.deleted).count()
     }
 
     /// Flavour of account `index`.

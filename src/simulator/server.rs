@@ -262,7 +262,7 @@ impl Request<'_> {
         let changed: Option<Answer> = match segments {
             [id, "media"] if self.post && *id == named_id => Some({
                 if !may_publish(token) {
-                    return Err(ApiError::new(10, "(#10) Application does not have permission for this action"));
+                    return Err(no_permission());
                 }
                 let processing = inner.video_processing;
                 let param = |name: &str| self.param(name).map(str::to_owned);
@@ -276,7 +276,7 @@ impl Request<'_> {
             }),
             [id, "media_publish"] if self.post && *id == named_id => Some({
                 if !may_publish(token) {
-                    return Err(ApiError::new(10, "(#10) Application does not have permission for this action"));
+                    return Err(no_permission());
                 }
                 let creation_id = self.param("creation_id").unwrap_or_default().to_owned();
                 let (processing, quota) = (inner.video_processing, inner.publish_quota);
@@ -291,16 +291,83 @@ impl Request<'_> {
                     "config": { "quota_total": inner.publish_quota, "quota_duration": 86_400 } }] }))
             }),
             [id, "comments"] if self.post => Some({
-                let Some(media) = owned.iter().find_map(|&a| find_media(&inner.accounts[a], id, now)) else {
+                if !may_manage_comments(token) {
+                    return Err(no_permission());
+                }
+                let Some(account) = owned.iter().copied().find(|&a| find_media(&inner.accounts[a], id, now).is_some())
+                else {
                     return Err(ApiError::new(100, facts::unsupported_get(id)).sub(33));
                 };
                 let Some(message) = self.param("message").filter(|m| !m.trim().is_empty()) else {
                     return Err(ApiError::new(100, "(#100) The parameter message is required"));
                 };
-                let (media_id, message) = (media.id.clone(), message.to_owned());
-                let comment_id = format!("178{:014}", inner.rng.random_range(0..99_999_999_999_999u64));
-                inner.comments.push((media_id, comment_id.clone(), message));
+                let owner = inner.accounts[account].spec.username.clone();
+                let comment_id = inner.add_comment(account, id, &owner, message, None);
                 Ok(json!({ "id": comment_id }))
+            }),
+            [id, "comments"] => Some({
+                if !may_manage_comments(token) {
+                    return Err(no_permission());
+                }
+                let fields = self.param("fields").unwrap_or("id,timestamp,text");
+                let limit = self.param("limit").and_then(|l| l.parse::<usize>().ok()).unwrap_or(25);
+                let after = match self.param("after") {
+                    Some(cursor) => Some(
+                        super::comments::decode_cursor(cursor)
+                            .ok_or_else(|| ApiError::new(100, "(#100) Invalid cursor"))?,
+                    ),
+                    None => None,
+                };
+                match inner.comment_page(id, &owned, fields, limit, after, now) {
+                    Some((data, more, next_position)) => {
+                        inner.comment_pages += 1;
+                        let mut body = json!({ "data": data });
+                        if more {
+                            let cursor = super::comments::encode_cursor(next_position);
+                            let mut next = url::Url::parse(&format!("{}{}", self.origin, self.path))
+                                .map_err(|_| ApiError::new(1, facts::TEMPORARY))?;
+                            next.query_pairs_mut()
+                                .extend_pairs(self.query.iter().filter(|(k, _)| k != "after"))
+                                .append_pair("after", &cursor);
+                            body["paging"] = json!({ "cursors": { "after": cursor }, "next": next.as_str() });
+                        }
+                        Ok(body)
+                    }
+                    None => Err(ApiError::new(100, facts::unsupported_get(id)).sub(33)),
+                }
+            }),
+            [id, "replies"] => Some({
+                if !may_manage_comments(token) {
+                    return Err(no_permission());
+                }
+                if self.post {
+                    let Some(message) = self.param("message").filter(|m| !m.trim().is_empty()) else {
+                        return Err(ApiError::new(100, "(#100) The parameter message is required"));
+                    };
+                    inner.reply(id, &owned, message).map(|id| json!({ "id": id })).map_err(comment_refusal)
+                } else {
+                    let fields = self.param("fields").unwrap_or("id,timestamp,text");
+                    inner.read_comment(id, &owned, true, fields).map_err(comment_refusal)
+                }
+            }),
+            [id] if inner.comments.iter().any(|c| c.id == *id) => Some({
+                if !may_manage_comments(token) {
+                    return Err(no_permission());
+                }
+                if self.delete {
+                    inner.delete_comment(id, &owned).map(|()| json!({ "success": true })).map_err(comment_refusal)
+                } else if self.post {
+                    match self.param("hide") {
+                        Some(hide @ ("true" | "false")) => inner
+                            .set_hidden(id, &owned, hide == "true")
+                            .map(|()| json!({ "success": true }))
+                            .map_err(comment_refusal),
+                        _ => Err(ApiError::new(100, "(#100) The parameter hide is required")),
+                    }
+                } else {
+                    let fields = self.param("fields").unwrap_or("id,timestamp,text");
+                    inner.read_comment(id, &owned, false, fields).map_err(comment_refusal)
+                }
             }),
             [id] if inner.containers.iter().any(|c| c.id == *id) => {
                 Some(match inner.container_json(id, &owned, now, inner.video_processing) {
@@ -603,6 +670,20 @@ impl Request<'_> {
 
 /// Endpoints that exist on one host only.
 /// Whether the token was granted the content-publishing permission of its login.
+fn may_manage_comments(token: &SimToken) -> bool {
+    token.scopes.iter().any(|s| s == "instagram_business_manage_comments" || s == "instagram_manage_comments")
+}
+
+fn no_permission() -> ApiError {
+    ApiError::new(10, "(#10) Application does not have permission for this action")
+}
+
+fn comment_refusal((code, subcode, message): super::comments::Refusal) -> ApiError {
+    let mut error = ApiError::new(code, message);
+    error.subcode = subcode;
+    error
+}
+
 fn may_publish(token: &SimToken) -> bool {
     token.scopes.iter().any(|s| s == "instagram_business_content_publish" || s == "instagram_content_publish")
 }
@@ -628,7 +709,7 @@ fn find_media<'a>(account: &'a SimAccount, id: &str, now: DateTime<Utc>) -> Opti
 }
 
 /// `a,b,c{x,y},d` → `[("a",None),("b",None),("c",Some("x,y")),("d",None)]`
-fn split_fields(fields: &str) -> Vec<(&str, Option<&str>)> {
+pub(super) fn split_fields(fields: &str) -> Vec<(&str, Option<&str>)> {
     let mut out = Vec::new();
     let (mut depth, mut start) = (0usize, 0usize);
     let bytes = fields.as_bytes();

@@ -11,24 +11,7 @@ use serde_json::json;
 use sha2::Sha256;
 
 use super::Simulator;
-
-/// What people write under a small business's posts: questions, praise, emoji, markup that must
-/// stay text, and one long comment.
-const COMMENTS: &[(&str, &str)] = &[
-    ("maria.eats", "Are you open on Sunday?"),
-    ("tom_b", "This looks amazing 😍😍"),
-    ("lina.k", "How much is the sourdough loaf?"),
-    ("foodie.ana", "Best croissants in town, no contest 🥐"),
-    ("jb", "<b>bold?</b> <script>alert('hi')</script> just checking your site escapes this"),
-    (
-        "grandma.rose",
-        "I came by on Tuesday with my grandson and we shared the cardamom buns, the staff were so kind and patient with him while he chose, and the coffee was just right. We will be back every week now, thank you for making our mornings better. Do you take orders for birthdays?",
-    ),
-    ("sam.r", "🔥🔥🔥"),
-    ("k.yilmaz", "Do you have gluten-free options?"),
-    ("petra", "Love the new colours in the shop"),
-    ("li.wei", "Can I order for pick-up?"),
-];
+use super::comments::COMMENTS;
 
 /// The signature header Meta sends with a delivery.
 pub fn signature(app_secret: &str, body: &[u8]) -> String {
@@ -66,9 +49,8 @@ impl Simulator {
         parent: Option<&str>,
     ) -> (String, Vec<u8>) {
         let mut inner = self.state.lock();
-        let comment_id = format!("178{:014}", inner.rng.random_range(0..99_999_999_999_999u64));
-        let from_id = format!("{}", inner.rng.random_range(1_000_000_000_000_000u64..9_999_999_999_999_999));
-        inner.comments.push((media_id.to_owned(), comment_id.clone(), text.to_owned()));
+        let comment_id = inner.add_comment(index, media_id, username, text, parent);
+        let from_id = inner.comments.iter().rev().find(|c| c.id == comment_id).map(|c| c.from_id.clone());
         let now = inner.now();
         let account = inner.accounts[index].ig_user_id.clone();
         let product = inner.accounts[index].media.iter().find(|m| m.id == media_id).map_or("FEED", |m| m.product);

@@ -94,6 +94,9 @@ pub struct SimMedia {
     /// Posted before the account became professional: no insights (2108006).
     pub pre_conversion: bool,
     pub deleted: bool,
+    /// Comments made (+) and deleted (−) through the API and the webhook feed, beside the
+    /// ones the curve brings.
+    pub comment_delta: i64,
     curve: Curve,
 }
 
@@ -246,6 +249,7 @@ pub(crate) fn make_media(
         likes_hidden: rng.random_bool(0.04),
         pre_conversion,
         deleted: false,
+        comment_delta: 0,
         curve,
     }
 }
@@ -254,14 +258,11 @@ impl SimMedia {
     /// Every metric this media has at `now`, by API name. Monotonic in time: the curve
     /// rises fast in the first hours, then flattens to a plateau.
     pub fn metrics_at(&self, now: DateTime<Utc>) -> BTreeMap<&'static str, f64> {
-        let age_hours = ((now - self.posted_at).num_seconds().max(0) as f64) / 3600.0;
         let c = &self.curve;
-        // A slow long tail (a few percent more over weeks) after the main rise.
-        let progress = (1.0 - (-age_hours / c.tau_hours).exp()) * 0.96 + 0.04 * (age_hours / (age_hours + 24.0 * 21.0));
-        let reach = (c.final_reach * progress).floor();
+        let reach = self.reach_at(now);
         let views = (reach * c.views_per_reach).floor();
         let likes = (reach * c.like_rate).floor();
-        let comments = (likes * c.comment_rate).floor();
+        let comments = (self.curve_comments_at(now) as i64 + self.comment_delta).max(0) as f64;
         let saved = (reach * c.save_rate).floor();
         let shares = (reach * c.share_rate).floor();
         let profile_visits = (reach * 0.012).floor();
@@ -295,6 +296,40 @@ impl SimMedia {
         }
         m.insert("total_views", views);
         m
+    }
+}
+
+impl SimMedia {
+    fn reach_at(&self, now: DateTime<Utc>) -> f64 {
+        let age_hours = ((now - self.posted_at).num_seconds().max(0) as f64) / 3600.0;
+        let c = &self.curve;
+        // A slow long tail (a few percent more over weeks) after the main rise.
+        let progress = (1.0 - (-age_hours / c.tau_hours).exp()) * 0.96 + 0.04 * (age_hours / (age_hours + 24.0 * 21.0));
+        (c.final_reach * progress).floor()
+    }
+
+    /// Comments the curve has brought by `now` (none on stories: they get replies instead).
+    pub fn curve_comments_at(&self, now: DateTime<Utc>) -> usize {
+        if self.product == "STORY" || now < self.posted_at {
+            return 0;
+        }
+        let likes = (self.reach_at(now) * self.curve.like_rate).floor();
+        (likes * self.curve.comment_rate).floor() as usize
+    }
+
+    /// When the curve's comment number `n` (from 0) was made: the first second at which the
+    /// count passed it. Stable as time goes on, so a comment keeps its timestamp.
+    pub fn curve_comment_time(&self, n: usize, now: DateTime<Utc>) -> DateTime<Utc> {
+        let (mut low, mut high) = (0i64, (now - self.posted_at).num_seconds().max(0));
+        while low < high {
+            let middle = low + (high - low) / 2;
+            if self.curve_comments_at(self.posted_at + Duration::seconds(middle)) > n {
+                high = middle;
+            } else {
+                low = middle + 1;
+            }
+        }
+        self.posted_at + Duration::seconds(low)
     }
 }
 

@@ -12,7 +12,7 @@ pub mod retention;
 pub mod rollup;
 pub mod scheduler;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -25,12 +25,14 @@ use crate::config::MetaApps;
 use crate::crypto::TokenKey;
 use crate::db::account_history::{self, DailyInsights, NewAccountSnapshot};
 use crate::db::accounts::{Account, token_binding};
+use crate::db::comments::{self, NewComment};
 use crate::db::posts::{self, ListedPost, LivePost};
 use crate::db::settings::OperatorSettings;
 use crate::db::snapshots::{self, NewSnapshot};
 use crate::db::sync_runs::{self, RunReport};
 use crate::db::{self, dropped_metrics};
 use crate::domain::{AccountId, AccountStatus, Clock, Flavour, PostId, SyncOutcome, SyncRunId, Trigger};
+use crate::graph::comments::GraphComment;
 use crate::graph::{AccessToken, Action, GraphClient, GraphError, GraphSession, Insights, Media, MetricRegistry};
 use crate::telemetry::metrics::{Metrics, OutcomeLabels, ProblemLabels};
 use futures_util::stream::{self, StreamExt};
@@ -45,6 +47,14 @@ const INSIGHTS_IN_FLIGHT: usize = 8;
 const ACCOUNT_SNAPSHOT_EVERY: Duration = Duration::hours(1);
 /// A rate limit without a stated wait pauses the account this long.
 const DEFAULT_PAUSE: Duration = Duration::minutes(15);
+/// The sync reads comments of posts published within this many days.
+const COMMENT_POSTS_DAYS: i64 = 7;
+/// Posts whose comments are read in one cycle (the rest wait for the next).
+const COMMENT_POSTS_PER_CYCLE: usize = 10;
+/// Pages of 50 comments read per post and cycle.
+const COMMENT_PAGES: u32 = 4;
+/// The permissions that let an app read and manage comments (graph-api.md §8).
+const COMMENT_SCOPES: &[&str] = &["instagram_business_manage_comments", "instagram_manage_comments"];
 
 /// Everything a sync needs. The Graph client and the token key stay inside: only the
 /// sync (and the services that own one) reach Meta or open a token.
@@ -451,7 +461,78 @@ impl Cycle<'_> {
         self.report.posts_seen = i32::try_from(listed.len()).unwrap_or(i32::MAX);
         self.record_posts(&list.media, &stories, list.complete, window_start).await?;
         self.snapshot_due_posts(session, &listed, window_start).await?;
+        self.read_comments(session, &list.media).await?;
         self.record_account_day(session).await
+    }
+
+    /// Reads the comments of recent posts whose `comments_count` moved since the last read,
+    /// a few posts per cycle and a few pages per post (newest first, stopping at comments
+    /// already stored). Webhooks bring comments within seconds; this keeps the inbox whole
+    /// when they cannot reach Tidemark. Posts older than [`COMMENT_POSTS_DAYS`] are left to
+    /// the webhooks, to stay within the API budget.
+    async fn read_comments(&mut self, session: &GraphSession<'_>, media: &[Media]) -> Result<(), Stop> {
+        let scopes = self.account.scopes();
+        // A connection that did not grant comment management cannot read comments (§8).
+        if !scopes.is_empty() && !scopes.iter().any(|s| COMMENT_SCOPES.contains(&s.as_str())) {
+            return Ok(());
+        }
+        let counts: Vec<(String, i64)> =
+            media.iter().filter_map(|m| m.comments_count.map(|count| (m.id.clone(), count))).collect();
+        let due = {
+            let mut conn = self.ctx.pool.get().await?;
+            comments::posts_to_read(&mut conn, self.account.id, &counts, self.now - Duration::days(COMMENT_POSTS_DAYS))
+                .await?
+        };
+        let ig_user_id = self.account.ig_user_id.as_str();
+        for (media_id, count) in due.into_iter().take(COMMENT_POSTS_PER_CYCLE) {
+            let known: HashSet<String> = {
+                let mut conn = self.ctx.pool.get().await?;
+                comments::ids_on(&mut conn, self.account.id, &media_id).await?.into_iter().collect()
+            };
+            let started = self.ctx.now();
+            let read = match session.comments(ig_user_id, &media_id, &|id| known.contains(id), COMMENT_PAGES).await {
+                Ok(read) => read,
+                Err(err) if err.action() == Action::Wait => return Err(err.into()),
+                Err(err) => {
+                    self.soft(&err);
+                    // Without the permission, no other post's comments can be read either.
+                    if err.action() == Action::Reconnect {
+                        return Ok(());
+                    }
+                    continue;
+                }
+            };
+            let mut rows = Vec::new();
+            for mut top in read.comments {
+                for reply in top.take_replies() {
+                    rows.push(self.comment_row(&media_id, Some(top.id.clone()), reply));
+                }
+                rows.push(self.comment_row(&media_id, None, top));
+            }
+            let mut conn = self.ctx.pool.get().await?;
+            comments::record_read(&mut conn, &rows, started).await?;
+            if read.complete {
+                let listed: Vec<String> = rows.iter().map(|r| r.comment_id.clone()).collect();
+                comments::remove_unlisted(&mut conn, self.account.id, &media_id, &listed, started).await?;
+            }
+            comments::mark_read(&mut conn, self.account.id, &media_id, count).await?;
+        }
+        Ok(())
+    }
+
+    fn comment_row(&self, media_id: &str, parent: Option<String>, comment: GraphComment) -> NewComment {
+        NewComment {
+            account_id: self.account.id,
+            comment_id: comment.id,
+            media_id: media_id.to_owned(),
+            parent_id: parent,
+            // PostgreSQL stores no NUL in text; nothing legitimate carries one.
+            username: comment.username.map(|u| u.replace('\0', "")),
+            text: comment.text.replace('\0', ""),
+            commented_at: comment.timestamp,
+            source: "sync",
+            hidden: comment.hidden,
+        }
     }
 
     async fn record_posts(

@@ -78,9 +78,12 @@ async fn every_route_in_the_table_is_served() {
         .unwrap();
     let code = receipt["confirmation_code"].as_str().unwrap().to_owned();
     let (publication, media_link) = crate::publishing::planned_draft(&app, account.id).await;
+    let rule = crate::inbox::a_rule(&app).await;
     for route in ROUTE_TABLE.iter().filter(|r| r.method == "GET") {
         let id = if route.path.starts_with("/users") {
             user.0
+        } else if route.path.starts_with("/inbox/rules") {
+            rule
         } else if route.path.starts_with("/planner") {
             publication.0
         } else if route.path.starts_with("/posts") {

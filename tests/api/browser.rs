@@ -234,6 +234,7 @@ async fn the_pages_work_in_a_real_browser() {
         "/planner".to_owned(),
         "/planner?view=week".to_owned(),
         "/inbox".to_owned(),
+        "/inbox/rules".to_owned(),
         "/planner/new".to_owned(),
         format!("/planner/{publication}"),
     ];

@@ -94,7 +94,12 @@ async fn connecting_with_instagram_through_metas_dialog_stores_the_account_its_s
     assert_eq!(account.status, AccountStatus::Active);
     assert_eq!(
         account.scopes(),
-        ["instagram_business_basic", "instagram_business_manage_insights", "instagram_business_content_publish"]
+        [
+            "instagram_business_basic",
+            "instagram_business_manage_insights",
+            "instagram_business_content_publish",
+            "instagram_business_manage_comments"
+        ]
     );
     assert!(account.app_user_id.is_some(), "the id Meta's callbacks name is kept");
     assert!(account.token_expires_at.is_some(), "the long-lived token's expiry is known");

@@ -161,6 +161,8 @@ pub struct TestApp {
     pub accounts: Arc<Accounts>,
     /// The app's own publishing service (the one its pages and scheduler use).
     pub publishing: Arc<Publishing>,
+    /// The app's own inbox service.
+    pub inbox: Arc<tidemark::services::inbox::Inbox>,
     pub token_key: TokenKey,
     /// This app's TIDEMARK_DATA_DIR (removed when the app is dropped).
     pub data_dir: TempDir,
@@ -286,8 +288,9 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     let sync = app.sync();
     let accounts = app.accounts();
     let publishing = app.publishing();
+    let inbox = app.inbox();
     tokio::spawn(app.run_until_stopped());
-    TestApp { address, db, sim, sync, accounts, publishing, token_key, data_dir }
+    TestApp { address, db, sim, sync, accounts, publishing, inbox, token_key, data_dir }
 }
 
 /// A browser-like client: keeps cookies, does not follow redirects, asks for HTML.

@@ -14,6 +14,7 @@ mod demo;
 mod graph;
 mod health;
 mod helpers;
+mod inbox;
 mod input;
 mod meta;
 mod migrations;

@@ -263,12 +263,15 @@ async fn a_refused_metric_is_remembered_across_syncs_and_shown_to_the_operator()
     // The next sync (a new process) loads the exclusion and asks one call per post.
     app.sim.advance(Duration::hours(30));
     let later = app.fresh_sync();
+    let comment_pages = app.sim.comment_pages();
     let RunResult::Ran(second) = sync::run(&later, Scope::All, Trigger::Schedule).await.unwrap() else {
         panic!("busy")
     };
     let due = second.snapshots_written as u32;
-    // profile + media page + stories + one insights call per due post (account day already stored).
-    assert_eq!(second.api_calls, 3 + due + 2, "{second}");
+    let comment_pages = (app.sim.comment_pages() - comment_pages) as u32;
+    // profile + media page + stories + one insights call per due post (account day already
+    // stored) + the comment pages of recent posts whose count moved.
+    assert_eq!(second.api_calls, 3 + due + 2 + comment_pages, "{second}");
 }
 
 #[tokio::test]
