@@ -104,6 +104,9 @@ impl Application {
                 .every_minute("inbox rules", move || {
                     let inbox = inbox.clone();
                     async move {
+                        if let Err(err) = inbox.fetch_mentions().await {
+                            tracing::error!(error = %err, "mentions could not be read");
+                        }
                         match inbox.apply_rules().await {
                             Ok(summary) if summary.acted + summary.limited + summary.failed == 0 => {}
                             Ok(summary) => tracing::info!(

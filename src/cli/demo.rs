@@ -82,7 +82,7 @@ async fn refuse_real_data(conn: &mut AsyncPgConnection, database_url: &str) -> a
 }
 
 async fn reset(conn: &mut AsyncPgConnection) -> anyhow::Result<()> {
-    diesel::sql_query("TRUNCATE ig_accounts, users, dropped_metrics RESTART IDENTITY CASCADE")
+    diesel::sql_query("TRUNCATE ig_accounts, users, dropped_metrics, saved_replies RESTART IDENTITY CASCADE")
         .execute(conn)
         .await
         .context("cannot reset the demo database")?;
@@ -169,6 +169,26 @@ async fn backfill(
 /// What the demo's planner shows: for each account a post going out a few minutes after the
 /// demo starts (the publisher's every-minute run publishes it while you watch), posts
 /// scheduled over the coming days at the account's usual hours, and a draft.
+/// Two saved replies and a rule that hides follower-selling spam (the demo's comment feed
+/// sends some), switched on.
+pub async fn seed_inbox(inbox: &crate::services::inbox::Inbox) -> anyhow::Result<()> {
+    use crate::services::inbox::RuleDraft;
+    inbox.add_saved_reply("Thanks", "Thank you {name}! 🙏").await?;
+    inbox.add_saved_reply("Opening hours", "Hi {name}, we are open every day from 8 to 4 🙂").await?;
+    let rule = RuleDraft {
+        name: "Hide follower spam".into(),
+        account: None,
+        match_kind: "keywords".into(),
+        pattern: "followers fast, cheap followers, get 10k".into(),
+        action: "hide".into(),
+        saved_reply: None,
+        per_hour: 10,
+    };
+    let id = inbox.add_rule(&rule).await?;
+    inbox.set_rule_enabled(id, true).await?;
+    Ok(())
+}
+
 pub async fn plan_posts(publishing: &crate::services::Publishing) -> anyhow::Result<usize> {
     use crate::domain::PublicationKind;
     use crate::publishing::samples;

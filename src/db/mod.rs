@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod comments;
 pub mod dropped_metrics;
 pub mod inbox;
+pub mod mentions;
 pub mod meta_requests;
 pub mod oauth;
 pub mod posts;

@@ -132,6 +132,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    mentions (id) {
+        id -> Int8,
+        account_id -> Int8,
+        media_id -> Text,
+        comment_id -> Text,
+        username -> Nullable<Text>,
+        text -> Nullable<Text>,
+        permalink -> Nullable<Text>,
+        mentioned_at -> Timestamptz,
+        received_at -> Timestamptz,
+        fetched_at -> Nullable<Timestamptz>,
+        fetch_problem -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     meta_requests (id) {
         id -> Int8,
         kind -> Text,
@@ -441,6 +457,7 @@ diesel::joinable!(comment_actions -> users (user_id));
 diesel::joinable!(comment_rules -> ig_accounts (account_id));
 diesel::joinable!(comment_rules -> saved_replies (saved_reply_id));
 diesel::joinable!(comments -> ig_accounts (account_id));
+diesel::joinable!(mentions -> ig_accounts (account_id));
 diesel::joinable!(post_checkpoints -> posts (post_id));
 diesel::joinable!(post_scores -> ig_accounts (account_id));
 diesel::joinable!(post_scores -> posts (post_id));
@@ -465,6 +482,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     data_version,
     dropped_metrics,
     ig_accounts,
+    mentions,
     meta_requests,
     oauth_pending,
     oauth_states,

@@ -629,6 +629,7 @@ pub fn endpoint_label(path: &str) -> &'static str {
         [_, "stories"] => "user_stories",
         [_, "comments"] => "comments",
         [_, "replies"] => "comment_replies",
+        [_, "mentions"] => "mentions",
         [_, "insights"] => "insights",
         [_] => "node",
         _ => "other",

@@ -53,6 +53,29 @@ pub struct CommentRead {
     pub complete: bool,
 }
 
+/// A comment on someone else's media that @mentions the account.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MentionedComment {
+    #[serde(default)]
+    pub text: Option<String>,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default, deserialize_with = "optional_time")]
+    pub timestamp: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub media: Option<MentionedMedia>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MentionedMedia {
+    #[serde(default)]
+    pub permalink: Option<String>,
+}
+
+fn optional_time<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+    graph_time(deserializer).map(Some)
+}
+
 #[derive(Deserialize)]
 struct IdWire {
     #[serde(deserialize_with = "id_string")]
@@ -126,6 +149,37 @@ impl GraphSession<'_> {
     pub async fn delete_comment(&self, comment_id: &str) -> Result<(), GraphError> {
         let wire: SuccessWire = self.delete(self.url(comment_id)).await?;
         success(wire)
+    }
+}
+
+impl GraphSession<'_> {
+    /// `GET /{ig-user-id}?fields=mentioned_comment.comment_id(…){…}`: the comment an
+    /// @mention webhook named (IG User Mentioned Comment reference).
+    pub async fn mentioned_comment(&self, ig_user_id: &str, comment_id: &str) -> Result<MentionedComment, GraphError> {
+        #[derive(Deserialize)]
+        struct Wire {
+            mentioned_comment: Option<MentionedComment>,
+        }
+        let fields =
+            format!("mentioned_comment.comment_id({comment_id}){{text,username,timestamp,media{{id,permalink}}}}");
+        let wire: Wire = self.get(self.url(ig_user_id), &[("fields", &fields)], Some(ig_user_id)).await?;
+        wire.mentioned_comment
+            .ok_or_else(|| GraphError::Unexpected { status: 200, body: "no mentioned_comment in the answer".into() })
+    }
+
+    /// `POST /{ig-user-id}/mentions?media_id=…&comment_id=…&message=…`: answers a comment that
+    /// @mentions the account (IG User Mentions reference); the new comment's id. Sent once.
+    pub async fn reply_to_mention(
+        &self,
+        ig_user_id: &str,
+        media_id: &str,
+        comment_id: &str,
+        message: &str,
+    ) -> Result<String, GraphError> {
+        let url = self.url(&format!("{ig_user_id}/mentions"));
+        let query = [("media_id", media_id), ("comment_id", comment_id), ("message", message)];
+        let wire: IdWire = self.post(url, &query, Some(ig_user_id), false).await?;
+        Ok(wire.id)
     }
 }
 

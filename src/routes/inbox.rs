@@ -20,7 +20,7 @@ use crate::services::inbox::{Actor, DRY_RUN_DAYS, Inbox, InboxError, REPLY_LIMIT
 use crate::services::views::format::excerpt;
 
 /// Threads shown on one page.
-const THREADS_SHOWN: i64 = 50;
+const THREADS_SHOWN: i64 = 30;
 
 pub struct CommentView {
     pub id: String,
@@ -30,6 +30,8 @@ pub struct CommentView {
     pub by_account: bool,
     pub hidden: bool,
     pub flagged: bool,
+    /// A top-level comment: deleting it deletes its replies.
+    pub replies_follow: bool,
 }
 
 pub struct ActionView {
@@ -40,6 +42,17 @@ pub struct ActionView {
     pub automatic: bool,
     pub undone: Option<String>,
     pub undoable: bool,
+}
+
+pub struct MentionView {
+    pub comment_id: String,
+    pub account: String,
+    pub username: String,
+    pub text: Option<String>,
+    pub problem: Option<String>,
+    pub when: String,
+    pub permalink: Option<String>,
+    pub answers: Vec<ActionView>,
 }
 
 pub struct ThreadView {
@@ -59,6 +72,7 @@ struct InboxPage {
     csrf_token: String,
     admin: bool,
     threads: Vec<ThreadView>,
+    mentions: Vec<MentionView>,
     waiting: Option<i64>,
     waiting_days: i64,
     accounts: Vec<(i64, String, bool)>,
@@ -93,6 +107,7 @@ impl InboxQuery {
             Some("questions") => "questions",
             Some("hidden") => "hidden",
             Some("flagged") => "flagged",
+            Some("mentions") => "mentions",
             _ => "all",
         }
     }
@@ -153,7 +168,27 @@ async fn inbox_page(
     error: Option<(StatusCode, String)>,
 ) -> AppResult<HttpResponse> {
     let tz = views.basis().await?.tz();
-    let threads = inbox.threads(&query.filter(), THREADS_SHOWN).await?;
+    let show_mentions = query.show() == "mentions";
+    let threads = if show_mentions { Vec::new() } else { inbox.threads(&query.filter(), THREADS_SHOWN).await? };
+    let mentions = if show_mentions {
+        inbox
+            .mentions(query.account.map(AccountId), THREADS_SHOWN)
+            .await?
+            .iter()
+            .map(|(m, account, answers)| MentionView {
+                comment_id: m.comment_id.clone(),
+                account: account.clone(),
+                username: m.username.clone().unwrap_or_else(|| "someone".into()),
+                text: m.text.clone(),
+                problem: m.fetch_problem.clone(),
+                when: m.mentioned_at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
+                permalink: m.permalink.clone(),
+                answers: answers.iter().map(|a| action_view(a, &tz)).collect(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let older = (threads.len() == usize::try_from(THREADS_SHOWN).unwrap_or(usize::MAX))
         .then(|| threads.last())
         .flatten()
@@ -179,6 +214,7 @@ async fn inbox_page(
         csrf_token: user.csrf_token.clone(),
         admin: user.is_admin(),
         threads,
+        mentions,
         waiting: inbox.waiting().await,
         waiting_days: WAITING_DAYS,
         accounts,
@@ -204,6 +240,7 @@ fn comment_view(row: &InboxRow, tz: &Tz) -> CommentView {
         by_account: row.by_account,
         hidden: row.comment.hidden,
         flagged: row.comment.flagged,
+        replies_follow: row.comment.parent_id.is_none(),
     }
 }
 
@@ -318,6 +355,26 @@ pub async fn reply(
         _ => form.message,
     };
     let result = inbox.reply(&Actor::user(user.id, &user.username), id, &message).await;
+    outcome(result, &user, &form.back, "comment-replied", id, &inbox, &views).await
+}
+
+pub async fn reply_to_mention(
+    AdminUser(user): AdminUser,
+    path: web::Path<String>,
+    form: CsrfForm<ReplyForm>,
+    inbox: web::Data<Inbox>,
+    views: web::Data<Views>,
+) -> AppResult<HttpResponse> {
+    let id = comment_id(&path)?;
+    let form = form.0;
+    let message = match (form.message.trim().is_empty(), form.saved) {
+        (true, Some(saved)) => {
+            let body = inbox.saved_replies().await?.into_iter().find(|r| r.id == saved).map(|r| r.body);
+            body.unwrap_or_default()
+        }
+        _ => form.message,
+    };
+    let result = inbox.reply_to_mention(&Actor::user(user.id, &user.username), id, &message).await;
     outcome(result, &user, &form.back, "comment-replied", id, &inbox, &views).await
 }
 

@@ -114,6 +114,7 @@ pub async fn webhook_delivery(
     req: actix_web::HttpRequest,
     mut payload: web::Payload,
     webhooks: web::Data<Webhooks>,
+    inbox: web::Data<crate::services::inbox::Inbox>,
 ) -> AppResult<HttpResponse> {
     use futures_util::StreamExt;
     // Meta batches up to 1000 changes: far over the forms' 16 KiB, so this route reads its own.
@@ -130,17 +131,26 @@ pub async fn webhook_delivery(
         Ok(changes) => changes,
         Err(refusal) => return webhook_refused(refusal),
     };
-    let webhooks = webhooks.into_inner();
+    let (webhooks, inbox) = (webhooks.into_inner(), inbox.into_inner());
     actix_web::rt::spawn(async move {
         match webhooks.process(&changes).await {
-            Ok(done) => tracing::info!(
-                changes = done.changes,
-                repeated = done.repeated,
-                comments = done.comments,
-                ignored = done.ignored,
-                failed = done.failed,
-                "webhook delivery processed"
-            ),
+            Ok(done) => {
+                tracing::info!(
+                    changes = done.changes,
+                    repeated = done.repeated,
+                    comments = done.comments,
+                    mentions = done.mentions,
+                    ignored = done.ignored,
+                    failed = done.failed,
+                    "webhook delivery processed"
+                );
+                // A mention carries ids only: its text is read now rather than at the next minute.
+                if done.mentions > 0
+                    && let Err(err) = inbox.fetch_mentions().await
+                {
+                    tracing::warn!(error = %err, "mentions could not be read");
+                }
+            }
             Err(err) => tracing::error!(error = %err, "a webhook delivery could not be stored; Meta will retry it"),
         }
     });

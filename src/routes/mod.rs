@@ -131,6 +131,7 @@ route_table! {
     POST "/inbox/{comment_id}/flag" => inbox::flag, Admin, Form;
     POST "/inbox/{comment_id}/unflag" => inbox::unflag, Admin, Form;
     POST "/inbox/actions/{id}/undo" => inbox::undo, Admin, Form;
+    POST "/inbox/mentions/{comment_id}/reply" => inbox::reply_to_mention, Admin, Form;
     GET "/inbox/rules" => inbox::rules, SignedIn, Safe;
     POST "/inbox/saved-replies" => inbox::add_saved_reply, Admin, Form;
     POST "/inbox/saved-replies/{id}/delete" => inbox::delete_saved_reply, Admin, Form;

@@ -13,6 +13,7 @@ use crate::crypto::TokenKey;
 use crate::db::accounts::{Account, token_binding};
 use crate::db::comments::{self, Comment, InboxFilter, InboxRow, NewComment, ResponseStats};
 use crate::db::inbox::{self as actions, ActionRecord, NewAction, NewRule, Rule, SavedReply};
+use crate::db::mentions::{self, Mention, MentionDetails};
 use crate::db::{self, DbError};
 use crate::domain::{AccountId, Clock, UserId};
 use crate::graph::{AccessToken, Action, GraphClient, GraphError};
@@ -27,6 +28,8 @@ const WAITING_FRESH: StdDuration = StdDuration::from_secs(20);
 const RULES_LOOKBACK: Duration = Duration::hours(1);
 /// Comments judged per rules pass.
 const RULES_BATCH: i64 = 500;
+/// Mentions whose text is read per run.
+const MENTIONS_PER_RUN: i64 = 20;
 /// A rule's dry run looks this far back.
 pub const DRY_RUN_DAYS: i64 = 30;
 
@@ -634,6 +637,112 @@ impl Inbox {
         let mut conn = self.pool.get().await?;
         comments::mark_checked(&mut conn, &ids, since, now).await?;
         Ok(summary)
+    }
+
+    /// Reads the text of mentions the webhooks announced (a few per run, oldest first).
+    /// One that cannot be read is kept with the reason, not retried forever.
+    pub async fn fetch_mentions(&self) -> Result<usize, DbError> {
+        let pending = {
+            let mut conn = self.pool.get().await?;
+            mentions::unfetched(&mut conn, MENTIONS_PER_RUN).await?
+        };
+        let mut read = 0;
+        for mention in pending {
+            let account = {
+                let mut conn = self.pool.get().await?;
+                Account::find(&mut conn, mention.account_id).await?
+            };
+            let Some(account) = account else { continue };
+            let details = match self.open_token(&account) {
+                Ok(token) => {
+                    let session = self.graph.session(&token, account.flavour);
+                    match session.mentioned_comment(&account.ig_user_id, &mention.comment_id).await {
+                        Ok(found) => MentionDetails {
+                            username: found.username.map(|u| u.replace('\0', "")),
+                            text: found.text.map(|t| t.replace('\0', "")),
+                            // Only Instagram's own addresses become links.
+                            permalink: found
+                                .media
+                                .and_then(|m| m.permalink)
+                                .filter(|p| p.starts_with("https://www.instagram.com/")),
+                            commented_at: found.timestamp,
+                            problem: None,
+                        },
+                        // Worth another try on the next run.
+                        Err(err) if matches!(err.action(), Action::Retry | Action::Wait) => continue,
+                        Err(err) => {
+                            MentionDetails { problem: Some(refusal(err).to_string()), ..MentionDetails::default() }
+                        }
+                    }
+                }
+                Err(err) => MentionDetails { problem: Some(err.to_string()), ..MentionDetails::default() },
+            };
+            let mut conn = self.pool.get().await?;
+            mentions::record_details(&mut conn, mention.id, &details, self.now()).await?;
+            read += 1;
+        }
+        Ok(read)
+    }
+
+    /// The newest mentions (of one account, or all), with their account's username and the
+    /// answers sent from Tidemark.
+    pub async fn mentions(
+        &self,
+        account: Option<AccountId>,
+        limit: i64,
+    ) -> Result<Vec<(Mention, String, Vec<ActionRecord>)>, DbError> {
+        let mut conn = self.pool.get().await?;
+        let found = mentions::recent(&mut conn, account, limit).await?;
+        let ids: Vec<String> = found.iter().map(|(m, _)| m.comment_id.clone()).collect();
+        let records = actions::on_comments(&mut conn, &ids).await?;
+        Ok(found
+            .into_iter()
+            .map(|(mention, username)| {
+                let answers = records
+                    .iter()
+                    .filter(|r| r.account_id == mention.account_id && r.comment_id == mention.comment_id)
+                    .cloned()
+                    .collect();
+                (mention, username, answers)
+            })
+            .collect())
+    }
+
+    /// Answers a comment that @mentions the account, under that comment on Instagram.
+    pub async fn reply_to_mention(&self, actor: &Actor, comment_id: &str, message: &str) -> Result<(), InboxError> {
+        let message = message.replace('\0', "");
+        let message = message.trim();
+        if message.is_empty() {
+            return Err(InboxError::Invalid("Write a reply first.".into()));
+        }
+        if message.chars().count() > REPLY_LIMIT {
+            return Err(InboxError::Invalid(format!("A reply holds at most {REPLY_LIMIT} characters.")));
+        }
+        let (mention, account) = {
+            let mut conn = self.pool.get().await.map_err(DbError::from)?;
+            let mention = mentions::find(&mut conn, comment_id).await?.ok_or(InboxError::NotFound)?;
+            let account = Account::find(&mut conn, mention.account_id).await?.ok_or(InboxError::NotFound)?;
+            (mention, account)
+        };
+        let token = self.open_token(&account)?;
+        let session = self.graph.session(&token, account.flavour);
+        let reply_id = session
+            .reply_to_mention(&account.ig_user_id, &mention.media_id, &mention.comment_id, message)
+            .await
+            .map_err(refusal)?;
+        let record = NewAction {
+            account_id: account.id,
+            comment_id,
+            action: "reply",
+            user_id: actor.user,
+            rule_id: actor.rule,
+            actor: &actor.name,
+            reply_id: Some(&reply_id),
+            detail: message,
+        };
+        let mut conn = self.pool.get().await.map_err(DbError::from)?;
+        actions::record(&mut conn, &record, self.now()).await?;
+        Ok(())
     }
 
     /// The latest actions rules took, newest first.

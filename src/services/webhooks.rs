@@ -17,6 +17,7 @@ use subtle::ConstantTimeEq;
 use crate::config::MetaApps;
 use crate::db::accounts::Account;
 use crate::db::comments::{self, NewComment};
+use crate::db::mentions;
 use crate::db::{self, DbError};
 use crate::domain::Clock;
 
@@ -53,6 +54,7 @@ pub struct Processed {
     /// Changes seen before (Meta's retries): skipped.
     pub repeated: usize,
     pub comments: usize,
+    pub mentions: usize,
     /// Changes for no account Tidemark holds, or of a field it does not use.
     pub ignored: usize,
     /// Changes that could not be stored (logged; Meta's retry tries again).
@@ -164,6 +166,7 @@ impl Webhooks {
             match conn.transaction(async |conn| store(conn, change, now).await).await {
                 Ok(Stored::Repeated) => done.repeated += 1,
                 Ok(Stored::Comment(new)) => done.comments += usize::from(new),
+                Ok(Stored::Mention(new)) => done.mentions += usize::from(new),
                 Ok(Stored::Ignored) => done.ignored += 1,
                 Err(err) => {
                     done.failed += 1;
@@ -180,6 +183,8 @@ enum Stored {
     Repeated,
     /// A comment; true when it was new.
     Comment(bool),
+    /// A mention; true when it was new.
+    Mention(bool),
     Ignored,
 }
 
@@ -196,6 +201,18 @@ async fn store(conn: &mut AsyncPgConnection, change: &Change, now: DateTime<Utc>
         return Ok(Stored::Repeated);
     }
     let accounts = Account::find_by_meta_user(conn, &change.account).await?;
+    if change.field == "mentions" {
+        // `{media_id, comment_id}`: the comment that @mentions the account; its text is read
+        // afterwards (Inbox::fetch_mentions).
+        let id_of = |key: &str| change.value.get(key).and_then(id_text);
+        let (Some(account), Some(media_id), Some(comment_id)) =
+            (accounts.first(), id_of("media_id"), id_of("comment_id"))
+        else {
+            return Ok(Stored::Ignored);
+        };
+        let at = change.time.and_then(|t| Utc.timestamp_opt(t, 0).single()).unwrap_or(now);
+        return Ok(Stored::Mention(mentions::insert(conn, account.id, &media_id, &comment_id, at, now).await?));
+    }
     let comment = (change.field == "comments").then(|| comment_of(&change.value)).flatten();
     let (Some(account), Some(wire)) = (accounts.first(), comment) else {
         return Ok(Stored::Ignored);
@@ -225,12 +242,17 @@ struct CommentWire {
     text: String,
 }
 
-fn comment_of(value: &Value) -> Option<CommentWire> {
-    let id_of = |v: &Value| match v {
+/// An id as Meta sends it: digits in a string, or a bare number.
+fn id_text(v: &Value) -> Option<String> {
+    match v {
         Value::String(s) if !s.is_empty() && s.len() <= 32 && s.bytes().all(|b| b.is_ascii_digit()) => Some(s.clone()),
         Value::Number(n) => n.as_u64().map(|n| n.to_string()),
         _ => None,
-    };
+    }
+}
+
+fn comment_of(value: &Value) -> Option<CommentWire> {
+    let id_of = id_text;
     Some(CommentWire {
         id: id_of(value.get("id")?)?,
         media_id: id_of(value.get("media")?.get("id")?)?,

@@ -60,6 +60,19 @@ pub struct SimComment {
     pub deleted: bool,
 }
 
+/// A comment on someone else's media that @mentions one of the accounts.
+#[derive(Debug, Clone)]
+pub struct SimMention {
+    pub account: usize,
+    pub media_id: String,
+    pub comment_id: String,
+    pub username: String,
+    pub text: String,
+    pub at: DateTime<Utc>,
+    /// The account's answers, oldest first.
+    pub replies: Vec<String>,
+}
+
 /// Why an action on a comment was refused: (code, subcode, message).
 pub(crate) type Refusal = (i64, Option<i64>, String);
 
@@ -282,6 +295,50 @@ impl Inner {
         }
         self.change_count(&media_id, -gone);
         Ok(())
+    }
+}
+
+impl Inner {
+    /// `GET /{ig-user-id}?fields=mentioned_comment.comment_id(ID){…}`.
+    pub(crate) fn mentioned_comment(&self, account: usize, comment_id: &str, fields: &str) -> Result<Value, Refusal> {
+        let mention = self
+            .mentions
+            .iter()
+            .find(|m| m.account == account && m.comment_id == comment_id)
+            .ok_or_else(|| not_found(comment_id))?;
+        let mut out = serde_json::Map::new();
+        out.insert("id".into(), json!(mention.comment_id));
+        for (field, _) in super::server::split_fields(fields) {
+            let value = match field {
+                "text" => json!(mention.text),
+                "username" => json!(mention.username),
+                "timestamp" => json!(mention.at.format("%Y-%m-%dT%H:%M:%S+0000").to_string()),
+                "like_count" => json!(0),
+                "media" => json!({ "id": mention.media_id,
+                    "permalink": format!("https://www.instagram.com/p/{}/", &mention.media_id[mention.media_id.len() - 8..]) }),
+                _ => continue,
+            };
+            out.insert(field.to_owned(), value);
+        }
+        Ok(Value::Object(out))
+    }
+
+    /// `POST /{ig-user-id}/mentions?media_id&comment_id&message`: the account answers a mention.
+    pub(crate) fn reply_to_mention(
+        &mut self,
+        account: usize,
+        media_id: &str,
+        comment_id: &str,
+        message: &str,
+    ) -> Result<String, Refusal> {
+        let id = format!("178{:014}", self.rng.random_range(0..99_999_999_999_999u64));
+        let mention = self
+            .mentions
+            .iter_mut()
+            .find(|m| m.account == account && m.comment_id == comment_id && m.media_id == media_id)
+            .ok_or_else(|| not_found(comment_id))?;
+        mention.replies.push(message.to_owned());
+        Ok(id)
     }
 }
 

@@ -118,6 +118,8 @@ pub(crate) struct Inner {
     pub(crate) comments: Vec<comments::SimComment>,
     /// How many of its curve's comments each media has been given so far.
     pub(crate) brought: std::collections::HashMap<String, usize>,
+    /// @mentions of the accounts on other people's media.
+    pub(crate) mentions: Vec<comments::SimMention>,
     /// `GET /{media}/comments` pages answered.
     pub(crate) comment_pages: u64,
 }
@@ -185,6 +187,7 @@ impl Simulator {
                 comments: Vec::new(),
                 brought: std::collections::HashMap::new(),
                 comment_pages: 0,
+                mentions: Vec::new(),
             }),
             config,
             epoch,
@@ -459,6 +462,17 @@ impl Simulator {
             .iter()
             .find(|c| c.id == comment_id)
             .map(|c| (c.text.clone(), c.hidden, c.deleted, c.parent_id.clone()))
+    }
+
+    /// The account's answers to a mention, oldest first.
+    pub fn mention_replies(&self, comment_id: &str) -> Vec<String> {
+        self.state
+            .lock()
+            .mentions
+            .iter()
+            .find(|m| m.comment_id == comment_id)
+            .map(|m| m.replies.clone())
+            .unwrap_or_default()
     }
 
     /// Live comments (and replies) on a media, after giving it those its curve has brought.

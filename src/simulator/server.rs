@@ -369,6 +369,40 @@ impl Request<'_> {
                     inner.read_comment(id, &owned, false, fields).map_err(comment_refusal)
                 }
             }),
+            [id] if *id == named_id
+                && self.param("fields").is_some_and(|f| f.starts_with("mentioned_comment.comment_id(")) =>
+            {
+                Some({
+                    if !may_manage_comments(token) {
+                        return Err(no_permission());
+                    }
+                    let fields = self.param("fields").unwrap_or_default();
+                    let inner_fields =
+                        fields.split_once('{').map_or("", |(_, rest)| rest.strip_suffix('}').unwrap_or(rest));
+                    let comment = fields
+                        .trim_start_matches("mentioned_comment.comment_id(")
+                        .split(')')
+                        .next()
+                        .unwrap_or_default();
+                    inner
+                        .mentioned_comment(named, comment, inner_fields)
+                        .map(|value| json!({ "mentioned_comment": value, "id": named_id }))
+                        .map_err(comment_refusal)
+                })
+            }
+            [id, "mentions"] if self.post && *id == named_id => Some({
+                if !may_manage_comments(token) {
+                    return Err(no_permission());
+                }
+                let Some(message) = self.param("message").filter(|m| !m.trim().is_empty()) else {
+                    return Err(ApiError::new(100, "(#100) The parameter message is required"));
+                };
+                let (media, comment) = (self.param("media_id").unwrap_or(""), self.param("comment_id").unwrap_or(""));
+                inner
+                    .reply_to_mention(named, media, comment, message)
+                    .map(|id| json!({ "id": id }))
+                    .map_err(comment_refusal)
+            }),
             [id] if inner.containers.iter().any(|c| c.id == *id) => {
                 Some(match inner.container_json(id, &owned, now, inner.video_processing) {
                     Some(body) => Ok(body),

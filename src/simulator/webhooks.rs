@@ -67,6 +67,29 @@ impl Simulator {
         (comment_id, body.to_string().into_bytes())
     }
 
+    /// Someone @mentions account `index` in a comment on their own media; returns the comment's
+    /// id and the `mentions` delivery announcing it (which carries ids only, as Meta's does).
+    pub fn mention(&self, index: usize, username: &str, text: &str) -> (String, Vec<u8>) {
+        let mut inner = self.state.lock();
+        let now = inner.now();
+        let media_id = format!("179{:014}", inner.rng.random_range(0..99_999_999_999_999u64));
+        let comment_id = format!("178{:014}", inner.rng.random_range(0..99_999_999_999_999u64));
+        let handle = inner.accounts[index].spec.username.clone();
+        inner.mentions.push(super::comments::SimMention {
+            account: index,
+            media_id: media_id.clone(),
+            comment_id: comment_id.clone(),
+            username: username.to_owned(),
+            text: text.replace("{account}", &format!("@{handle}")),
+            at: now,
+            replies: Vec::new(),
+        });
+        let account = inner.accounts[index].ig_user_id.clone();
+        let body = json!({ "object": "instagram", "entry": [{ "id": account, "time": now.timestamp(),
+            "field": "mentions", "value": { "media_id": media_id, "comment_id": comment_id } }] });
+        (comment_id, body.to_string().into_bytes())
+    }
+
     /// Delivers a believable comment on a recent media of a random account to `url`: a few at
     /// once, then one every `every`, until the runtime stops (the demo's live inbox).
     pub fn start_comment_feed(&self, url: String, app_secret: String, every: Duration) {
@@ -96,7 +119,12 @@ impl Simulator {
                     }
                 };
                 let Some((index, media, username, text)) = pick else { continue };
-                let (_, body) = simulator.comment_on(index, &media, username, text, None);
+                // Now and then someone mentions the account elsewhere instead.
+                let (_, body) = if delivered % 5 == 4 {
+                    simulator.mention(index, username, "Going to {account} this weekend, who's in? 🙌")
+                } else {
+                    simulator.comment_on(index, &media, username, text, None)
+                };
                 if let Err(err) = deliver(&url, &app_secret, &body).await {
                     tracing::debug!(error = %err.without_url(), "the simulator could not deliver a comment");
                 }

@@ -39,7 +39,13 @@ pub async fn purge(pool: &db::Pool, database_url: &str, now: DateTime<Utc>) -> a
         counts.account_snapshots = retention::account_snapshots_before(&mut conn, cutoff).await? as i64;
         let comments = crate::db::comments::delete_before(&mut conn, cutoff).await?;
         let actions = crate::db::inbox::delete_before(&mut conn, cutoff).await?;
-        tracing::info!(comments, actions, "comments and inbox actions before the history window removed");
+        let mentions = crate::db::mentions::delete_before(&mut conn, cutoff).await?;
+        tracing::info!(
+            comments,
+            actions,
+            mentions,
+            "comments, mentions and inbox actions before the history window removed"
+        );
         let first_kept = cutoff.with_timezone(&settings.time_zone()).date_naive();
         counts.daily_insights = retention::daily_insights_before(&mut conn, first_kept).await? as i64;
     }

@@ -444,3 +444,43 @@ async fn an_admin_plans_a_post_sees_it_on_the_calendar_and_it_goes_out_in_a_real
     assert!(post.contains("reach"), "with its figures");
     client.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn an_admin_answers_a_comment_from_the_inbox_in_a_real_browser() {
+    let app = spawn_app().await;
+    app.create_user("ada", Role::Admin).await;
+    app.connect(0).await;
+    app.run_sync().await;
+    let media = app.sim.listed_media_ids(0)[0].clone();
+    let (comment, body) = app.sim.comment_on(0, &media, "lina.k", "How much is the sourdough loaf? <b>bold</b>", None);
+    let url = app.url("/meta/webhooks");
+    let secret = tidemark::simulator::oauth::INSTAGRAM_APP_SECRET;
+    assert_eq!(tidemark::simulator::webhooks::deliver(&url, secret, &body).await.unwrap(), 200);
+    let driver = chromedriver();
+    let client = browser(&driver, false).await;
+    sign_in(&client, &app, "ada").await;
+
+    client.find(Locator::Css("nav a[href='/inbox']")).await.unwrap().click().await.unwrap();
+    let inbox = wait_for_text(&client, "How much is the sourdough loaf?").await;
+    assert!(inbox.contains("&lt;b&gt;bold&lt;/b&gt;"), "the comment's markup stays text");
+    let waiting = client.find(Locator::Css("nav .nav-count")).await.unwrap().text().await.unwrap();
+    assert!(waiting.starts_with(|c: char| c.is_ascii_digit()), "the navigation counts what waits: {waiting}");
+    screenshot(&client, "inbox").await;
+
+    let thread = format!("#c{comment}");
+    client
+        .find(Locator::Css(&format!("{thread} textarea[name=message]")))
+        .await
+        .unwrap()
+        .send_keys("€6.50, baked every morning 🍞")
+        .await
+        .unwrap();
+    client.find(Locator::Css(&format!("{thread} form.reply-form button"))).await.unwrap().click().await.unwrap();
+    let after = wait_for_text(&client, "Your reply is posted on Instagram.").await;
+    assert!(after.contains("€6.50, baked every morning 🍞"), "the reply sits in its thread");
+    assert!(client.current_url().await.unwrap().fragment() == Some(&format!("c{comment}")), "back at the thread");
+    assert!(app.sim.comments_on(&media).contains(&"€6.50, baked every morning 🍞".to_owned()), "sent to Instagram");
+    let replied = client.find(Locator::Css(&format!("{thread} .action-log"))).await.unwrap().text().await.unwrap();
+    assert!(replied.contains("by ada"), "who answered is shown: {replied}");
+    client.close().await.unwrap();
+}

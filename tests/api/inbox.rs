@@ -364,3 +364,40 @@ async fn a_saved_reply_names_the_commenter() {
     assert_eq!(replied.status(), 303);
     assert!(app.sim.comments_on(&media).contains(&"Yes @grandma.rose, call us!".to_owned()));
 }
+
+#[tokio::test]
+async fn a_mention_announced_by_webhook_is_read_shown_and_answered() {
+    let app = spawn_app().await;
+    let account = app.connect(BAKERY).await;
+    app.create_user("ada", Role::Admin).await;
+    let admin = app.signed_in("ada").await;
+    let (mention, body) = app.sim.mention(BAKERY, "foodie.ana", "Brunch at {account} was <i>perfect</i> 🥐");
+    let url = app.url("/meta/webhooks");
+    assert_eq!(webhooks::deliver(&url, INSTAGRAM_APP_SECRET, &body).await.unwrap(), 200);
+    assert_eq!(webhooks::deliver(&url, INSTAGRAM_APP_SECRET, &body).await.unwrap(), 200, "Meta's retry");
+    let read = format!("SELECT count(*) AS n FROM mentions WHERE comment_id = '{mention}' AND text IS NOT NULL");
+    for _ in 0..100 {
+        if app.count(&read).await == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    assert_eq!(app.count(&read).await, 1, "its text is read right after the webhook");
+    assert_eq!(app.count("SELECT count(*) AS n FROM mentions").await, 1, "once");
+    let page = app.get_text(&admin, &format!("/inbox?show=mentions&account={}", account.id)).await;
+    assert!(page.contains("Brunch at @harbour.bakery was &#60;i&#62;perfect&#60;/i&#62; 🥐"), "escaped: {page}");
+    assert!(page.contains("their post on Instagram"), "a link to their post: {page}");
+
+    let replied = post_form(
+        &app,
+        &admin,
+        &format!("/inbox/mentions/{mention}/reply"),
+        &[("message", "See you soon!"), ("back", "show=mentions")],
+    )
+    .await;
+    assert_eq!(replied.status(), 303);
+    assert!(location(&replied).starts_with("/inbox?show=mentions&notice=comment-replied"), "{}", location(&replied));
+    assert_eq!(app.sim.mention_replies(&mention), ["See you soon!"]);
+    let page = app.get_text(&admin, "/inbox?show=mentions").await;
+    assert!(page.contains("Replied “See you soon!” by ada"), "{page}");
+}
