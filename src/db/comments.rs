@@ -415,9 +415,18 @@ pub async fn first_delivery(
     Ok(inserted == 1)
 }
 
-/// Removes comments made before `cutoff` (the history window).
+/// Removes comments made before `cutoff` (the history window), and those on posts published
+/// before it (their post goes with the window, its comments with it).
 pub async fn delete_before(conn: &mut AsyncPgConnection, cutoff: DateTime<Utc>) -> QueryResult<usize> {
-    diesel::delete(comments::table.filter(comments::commented_at.lt(cutoff))).execute(conn).await
+    let old = diesel::delete(comments::table.filter(comments::commented_at.lt(cutoff))).execute(conn).await?;
+    let on_old_posts = diesel::sql_query(
+        "DELETE FROM comments c USING posts p \
+         WHERE p.account_id = c.account_id AND p.media_id = c.media_id AND p.posted_at < $1",
+    )
+    .bind::<Timestamptz, _>(cutoff)
+    .execute(conn)
+    .await?;
+    Ok(old + on_old_posts)
 }
 
 /// Forgets webhook changes older than `cutoff` (Meta retries for 36 hours at most).

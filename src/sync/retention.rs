@@ -33,11 +33,12 @@ pub async fn purge(pool: &db::Pool, database_url: &str, now: DateTime<Utc>) -> a
     // Each rule is one transaction: the posts' count and deletion together, every other rule
     // a single DELETE.
     if let Some(cutoff) = settings.window_start(now) {
+        // Before the posts: a comment on a post that goes goes with it.
+        let comments = crate::db::comments::delete_before(&mut conn, cutoff).await?;
         let removed = conn.transaction(async |c| posts::delete_older_than(c, cutoff).await).await?;
         counts.posts = removed.posts;
         counts.snapshots = removed.snapshots;
         counts.account_snapshots = retention::account_snapshots_before(&mut conn, cutoff).await? as i64;
-        let comments = crate::db::comments::delete_before(&mut conn, cutoff).await?;
         let actions = crate::db::inbox::delete_before(&mut conn, cutoff).await?;
         let mentions = crate::db::mentions::delete_before(&mut conn, cutoff).await?;
         tracing::info!(

@@ -309,12 +309,15 @@ async fn a_viewer_sees_no_admin_form_or_button_on_any_page() {
     let post = app.count("SELECT min(id) AS n FROM posts").await;
     let account = app.count("SELECT min(id) AS n FROM ig_accounts").await;
     let (publication, _) = crate::publishing::planned_draft(&app, tidemark::domain::AccountId(account)).await;
+    let rule = crate::inbox::a_rule(&app).await;
     for route in ROUTE_TABLE.iter().filter(|r| r.method == "GET" && r.access == Access::SignedIn) {
         if route.path.starts_with("/export") || route.path == "/me" {
             continue;
         }
         let id = if route.path.starts_with("/posts") {
             post
+        } else if route.path.starts_with("/inbox/rules") {
+            rule
         } else if route.path.starts_with("/planner") {
             publication.0
         } else {

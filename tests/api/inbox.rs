@@ -401,3 +401,42 @@ async fn a_mention_announced_by_webhook_is_read_shown_and_answered() {
     let page = app.get_text(&admin, "/inbox?show=mentions").await;
     assert!(page.contains("Replied “See you soon!” by ada"), "{page}");
 }
+
+#[tokio::test]
+async fn comments_and_mentions_follow_the_history_window_and_their_post() {
+    let app = spawn_app().await;
+    app.connect(BAKERY).await;
+    app.run_sync().await;
+    let media = quiet_media(&app);
+    let recent_on_old_post = comment(&app, &media, "petra", "Still love this one").await;
+    let (mention, body) = app.sim.mention(BAKERY, "noor", "Thanks {account}!");
+    webhooks::deliver(&app.url("/meta/webhooks"), INSTAGRAM_APP_SECRET, &body).await.unwrap();
+    let kept = app.count("SELECT count(*) AS n FROM comments WHERE source = 'sync'").await;
+    assert!(kept > 0);
+    let mut conn = app.db.connect().await;
+    crate::helpers::execute(&mut conn, "UPDATE settings SET lookback_days = 30").await;
+    crate::helpers::execute(
+        &mut conn,
+        &format!("UPDATE posts SET posted_at = now() - interval '40 days' WHERE media_id = '{media}'"),
+    )
+    .await;
+    for _ in 0..100 {
+        if app.count("SELECT count(*) AS n FROM mentions").await == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    crate::helpers::execute(
+        &mut conn,
+        &format!("UPDATE mentions SET mentioned_at = now() - interval '31 days' WHERE comment_id = '{mention}'"),
+    )
+    .await;
+    app.sync.purge().await.unwrap();
+    assert_eq!(
+        app.count(&format!("SELECT count(*) AS n FROM comments WHERE comment_id = '{recent_on_old_post}'")).await,
+        0,
+        "a recent comment on a post past the window goes with its post"
+    );
+    assert_eq!(app.count("SELECT count(*) AS n FROM mentions").await, 0);
+    assert_eq!(app.count("SELECT count(*) AS n FROM comments WHERE source = 'sync'").await, kept, "the rest stays");
+}
