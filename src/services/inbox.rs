@@ -49,6 +49,35 @@ impl Actor {
     fn rule(rule: &Rule) -> Self {
         Self { user: None, rule: Some(rule.id), name: format!("rule “{}”", rule.name) }
     }
+
+    /// The record of something this actor did.
+    fn action<'a>(
+        &'a self,
+        account_id: AccountId,
+        comment_id: &'a str,
+        action: &'static str,
+        reply_id: Option<&'a str>,
+        detail: &'a str,
+    ) -> NewAction<'a> {
+        NewAction {
+            account_id,
+            comment_id,
+            action,
+            user_id: self.user,
+            rule_id: self.rule,
+            actor: &self.name,
+            reply_id,
+            detail,
+        }
+    }
+}
+
+/// What an action changes in Tidemark's copy, once Instagram has done it.
+enum Stored<'a> {
+    Reply(&'a NewComment),
+    Hidden(i64, bool),
+    Deleted(AccountId, &'a str),
+    Flagged(i64, bool),
 }
 
 /// Why an action was not done. Every text is fit for the page.
@@ -268,7 +297,6 @@ impl Inbox {
         let token = self.open_token(&account)?;
         let session = self.graph.session(&token, account.flavour);
         let reply_id = session.reply_to_comment(&account.ig_user_id, comment_id, message).await.map_err(refusal)?;
-        let now = self.now();
         let top = comment.parent_id.clone().unwrap_or_else(|| comment.comment_id.clone());
         let stored = NewComment {
             account_id: account.id,
@@ -277,29 +305,12 @@ impl Inbox {
             parent_id: Some(top),
             username: Some(account.username.clone()),
             text: message.to_owned(),
-            commented_at: now,
+            commented_at: self.now(),
             source: "tidemark",
             hidden: false,
         };
-        let record = NewAction {
-            account_id: account.id,
-            comment_id,
-            action: "reply",
-            user_id: actor.user,
-            rule_id: actor.rule,
-            actor: &actor.name,
-            reply_id: Some(&reply_id),
-            detail: message,
-        };
-        let mut conn = self.pool.get().await.map_err(DbError::from)?;
-        conn.transaction::<_, diesel::result::Error, _>(async |conn| {
-            comments::insert(conn, &stored, now).await?;
-            actions::record(conn, &record, now).await?;
-            Ok(())
-        })
-        .await?;
-        self.forget_waiting();
-        Ok(())
+        let record = actor.action(account.id, comment_id, "reply", Some(&reply_id), message);
+        self.store(Stored::Reply(&stored), &record).await
     }
 
     /// Hides or unhides a comment on Instagram, then here.
@@ -308,27 +319,9 @@ impl Inbox {
         let token = self.open_token(&account)?;
         let session = self.graph.session(&token, account.flavour);
         session.hide_comment(&account.ig_user_id, comment_id, hide).await.map_err(refusal)?;
-        let now = self.now();
         let detail = excerpt(&comment.text, 80);
-        let record = NewAction {
-            account_id: account.id,
-            comment_id,
-            action: if hide { "hide" } else { "unhide" },
-            user_id: actor.user,
-            rule_id: actor.rule,
-            actor: &actor.name,
-            reply_id: None,
-            detail: &detail,
-        };
-        let mut conn = self.pool.get().await.map_err(DbError::from)?;
-        conn.transaction::<_, diesel::result::Error, _>(async |conn| {
-            comments::set_hidden(conn, comment.id, hide).await?;
-            actions::record(conn, &record, now).await?;
-            Ok(())
-        })
-        .await?;
-        self.forget_waiting();
-        Ok(())
+        let record = actor.action(account.id, comment_id, if hide { "hide" } else { "unhide" }, None, &detail);
+        self.store(Stored::Hidden(comment.id, hide), &record).await
     }
 
     /// Deletes a comment (and its replies) on Instagram, then here. A comment Instagram no
@@ -343,51 +336,40 @@ impl Inbox {
             Err(GraphError::Rejected { code: 100, subcode: Some(33), .. }) => {}
             Err(err) => return Err(refusal(err)),
         }
-        let now = self.now();
         let detail = format!("@{}: {}", comment.username.as_deref().unwrap_or("someone"), excerpt(&comment.text, 80));
-        let record = NewAction {
-            account_id: account.id,
-            comment_id,
-            action: "delete",
-            user_id: actor.user,
-            rule_id: actor.rule,
-            actor: &actor.name,
-            reply_id: None,
-            detail: &detail,
-        };
-        let mut conn = self.pool.get().await.map_err(DbError::from)?;
-        conn.transaction::<_, diesel::result::Error, _>(async |conn| {
-            comments::delete_thread(conn, account.id, comment_id).await?;
-            actions::record(conn, &record, now).await?;
-            Ok(())
-        })
-        .await?;
-        self.forget_waiting();
-        Ok(())
+        let record = actor.action(account.id, comment_id, "delete", None, &detail);
+        self.store(Stored::Deleted(account.id, comment_id), &record).await
     }
 
     /// Flags a comment for attention (or clears the flag): Tidemark only, nothing is sent.
     pub async fn set_flagged(&self, actor: &Actor, comment_id: &str, flag: bool) -> Result<(), InboxError> {
-        let mut conn = self.pool.get().await.map_err(DbError::from)?;
-        let comment = comments::find(&mut conn, comment_id).await?.ok_or(InboxError::NotFound)?;
-        let now = self.now();
-        let detail = excerpt(&comment.text, 80);
-        let record = NewAction {
-            account_id: comment.account_id,
-            comment_id,
-            action: if flag { "flag" } else { "unflag" },
-            user_id: actor.user,
-            rule_id: actor.rule,
-            actor: &actor.name,
-            reply_id: None,
-            detail: &detail,
+        let comment = {
+            let mut conn = self.pool.get().await.map_err(DbError::from)?;
+            comments::find(&mut conn, comment_id).await?.ok_or(InboxError::NotFound)?
         };
+        let detail = excerpt(&comment.text, 80);
+        let record = actor.action(comment.account_id, comment_id, if flag { "flag" } else { "unflag" }, None, &detail);
+        self.store(Stored::Flagged(comment.id, flag), &record).await
+    }
+
+    /// Stores what an action changed and its record together.
+    async fn store(&self, change: Stored<'_>, record: &NewAction<'_>) -> Result<(), InboxError> {
+        let now = self.now();
+        let mut conn = self.pool.get().await.map_err(DbError::from)?;
         conn.transaction::<_, diesel::result::Error, _>(async |conn| {
-            comments::set_flagged(conn, comment.id, flag).await?;
-            actions::record(conn, &record, now).await?;
+            match change {
+                Stored::Reply(reply) => comments::insert(conn, reply, now).await.map(|_| ())?,
+                Stored::Hidden(id, hidden) => comments::set_hidden(conn, id, hidden).await?,
+                Stored::Deleted(account, comment_id) => {
+                    comments::delete_thread(conn, account, comment_id).await.map(|_| ())?
+                }
+                Stored::Flagged(id, flagged) => comments::set_flagged(conn, id, flagged).await?,
+            }
+            actions::record(conn, record, now).await?;
             Ok(())
         })
         .await?;
+        self.forget_waiting();
         Ok(())
     }
 
@@ -612,14 +594,12 @@ impl Inbox {
                         self.set_hidden(&actor, &comment.comment_id, true).await.map(|()| hidden = true)
                     }
                     "reply" if !hidden => {
-                        let body = replies.iter().find(|r| Some(r.id) == rule.saved_reply_id).map(|r| &r.body);
-                        match body {
-                            Some(body) => {
-                                let text = fill_template(body, comment.username.as_deref());
-                                self.reply(&actor, &comment.comment_id, &text).await
-                            }
-                            None => Ok(()),
-                        }
+                        // A rule's saved reply cannot be deleted while the rule uses it.
+                        let Some(body) = replies.iter().find(|r| Some(r.id) == rule.saved_reply_id) else {
+                            continue;
+                        };
+                        let text = fill_template(&body.body, comment.username.as_deref());
+                        self.reply(&actor, &comment.comment_id, &text).await
                     }
                     "flag" if !comment.flagged => self.set_flagged(&actor, &comment.comment_id, true).await,
                     _ => continue,
@@ -730,16 +710,7 @@ impl Inbox {
             .reply_to_mention(&account.ig_user_id, &mention.media_id, &mention.comment_id, message)
             .await
             .map_err(refusal)?;
-        let record = NewAction {
-            account_id: account.id,
-            comment_id,
-            action: "reply",
-            user_id: actor.user,
-            rule_id: actor.rule,
-            actor: &actor.name,
-            reply_id: Some(&reply_id),
-            detail: message,
-        };
+        let record = actor.action(account.id, comment_id, "reply", Some(&reply_id), message);
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
         actions::record(&mut conn, &record, self.now()).await?;
         Ok(())
