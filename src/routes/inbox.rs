@@ -86,6 +86,15 @@ struct InboxPage {
     saved_replies: Vec<(i64, String, String)>,
     reply_limit: usize,
     error: Option<String>,
+    /// A reply that could not be sent, kept in its form: (comment id, text).
+    draft: Option<(String, String)>,
+}
+
+impl InboxPage {
+    /// The text to put back in the reply form of `comment_id`.
+    fn draft_for(&self, comment_id: &str) -> &str {
+        self.draft.as_ref().filter(|(id, _)| id == comment_id).map_or("", |(_, text)| text.as_str())
+    }
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -156,7 +165,7 @@ pub async fn inbox(
     inbox: web::Data<Inbox>,
     views: web::Data<Views>,
 ) -> AppResult<HttpResponse> {
-    inbox_page(&user, notice, &query, &inbox, &views, None).await
+    inbox_page(&user, notice, &query, &inbox, &views, None, None).await
 }
 
 async fn inbox_page(
@@ -166,6 +175,7 @@ async fn inbox_page(
     inbox: &Inbox,
     views: &Views,
     error: Option<(StatusCode, String)>,
+    draft: Option<(String, String)>,
 ) -> AppResult<HttpResponse> {
     let tz = views.basis().await?.tz();
     let show_mentions = query.show() == "mentions";
@@ -227,6 +237,7 @@ async fn inbox_page(
         saved_replies,
         reply_limit: REPLY_LIMIT,
         error,
+        draft,
     };
     render(status, &page)
 }
@@ -317,15 +328,23 @@ fn back_to(back: &str, notice: &str, anchor: &str) -> HttpResponse {
     see_other(&format!("/inbox?{view}{sep}notice={notice}#c{anchor}"))
 }
 
+/// Where an action leads: back to the inbox view at the thread, or the view again with what
+/// went wrong (and the reply that was being written, so nothing typed is lost).
+struct Outcome<'a> {
+    user: &'a CurrentUser,
+    back: &'a str,
+    notice: &'a str,
+    anchor: &'a str,
+    draft: Option<String>,
+}
+
 async fn outcome(
     result: Result<(), InboxError>,
-    user: &CurrentUser,
-    back: &str,
-    notice: &str,
-    anchor: &str,
+    to: Outcome<'_>,
     inbox: &Inbox,
     views: &Views,
 ) -> AppResult<HttpResponse> {
+    let Outcome { user, back, notice, anchor, draft } = to;
     let error = match result {
         Ok(()) => return Ok(back_to(back, notice, anchor)),
         Err(InboxError::NotFound) => return Err(AppError::NotFound),
@@ -334,7 +353,8 @@ async fn outcome(
         Err(InboxError::Refused(message)) => (StatusCode::CONFLICT, message),
     };
     let query: InboxQuery = serde_urlencoded::from_str(back).unwrap_or_default();
-    inbox_page(user, Notice::default(), &query, inbox, views, Some(error)).await
+    let draft = draft.map(|text| (anchor.to_owned(), text));
+    inbox_page(user, Notice::default(), &query, inbox, views, Some(error), draft).await
 }
 
 pub async fn reply(
@@ -355,7 +375,8 @@ pub async fn reply(
         _ => form.message,
     };
     let result = inbox.reply(&Actor::user(user.id, &user.username), id, &message).await;
-    outcome(result, &user, &form.back, "comment-replied", id, &inbox, &views).await
+    let to = Outcome { user: &user, back: &form.back, notice: "comment-replied", anchor: id, draft: Some(message) };
+    outcome(result, to, &inbox, &views).await
 }
 
 pub async fn reply_to_mention(
@@ -375,7 +396,8 @@ pub async fn reply_to_mention(
         _ => form.message,
     };
     let result = inbox.reply_to_mention(&Actor::user(user.id, &user.username), id, &message).await;
-    outcome(result, &user, &form.back, "comment-replied", id, &inbox, &views).await
+    let to = Outcome { user: &user, back: &form.back, notice: "comment-replied", anchor: id, draft: Some(message) };
+    outcome(result, to, &inbox, &views).await
 }
 
 macro_rules! comment_action {
@@ -391,7 +413,8 @@ macro_rules! comment_action {
             let $actor = Actor::user(user.id, &user.username);
             let $inbox = &inbox;
             let result = $call.await;
-            outcome(result, &user, &form.0.back, $notice, $id, &inbox, &views).await
+            let to = Outcome { user: &user, back: &form.0.back, notice: $notice, anchor: $id, draft: None };
+            outcome(result, to, &inbox, &views).await
         }
     };
 }
@@ -410,7 +433,8 @@ pub async fn undo(
     views: web::Data<Views>,
 ) -> AppResult<HttpResponse> {
     let result = inbox.undo(&Actor::user(user.id, &user.username), *path).await;
-    outcome(result, &user, &form.0.back, "action-undone", "", &inbox, &views).await
+    let to = Outcome { user: &user, back: &form.0.back, notice: "action-undone", anchor: "", draft: None };
+    outcome(result, to, &inbox, &views).await
 }
 
 // ---- Saved replies and rules -------------------------------------------------------------

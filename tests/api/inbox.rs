@@ -194,9 +194,12 @@ async fn instagrams_refusal_is_shown_and_changes_nothing() {
     for token in app.sim.tokens_of(BAKERY) {
         app.sim.revoke_token(&token, 460);
     }
-    let refused = post_form(&app, &admin, &format!("/inbox/{id}/reply"), &[("message", "Thanks!")]).await;
+    let refused =
+        post_form(&app, &admin, &format!("/inbox/{id}/reply"), &[("message", "Thanks for the kind words!")]).await;
     assert_eq!(refused.status(), 409);
-    assert!(refused.text().await.unwrap().contains("re-connect"));
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("re-connect"), "{page}");
+    assert!(page.contains(">Thanks for the kind words!</textarea>"), "the reply typed is kept in its form: {page}");
     assert_eq!(app.count("SELECT count(*) AS n FROM comment_actions").await, 0);
     assert_eq!(app.count("SELECT count(*) AS n FROM comments WHERE source = 'tidemark'").await, 0);
 }
