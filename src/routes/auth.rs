@@ -137,7 +137,10 @@ pub async fn login(
             let minutes = wait.as_secs().div_ceil(60).max(1);
             retry(
                 StatusCode::TOO_MANY_REQUESTS,
-                format!("Too many failed sign-in attempts. Try again in {minutes} minute(s)."),
+                format!(
+                    "Too many failed sign-in attempts. Try again in {minutes} minute{}.",
+                    if minutes == 1 { "" } else { "s" }
+                ),
             )
         }
         Err(CredentialsRefused::Wrong) => retry(StatusCode::UNAUTHORIZED, LOGIN_FAILED.to_owned()),
@@ -199,7 +202,10 @@ pub async fn submit_code(
             let minutes = wait.as_secs().div_ceil(60).max(1);
             retry(
                 StatusCode::TOO_MANY_REQUESTS,
-                format!("Too many wrong codes for this account. Try again in {minutes} minute(s)."),
+                format!(
+                    "Too many wrong codes for this account. Try again in {minutes} minute{}.",
+                    if minutes == 1 { "" } else { "s" }
+                ),
             )
         }
         Err(CodeRefused::SignInEnded | CodeRefused::NothingToConfirm) => Ok(see_other("/login?notice=sign-in-ended")),

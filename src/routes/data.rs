@@ -110,7 +110,9 @@ async fn page(
             flavour: r.flavour.to_string(),
             received: r.received_at.format("%Y-%m-%d %H:%M UTC").to_string(),
             outcome: match r.outcome {
-                MetaRequestOutcome::Done => format!("done: {} account(s)", r.accounts_affected),
+                MetaRequestOutcome::Done => {
+                    format!("done: {} account{}", r.accounts_affected, if r.accounts_affected == 1 { "" } else { "s" })
+                }
                 MetaRequestOutcome::NothingHeld => "nothing held about that user".to_owned(),
             },
             status_url: r.confirmation_code.map(|code| meta.status_url(&code)),

@@ -16,6 +16,15 @@ use crate::services::Accounts;
 use crate::services::settings::{SaveOutcome, SettingsEditor};
 use crate::services::sync::is_valid_schedule;
 
+/// Sync intervals offered by name: (minutes, cron expression, seconds first).
+const SCHEDULE_PRESETS: &[(u32, &str)] = &[
+    (5, "0 */5 * * * *"),
+    (10, "0 */10 * * * *"),
+    (15, "0 */15 * * * *"),
+    (30, "0 */30 * * * *"),
+    (60, "0 0 * * * *"),
+];
+
 /// The form as typed: every field a string, so a bad number is a message, not a 400.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct SettingsForm {
@@ -25,6 +34,10 @@ pub struct SettingsForm {
     pub keep_forever: Option<String>,
     #[serde(default)]
     pub sync_schedule: String,
+    /// A preset ("15" minutes, …) or "custom" for `sync_schedule`; absent from older forms,
+    /// which send the schedule itself.
+    #[serde(default)]
+    pub sync_every: String,
     #[serde(default)]
     pub timezone: String,
     #[serde(default)]
@@ -59,6 +72,10 @@ impl SettingsForm {
             lookback_days: s.lookback_days.map(|d| d.to_string()).unwrap_or_else(|| "90".into()),
             keep_forever: s.lookback_days.is_none().then(|| "on".into()),
             sync_schedule: s.sync_schedule.clone(),
+            sync_every: SCHEDULE_PRESETS
+                .iter()
+                .find(|(_, cron)| *cron == s.sync_schedule)
+                .map_or_else(|| "custom".to_owned(), |(minutes, _)| minutes.to_string()),
             timezone: s.timezone.name().to_owned(),
             young_post_hours: s.young_post_hours.to_string(),
             young_every_minutes: s.young_every_minutes.to_string(),
@@ -76,6 +93,34 @@ impl SettingsForm {
 
     pub fn forever(&self) -> bool {
         self.keep_forever.is_some()
+    }
+
+    /// The schedule to save: the preset chosen, or the expression typed.
+    fn schedule(&self) -> String {
+        SCHEDULE_PRESETS
+            .iter()
+            .find(|(minutes, _)| minutes.to_string() == self.sync_every.trim())
+            .map_or_else(|| self.sync_schedule.trim().to_owned(), |(_, cron)| (*cron).to_owned())
+    }
+
+    /// The presets, for the form's list: (value, label, selected).
+    pub fn schedule_choices(&self) -> Vec<(String, String, bool)> {
+        let mut choices: Vec<(String, String, bool)> = SCHEDULE_PRESETS
+            .iter()
+            .map(|(minutes, _)| {
+                let label = if *minutes == 60 { "every hour".to_owned() } else { format!("every {minutes} minutes") };
+                (minutes.to_string(), label, self.sync_every == minutes.to_string())
+            })
+            .collect();
+        choices.push(("custom".into(), "on a custom schedule (below)".into(), self.sync_every == "custom"));
+        choices
+    }
+
+    /// Every time zone, for the form's list: (name, selected).
+    pub fn time_zones(&self) -> Vec<(&'static str, bool)> {
+        let mut zones: Vec<&'static str> = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect();
+        zones.sort_unstable();
+        zones.into_iter().map(|name| (name, name == self.timezone.trim())).collect()
     }
 
     /// The settings the form describes, or every problem with it.
@@ -109,10 +154,10 @@ impl SettingsForm {
         if i64::from(middle_post_days) * 24 <= i64::from(young_post_hours) {
             problems.push("Middle-aged posts must reach further than young posts.".into());
         }
-        let sync_schedule = self.sync_schedule.trim().to_owned();
+        let sync_schedule = self.schedule();
         if !is_valid_schedule(&sync_schedule) || sync_schedule.split_whitespace().count() != 6 {
             problems.push(
-                "The sync schedule must be a six-field cron expression, seconds first, at most once a minute: the seconds field is one number (e.g. 0 */15 * * * *).".into(),
+                "The custom sync schedule must be a six-field cron expression, seconds first, at most once a minute: the seconds field is one number (e.g. 0 */15 * * * *). Or choose one of the listed intervals.".into(),
             );
         }
         let engagement = EngagementDefinition::from_key(self.engagement_definition.trim());
@@ -121,7 +166,7 @@ impl SettingsForm {
         }
         let timezone = self.timezone.trim().parse::<chrono_tz::Tz>();
         if timezone.is_err() {
-            problems.push("The time zone must be an IANA name such as Europe/Berlin or UTC.".into());
+            problems.push("Choose a time zone from the list (such as Europe/Berlin or UTC).".into());
         }
         let (Ok(timezone), Some(engagement), true) = (timezone, engagement, problems.is_empty()) else {
             return Err(problems);
@@ -262,6 +307,7 @@ mod tests {
     fn every_problem_is_named() {
         let form = SettingsForm {
             lookback_days: "ninety".into(),
+            sync_every: "custom".into(),
             sync_schedule: "*/15 * * * *".into(),
             timezone: "Mars/Olympus".into(),
             young_every_minutes: "1".into(),
@@ -274,10 +320,23 @@ mod tests {
     #[test]
     fn a_schedule_more_often_than_once_a_minute_is_refused() {
         for every_second in ["* * * * * *", "*/1 * * * * *", "0-59 * * * * *", "0,30 * * * * *"] {
-            let form = SettingsForm { sync_schedule: every_second.into(), ..valid() };
+            let form = SettingsForm { sync_every: "custom".into(), sync_schedule: every_second.into(), ..valid() };
             assert!(form.validate().is_err(), "{every_second}");
         }
-        assert!(SettingsForm { sync_schedule: "30 * * * * *".into(), ..valid() }.validate().is_ok());
+        let custom = SettingsForm { sync_every: "custom".into(), sync_schedule: "30 * * * * *".into(), ..valid() };
+        assert!(custom.validate().is_ok());
+    }
+
+    #[test]
+    fn a_named_interval_sets_the_schedule_and_is_shown_again() {
+        let form = SettingsForm { sync_every: "30".into(), sync_schedule: "not used".into(), ..valid() };
+        let settings = form.validate().unwrap();
+        assert_eq!(settings.sync_schedule, "0 */30 * * * *");
+        let shown = SettingsForm::from_settings(&settings);
+        assert_eq!(shown.sync_every, "30");
+        assert!(shown.schedule_choices().iter().any(|(value, _, selected)| value == "30" && *selected));
+        let odd = OperatorSettings { sync_schedule: "0 0 6-22 * * *".into(), ..settings };
+        assert_eq!(SettingsForm::from_settings(&odd).sync_every, "custom");
     }
 
     #[test]

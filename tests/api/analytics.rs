@@ -295,7 +295,7 @@ async fn hashtags_and_best_time_count_the_periods_posts() {
 
     let total = app.count("SELECT count(*) AS n FROM posts").await;
     let grid = app.get_text(&admin, &format!("/best-time?{range}")).await;
-    assert!(grid.contains(&format!("the {total} post(s) published")));
+    assert!(grid.contains(&format!("the {total} post{} published", if total == 1 { "" } else { "s" })));
     let cells: usize =
         grid.split("<span class=\"hint\">(").skip(1).filter_map(|s| s.split(')').next()?.parse::<usize>().ok()).sum();
     assert_eq!(cells as i64, total, "every post lands in one cell");

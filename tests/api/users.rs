@@ -174,5 +174,5 @@ async fn the_dashboard_counts_what_the_database_holds() {
     let html = app.get_text(&app.signed_in("ada").await, "/").await;
     assert!(html.contains("<span class=\"figure\">1</span><span class=\"label\">Instagram accounts"), "{html}");
     assert!(html.contains("<span class=\"figure\">3</span><span class=\"label\">tracked posts"));
-    assert!(html.contains("<span class=\"figure\">12</span><span class=\"label\">metric snapshots"));
+    assert!(html.contains("<span class=\"figure\">12</span><span class=\"label\">measurements recorded"));
 }
