@@ -53,6 +53,8 @@ struct AccountPage {
     /// This view's query string, for the CSV links.
     view: String,
     responses: ResponseView,
+    /// The operator's zone, for the sync runs' times.
+    tz: chrono_tz::Tz,
 }
 
 #[derive(Template)]
@@ -80,9 +82,14 @@ async fn accounts_page(
     error: Option<String>,
     form_login: String,
 ) -> AppResult<HttpResponse> {
-    let now = views.now();
-    let accounts =
-        views.accounts_with_posts().await?.iter().map(|(a, posts)| AccountView::new(a, Some(*posts), now)).collect();
+    let basis = views.basis().await?;
+    let (now, tz) = (basis.now, basis.tz());
+    let accounts = views
+        .accounts_with_posts()
+        .await?
+        .iter()
+        .map(|(a, posts)| AccountView::new(a, Some(*posts), now, tz))
+        .collect();
     let page = AccountsPage {
         page: PageContext::new(user, notice, "accounts"),
         accounts,
@@ -171,7 +178,8 @@ pub async fn show_account(
     );
     let page = AccountPage {
         page: PageContext::new(&user, notice, "accounts"),
-        account: AccountView::new(&account, Some(data.footprint.posts), basis.now),
+        account: AccountView::new(&account, Some(data.footprint.posts), basis.now, basis.tz()),
+        tz: basis.tz(),
         runs,
         csrf_token: user.csrf_token.clone(),
         is_admin: user.is_admin(),
@@ -308,7 +316,7 @@ pub async fn confirm_delete_account(
     let footprint = views.footprint(account.id).await?;
     let page = DeleteAccountPage {
         page: PageContext::new(&admin, Notice::default(), "accounts"),
-        account: AccountView::new(&account, Some(footprint.posts), views.now()),
+        account: AccountView::new(&account, Some(footprint.posts), views.now(), views.basis().await?.tz()),
         footprint,
         csrf_token: admin.csrf_token.clone(),
     };

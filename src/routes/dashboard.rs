@@ -18,6 +18,8 @@ struct DashboardPage {
     data: DashboardView,
     nav: PeriodNav,
     is_admin: bool,
+    /// The operator's zone, for the last sync's time.
+    tz: chrono_tz::Tz,
 }
 
 pub async fn dashboard(
@@ -33,6 +35,7 @@ pub async fn dashboard(
         data: views.dashboard(&basis, &period).await?,
         nav: PeriodNav::new("/", &period, &[], basis.today()),
         is_admin: user.is_admin(),
+        tz: basis.tz(),
     };
     render(StatusCode::OK, &page)
 }

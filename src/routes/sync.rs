@@ -11,7 +11,7 @@ use crate::db::sync_runs::RunListing;
 use crate::domain::SyncOutcome;
 use crate::error::AppResult;
 use crate::services::sync::{Scope, SyncRefused};
-use crate::services::views::format::when;
+use crate::services::views::format::when_in;
 use crate::services::{Syncing, Views};
 
 /// Runs shown on the page.
@@ -33,22 +33,25 @@ struct SyncPage {
     dropped: Vec<DroppedMetricRow>,
     csrf_token: String,
     is_admin: bool,
+    /// The operator's zone, for the refusals' times.
+    tz: chrono_tz::Tz,
 }
 
-pub fn run_views(runs: Vec<RunListing>) -> Vec<RunView> {
+pub fn run_views(runs: Vec<RunListing>, tz: chrono_tz::Tz) -> Vec<RunView> {
     runs.into_iter()
         .map(|run| {
             let duration = run.finished_at.map_or_else(
                 || "running…".to_owned(),
                 |end| format!("{:.1} s", (end - run.started_at).num_milliseconds() as f64 / 1000.0),
             );
-            RunView { started: when(Some(run.started_at)), duration, run }
+            RunView { started: when_in(Some(run.started_at), tz), duration, run }
         })
         .collect()
 }
 
 pub async fn sync_history(user: CurrentUser, notice: Notice, views: web::Data<Views>) -> AppResult<HttpResponse> {
-    let runs = run_views(views.recent_runs(None, RECENT_RUNS).await?);
+    let tz = views.basis().await?.tz();
+    let runs = run_views(views.recent_runs(None, RECENT_RUNS).await?, tz);
     let page = SyncPage {
         page: PageContext::new(&user, notice, "sync"),
         running: runs.iter().any(|r| r.run.outcome == SyncOutcome::Running),
@@ -56,6 +59,7 @@ pub async fn sync_history(user: CurrentUser, notice: Notice, views: web::Data<Vi
         dropped: views.dropped_metrics().await?,
         csrf_token: user.csrf_token.clone(),
         is_admin: user.is_admin(),
+        tz,
     };
     render(StatusCode::OK, &page)
 }

@@ -449,3 +449,22 @@ async fn a_retired_account_metric_is_shed_and_remembered_and_the_days_keep_comin
     assert!(next.errors.is_empty(), "{:?}", next.errors);
     assert_eq!(app.count("SELECT count(*) AS n FROM account_daily_insights WHERE reach IS NOT NULL").await, 2);
 }
+
+#[tokio::test]
+async fn sync_times_are_shown_in_the_operators_time_zone() {
+    let app = spawn_app().await;
+    let cove = app.connect(COVE).await;
+    app.run_sync().await;
+    crate::helpers::execute(&mut app.db.connect().await, "UPDATE settings SET timezone = 'Asia/Tokyo'").await;
+    let admin = app.admin().await;
+    let started = app.count("SELECT floor(extract(epoch FROM max(started_at)))::bigint AS n FROM sync_runs").await;
+    let local = chrono::DateTime::from_timestamp(started, 0)
+        .unwrap()
+        .with_timezone(&chrono_tz::Asia::Tokyo)
+        .format("%Y-%m-%d %H:%M JST")
+        .to_string();
+    for path in ["/sync".to_owned(), format!("/accounts/{}", cove.id), "/".to_owned()] {
+        let page = app.get_text(&admin, &path).await;
+        assert!(page.contains(&local), "{path} shows {local}: {page}");
+    }
+}

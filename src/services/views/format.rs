@@ -30,6 +30,11 @@ pub fn when(at: Option<DateTime<Utc>>) -> String {
     at.map_or_else(|| "never".to_owned(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string())
 }
 
+/// A time in the operator's zone, named ("2026-11-30 19:08 CET"), for the pages.
+pub fn when_in(at: Option<DateTime<Utc>>, tz: chrono_tz::Tz) -> String {
+    at.map_or_else(|| "never".to_owned(), |t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string())
+}
+
 /// What the token's expiry means now, and whether it needs attention (a week or less).
 pub fn token_expiry(expires_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> (String, bool) {
     let Some(at) = expires_at else { return ("expiry unknown".to_owned(), false) };

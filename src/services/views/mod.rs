@@ -190,7 +190,7 @@ impl Views {
             totals: totals.clone(),
             attention: accounts
                 .iter()
-                .map(|a| AccountView::new(a, None, basis.now))
+                .map(|a| AccountView::new(a, None, basis.now, basis.tz()))
                 .filter(|a| a.needs_reauth() || (a.is_active() && a.token_warning))
                 .collect(),
             panels,

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::format::{count, token_expiry, when};
+use super::format::{count, token_expiry, when_in};
 use crate::analytics::account::AccountFigures;
 use crate::analytics::charts::Chart;
 use crate::analytics::groups::{Outcome, Summary};
@@ -76,7 +76,7 @@ pub struct AccountView {
 }
 
 impl AccountView {
-    pub fn new(account: &Account, posts: Option<i64>, now: DateTime<Utc>) -> Self {
+    pub fn new(account: &Account, posts: Option<i64>, now: DateTime<Utc>, tz: Tz) -> Self {
         let (token, token_warning) = match account.token() {
             Some(_) => token_expiry(account.token_expires_at, now),
             None => ("none: connect the account again to sync it".to_owned(), false),
@@ -92,10 +92,10 @@ impl AccountView {
             follows: count(account.follows_count),
             media: count(account.media_count),
             posts: count(posts),
-            last_sync: when(account.last_synced_at),
+            last_sync: when_in(account.last_synced_at, tz),
             token,
             token_warning,
-            paused_until: account.paused_until.filter(|t| *t > now).map(|t| when(Some(t))),
+            paused_until: account.paused_until.filter(|t| *t > now).map(|t| when_in(Some(t), tz)),
             scopes: account
                 .scopes()
                 .into_iter()
@@ -249,7 +249,12 @@ impl AccountPanel {
         AccountPanel {
             id: account.id,
             username: account.username.clone(),
-            health: format!("{} · last sync {} · token {}", account.status, when(account.last_synced_at), token),
+            health: format!(
+                "{} · last sync {} · token {}",
+                account.status,
+                when_in(account.last_synced_at, period.tz),
+                token
+            ),
             health_warning: token_warning || account.status != AccountStatus::Active,
             followers_now: count(figures.followers_now.or(account.followers_count)),
             followers_change: signed(figures.followers_change),
