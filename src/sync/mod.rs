@@ -505,9 +505,9 @@ impl Cycle<'_> {
             let mut rows = Vec::new();
             for mut top in read.comments {
                 for reply in top.take_replies() {
-                    rows.push(self.comment_row(&media_id, Some(top.id.clone()), reply));
+                    rows.extend(self.comment_row(&media_id, Some(top.id.clone()), reply));
                 }
-                rows.push(self.comment_row(&media_id, None, top));
+                rows.extend(self.comment_row(&media_id, None, top));
             }
             let mut conn = self.ctx.pool.get().await?;
             comments::record_read(&mut conn, &rows, started).await?;
@@ -520,8 +520,15 @@ impl Cycle<'_> {
         Ok(())
     }
 
-    fn comment_row(&self, media_id: &str, parent: Option<String>, comment: GraphComment) -> NewComment {
-        NewComment {
+    /// A comment as stored; `None` (logged) when its id is not Instagram's digits, which the
+    /// table would refuse and which names nothing Tidemark could act on.
+    fn comment_row(&self, media_id: &str, parent: Option<String>, comment: GraphComment) -> Option<NewComment> {
+        let digits = |id: &str| !id.is_empty() && id.len() <= 32 && id.bytes().all(|b| b.is_ascii_digit());
+        if !digits(&comment.id) || parent.as_deref().is_some_and(|p| !digits(p)) {
+            tracing::warn!("a comment with a malformed id was skipped");
+            return None;
+        }
+        Some(NewComment {
             account_id: self.account.id,
             comment_id: comment.id,
             media_id: media_id.to_owned(),
@@ -532,7 +539,7 @@ impl Cycle<'_> {
             commented_at: comment.timestamp,
             source: "sync",
             hidden: comment.hidden,
-        }
+        })
     }
 
     async fn record_posts(
