@@ -16,7 +16,7 @@ use crate::db::inbox::ActionRecord;
 use crate::domain::{AccountId, PostId};
 use crate::error::{AppError, AppResult};
 use crate::services::Views;
-use crate::services::inbox::{Actor, DRY_RUN_DAYS, Inbox, InboxError, REPLY_LIMIT, RuleDraft, Thread, fill_template};
+use crate::services::inbox::{Actor, DRY_RUN_DAYS, Inbox, InboxError, REPLY_LIMIT, RuleDraft, Thread};
 use crate::services::views::format::excerpt;
 
 /// Threads shown on one page.
@@ -210,11 +210,7 @@ async fn inbox_page(
     let threads = threads.iter().map(|t| thread_view(t, &tz)).collect();
     let accounts =
         views.accounts().await?.into_iter().map(|a| (a.id.0, a.username, Some(a.id.0) == query.account)).collect();
-    let saved_replies = if user.is_admin() {
-        inbox.saved_replies().await?.into_iter().map(|r| (r.id, r.title, r.body)).collect()
-    } else {
-        Vec::new()
-    };
+    let saved_replies = if user.is_admin() { saved_reply_rows(inbox).await? } else { Vec::new() };
     let (status, error) = match error {
         Some((status, message)) => (status, Some(message)),
         None => (StatusCode::OK, None),
@@ -225,7 +221,7 @@ async fn inbox_page(
         admin: user.is_admin(),
         threads,
         mentions,
-        waiting: inbox.waiting().await,
+        waiting: user.inbox_waiting,
         waiting_days: WAITING_DAYS,
         accounts,
         post: query.post,
@@ -367,11 +363,7 @@ pub async fn reply(
     let id = comment_id(&path)?;
     let form = form.0;
     let message = match (form.message.trim().is_empty(), form.saved) {
-        (true, Some(saved)) => {
-            let body = inbox.saved_replies().await?.into_iter().find(|r| r.id == saved).map(|r| r.body);
-            let commenter = inbox.commenter(id).await?;
-            body.map(|b| fill_template(&b, commenter.as_deref())).unwrap_or_default()
-        }
+        (true, Some(saved)) => inbox.saved_reply_for(saved, id).await?,
         _ => form.message,
     };
     let result = inbox.reply(&Actor::user(user.id, &user.username), id, &message).await;
@@ -387,16 +379,10 @@ pub async fn reply_to_mention(
     views: web::Data<Views>,
 ) -> AppResult<HttpResponse> {
     let id = comment_id(&path)?;
-    let form = form.0;
-    let message = match (form.message.trim().is_empty(), form.saved) {
-        (true, Some(saved)) => {
-            let body = inbox.saved_replies().await?.into_iter().find(|r| r.id == saved).map(|r| r.body);
-            body.unwrap_or_default()
-        }
-        _ => form.message,
-    };
+    // The mention's form offers no saved reply: only what was typed is sent.
+    let ReplyForm { message, back, .. } = form.0;
     let result = inbox.reply_to_mention(&Actor::user(user.id, &user.username), id, &message).await;
-    let to = Outcome { user: &user, back: &form.back, notice: "comment-replied", anchor: id, draft: Some(message) };
+    let to = Outcome { user: &user, back: &back, notice: "comment-replied", anchor: id, draft: Some(message) };
     outcome(result, to, &inbox, &views).await
 }
 
@@ -552,8 +538,7 @@ async fn rules_page(
 ) -> AppResult<HttpResponse> {
     let tz = views.basis().await?.tz();
     let accounts: Vec<(i64, String)> = views.accounts().await?.into_iter().map(|a| (a.id.0, a.username)).collect();
-    let saved_replies: Vec<(i64, String, String)> =
-        inbox.saved_replies().await?.into_iter().map(|r| (r.id, r.title, r.body)).collect();
+    let saved_replies: Vec<(i64, String, String)> = saved_reply_rows(inbox).await?;
     let rules = inbox.rules().await?.iter().map(|r| rule_view(r, &accounts, &saved_replies)).collect();
     let automatic = inbox.automatic_actions(30).await?.iter().map(|a| action_view(a, &tz)).collect();
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
@@ -672,8 +657,7 @@ pub async fn show_rule(
     let rule = inbox.rule(*path).await?.ok_or(AppError::NotFound)?;
     let tz = views.basis().await?.tz();
     let accounts: Vec<(i64, String)> = views.accounts().await?.into_iter().map(|a| (a.id.0, a.username)).collect();
-    let replies: Vec<(i64, String, String)> =
-        inbox.saved_replies().await?.into_iter().map(|r| (r.id, r.title, r.body)).collect();
+    let replies: Vec<(i64, String, String)> = saved_reply_rows(&inbox).await?;
     let hits = inbox.dry_run(&rule).await.map_err(inbox_error)?;
     let would_act = hits.iter().filter(|h| h.acted).count();
     let hits: Vec<HitView> = hits
@@ -731,6 +715,11 @@ pub async fn delete_rule(
 ) -> AppResult<HttpResponse> {
     inbox.delete_rule(*path).await.map_err(inbox_error)?;
     Ok(see_other("/inbox/rules?notice=rule-deleted"))
+}
+
+/// The saved replies as the templates list them: (id, title, body).
+async fn saved_reply_rows(inbox: &Inbox) -> AppResult<Vec<(i64, String, String)>> {
+    Ok(inbox.saved_replies().await?.into_iter().map(|r| (r.id, r.title, r.body)).collect())
 }
 
 fn inbox_error(err: InboxError) -> AppError {

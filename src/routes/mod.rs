@@ -189,18 +189,16 @@ impl PageContext {
     }
 }
 
-/// Counts the inbox threads waiting for an answer for the navigation of signed-in pages
-/// (runs after the session is loaded; the count is reused for a few seconds).
+/// Counts the inbox threads waiting for an answer for the navigation of signed-in pages,
+/// including a form's page shown again with its errors (runs after the session is loaded;
+/// the count is reused for a few seconds).
 pub async fn count_inbox(
     req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
 ) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
     use actix_web::HttpMessage;
     let signed_in = req.extensions().get::<crate::auth::extract::ActiveSession>().is_some();
-    if signed_in
-        && req.method() == actix_web::http::Method::GET
-        && let Some(inbox) = req.app_data::<web::Data<crate::services::inbox::Inbox>>().cloned()
-    {
+    if signed_in && let Some(inbox) = req.app_data::<web::Data<crate::services::inbox::Inbox>>().cloned() {
         let waiting = inbox.waiting().await;
         if let Some(session) = req.extensions_mut().get_mut::<crate::auth::extract::ActiveSession>() {
             session.user.inbox_waiting = waiting;

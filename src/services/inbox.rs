@@ -260,10 +260,13 @@ impl Inbox {
         }
     }
 
-    /// Who wrote a comment (for a saved reply's `{name}`).
-    pub async fn commenter(&self, comment_id: &str) -> Result<Option<String>, DbError> {
+    /// A saved reply written out for the author of `comment_id` (its `{name}` filled in);
+    /// empty when there is no such saved reply.
+    pub async fn saved_reply_for(&self, saved: i64, comment_id: &str) -> Result<String, DbError> {
         let mut conn = self.pool.get().await?;
-        Ok(comments::find(&mut conn, comment_id).await?.and_then(|c| c.username))
+        let Some(reply) = actions::saved_reply(&mut conn, saved).await? else { return Ok(String::new()) };
+        let commenter = comments::find(&mut conn, comment_id).await?.and_then(|c| c.username);
+        Ok(fill_template(&reply.body, commenter.as_deref()))
     }
 
     /// How an account answered the comments of a period.
@@ -280,14 +283,8 @@ impl Inbox {
     /// Replies to a comment on Instagram (a reply to a reply goes under its top-level
     /// comment), then stores the reply in its thread.
     pub async fn reply(&self, actor: &Actor, comment_id: &str, message: &str) -> Result<(), InboxError> {
-        let message = message.replace('\0', "");
-        let message = message.trim();
-        if message.is_empty() {
-            return Err(InboxError::Invalid("Write a reply first.".into()));
-        }
-        if message.chars().count() > REPLY_LIMIT {
-            return Err(InboxError::Invalid(format!("A reply holds at most {REPLY_LIMIT} characters.")));
-        }
+        let message = reply_text(message)?;
+        let message = message.as_str();
         let (comment, account) = self.comment_and_account(comment_id).await?;
         if comment.hidden {
             return Err(InboxError::Invalid(
@@ -690,14 +687,8 @@ impl Inbox {
 
     /// Answers a comment that @mentions the account, under that comment on Instagram.
     pub async fn reply_to_mention(&self, actor: &Actor, comment_id: &str, message: &str) -> Result<(), InboxError> {
-        let message = message.replace('\0', "");
-        let message = message.trim();
-        if message.is_empty() {
-            return Err(InboxError::Invalid("Write a reply first.".into()));
-        }
-        if message.chars().count() > REPLY_LIMIT {
-            return Err(InboxError::Invalid(format!("A reply holds at most {REPLY_LIMIT} characters.")));
-        }
+        let message = reply_text(message)?;
+        let message = message.as_str();
         let (mention, account) = {
             let mut conn = self.pool.get().await.map_err(DbError::from)?;
             let mention = mentions::find(&mut conn, comment_id).await?.ok_or(InboxError::NotFound)?;
@@ -723,8 +714,22 @@ impl Inbox {
     }
 }
 
+/// A reply as it will be sent: trimmed, without NULs (PostgreSQL keeps none), not empty,
+/// within Instagram's length.
+fn reply_text(message: &str) -> Result<String, InboxError> {
+    let message = message.replace('\0', "");
+    let message = message.trim();
+    if message.is_empty() {
+        return Err(InboxError::Invalid("Write a reply first.".into()));
+    }
+    if message.chars().count() > REPLY_LIMIT {
+        return Err(InboxError::Invalid(format!("A reply holds at most {REPLY_LIMIT} characters.")));
+    }
+    Ok(message.to_owned())
+}
+
 /// A saved reply for one commenter: `{name}` becomes their @username.
-pub fn fill_template(body: &str, username: Option<&str>) -> String {
+fn fill_template(body: &str, username: Option<&str>) -> String {
     let name = username.map_or_else(|| "there".to_owned(), |u| format!("@{u}"));
     body.replace("{name}", &name)
 }
