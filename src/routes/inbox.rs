@@ -134,7 +134,13 @@ impl InboxQuery {
             hidden: show == "hidden",
             flagged: show == "flagged",
             questions: show == "questions",
-            keyword: self.q.as_deref().map(str::trim).filter(|k| !k.is_empty()).map(|k| k.chars().take(100).collect()),
+            // PostgreSQL takes no NUL in text: a search for one is a search for nothing.
+            keyword: self
+                .q
+                .as_deref()
+                .map(|k| k.replace('\0', ""))
+                .filter(|k| !k.trim().is_empty())
+                .map(|k| k.trim().chars().take(100).collect()),
             before,
         }
     }

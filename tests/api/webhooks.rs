@@ -170,6 +170,8 @@ async fn the_inbox_shows_threads_escaped_with_filters_for_what_needs_an_answer()
     assert!(waiting.contains("Open on Sunday?") && !waiting.contains("Lovely crust"));
     let questions = app.get_text(&viewer, &format!("/inbox?post={post}&show=questions")).await;
     assert!(questions.contains("Open on Sunday?") && !questions.contains("Lovely crust"));
+    let nul = app.get(&viewer, "/inbox?q=%00").await;
+    assert_eq!(nul.status(), 200, "a NUL in the search is no error");
     let keyword = app.get_text(&viewer, "/inbox?q=CRUST").await;
     assert!(keyword.contains("Lovely crust") && !keyword.contains("Open on Sunday?"), "case-insensitive");
     let thanks = app.get_text(&viewer, "/inbox?q=thank%20you").await;
