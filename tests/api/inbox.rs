@@ -423,12 +423,15 @@ async fn comments_and_mentions_follow_the_history_window_and_their_post() {
         &format!("UPDATE posts SET posted_at = now() - interval '40 days' WHERE media_id = '{media}'"),
     )
     .await;
-    for _ in 0..100 {
-        if app.count("SELECT count(*) AS n FROM mentions").await == 1 {
+    // Reading the mention's text sets its time from Instagram's answer: wait for that read, so
+    // the aging below is not overwritten by it.
+    for _ in 0..300 {
+        if app.count("SELECT count(*) AS n FROM mentions WHERE fetched_at IS NOT NULL").await == 1 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(30)).await;
     }
+    assert_eq!(app.count("SELECT count(*) AS n FROM mentions WHERE fetched_at IS NOT NULL").await, 1);
     crate::helpers::execute(
         &mut conn,
         &format!("UPDATE mentions SET mentioned_at = now() - interval '31 days' WHERE comment_id = '{mention}'"),
