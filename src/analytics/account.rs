@@ -8,6 +8,7 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use super::charts::{Chart, Series};
 use super::followers::{changes, daily};
 use super::groups::{Outcome, Summary, by_format};
+use super::overview::{Compared, Overview, OverviewInput};
 use super::period::Period;
 use super::stats::median;
 use super::{EngagementDefinition, Format};
@@ -16,6 +17,8 @@ use crate::domain::{AccountId, PostId};
 
 /// Top posts listed at most.
 pub const TOP_POSTS: usize = 5;
+/// Weakest posts listed at most.
+pub const BOTTOM_POSTS: usize = 3;
 
 /// One day of the account's own insights (Instagram's day).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +26,7 @@ pub struct DayInsights {
     pub day: NaiveDate,
     pub reach: Option<i64>,
     pub views: Option<i64>,
+    pub interactions: Option<i64>,
 }
 
 /// What [`AccountFigures::compute`] needs, all read beforehand.
@@ -34,8 +38,10 @@ pub struct AccountInput<'a> {
     pub posts: &'a [Outcome],
     /// Follower counts in time order, from at least [`AccountInput::followers_since`].
     pub follower_points: &'a [(DateTime<Utc>, i64)],
-    /// The account's daily insights within the period.
+    /// The account's daily insights within the previous period and this one.
     pub days: &'a [DayInsights],
+    /// The operator's today, which is not over yet.
+    pub today: NaiveDate,
 }
 
 impl AccountInput<'_> {
@@ -55,17 +61,11 @@ impl AccountInput<'_> {
 /// The account's figures for one period.
 #[derive(Debug, Clone)]
 pub struct AccountFigures {
-    /// The latest recorded follower count, if any.
-    pub followers_now: Option<i64>,
-    /// Net follower change over the period and over the previous one.
-    pub followers_change: Option<i64>,
-    pub followers_change_before: Option<i64>,
-    pub posts: usize,
-    pub posts_before: usize,
-    pub median_rate: Option<f64>,
-    pub median_rate_before: Option<f64>,
-    /// Posts of the period with an impact score, best first.
+    /// Posts of the period with an impact score, best first, and the weakest, weakest first.
     pub top: Vec<PostId>,
+    pub bottom: Vec<PostId>,
+    /// The headline figures in a form that adds up across accounts.
+    pub overview: Overview,
     pub formats: Vec<(Format, Summary)>,
     /// Followers, daily follower change, reach and views, engagement by publication day.
     pub charts: Vec<Chart>,
@@ -88,17 +88,28 @@ impl AccountFigures {
 
         let mut top: Vec<&Outcome> = now_posts.iter().copied().filter(|o| o.impact.is_some()).collect();
         top.sort_by_key(|o| std::cmp::Reverse(o.impact));
+        // The weakest are listed only when they are not also among the best.
+        let bottom: Vec<PostId> = top.iter().skip(TOP_POSTS).rev().take(BOTTOM_POSTS).map(|o| o.post).collect();
         let now_owned: Vec<Outcome> = now_posts.iter().map(|o| (*o).clone()).collect();
+        let overview = Overview::compute(OverviewInput {
+            period,
+            today: input.today,
+            days: input.days,
+            followers: input.follower_points.last().map(|p| p.1),
+            followers_at_start: on(period.first - Days::new(1)).or_else(|| on(period.first)),
+            followers_change: Compared::of(
+                change(period).map(|v| v as f64),
+                change(&previous).map(|v| v as f64),
+            ),
+            posts: (now_posts.len(), before_posts.len()),
+            rates: now_posts.iter().filter_map(|o| o.rate).collect(),
+            rates_before: before_posts.iter().filter_map(|o| o.rate).collect(),
+        });
 
         AccountFigures {
-            followers_now: input.follower_points.last().map(|p| p.1),
-            followers_change: change(period),
-            followers_change_before: change(&previous),
-            posts: now_posts.len(),
-            posts_before: before_posts.len(),
-            median_rate: median(now_posts.iter().filter_map(|o| o.rate)),
-            median_rate_before: median(before_posts.iter().filter_map(|o| o.rate)),
             top: top.into_iter().take(TOP_POSTS).map(|o| o.post).collect(),
+            bottom,
+            overview,
             formats: by_format(&now_owned),
             charts: vec![
                 follower_chart(input.account, period, &days, &on),
@@ -259,14 +270,15 @@ mod tests {
             posts: &posts,
             follower_points: &points,
             days: &[],
+            today: day(30),
         };
         let figures = AccountFigures::compute(&input);
-        assert_eq!(figures.followers_now, Some(1040));
-        assert_eq!(figures.followers_change, Some(40), "21st against the 14th");
-        assert_eq!(figures.followers_change_before, Some(10), "14th against the 7th");
-        assert_eq!((figures.posts, figures.posts_before), (3, 1));
-        assert_eq!(figures.median_rate, Some(4.0));
-        assert_eq!(figures.median_rate_before, Some(1.0));
+        let overview = &figures.overview;
+        assert_eq!(overview.followers, Some(1040));
+        assert_eq!(overview.followers_change, Compared::of(Some(40.0), Some(10.0)), "21st against the 14th, 14th against the 7th");
+        assert_eq!(overview.followers_at_start, Some(1000));
+        assert_eq!(overview.posts, Compared::of(Some(3.0), Some(1.0)));
+        assert_eq!(overview.median_rate(), Compared::of(Some(4.0), Some(1.0)));
         assert_eq!(figures.top, vec![PostId(2), PostId(1)], "scored posts of the period, best first");
         assert_eq!(figures.formats.len(), 1);
         assert_eq!(figures.formats[0].1.posts, 3);
@@ -275,7 +287,7 @@ mod tests {
     #[test]
     fn the_charts_cover_every_day_of_the_period_and_leave_gaps_where_nothing_was_measured() {
         let points = [(at(14, 12), 1000), (at(17, 12), 1003)];
-        let insights = [DayInsights { day: day(16), reach: Some(500), views: None }];
+        let insights = [DayInsights { day: day(16), reach: Some(500), views: None, interactions: None }];
         let posts = [post(1, at(16, 9), 4.0, None), post(2, at(16, 18), 2.0, None)];
         let period = period();
         let input = AccountInput {
@@ -285,6 +297,7 @@ mod tests {
             posts: &posts,
             follower_points: &points,
             days: &insights,
+            today: day(30),
         };
         let charts = AccountFigures::compute(&input).charts;
         let ids: Vec<&str> = charts.iter().map(|c| c.id.as_str()).collect();
@@ -317,11 +330,13 @@ mod tests {
             posts: &[],
             follower_points: &[],
             days: &[],
+            today: day(30),
         };
         let figures = AccountFigures::compute(&input);
-        assert_eq!(figures.followers_now, None);
-        assert_eq!(figures.followers_change, None);
-        assert_eq!(figures.median_rate, None);
+        assert_eq!(figures.overview.followers, None);
+        assert_eq!(figures.overview.followers_change, Compared::default());
+        assert_eq!(figures.overview.median_rate(), Compared::default());
+        assert!(figures.bottom.is_empty());
         assert!(figures.top.is_empty());
         assert!(figures.charts.iter().all(|c| !c.has_data()));
     }

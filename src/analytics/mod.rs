@@ -8,6 +8,7 @@ pub mod engagement;
 pub mod followers;
 pub mod groups;
 pub mod impact;
+pub mod overview;
 pub mod period;
 pub mod stats;
 

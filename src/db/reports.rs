@@ -296,7 +296,7 @@ pub struct DayRow {
     pub day: NaiveDate,
     pub reach: Option<i64>,
     pub views: Option<i64>,
-    pub follower_net_change: Option<i64>,
+    pub interactions: Option<i64>,
 }
 
 pub async fn account_days(
@@ -313,7 +313,7 @@ pub async fn account_days(
             account_daily_insights::day,
             account_daily_insights::reach,
             account_daily_insights::views,
-            account_daily_insights::follower_net_change,
+            account_daily_insights::total_interactions,
         ))
         .load(conn)
         .await

@@ -190,7 +190,7 @@ pub async fn chart_csv(
             let period = query.period(basis.now, basis.tz());
             views.chart(&basis, ChartOwner::Account(&account, &period), &id).await?
         }
-        (None, None) => return Err(AppError::BadRequest("Say whose chart (account=… or post=…).".into())),
+        (None, None) => views.chart(&basis, ChartOwner::AllAccounts(&query.period(basis.now, basis.tz())), &id).await?,
     };
     let chart = chart.ok_or(AppError::NotFound)?;
     let names = chart.csv_header();

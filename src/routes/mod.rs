@@ -7,6 +7,7 @@ pub mod assets;
 pub mod auth;
 pub mod connect;
 pub mod dashboard;
+pub mod definitions;
 pub mod data;
 pub mod export;
 pub mod health;
@@ -83,6 +84,7 @@ route_table! {
     GET "/favicon.ico" => assets::favicon, Anyone, Safe;
     GET "/media/{name}" => media::media_file, Anyone, Safe;
     GET "/privacy" => privacy::privacy, Anyone, Safe;
+    GET "/definitions" => definitions::definitions, SignedIn, Safe;
     GET "/login" => auth::login_form, Anyone, Safe;
     POST "/login" => auth::login, Anyone, Form;
     GET "/login/code" => auth::code_form, Anyone, Safe;

@@ -257,18 +257,40 @@ async fn the_dashboard_and_account_pages_show_each_accounts_period() {
     let admin = app.admin().await;
     let html = app.get_text(&admin, "/?days=7").await;
     assert!(html.contains("@harbour.bakery") && html.contains("@quiet.cove"));
-    assert!(html.matches("class=\"chart\"").count() >= 12, "four charts per account");
     assert!(html.contains("interactions ÷ reach"), "the formula in use is stated");
-    let posts_in_week = app
+    let today = app.sim.now().date_naive();
+    let week_start = (today - Duration::days(6)).and_hms_opt(0, 0, 0).unwrap().and_utc().to_rfc3339();
+    let posts_in_week = app.count(&format!("SELECT count(*) AS n FROM posts WHERE posted_at >= '{week_start}'")).await;
+    let card = |label: &str, value: i64| {
+        format!("\">{label}</a></span><span class=\"figure\">{}</span>", tidemark::services::views::format::count(Some(value)))
+    };
+    assert!(html.contains(&card("posts published", posts_in_week)), "all accounts' {posts_in_week} posts: {html}");
+    // Reach sums the days that are over (today is still counting): the six before today.
+    let reach = app
         .count(&format!(
-            "SELECT count(*) AS n FROM posts p JOIN ig_accounts a ON a.id = p.account_id WHERE a.username = 'harbour.bakery' AND p.posted_at >= '{}'",
-            (app.sim.now().date_naive() - Duration::days(6)).and_hms_opt(0, 0, 0).unwrap().and_utc().to_rfc3339()
+            "SELECT coalesce(sum(reach), 0)::int8 AS n FROM account_daily_insights WHERE day BETWEEN '{}' AND '{}'",
+            today - Duration::days(6),
+            today - Duration::days(1)
         ))
         .await;
-    assert!(
-        html.contains(&format!("<span class=\"figure\">{posts_in_week}</span><span class=\"label\">posts published")),
-        "{posts_in_week}"
-    );
+    assert!(reach > 0, "the sync recorded account days");
+    assert!(html.contains(&card("accounts reached", reach)), "reach of all accounts {reach}");
+    assert!(html.contains("Today is still counting"), "the comparison says it leaves today out");
+    let followers = app.count("SELECT sum(followers_count)::int8 AS n FROM ig_accounts").await;
+    assert!(html.contains(&card("followers", followers)), "{followers} followers in all");
+    assert_eq!(html.matches("<tr>\n    <th scope=\"row\"><a href=\"/accounts/").count(), 3, "one row per account");
+    assert!(html.contains("chart=overview-reach-all&#38;from="), "the overview chart has its CSV");
+    let csv = app.get_text(&admin, "/export/chart.csv?chart=overview-reach-all&days=7").await;
+    assert!(csv.starts_with("day,this_period,previous_period"), "{csv}");
+    assert_eq!(csv.lines().count(), 8, "a header and 7 days");
+
+    let bakery = app.count("SELECT id AS n FROM ig_accounts WHERE username = 'harbour.bakery'").await;
+    let bakery_posts = app
+        .count(&format!("SELECT count(*) AS n FROM posts WHERE account_id = {bakery} AND posted_at >= '{week_start}'"))
+        .await;
+    let page = app.get_text(&admin, &format!("/accounts/{bakery}?days=7")).await;
+    assert!(page.contains(&card("posts published", bakery_posts)), "the account's own {bakery_posts}");
+    assert!(page.matches("class=\"chart\"").count() >= 5, "the overview chart and four more");
 
     let account = app.count("SELECT id AS n FROM ig_accounts WHERE username = 'quiet.cove'").await;
     let page = app.get_text(&admin, &format!("/accounts/{account}?{}&sort=reach", all_time(&app))).await;

@@ -15,7 +15,7 @@ async fn a_user_signs_in_with_the_right_password_and_sees_the_dashboard() {
     let dashboard = app.get(&client, "/").await;
     assert_eq!(dashboard.status(), 200);
     let html = dashboard.text().await.unwrap();
-    assert!(html.contains("tracked posts"));
+    assert!(html.contains("posts tracked"));
     assert!(html.contains(">ada</a>"), "the navigation names the user");
 }
 

@@ -172,7 +172,7 @@ async fn the_dashboard_counts_what_the_database_holds() {
     .await
     .unwrap();
     let html = app.get_text(&app.signed_in("ada").await, "/").await;
-    assert!(html.contains("<span class=\"figure\">1</span><span class=\"label\">Instagram accounts"), "{html}");
-    assert!(html.contains("<span class=\"figure\">3</span><span class=\"label\">tracked posts"));
-    assert!(html.contains("<span class=\"figure\">12</span><span class=\"label\">measurements recorded"));
+    assert!(html.contains("<span>1 account, 1 syncing</span>"), "{html}");
+    assert!(html.contains("<span>3 posts tracked</span>"));
+    assert!(html.contains("<span>12 measurements recorded</span>"));
 }

@@ -5,6 +5,7 @@
 mod cache;
 pub mod format;
 pub mod models;
+pub mod overview;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,10 +16,12 @@ use futures_util::stream::{self, Stream};
 
 use self::cache::ViewCache;
 use self::format::count;
+use self::overview::OverviewView;
 use self::models::{
     AccountPageView, AccountPanel, AccountView, DashboardView, PostPageView, PostView, SnapshotView, outcome, percent,
 };
-use crate::analytics::account::{AccountFigures, AccountInput, DayInsights};
+use crate::analytics::account::{AccountFigures, AccountInput, BOTTOM_POSTS, DayInsights, TOP_POSTS};
+use crate::analytics::overview::Overview;
 use crate::analytics::charts::Chart;
 use crate::analytics::curves::{CurvePoint, age_hours, age_label, post_curves};
 use crate::analytics::groups::Outcome;
@@ -31,7 +34,7 @@ use crate::db::settings::OperatorSettings;
 use crate::db::stats::{self, Totals};
 use crate::db::sync_runs::{self, RunListing};
 use crate::db::{self, DbError, posts};
-use crate::domain::{AccountId, Clock, PostId, SnapshotId};
+use crate::domain::{AccountId, AccountStatus, Clock, PostId, SnapshotId};
 
 /// What every view of one request is computed against.
 pub struct Basis {
@@ -152,10 +155,10 @@ impl Views {
             let posts: Vec<Outcome> = rows.iter().map(|r| outcome(r, definition)).collect();
             let points =
                 db::account_history::follower_points(conn, account.id, AccountInput::followers_since(period)).await?;
-            let days: Vec<DayInsights> = reports::account_days(conn, account.id, period.first, period.last)
+            let days: Vec<DayInsights> = reports::account_days(conn, account.id, period.previous().first, period.last)
                 .await?
                 .into_iter()
-                .map(|d| DayInsights { day: d.day, reach: d.reach, views: d.views })
+                .map(|d| DayInsights { day: d.day, reach: d.reach, views: d.views, interactions: d.interactions })
                 .collect();
             let input = AccountInput {
                 account: account.id,
@@ -164,6 +167,7 @@ impl Views {
                 posts: &posts,
                 follower_points: &points,
                 days: &days,
+                today: basis.today(),
             };
             let figures = AccountFigures::compute(&input);
             Ok(AccountPanel::new(account, figures, &rows, period, definition, basis.now))
@@ -184,6 +188,16 @@ impl Views {
         for account in accounts {
             panels.push(self.panel(basis, account, period).await?);
         }
+        let definition = basis.definition().formula();
+        let combined = Overview::combine(panels.iter().map(|p| &p.figures));
+        // Each account lists its best and weakest; the best and weakest of all are among them.
+        let mut top: Vec<PostView> = panels.iter().flat_map(|p| p.top.iter().cloned()).collect();
+        top.sort_by_key(|p| std::cmp::Reverse(p.score));
+        top.truncate(TOP_POSTS);
+        let mut bottom: Vec<PostView> =
+            panels.iter().flat_map(|p| p.bottom.iter().cloned()).filter(|p| !top.iter().any(|t| t.id == p.id)).collect();
+        bottom.sort_by_key(|p| p.score);
+        bottom.truncate(BOTTOM_POSTS);
         Ok(DashboardView {
             posts_text: count(Some(totals.posts)),
             snapshots_text: count(Some(totals.snapshots)),
@@ -193,8 +207,12 @@ impl Views {
                 .map(|a| AccountView::new(a, None, basis.now, basis.tz()))
                 .filter(|a| a.needs_reauth() || (a.is_active() && a.token_warning))
                 .collect(),
+            not_syncing: accounts.iter().filter(|a| a.status != AccountStatus::Active).count(),
+            overview: OverviewView::new(&combined, period, "all", definition).with_csv(period.query()),
             panels,
-            definition: basis.definition().formula(),
+            top,
+            bottom,
+            definition,
         })
     }
 
@@ -371,7 +389,11 @@ impl Views {
                 Some(page) => page.charts.clone(),
                 None => return Ok(None),
             },
-            ChartOwner::Account(account, period) => self.panel(basis, account, period).await?.charts.clone(),
+            ChartOwner::Account(account, period) => {
+                let panel = self.panel(basis, account, period).await?;
+                panel.charts.iter().chain([&panel.overview.chart]).cloned().collect()
+            }
+            ChartOwner::AllAccounts(period) => vec![self.dashboard(basis, period).await?.overview.chart],
         };
         Ok(charts.into_iter().find(|c| c.id == id))
     }
@@ -381,6 +403,8 @@ impl Views {
 pub enum ChartOwner<'a> {
     Post(PostId),
     Account(&'a Account, &'a Period),
+    /// The dashboard's overview of every account.
+    AllAccounts(&'a Period),
 }
 
 fn figures(s: &SnapshotRow) -> PostFigures {

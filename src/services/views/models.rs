@@ -5,16 +5,18 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::format::{count, token_expiry, when_in};
+use super::overview::OverviewView;
 use crate::analytics::account::AccountFigures;
 use crate::analytics::charts::Chart;
 use crate::analytics::groups::{Outcome, Summary};
 use crate::analytics::impact::checkpoint_label;
+use crate::analytics::overview::Overview;
 use crate::analytics::period::Period;
 use crate::analytics::{EngagementDefinition, Format, MIN_COHORT};
 use crate::db::accounts::{Account, Footprint};
 use crate::db::reports::PostRow;
 use crate::db::stats::Totals;
-use crate::domain::{AccountId, AccountStatus, Flavour, PostId};
+use crate::domain::{AccountId, AccountStatus, Flavour, PostId, SyncOutcome};
 use crate::graph::oauth::scope_purpose;
 
 /// A rate as the pages show it: two decimals and a percent sign; "–" when undefined.
@@ -127,6 +129,7 @@ impl AccountView {
 }
 
 /// A post as a table row.
+#[derive(Debug, Clone)]
 pub struct PostView {
     pub id: PostId,
     pub account_id: AccountId,
@@ -140,6 +143,8 @@ pub struct PostView {
     pub rate: String,
     pub impact: String,
     pub impact_note: String,
+    /// The impact score as a number, to rank posts of several accounts together.
+    pub score: Option<i16>,
     pub removed: bool,
 }
 
@@ -160,6 +165,7 @@ impl PostView {
             rate: percent(row.rate(definition)),
             impact,
             impact_note,
+            score: row.impact,
             removed: row.removed_at.is_some(),
         }
     }
@@ -217,14 +223,11 @@ pub struct AccountPanel {
     /// Sync and token health in a line ("active · last sync … · token expires in 40 days").
     pub health: String,
     pub health_warning: bool,
-    pub followers_now: String,
-    pub followers_change: String,
-    pub followers_change_before: String,
-    pub posts: usize,
-    pub posts_delta: String,
-    pub median_rate: String,
-    pub median_rate_delta: String,
+    /// The headline figures, to show and to add up with other accounts'.
+    pub overview: OverviewView,
+    pub figures: Overview,
     pub top: Vec<PostView>,
+    pub bottom: Vec<PostView>,
     pub formats: Vec<GroupView<Format>>,
     pub charts: Vec<Chart>,
 }
@@ -240,12 +243,16 @@ impl AccountPanel {
         now: DateTime<Utc>,
     ) -> AccountPanel {
         let (token, token_warning) = token_expiry(account.token_expires_at, now);
-        let top = figures
-            .top
-            .iter()
-            .filter_map(|id| rows.iter().find(|r| r.id == *id))
-            .map(|r| PostView::new(r, definition, period.tz))
-            .collect();
+        let listed = |ids: &[PostId]| -> Vec<PostView> {
+            ids.iter()
+                .filter_map(|id| rows.iter().find(|r| r.id == *id))
+                .map(|r| PostView::new(r, definition, period.tz))
+                .collect()
+        };
+        let (top, bottom) = (listed(&figures.top), listed(&figures.bottom));
+        let mut overview = figures.overview;
+        // Before the first sync recorded a count, the account's own figure stands in.
+        overview.followers = overview.followers.or(account.followers_count);
         AccountPanel {
             id: account.id,
             username: account.username.clone(),
@@ -256,14 +263,11 @@ impl AccountPanel {
                 token
             ),
             health_warning: token_warning || account.status != AccountStatus::Active,
-            followers_now: count(figures.followers_now.or(account.followers_count)),
-            followers_change: signed(figures.followers_change),
-            followers_change_before: signed(figures.followers_change_before),
-            posts: figures.posts,
-            posts_delta: signed(Some(figures.posts as i64 - figures.posts_before as i64)),
-            median_rate: percent(figures.median_rate),
-            median_rate_delta: point_delta(figures.median_rate.zip(figures.median_rate_before).map(|(a, b)| a - b)),
+            overview: OverviewView::new(&overview, period, &account.id.to_string(), definition.formula())
+                .with_csv(format!("account={}&{}", account.id, period.query())),
+            figures: overview,
             top,
+            bottom,
             formats: group_views(figures.formats),
             charts: figures
                 .charts
@@ -277,15 +281,29 @@ impl AccountPanel {
     }
 }
 
-/// The dashboard for one period.
+/// The dashboard for one period: all accounts as one, then side by side.
 pub struct DashboardView {
     pub totals: Totals,
     /// Accounts whose token needs attention: re-connect, or expiring within a week.
     pub attention: Vec<AccountView>,
+    /// Accounts not syncing (disabled, disconnected, or waiting to be connected again).
+    pub not_syncing: usize,
+    pub overview: OverviewView,
+    /// Each account's panel, for the comparison table.
     pub panels: Vec<std::sync::Arc<AccountPanel>>,
+    /// The best and the weakest posts of the period across accounts, by impact score.
+    pub top: Vec<PostView>,
+    pub bottom: Vec<PostView>,
     pub definition: &'static str,
     pub posts_text: String,
     pub snapshots_text: String,
+}
+
+impl DashboardView {
+    /// Whether the status line must be loud: a token or an account needs the operator.
+    pub fn needs_action(&self) -> bool {
+        !self.attention.is_empty() || self.totals.last_sync.as_ref().is_some_and(|s| s.outcome == SyncOutcome::Failed)
+    }
 }
 
 /// One account's page for one period and post filter.
