@@ -13,6 +13,7 @@ use crate::domain::Role;
 use crate::error::{AppError, AppResult};
 use crate::services::second_factor::{self, CodeRefused, TurnOffRefused};
 use crate::services::users::UserRefused;
+use crate::services::views::format::when_in;
 use crate::services::{SecondFactor, Users};
 
 #[derive(Template)]
@@ -62,10 +63,9 @@ async fn me(
     status: StatusCode,
     problem: Option<Problem>,
 ) -> AppResult<HttpResponse> {
-    let when = |at: chrono::DateTime<chrono::Utc>| at.format("%Y-%m-%d %H:%M UTC").to_string();
-    let sessions = users
-        .sessions(user.id)
-        .await?
+    let (sessions, tz) = users.sessions(user.id).await?;
+    let when = |at: chrono::DateTime<chrono::Utc>| when_in(Some(at), tz);
+    let sessions = sessions
         .into_iter()
         .map(|s| SessionView {
             this_one: s.id == user.session_id,

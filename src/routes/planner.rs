@@ -285,7 +285,8 @@ async fn compose_page(
             let (slots, sample) = views.suggested_slots(AccountId(*id), publishing.now()).await?;
             let note = slots.is_empty().then(|| {
                 format!(
-                    "Not enough history yet: @{username} has {sample} post(s) with figures in the last 90 days, and a time is suggested once two posts at the same weekday and hour have them."
+                    "Not enough history yet: @{username} has {sample} post{} with figures in the last 90 days, and a time is suggested once two posts at the same weekday and hour have them.",
+                    if sample == 1 { "" } else { "s" }
                 )
             });
             let views = slots

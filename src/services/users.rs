@@ -4,6 +4,7 @@
 
 use crate::auth::password;
 use crate::db::second_factor;
+use crate::db::settings::OperatorSettings;
 use crate::db::sessions::{self, Session};
 use crate::db::users::{NewUser, User, UserChangeError, normalize_username};
 use crate::db::{self, DbError};
@@ -106,10 +107,12 @@ impl Users {
         Ok(())
     }
 
-    /// The user's open sessions, most recently seen first.
-    pub async fn sessions(&self, id: UserId) -> Result<Vec<Session>, DbError> {
+    /// The user's open sessions, most recently seen first, and the operator's time zone to
+    /// show their times in.
+    pub async fn sessions(&self, id: UserId) -> Result<(Vec<Session>, chrono_tz::Tz), DbError> {
         let mut conn = self.pool.get().await?;
-        Ok(sessions::of_user(&mut conn, id, chrono::Utc::now()).await?)
+        let sessions = sessions::of_user(&mut conn, id, chrono::Utc::now()).await?;
+        Ok((sessions, OperatorSettings::load(&mut conn).await?.time_zone()))
     }
 
     /// Ends every session of the user.

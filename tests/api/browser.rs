@@ -196,7 +196,11 @@ async fn the_pages_work_in_a_real_browser() {
     let client = browser(&driver, false).await;
 
     sign_in(&client, &app, "ada").await;
-    assert!(drawn_charts(&client).await >= 4, "the dashboard draws its charts");
+    assert!(drawn_charts(&client).await >= 1, "the dashboard draws its overview chart");
+    let overview = client.source().await.unwrap();
+    for card in ["followers", "accounts reached", "views", "interactions", "median engagement rate", "posts published"] {
+        assert!(overview.contains(&format!("\">{card}</a></span><span class=\"figure\">")), "the {card} card");
+    }
     screenshot(&client, "dashboard").await;
 
     // Connect an account through the form.
@@ -231,6 +235,7 @@ async fn the_pages_work_in_a_real_browser() {
         "/me".to_owned(),
         "/data".to_owned(),
         "/privacy".to_owned(),
+        "/definitions".to_owned(),
         "/planner".to_owned(),
         "/planner?view=week".to_owned(),
         "/inbox".to_owned(),

@@ -98,7 +98,11 @@ impl OverviewView {
                 value: count(figure.now.map(|v| v.round() as i64)),
                 change: percent_change(change),
                 direction: Direction::of(change),
-                context: format!("vs {} in the {compared} days before", count(figure.before.map(|v| v.round() as i64))),
+                context: match (figure.now, figure.before) {
+                    (None, _) => "not measured yet in this period".to_owned(),
+                    (Some(_), None) => format!("nothing measured in the {compared} days before"),
+                    (Some(_), Some(before)) => format!("vs {} in the {compared} days before", count(Some(before.round() as i64))),
+                },
                 definition,
             }
         };
@@ -112,11 +116,15 @@ impl OverviewView {
                 value: count(overview.followers),
                 change: percent_change(overview.followers_percent()),
                 direction: Direction::of(followers_change.now),
-                context: format!(
-                    "{} in this period; {} in the previous {days} days",
-                    signed(as_count(followers_change.now)),
-                    signed(as_count(followers_change.before))
-                ),
+                context: match (followers_change.now, followers_change.before) {
+                    (None, _) => "change not known yet: no count from before this period".to_owned(),
+                    (Some(now), None) => format!("{} in this period", signed(as_count(Some(now)))),
+                    (Some(now), Some(before)) => format!(
+                        "{} in this period; {} in the previous {days} days",
+                        signed(as_count(Some(now))),
+                        signed(as_count(Some(before)))
+                    ),
+                },
                 definition: "follower-growth",
             },
             sum_card("accounts reached", overview.reach, "reach"),
@@ -235,6 +243,7 @@ mod tests {
         assert_eq!(card("accounts reached").change, "+50.0 %");
         assert_eq!(card("accounts reached").context, "vs 1,000 in the 6 days before");
         assert_eq!(card("views").change, "", "nothing measured, nothing compared");
+        assert_eq!(card("views").context, "not measured yet in this period");
         assert_eq!(card("views").direction, Direction::Unknown);
         assert_eq!(card("median engagement rate").change, "+0.50 pt");
         assert_eq!(card("posts published").direction, Direction::Down);
