@@ -97,10 +97,7 @@ impl AccountFigures {
             days: input.days,
             followers: input.follower_points.last().map(|p| p.1),
             followers_at_start: on(period.first - Days::new(1)).or_else(|| on(period.first)),
-            followers_change: Compared::of(
-                change(period).map(|v| v as f64),
-                change(&previous).map(|v| v as f64),
-            ),
+            followers_change: Compared::of(change(period).map(|v| v as f64), change(&previous).map(|v| v as f64)),
             posts: (now_posts.len(), before_posts.len()),
             rates: now_posts.iter().filter_map(|o| o.rate).collect(),
             rates_before: before_posts.iter().filter_map(|o| o.rate).collect(),
@@ -275,7 +272,11 @@ mod tests {
         let figures = AccountFigures::compute(&input);
         let overview = &figures.overview;
         assert_eq!(overview.followers, Some(1040));
-        assert_eq!(overview.followers_change, Compared::of(Some(40.0), Some(10.0)), "21st against the 14th, 14th against the 7th");
+        assert_eq!(
+            overview.followers_change,
+            Compared::of(Some(40.0), Some(10.0)),
+            "21st against the 14th, 14th against the 7th"
+        );
         assert_eq!(overview.followers_at_start, Some(1000));
         assert_eq!(overview.posts, Compared::of(Some(3.0), Some(1.0)));
         assert_eq!(overview.median_rate(), Compared::of(Some(4.0), Some(1.0)));

@@ -21,6 +21,7 @@ pub mod settings;
 pub mod snapshots;
 pub mod stats;
 pub mod sync_runs;
+pub mod thumbnails;
 pub mod users;
 
 use anyhow::Context;

@@ -4,10 +4,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use diesel::dsl::Nullable;
+use diesel::dsl::{self, Nullable};
 
 use super::schema::{
-    account_daily_insights, ig_accounts, post_checkpoints, post_scores, post_snapshots, posts, publications,
+    account_daily_insights, ig_accounts, post_checkpoints, post_scores, post_snapshots, post_thumbnails, posts,
+    publications,
 };
 use crate::analytics::curves::CheckpointPoint;
 use crate::analytics::{EngagementDefinition, Format};
@@ -76,6 +77,17 @@ pub struct PostRow {
     #[diesel(select_expression = post_scores::checkpoint_hours.nullable())]
     #[diesel(select_expression_type = Nullable<post_scores::checkpoint_hours>)]
     pub checkpoint_hours: Option<i32>,
+    /// Whether a small copy of its picture is kept.
+    #[diesel(select_expression = dsl::exists(
+        post_thumbnails::table.filter(post_thumbnails::post_id.eq(posts::id).and(post_thumbnails::image.is_not_null()))
+    ))]
+    #[diesel(select_expression_type = dsl::exists<
+        dsl::Filter<
+            post_thumbnails::table,
+            dsl::And<dsl::Eq<post_thumbnails::post_id, posts::id>, dsl::IsNotNull<post_thumbnails::image>>,
+        >,
+    >)]
+    pub has_picture: bool,
 }
 
 impl PostRow {

@@ -248,6 +248,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    post_thumbnails (post_id) {
+        post_id -> Int8,
+        image -> Nullable<Bytea>,
+        fetched_at -> Timestamptz,
+        problem -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     posts (id) {
         id -> Int8,
         account_id -> Int8,
@@ -462,6 +471,7 @@ diesel::joinable!(post_checkpoints -> posts (post_id));
 diesel::joinable!(post_scores -> ig_accounts (account_id));
 diesel::joinable!(post_scores -> posts (post_id));
 diesel::joinable!(post_snapshots -> posts (post_id));
+diesel::joinable!(post_thumbnails -> posts (post_id));
 diesel::joinable!(posts -> ig_accounts (account_id));
 diesel::joinable!(publication_events -> publications (publication_id));
 diesel::joinable!(publication_media -> publications (publication_id));
@@ -489,6 +499,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     post_checkpoints,
     post_scores,
     post_snapshots,
+    post_thumbnails,
     posts,
     publication_events,
     publication_media,

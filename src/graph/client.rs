@@ -30,8 +30,8 @@ pub const FACEBOOK_WWW: &str = "https://www.facebook.com";
 pub const DEFAULT_VERSION: &str = "v25.0";
 
 const PROFILE_FIELDS: &str = "id,username,name,profile_picture_url,followers_count,follows_count,media_count";
-const MEDIA_FIELDS: &str =
-    "id,caption,media_type,media_product_type,permalink,timestamp,like_count,comments_count,children{id,media_type}";
+const MEDIA_FIELDS: &str = "id,caption,media_type,media_product_type,permalink,timestamp,like_count,comments_count,\
+     media_url,thumbnail_url,children{id,media_type,media_url}";
 /// How many times one insights request may shed a refused metric and try again.
 const MAX_METRIC_RETRIES: usize = 3;
 /// When the API says "rate limited" without saying for how long.
@@ -255,6 +255,35 @@ impl GraphSession<'_> {
     pub async fn profile(&self, ig_user_id: &str) -> Result<Profile, GraphError> {
         let wire: ProfileWire = self.get(self.url(ig_user_id), &[("fields", PROFILE_FIELDS)], Some(ig_user_id)).await?;
         wire.into_profile(false).ok_or_else(|| unexpected("the user node has no id"))
+    }
+
+    /// A picture from Instagram's picture host, refused beyond `max_bytes`. No token goes
+    /// with it: the address carries its own signature (and expires, §8).
+    pub async fn picture(&self, url: &str, max_bytes: usize) -> Result<Vec<u8>, String> {
+        let url = Url::parse(url).map_err(|_| "the picture address is not a URL".to_owned())?;
+        if !matches!(url.scheme(), "https" | "http") {
+            return Err("the picture address is not a web address".to_owned());
+        }
+        let mut response = self
+            .client
+            .http
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| format!("the picture host did not answer ({})", kind_of(&e)))?;
+        if !response.status().is_success() {
+            return Err(format!("the picture host answered {}", response.status().as_u16()));
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) =
+            response.chunk().await.map_err(|e| format!("the picture was cut short ({})", kind_of(&e)))?
+        {
+            if bytes.len() + chunk.len() > max_bytes {
+                return Err(format!("the picture is larger than {} MB", max_bytes / 1_000_000));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(bytes)
     }
 
     /// Media newest first, down to `since` (exclusive of older ones), following
@@ -636,6 +665,17 @@ pub fn endpoint_label(path: &str) -> &'static str {
     }
 }
 
+/// What kind of transport failure it was, without the address (which carries a signature).
+fn kind_of(err: &reqwest::Error) -> &'static str {
+    if err.is_timeout() {
+        "timed out"
+    } else if err.is_connect() {
+        "no connection"
+    } else {
+        "transport error"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -672,3 +712,4 @@ mod tests {
         assert!(GraphConfig::new(Some("not a url"), "v25.0").is_err());
     }
 }
+

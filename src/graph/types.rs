@@ -112,6 +112,26 @@ pub struct Media {
     pub comments_count: Option<i64>,
     #[serde(default)]
     pub children: Option<Children>,
+    /// The picture (an image's own, a video's file); left out for flagged media.
+    #[serde(default)]
+    pub media_url: Option<String>,
+    /// A video's cover picture.
+    #[serde(default)]
+    pub thumbnail_url: Option<String>,
+}
+
+impl Media {
+    /// Where its picture is: a video's cover, an image itself, or a carousel's first item.
+    pub fn picture_url(&self) -> Option<&str> {
+        match self.media_type.as_deref() {
+            Some("VIDEO") => self.thumbnail_url.as_deref(),
+            Some("CAROUSEL_ALBUM") => {
+                let first = self.children.as_ref().and_then(|c| c.data.first())?;
+                first.media_url.as_deref().filter(|_| first.media_type.as_deref() != Some("VIDEO"))
+            }
+            _ => self.media_url.as_deref(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -124,6 +144,11 @@ pub struct Children {
 pub struct Child {
     #[serde(deserialize_with = "id")]
     pub id: String,
+    #[serde(default)]
+    pub media_type: Option<String>,
+    /// A video item's address is its file, not a picture: only an image item's is used.
+    #[serde(default)]
+    pub media_url: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

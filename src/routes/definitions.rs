@@ -81,7 +81,8 @@ mod tests {
     #[test]
     fn headings_get_ids_the_cards_link_to_and_the_title_is_left_to_the_page() {
         let body = to_html(METRICS);
-        for card in ["follower-growth", "reach", "views", "interactions-on-the-account", "engagement-rate", "posts-published"]
+        for card in
+            ["follower-growth", "reach", "views", "interactions-on-the-account", "engagement-rate", "posts-published"]
         {
             assert_eq!(body.matches(&format!("id=\"{card}\"")).count(), 1, "{card}");
         }

@@ -7,8 +7,8 @@ pub mod assets;
 pub mod auth;
 pub mod connect;
 pub mod dashboard;
-pub mod definitions;
 pub mod data;
+pub mod definitions;
 pub mod export;
 pub mod health;
 pub mod inbox;
@@ -116,6 +116,7 @@ route_table! {
     POST "/accounts/{id}/delete" => accounts::delete_account, Admin, Form;
     GET "/posts" => posts::list_posts, SignedIn, Safe;
     GET "/posts/{id}" => posts::show_post, SignedIn, Safe;
+    GET "/posts/{id}/picture" => posts::post_picture, SignedIn, Safe;
     GET "/hashtags" => insights::hashtags, SignedIn, Safe;
     GET "/best-time" => insights::best_time, SignedIn, Safe;
     GET "/export/posts.csv" => export::posts_csv, SignedIn, Safe;

@@ -155,6 +155,20 @@ pub async fn show_post(
     render(StatusCode::OK, &PostPage { page: PageContext::new(&user, notice, "posts"), data, planned })
 }
 
+/// The small copy of a post's picture. Private to signed-in users and kept by their
+/// browser for a day (a post's picture does not change).
+pub async fn post_picture(
+    _user: CurrentUser,
+    path: web::Path<i64>,
+    views: web::Data<Views>,
+) -> AppResult<HttpResponse> {
+    let image = views.picture(PostId(path.into_inner())).await?.ok_or(AppError::NotFound)?;
+    Ok(HttpResponse::Ok()
+        .content_type("image/jpeg")
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "private, max-age=86400"))
+        .body(image))
+}
+
 /// The publication that put a post on Instagram, when Tidemark did.
 struct Planned {
     id: i64,

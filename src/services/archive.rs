@@ -58,6 +58,7 @@ pub const NOT_EXPORTED: &[(&str, &str)] = &[
     ("totp_enrolments", "second-factor secrets being set up, encrypted"),
     ("recovery_codes", "hashes of single-use second-factor recovery codes"),
     ("webhook_events", "digests of webhook changes already seen, kept three days to refuse Meta's retries"),
+    ("post_thumbnails", "small copies of the posts' pictures, which are Instagram's (the sync fetches them again)"),
     ("__diesel_schema_migrations", "the migrations applied (the manifest names the latest)"),
 ];
 

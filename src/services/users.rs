@@ -4,8 +4,8 @@
 
 use crate::auth::password;
 use crate::db::second_factor;
-use crate::db::settings::OperatorSettings;
 use crate::db::sessions::{self, Session};
+use crate::db::settings::OperatorSettings;
 use crate::db::users::{NewUser, User, UserChangeError, normalize_username};
 use crate::db::{self, DbError};
 use crate::domain::{Role, UserId};

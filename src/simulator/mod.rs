@@ -8,6 +8,7 @@
 mod comments;
 pub mod facts;
 pub mod oauth;
+pub mod pictures;
 mod publish;
 mod server;
 pub mod webhooks;
@@ -87,6 +88,8 @@ pub struct Faults {
     /// The next this-many successful `media_publish` calls publish, then answer 500 as if
     /// the connection broke before the answer arrived.
     pub lost_publish_answers: u32,
+    /// The picture host answers an error page instead of an image.
+    pub broken_pictures: bool,
 }
 
 pub(crate) struct SimState {

@@ -76,6 +76,10 @@ enum Fault {
 }
 
 pub(super) async fn answer(req: HttpRequest, body: web::Bytes, state: web::Data<SimState>) -> HttpResponse {
+    // The picture host needs no token, as Instagram's CDN does not.
+    if let Some(name) = req.path().strip_prefix("/cdn/") {
+        return super::pictures::serve(name, &state);
+    }
     if let Some(response) = super::oauth::handle(&req, &body, &state) {
         return response;
     }
@@ -473,7 +477,7 @@ impl Request<'_> {
             [id, "stories"] if *id == account.ig_user_id => self.media_list(state, account, now, true),
             [id, "insights"] if *id == account.ig_user_id => self.account_insights(state, account, now),
             [id] => match owned.iter().find_map(|&a| find_media(&inner.accounts[a], id, now)) {
-                Some(media) => Ok(media_json(media, self.param("fields").unwrap_or("id"), now)),
+                Some(media) => Ok(media_json(media, self.param("fields").unwrap_or("id"), self.origin, now)),
                 None => Err(ApiError::new(100, facts::unsupported_get(id)).sub(33)),
             },
             [id, "insights"] => match owned.iter().find_map(|&a| find_media(&inner.accounts[a], id, now)) {
@@ -565,7 +569,8 @@ impl Request<'_> {
             limit
         };
         let page: Vec<&SimMedia> = visible.iter().take(take).copied().collect();
-        let mut body = json!({ "data": page.iter().map(|m| media_json(m, fields, now)).collect::<Vec<_>>() });
+        let mut body =
+            json!({ "data": page.iter().map(|m| media_json(m, fields, self.origin, now)).collect::<Vec<_>>() });
         if let (Some(first), Some(last)) = (page.first(), page.last()) {
             let after = encode_cursor(last, page_no + 1);
             let mut paging = json!({ "cursors": { "before": encode_cursor(first, page_no), "after": after } });
@@ -797,11 +802,11 @@ fn user_json(
     Value::Object(out)
 }
 
-fn media_json(media: &SimMedia, fields: &str, now: DateTime<Utc>) -> Value {
+fn media_json(media: &SimMedia, fields: &str, origin: &str, now: DateTime<Utc>) -> Value {
     let metrics = media.metrics_at(now);
     let mut out = serde_json::Map::new();
     out.insert("id".to_owned(), json!(media.id));
-    for (field, _) in split_fields(fields) {
+    for (field, sub) in split_fields(fields) {
         let value = match field {
             "caption" => match &media.caption {
                 Some(caption) => json!(caption),
@@ -816,8 +821,21 @@ fn media_json(media: &SimMedia, fields: &str, now: DateTime<Utc>) -> Value {
             "comments_count" => json!(number(metrics.get("comments").copied().unwrap_or(0.0))),
             "children" if media.children.is_empty() => continue,
             "children" => {
-                json!({ "data": media.children.iter().map(|id| json!({ "id": id, "media_type": "IMAGE" })).collect::<Vec<_>>() })
+                let with_url = sub.is_some_and(|s| s.split(',').any(|f| f == "media_url"));
+                let child = |id: &String| {
+                    let mut child = json!({ "id": id, "media_type": "IMAGE" });
+                    if with_url {
+                        child["media_url"] = json!(super::pictures::url(origin, id));
+                    }
+                    child
+                };
+                json!({ "data": media.children.iter().map(child).collect::<Vec<_>>() })
             }
+            // An album's own address is left to its children, as the reference lists it (§8).
+            "media_url" if media.media_type == "CAROUSEL_ALBUM" => continue,
+            "media_url" if media.media_type == "VIDEO" => json!(format!("{origin}/cdn/{}.mp4", media.id)),
+            "media_url" => json!(super::pictures::url(origin, &media.id)),
+            "thumbnail_url" if media.media_type == "VIDEO" => json!(super::pictures::url(origin, &media.id)),
             _ => continue,
         };
         out.insert(field.to_owned(), value);

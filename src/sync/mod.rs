@@ -8,6 +8,7 @@
 
 pub mod cadence;
 pub mod hashtags;
+pub mod pictures;
 pub mod retention;
 pub mod rollup;
 pub mod scheduler;
@@ -30,6 +31,7 @@ use crate::db::posts::{self, ListedPost, LivePost};
 use crate::db::settings::OperatorSettings;
 use crate::db::snapshots::{self, NewSnapshot};
 use crate::db::sync_runs::{self, RunReport};
+use crate::db::thumbnails;
 use crate::db::{self, dropped_metrics};
 use crate::domain::{AccountId, AccountStatus, Clock, Flavour, PostId, SyncOutcome, SyncRunId, Trigger};
 use crate::graph::comments::GraphComment;
@@ -53,6 +55,12 @@ const COMMENT_POSTS_DAYS: i64 = 7;
 const COMMENT_POSTS_PER_CYCLE: usize = 10;
 /// Pages of 50 comments read per post and cycle.
 const COMMENT_PAGES: u32 = 4;
+/// Post pictures fetched in one cycle and account (newest first; the rest wait for the next).
+const PICTURES_PER_CYCLE: i64 = 24;
+/// Picture downloads in flight at once.
+const PICTURES_IN_FLIGHT: usize = 4;
+/// A picture that could not be kept is tried again after this long.
+const PICTURE_RETRY: Duration = Duration::hours(24);
 /// The permissions that let an app read and manage comments (graph-api.md §8).
 const COMMENT_SCOPES: &[&str] = &["instagram_business_manage_comments", "instagram_manage_comments"];
 
@@ -461,8 +469,54 @@ impl Cycle<'_> {
         self.report.posts_seen = i32::try_from(listed.len()).unwrap_or(i32::MAX);
         self.record_posts(&list.media, &stories, list.complete, window_start).await?;
         self.snapshot_due_posts(session, &listed, window_start).await?;
+        self.keep_pictures(session, &listed).await?;
         self.read_comments(session, &list.media).await?;
         self.record_account_day(session).await
+    }
+
+    /// Keeps a small copy of the pictures of listed posts that have none yet, while the
+    /// listing's addresses are fresh. A picture that cannot be fetched or read is recorded
+    /// with the reason and tried again a day later; it never fails the cycle.
+    async fn keep_pictures(&mut self, session: &GraphSession<'_>, listed: &HashMap<&str, &Media>) -> Result<(), Stop> {
+        let with_picture: Vec<&str> =
+            listed.values().filter(|m| m.picture_url().is_some()).map(|m| m.id.as_str()).collect();
+        if with_picture.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.ctx.pool.get().await?;
+        let missing = thumbnails::missing(
+            &mut conn,
+            self.account.id,
+            &with_picture,
+            self.now - PICTURE_RETRY,
+            PICTURES_PER_CYCLE,
+        )
+        .await?;
+        drop(conn);
+        let fetched: Vec<(PostId, Result<Vec<u8>, String>)> = stream::iter(missing)
+            .map(|(post, media_id)| {
+                let url = listed.get(media_id.as_str()).and_then(|m| m.picture_url()).unwrap_or_default().to_owned();
+                async move {
+                    let picture = match session.picture(&url, pictures::MAX_DOWNLOAD).await {
+                        Ok(bytes) => tokio::task::spawn_blocking(move || pictures::shrink(&bytes))
+                            .await
+                            .unwrap_or_else(|_| Err("the picture could not be made small".to_owned())),
+                        Err(problem) => Err(problem),
+                    };
+                    (post, picture)
+                }
+            })
+            .buffer_unordered(PICTURES_IN_FLIGHT)
+            .collect()
+            .await;
+        let mut conn = self.ctx.pool.get().await?;
+        for (post, picture) in fetched {
+            if let Err(problem) = &picture {
+                tracing::warn!(post_id = %post, problem = %problem, "a post's picture could not be kept");
+            }
+            thumbnails::store(&mut conn, post, picture.as_deref().map_err(String::as_str), self.now).await?;
+        }
+        Ok(())
     }
 
     /// Reads the comments of recent posts whose `comments_count` moved since the last read,
@@ -889,6 +943,8 @@ fn media_of(post: &LivePost) -> Media {
         like_count: None,
         comments_count: None,
         children: None,
+        media_url: None,
+        thumbnail_url: None,
     }
 }
 

@@ -262,7 +262,10 @@ async fn the_dashboard_and_account_pages_show_each_accounts_period() {
     let week_start = (today - Duration::days(6)).and_hms_opt(0, 0, 0).unwrap().and_utc().to_rfc3339();
     let posts_in_week = app.count(&format!("SELECT count(*) AS n FROM posts WHERE posted_at >= '{week_start}'")).await;
     let card = |label: &str, value: i64| {
-        format!("\">{label}</a></span><span class=\"figure\">{}</span>", tidemark::services::views::format::count(Some(value)))
+        format!(
+            "\">{label}</a></span><span class=\"figure\">{}</span>",
+            tidemark::services::views::format::count(Some(value))
+        )
     };
     assert!(html.contains(&card("posts published", posts_in_week)), "all accounts' {posts_in_week} posts: {html}");
     // Reach sums the days that are over (today is still counting): the six before today.

@@ -198,7 +198,8 @@ async fn the_pages_work_in_a_real_browser() {
     sign_in(&client, &app, "ada").await;
     assert!(drawn_charts(&client).await >= 1, "the dashboard draws its overview chart");
     let overview = client.source().await.unwrap();
-    for card in ["followers", "accounts reached", "views", "interactions", "median engagement rate", "posts published"] {
+    for card in ["followers", "accounts reached", "views", "interactions", "median engagement rate", "posts published"]
+    {
         assert!(overview.contains(&format!("\">{card}</a></span><span class=\"figure\">")), "the {card} card");
     }
     screenshot(&client, "dashboard").await;

@@ -48,7 +48,8 @@ async fn deleting_an_account_removes_everything_that_belongs_to_it() {
               s AS (INSERT INTO account_snapshots (account_id, captured_at, followers_count) SELECT id, now(), 10 FROM a),
               d AS (INSERT INTO account_daily_insights (account_id, day, reach) SELECT id, current_date, 5 FROM a),
               r AS (INSERT INTO sync_runs (account_id, trigger) SELECT id, 'manual' FROM a),
-              p AS (INSERT INTO posts (account_id, media_id, media_type, posted_at) SELECT id, '18000000000000000001', 'IMAGE', now() FROM a RETURNING id)
+              p AS (INSERT INTO posts (account_id, media_id, media_type, posted_at) SELECT id, '18000000000000000001', 'IMAGE', now() FROM a RETURNING id),
+              t AS (INSERT INTO post_thumbnails (post_id, image, fetched_at) SELECT id, '\\xffd8', now() FROM p)
          INSERT INTO post_snapshots (post_id, captured_at, reach) SELECT id, now(), 0 FROM p",
     )
     .execute(&mut conn)
@@ -61,7 +62,9 @@ async fn deleting_an_account_removes_everything_that_belongs_to_it() {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         n: i64,
     }
-    for table in ["posts", "post_snapshots", "account_snapshots", "account_daily_insights", "sync_runs"] {
+    for table in
+        ["posts", "post_snapshots", "post_thumbnails", "account_snapshots", "account_daily_insights", "sync_runs"]
+    {
         let left: Count =
             diesel::sql_query(format!("SELECT count(*) AS n FROM {table}")).get_result(&mut conn).await.unwrap();
         assert_eq!(left.n, 0, "{table} keeps rows of a deleted account");

@@ -468,3 +468,67 @@ async fn sync_times_are_shown_in_the_operators_time_zone() {
         assert!(page.contains(&local), "{path} shows {local}: {page}");
     }
 }
+
+#[tokio::test]
+async fn the_sync_keeps_a_small_copy_of_each_posts_picture_and_the_pages_show_it() {
+    let app = spawn_app().await;
+    app.connect(BAKERY).await;
+    app.create_user("vera", tidemark::domain::Role::Viewer).await;
+    let summary = app.run_sync().await;
+    assert!(summary.errors.is_empty(), "{:?}", summary.errors);
+    let posts = app.count("SELECT count(*) AS n FROM posts").await;
+    let kept = "SELECT count(*) AS n FROM post_thumbnails WHERE image IS NOT NULL";
+    assert_eq!(app.count(kept).await, posts.min(24), "the newest 24 in the first cycle");
+    for _ in 0..posts / 24 + 1 {
+        app.run_sync().await;
+    }
+    assert_eq!(app.count(kept).await, posts, "the rest in the next cycles, each once");
+
+    let newest = app.count("SELECT id AS n FROM posts ORDER BY posted_at DESC LIMIT 1").await;
+    let viewer = app.signed_in("vera").await;
+    let response = app.get(&viewer, &format!("/posts/{newest}/picture")).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "image/jpeg");
+    let picture = image::load_from_memory(&response.bytes().await.unwrap()).unwrap();
+    assert_eq!(picture.width().max(picture.height()), 96, "made small, its shape kept");
+    let list = app.get_text(&viewer, "/posts").await;
+    assert!(list.contains(&format!("<img src=\"/posts/{newest}/picture\"")), "the posts list shows it");
+    let anonymous = app.get(&crate::helpers::browser(), &format!("/posts/{newest}/picture")).await;
+    assert_eq!(anonymous.status(), 303, "pictures are for signed-in users");
+    assert_eq!(app.get(&viewer, "/posts/999999/picture").await.status(), 404);
+
+    let mut conn = app.db.connect().await;
+    diesel::sql_query(format!("DELETE FROM posts WHERE id = {newest}")).execute(&mut conn).await.unwrap();
+    assert_eq!(app.count(&format!("SELECT count(*) AS n FROM post_thumbnails WHERE post_id = {newest}")).await, 0);
+}
+
+#[tokio::test]
+async fn a_picture_that_is_not_an_image_is_recorded_and_tried_again_a_day_later() {
+    let app = spawn_app().await;
+    app.connect(BAKERY).await;
+    app.sim.set_faults(Faults { broken_pictures: true, ..Faults::default() });
+    let summary = app.run_sync().await;
+    assert!(summary.errors.is_empty(), "a picture never fails the cycle: {:?}", summary.errors);
+    let failed =
+        "SELECT count(*) AS n FROM post_thumbnails WHERE image IS NULL AND problem LIKE 'the picture is not an image%'";
+    let tried = app.count(failed).await;
+    assert!(tried > 0);
+    assert_eq!(app.count("SELECT count(*) AS n FROM post_thumbnails WHERE image IS NOT NULL").await, 0);
+    let admin = app.admin().await;
+    let list = app.get_text(&admin, "/posts").await;
+    assert!(!list.contains("/picture\""), "no picture is linked");
+    assert!(list.contains("class=\"no-picture\""), "a placeholder stands in");
+
+    app.sim.set_faults(Faults::default());
+    app.run_sync().await;
+    assert_eq!(app.count(failed).await, tried, "not tried again within the day");
+    app.sim.advance(Duration::hours(25));
+    // New posts of the day come first; a few cycles reach the older ones.
+    for _ in 0..4 {
+        app.run_sync().await;
+    }
+    // Stories have gone from Instagram by then, and with them their pictures.
+    let failed_posts = "SELECT count(*) AS n FROM post_thumbnails t JOIN posts p ON p.id = t.post_id
+         WHERE t.image IS NULL AND p.media_product_type IS DISTINCT FROM 'STORY'";
+    assert_eq!(app.count(failed_posts).await, 0, "a day later the posts' pictures are kept");
+}

@@ -16,15 +16,15 @@ use futures_util::stream::{self, Stream};
 
 use self::cache::ViewCache;
 use self::format::count;
-use self::overview::OverviewView;
 use self::models::{
     AccountPageView, AccountPanel, AccountView, DashboardView, PostPageView, PostView, SnapshotView, outcome, percent,
 };
+use self::overview::OverviewView;
 use crate::analytics::account::{AccountFigures, AccountInput, BOTTOM_POSTS, DayInsights, TOP_POSTS};
-use crate::analytics::overview::Overview;
 use crate::analytics::charts::Chart;
 use crate::analytics::curves::{CurvePoint, age_hours, age_label, post_curves};
 use crate::analytics::groups::Outcome;
+use crate::analytics::overview::Overview;
 use crate::analytics::period::Period;
 use crate::analytics::{EngagementDefinition, Format, PostFigures};
 use crate::db::accounts::{Account, Footprint};
@@ -194,8 +194,11 @@ impl Views {
         let mut top: Vec<PostView> = panels.iter().flat_map(|p| p.top.iter().cloned()).collect();
         top.sort_by_key(|p| std::cmp::Reverse(p.score));
         top.truncate(TOP_POSTS);
-        let mut bottom: Vec<PostView> =
-            panels.iter().flat_map(|p| p.bottom.iter().cloned()).filter(|p| !top.iter().any(|t| t.id == p.id)).collect();
+        let mut bottom: Vec<PostView> = panels
+            .iter()
+            .flat_map(|p| p.bottom.iter().cloned())
+            .filter(|p| !top.iter().any(|t| t.id == p.id))
+            .collect();
         bottom.sort_by_key(|p| p.score);
         bottom.truncate(BOTTOM_POSTS);
         Ok(DashboardView {
@@ -295,6 +298,13 @@ impl Views {
     }
 
     /// One post's page, or `None` when there is no such post.
+    /// The small copy of a post's picture (JPEG), if one is kept. Not cached: the browser
+    /// keeps it, and each is asked for once per page.
+    pub async fn picture(&self, id: PostId) -> Result<Option<Vec<u8>>, DbError> {
+        let mut conn = self.pool.get().await?;
+        Ok(db::thumbnails::image(&mut conn, id).await?)
+    }
+
     pub async fn post(&self, basis: &Basis, id: PostId) -> Result<Option<Arc<PostPageView>>, DbError> {
         let page = self
             .cached(basis, format!("post:{id}"), async |conn| {

@@ -145,6 +145,8 @@ pub struct PostView {
     pub impact_note: String,
     /// The impact score as a number, to rank posts of several accounts together.
     pub score: Option<i16>,
+    /// Whether a small copy of its picture is kept (served at `/posts/{id}/picture`).
+    pub picture: bool,
     pub removed: bool,
 }
 
@@ -166,6 +168,7 @@ impl PostView {
             impact,
             impact_note,
             score: row.impact,
+            picture: row.has_picture,
             removed: row.removed_at.is_some(),
         }
     }

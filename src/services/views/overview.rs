@@ -101,7 +101,9 @@ impl OverviewView {
                 context: match (figure.now, figure.before) {
                     (None, _) => "not measured yet in this period".to_owned(),
                     (Some(_), None) => format!("nothing measured in the {compared} days before"),
-                    (Some(_), Some(before)) => format!("vs {} in the {compared} days before", count(Some(before.round() as i64))),
+                    (Some(_), Some(before)) => {
+                        format!("vs {} in the {compared} days before", count(Some(before.round() as i64)))
+                    }
                 },
                 definition,
             }
