@@ -22,8 +22,13 @@
     try { data = JSON.parse(el.getAttribute("data-chart")); } catch (e) { return; }
     var colors = palette();
     var axis = { stroke: colors.text, grid: { stroke: colors.grid, width: 1 }, ticks: { stroke: colors.grid } };
+    // Days are sent as noon UTC: read them in UTC so every zone shows the same date, without an hour.
+    var dayLabel = function (u, v) {
+      return v == null ? "–" : new Date(v * 1000).toLocaleDateString(undefined,
+        { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" });
+    };
     var series = [{ label: data.x_kind === "hours" ? "age" : "day",
-                    value: data.x_kind === "hours" ? function (u, v) { return v == null ? "–" : hoursLabel(v); } : undefined }];
+                    value: data.x_kind === "hours" ? function (u, v) { return v == null ? "–" : hoursLabel(v); } : dayLabel }];
     data.series.forEach(function (s, i) {
       series.push({
         label: s.label,
@@ -47,8 +52,26 @@
       legend: { live: true }
     };
     var columns = [data.x].concat(data.series.map(function (s) { return s.values; }));
+    // Without a pointer on the chart, the legend shows the latest measured values, not dashes.
+    var latest = -1;
+    data.x.forEach(function (x, i) {
+      if (data.series.some(function (s) { return s.values[i] != null; })) { latest = i; }
+    });
+    opts.hooks = { setCursor: [function (u) {
+      if (u.cursor.idx == null && latest >= 0) { u.setLegend({ idx: latest }); }
+    }] };
     el.textContent = "";
     var plot = new uPlot(opts, columns, el);
+    if (latest >= 0) { plot.setLegend({ idx: latest }); }
+    // The keyboard explores a chart too: focus it, then ← and → step through the days.
+    var shown = latest;
+    el.tabIndex = 0;
+    el.addEventListener("keydown", function (e) {
+      if (e.key !== "ArrowLeft" && e.key !== "ArrowRight") { return; }
+      e.preventDefault();
+      shown = Math.min(Math.max((shown < 0 ? 0 : shown) + (e.key === "ArrowRight" ? 1 : -1), 0), data.x.length - 1);
+      plot.setLegend({ idx: shown });
+    });
     if (window.ResizeObserver) {
       new ResizeObserver(function () { plot.setSize({ width: Math.max(el.clientWidth, 280), height: 220 }); }).observe(el);
     }

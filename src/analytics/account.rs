@@ -178,7 +178,7 @@ fn reach_chart(account: AccountId, days: &[NaiveDate], insights: &[DayInsights])
     Chart::daily(
         &format!("reach-{account}"),
         "Account reach and views per day",
-        "accounts / views",
+        "accounts reached, views",
         days,
         vec![
             Series {

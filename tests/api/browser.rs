@@ -197,6 +197,16 @@ async fn the_pages_work_in_a_real_browser() {
 
     sign_in(&client, &app, "ada").await;
     assert!(drawn_charts(&client).await >= 1, "the dashboard draws its overview chart");
+    let legend = client
+        .execute("return Array.from(document.querySelectorAll('.u-legend .u-value')).map(v => v.textContent)", vec![])
+        .await
+        .unwrap();
+    let legend: Vec<String> = serde_json::from_value(legend).unwrap();
+    assert!(
+        legend.first().is_some_and(|day| !day.contains(':') && day != "–"),
+        "the legend names the latest day, without an hour, before any hover: {legend:?}"
+    );
+    assert!(legend.iter().skip(1).any(|v| v != "–"), "and its values: {legend:?}");
     let overview = client.source().await.unwrap();
     for card in ["followers", "accounts reached", "views", "interactions", "median engagement rate", "posts published"]
     {
