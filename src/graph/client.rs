@@ -712,4 +712,3 @@ mod tests {
         assert!(GraphConfig::new(Some("not a url"), "v25.0").is_err());
     }
 }
-

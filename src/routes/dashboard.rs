@@ -1,4 +1,5 @@
-//! The dashboard: totals, token health, and each account over the chosen period.
+//! The dashboard: all accounts as one over the chosen period, then side by side, under a
+//! status line that speaks up only when a token or a sync needs the operator.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};

@@ -175,8 +175,9 @@ impl Views {
         .await
     }
 
-    /// The dashboard: totals, accounts needing attention, and every account's panel (the
-    /// same panels the account pages show, kept once).
+    /// The dashboard: every account's panel (the same panels the account pages show, kept
+    /// once) combined into one overview, the best and weakest posts of all, totals and the
+    /// accounts needing attention.
     pub async fn dashboard(&self, basis: &Basis, period: &Period) -> Result<DashboardView, DbError> {
         let base = self
             .cached(basis, "dashboard".to_owned(), async |conn| {
@@ -297,7 +298,6 @@ impl Views {
         Ok((groups::suggested_slots(&cells, now, basis.tz(), chrono::Duration::hours(1), 3), measured))
     }
 
-    /// One post's page, or `None` when there is no such post.
     /// The small copy of a post's picture (JPEG), if one is kept. Not cached: the browser
     /// keeps it, and each is asked for once per page.
     pub async fn picture(&self, id: PostId) -> Result<Option<Vec<u8>>, DbError> {
@@ -305,6 +305,7 @@ impl Views {
         Ok(db::thumbnails::image(&mut conn, id).await?)
     }
 
+    /// One post's page, or `None` when there is no such post.
     pub async fn post(&self, basis: &Basis, id: PostId) -> Result<Option<Arc<PostPageView>>, DbError> {
         let page = self
             .cached(basis, format!("post:{id}"), async |conn| {
