@@ -40,11 +40,15 @@ fn summarise<'a>(outcomes: impl Iterator<Item = &'a Outcome> + Clone) -> Summary
     }
 }
 
-/// Hashtags used on at least two posts, best median rate first (then most used), and the
-/// hashtags used once, unranked (alphabetical).
 /// Hashtags with their summaries.
 pub type TagSummaries = Vec<(String, Summary)>;
 
+/// Posts a hashtag must be on to be ranked: a median of one or two posts says more about
+/// those posts than about the tag.
+pub const MIN_TAG_POSTS: usize = 3;
+
+/// Hashtags used on at least [`MIN_TAG_POSTS`] posts, best median rate first (then most used),
+/// and the hashtags used less, unranked (alphabetical).
 pub fn hashtags(outcomes: &[Outcome]) -> (TagSummaries, TagSummaries) {
     let mut by_tag: BTreeMap<&str, Vec<&Outcome>> = BTreeMap::new();
     for outcome in outcomes {
@@ -52,16 +56,20 @@ pub fn hashtags(outcomes: &[Outcome]) -> (TagSummaries, TagSummaries) {
             by_tag.entry(tag.as_str()).or_default().push(outcome);
         }
     }
-    let (mut ranked, mut once) = (Vec::new(), Vec::new());
+    let (mut ranked, mut rare) = (Vec::new(), Vec::new());
     for (tag, posts) in by_tag {
         let summary = summarise(posts.iter().copied());
-        if summary.posts >= 2 { ranked.push((tag.to_owned(), summary)) } else { once.push((tag.to_owned(), summary)) }
+        if summary.posts >= MIN_TAG_POSTS {
+            ranked.push((tag.to_owned(), summary))
+        } else {
+            rare.push((tag.to_owned(), summary))
+        }
     }
     ranked.sort_by(|a, b| {
         let rate = |s: &Summary| s.median_rate.unwrap_or(f64::NEG_INFINITY);
         rate(&b.1).total_cmp(&rate(&a.1)).then(b.1.posts.cmp(&a.1.posts)).then(a.0.cmp(&b.0))
     });
-    (ranked, once)
+    (ranked, rare)
 }
 
 /// Weekday (0 = Monday) × hour cells in `tz`; cells without posts are absent.
@@ -181,23 +189,24 @@ mod tests {
     }
 
     #[test]
-    fn hashtags_used_once_are_listed_but_not_ranked() {
+    fn hashtags_used_on_fewer_than_three_posts_are_listed_but_not_ranked() {
         let now = Utc::now();
         let posts = [
-            outcome(&["sourdough"], 3.0, now),
+            outcome(&["sourdough", "bakery"], 3.0, now),
             outcome(&["sourdough", "bakery"], 5.0, now),
-            outcome(&["sourdough", "bakery"], 8.0, now),
+            outcome(&["sourdough", "bakery", "crust"], 8.0, now),
+            outcome(&["bakery", "crust"], 9.0, now),
             outcome(&["rain"], 12.0, now),
         ];
-        let (ranked, once) = hashtags(&posts);
+        let (ranked, rare) = hashtags(&posts);
         assert_eq!(ranked[0].0, "bakery");
         assert_eq!(ranked[0].1.median_rate, Some(6.5));
         assert_eq!(
             ranked[1],
             ("sourdough".into(), Summary { posts: 3, median_rate: Some(5.0), median_reach: Some(100.0) })
         );
-        assert_eq!(once.len(), 1);
-        assert_eq!(once[0].0, "rain");
+        let rare: Vec<&str> = rare.iter().map(|(tag, _)| tag.as_str()).collect();
+        assert_eq!(rare, ["crust", "rain"], "#crust on 2 posts with the best rate is still not ranked");
     }
 
     #[test]

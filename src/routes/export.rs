@@ -221,11 +221,11 @@ pub async fn hashtags_csv(
     views: web::Data<Views>,
 ) -> AppResult<HttpResponse> {
     let OutcomesView { basis, period, outcomes } = outcomes(&views, &query).await?;
-    let (ranked, once) = groups::hashtags(&outcomes);
+    let (ranked, rare) = groups::hashtags(&outcomes);
     let rows: Vec<TagRow> = ranked
         .into_iter()
         .map(|(tag, s)| (tag, "yes", s))
-        .chain(once.into_iter().map(|(tag, s)| (tag, "no", s)))
+        .chain(rare.into_iter().map(|(tag, s)| (tag, "no", s)))
         .collect();
     let name = format!("tidemark-hashtags-{}-to-{}-{}.csv", period.first, period.last, tz_tag(basis.tz()));
     small_csv(&name, HASHTAG_COLUMNS, &rows)

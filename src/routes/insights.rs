@@ -26,7 +26,9 @@ struct HashtagsPage {
     nav: PeriodNav,
     accounts: Vec<Choice>,
     ranked: Vec<GroupView<String>>,
-    once: Vec<GroupView<String>>,
+    rare: Vec<GroupView<String>>,
+    /// Posts a hashtag must be on to be ranked.
+    min_posts: usize,
     posts: usize,
     definition: &'static str,
 }
@@ -60,13 +62,14 @@ pub async fn hashtags(
     views: web::Data<Views>,
 ) -> AppResult<HttpResponse> {
     let OutcomesView { basis, period, outcomes } = outcomes(&views, &query).await?;
-    let (ranked, once) = groups::hashtags(&outcomes);
+    let (ranked, rare) = groups::hashtags(&outcomes);
     let page = HashtagsPage {
         page: PageContext::new(&user, notice, "hashtags"),
         nav: PeriodNav::new("/hashtags", &period, &filter_params(&query), basis.today()),
         accounts: account_choices(&views.accounts().await?, query.account),
         ranked: group_views(ranked),
-        once: group_views(once),
+        rare: group_views(rare),
+        min_posts: groups::MIN_TAG_POSTS,
         posts: outcomes.len(),
         definition: basis.definition().formula(),
     };
