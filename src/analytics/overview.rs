@@ -39,7 +39,7 @@ impl Compared {
 }
 
 /// Sum of what was measured: none only when neither was.
-fn add(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+fn add<T: std::ops::Add<Output = T>>(a: Option<T>, b: Option<T>) -> Option<T> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a + b),
         (a, b) => a.or(b),
@@ -151,18 +151,12 @@ impl Overview {
                 .collect()
         };
         let counted: Vec<&&Overview> = parts.iter().filter(|p| p.followers_change.now.is_some()).collect();
-        let sum_i64 = |values: &mut dyn Iterator<Item = Option<i64>>| {
-            values.fold(None, |acc: Option<i64>, v| match (acc, v) {
-                (Some(a), Some(b)) => Some(a + b),
-                (a, b) => a.or(b),
-            })
-        };
         Overview {
             compared_days: first.compared_days,
             fully_measured: parts.iter().all(|p| p.fully_measured),
-            followers: sum_i64(&mut parts.iter().map(|p| p.followers)),
+            followers: parts.iter().map(|p| p.followers).fold(None, add),
             // The base of the change is only the accounts the change counts.
-            followers_at_start: sum_i64(&mut counted.iter().map(|p| p.followers_at_start)),
+            followers_at_start: counted.iter().map(|p| p.followers_at_start).fold(None, add),
             followers_change: parts.iter().fold(Compared::default(), |acc, p| acc.plus(p.followers_change)),
             reach: parts.iter().fold(Compared::default(), |acc, p| acc.plus(p.reach)),
             views: parts.iter().fold(Compared::default(), |acc, p| acc.plus(p.views)),

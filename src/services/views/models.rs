@@ -15,7 +15,7 @@ use crate::analytics::period::Period;
 use crate::analytics::{EngagementDefinition, Format, MIN_COHORT};
 use crate::db::accounts::{Account, Footprint};
 use crate::db::reports::PostRow;
-use crate::db::stats::Totals;
+use crate::db::stats::{LastSync, Totals};
 use crate::domain::{AccountId, AccountStatus, Flavour, PostId, SyncOutcome};
 use crate::graph::oauth::scope_purpose;
 
@@ -305,7 +305,12 @@ pub struct DashboardView {
 impl DashboardView {
     /// Whether the status line must be loud: a token or an account needs the operator.
     pub fn needs_action(&self) -> bool {
-        !self.attention.is_empty() || self.totals.last_sync.as_ref().is_some_and(|s| s.outcome == SyncOutcome::Failed)
+        !self.attention.is_empty() || self.failed_sync().is_some()
+    }
+
+    /// The last sync, when it failed.
+    pub fn failed_sync(&self) -> Option<&LastSync> {
+        self.totals.last_sync.as_ref().filter(|s| s.outcome == SyncOutcome::Failed)
     }
 }
 

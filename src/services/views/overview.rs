@@ -87,29 +87,30 @@ pub struct OverviewView {
 }
 
 impl OverviewView {
-    /// `scope` names the chart ("all", or the account's id); `days` is the period's length.
+    /// `scope` names the chart ("all", or the account's id); `definition` is the engagement
+    /// rate's formula in words.
     pub fn new(overview: &Overview, period: &Period, scope: &str, definition: &'static str) -> OverviewView {
         let days = period.days();
         let compared = overview.compared_days;
+        let as_count = |v: Option<f64>| v.map(|v| v.round() as i64);
         let sum_card = |label, figure: Compared, definition| {
             let change = figure.percent_change();
             FigureCard {
                 label,
-                value: count(figure.now.map(|v| v.round() as i64)),
+                value: count(as_count(figure.now)),
                 change: percent_change(change),
                 direction: Direction::of(change),
                 context: match (figure.now, figure.before) {
                     (None, _) => "not measured yet in this period".to_owned(),
                     (Some(_), None) => format!("nothing measured in the {compared} days before"),
                     (Some(_), Some(before)) => {
-                        format!("vs {} in the {compared} days before", count(Some(before.round() as i64)))
+                        format!("vs {} in the {compared} days before", count(as_count(Some(before))))
                     }
                 },
                 definition,
             }
         };
         let followers_change = overview.followers_change;
-        let as_count = |v: Option<f64>| v.map(|v| v.round() as i64);
         let rate = overview.median_rate();
         let posts_change = overview.posts.percent_change();
         let cards = vec![
