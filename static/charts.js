@@ -13,8 +13,9 @@
     };
   }
 
+  // Ages keep their fraction (a snapshot at 2 h 30 min reads 2.5 h), as in the table.
   function hoursLabel(h) {
-    return h < 72 ? h + " h" : Math.round(h / 24) + " d";
+    return h < 72 ? Math.round(h * 10) / 10 + " h" : Math.round(h / 2.4) / 10 + " d";
   }
 
   function draw(el) {
@@ -24,8 +25,10 @@
     var axis = { stroke: colors.text, grid: { stroke: colors.grid, width: 1 }, ticks: { stroke: colors.grid } };
     // Days are sent as noon UTC: read them in UTC so every zone shows the same date, without an hour.
     var dayLabel = function (u, v) {
-      return v == null ? "–" : new Date(v * 1000).toLocaleDateString(undefined,
+      if (v == null) { return "–"; }
+      var day = new Date(v * 1000).toLocaleDateString(undefined,
         { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" });
+      return data.partial_from != null && v >= data.x[data.partial_from] ? day + " (so far)" : day;
     };
     var series = [{ label: data.x_kind === "hours" ? "age" : "day",
                     value: data.x_kind === "hours" ? function (u, v) { return v == null ? "–" : hoursLabel(v); } : dayLabel }];
@@ -34,9 +37,11 @@
         label: s.label,
         stroke: colors.lines[i % colors.lines.length],
         width: 2,
-        dash: s.dashed ? [6, 4] : undefined,
-        spanGaps: false,
-        points: { show: data.x.length < 40 },
+        dash: s.line === "measured" ? undefined : [6, 4],
+        // Only a typical curve is joined across its gaps: it is known at the checkpoints and
+        // says nothing between them; a measured gap stays a gap.
+        spanGaps: s.line === "typical",
+        points: { show: s.line === "typical" || data.x.length < 40 },
         value: function (u, v) { return v == null ? "–" : (Math.round(v * 100) / 100).toLocaleString() + (data.unit === "%" ? " %" : ""); }
       });
     });
@@ -57,9 +62,30 @@
     data.x.forEach(function (x, i) {
       if (data.series.some(function (s) { return s.values[i] != null; })) { latest = i; }
     });
-    opts.hooks = { setCursor: [function (u) {
-      if (u.cursor.idx == null && latest >= 0) { u.setLegend({ idx: latest }); }
-    }] };
+    opts.hooks = {
+      setCursor: [function (u) {
+        if (u.cursor.idx == null && latest >= 0) { u.setLegend({ idx: latest }); }
+      }],
+      // A day still counting (today) is hatched and labelled, so its low figure is not read
+      // as a drop.
+      drawClear: [function (u) {
+        if (data.partial_from == null) { return; }
+        var i = data.partial_from, half = i > 0 ? (data.x[i] - data.x[i - 1]) / 2 : 43200;
+        var left = Math.max(u.valToPos(data.x[i] - half, "x", true), u.bbox.left);
+        var right = u.bbox.left + u.bbox.width, ctx = u.ctx;
+        if (right <= left) { return; }
+        ctx.save();
+        ctx.fillStyle = colors.grid;
+        ctx.globalAlpha = 0.45;
+        ctx.fillRect(left, u.bbox.top, right - left, u.bbox.height);
+        ctx.globalAlpha = 1;
+        ctx.fillStyle = colors.text;
+        ctx.font = Math.round(11 * devicePixelRatio) + "px sans-serif";
+        ctx.textAlign = "right";
+        ctx.fillText("so far", right - 4 * devicePixelRatio, u.bbox.top + 14 * devicePixelRatio);
+        ctx.restore();
+      }]
+    };
     el.textContent = "";
     var plot = new uPlot(opts, columns, el);
     if (latest >= 0) { plot.setLegend({ idx: latest }); }

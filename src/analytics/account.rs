@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 
-use super::charts::{Chart, Series};
+use super::charts::{Chart, Line, Series};
 use super::followers::{changes, daily};
 use super::groups::{Outcome, Summary, by_format};
 use super::overview::{Compared, Overview, OverviewInput};
@@ -109,10 +109,10 @@ impl AccountFigures {
             overview,
             formats: by_format(&now_owned),
             charts: vec![
-                follower_chart(input.account, period, &days, &on),
-                change_chart(input.account, &days, &followers, &on),
-                reach_chart(input.account, &days, input.days),
-                rate_chart(input.account, input.definition, period, &days, &now_posts),
+                follower_chart(input.account, period, &days, input.today, &on),
+                change_chart(input.account, &days, input.today, &followers, &on),
+                reach_chart(input.account, &days, input.today, input.days),
+                rate_chart(input.account, input.definition, period, &days, input.today, &now_posts),
             ],
         }
     }
@@ -122,6 +122,7 @@ fn follower_chart(
     account: AccountId,
     period: &Period,
     days: &[NaiveDate],
+    today: NaiveDate,
     on: &dyn Fn(NaiveDate) -> Option<i64>,
 ) -> Chart {
     let shifted = |d: NaiveDate| d - Days::new(period.days().max(0) as u64);
@@ -130,17 +131,14 @@ fn follower_chart(
         "Followers",
         "followers",
         days,
+        today,
         vec![
-            Series {
-                label: "followers".into(),
-                values: days.iter().map(|d| on(*d).map(|v| v as f64)).collect(),
-                dashed: false,
-            },
-            Series {
-                label: "previous period".into(),
-                values: days.iter().map(|d| on(shifted(*d)).map(|v| v as f64)).collect(),
-                dashed: true,
-            },
+            Series::new("followers", Line::Measured, days.iter().map(|d| on(*d).map(|v| v as f64)).collect()),
+            Series::new(
+                "previous period",
+                Line::Comparison,
+                days.iter().map(|d| on(shifted(*d)).map(|v| v as f64)).collect(),
+            ),
         ],
         0,
     )
@@ -149,6 +147,7 @@ fn follower_chart(
 fn change_chart(
     account: AccountId,
     days: &[NaiveDate],
+    today: NaiveDate,
     followers: &[(NaiveDate, Option<i64>)],
     on: &dyn Fn(NaiveDate) -> Option<i64>,
 ) -> Chart {
@@ -159,19 +158,20 @@ fn change_chart(
         "Net follower change per day and over the last 7 days",
         "followers",
         days,
+        today,
         vec![
-            Series { label: "day".into(), values: days.iter().map(change_on).collect(), dashed: false },
-            Series {
-                label: "7 days".into(),
-                values: days.iter().map(|d| on(*d).zip(on(*d - Days::new(7))).map(|(a, b)| (a - b) as f64)).collect(),
-                dashed: true,
-            },
+            Series::new("day", Line::Measured, days.iter().map(change_on).collect()),
+            Series::new(
+                "7 days",
+                Line::Comparison,
+                days.iter().map(|d| on(*d).zip(on(*d - Days::new(7))).map(|(a, b)| (a - b) as f64)).collect(),
+            ),
         ],
         0,
     )
 }
 
-fn reach_chart(account: AccountId, days: &[NaiveDate], insights: &[DayInsights]) -> Chart {
+fn reach_chart(account: AccountId, days: &[NaiveDate], today: NaiveDate, insights: &[DayInsights]) -> Chart {
     let value = |d: &NaiveDate, pick: fn(&DayInsights) -> Option<i64>| {
         insights.iter().find(|r| r.day == *d).and_then(pick).map(|v| v as f64)
     };
@@ -180,17 +180,10 @@ fn reach_chart(account: AccountId, days: &[NaiveDate], insights: &[DayInsights])
         "Account reach and views per day",
         "accounts reached, views",
         days,
+        today,
         vec![
-            Series {
-                label: "reach".into(),
-                values: days.iter().map(|d| value(d, |r| r.reach)).collect(),
-                dashed: false,
-            },
-            Series {
-                label: "views".into(),
-                values: days.iter().map(|d| value(d, |r| r.views)).collect(),
-                dashed: false,
-            },
+            Series::new("reach", Line::Measured, days.iter().map(|d| value(d, |r| r.reach)).collect()),
+            Series::new("views", Line::Measured, days.iter().map(|d| value(d, |r| r.views)).collect()),
         ],
         0,
     )
@@ -201,6 +194,7 @@ fn rate_chart(
     definition: EngagementDefinition,
     period: &Period,
     days: &[NaiveDate],
+    today: NaiveDate,
     posts: &[&Outcome],
 ) -> Chart {
     let published_on = |d: &NaiveDate| {
@@ -211,7 +205,8 @@ fn rate_chart(
         &format!("Engagement rate of posts published each day ({})", definition.formula()),
         "%",
         days,
-        vec![Series { label: "median rate".into(), values: days.iter().map(published_on).collect(), dashed: false }],
+        today,
+        vec![Series::new("median rate", Line::Measured, days.iter().map(published_on).collect())],
         2,
     )
 }

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::Format;
-use super::charts::{Chart, Series};
+use super::charts::{Chart, Line, Series};
 use super::impact::{CHECKPOINT_HOURS, checkpoint_label};
 use super::stats::median;
 
@@ -66,10 +66,12 @@ pub fn post_curves(
         title: title.to_owned(),
         unit: unit.to_owned(),
         x_kind: "hours",
-        x: xs.iter().map(|x| x.round() as i64).collect(),
+        // Ages at their own resolution (a snapshot at 2 h 30 min sits at 2.5), as in the CSV.
+        x: xs.clone(),
+        partial_from: None,
         series: vec![
-            Series { label: "this post".into(), values: mine, dashed: false },
-            Series { label: format!("typical {}", format.to_string().to_lowercase()), values: usual, dashed: true },
+            Series::new("this post", Line::Measured, mine),
+            Series::new(format!("typical {}", format.to_string().to_lowercase()), Line::Typical, usual),
         ],
         x_labels: xs.iter().map(|x| age_label(*x)).collect(),
         x_csv: xs.iter().map(|x| format!("{x:.2}")).collect(),
@@ -104,6 +106,8 @@ mod tests {
         assert_eq!(reach.series[1].values, [Some(10.0), None, Some(30.0)], "median at checkpoints only");
         assert_eq!(charts[1].series[0].values, [Some(1.0), None, None], "not measured stays a gap");
         assert_eq!(reach.series[1].label, "typical image");
+        assert_eq!(reach.series[1].line, Line::Typical, "joined across the ages between checkpoints");
+        assert_eq!(reach.x, [1.0, 2.5, 3.0], "ages at their own resolution, as in the CSV");
     }
 
     #[test]

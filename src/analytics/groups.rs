@@ -72,14 +72,71 @@ pub fn hashtags(outcomes: &[Outcome]) -> (TagSummaries, TagSummaries) {
     (ranked, rare)
 }
 
-/// Weekday (0 = Monday) × hour cells in `tz`; cells without posts are absent.
-pub fn best_time(outcomes: &[Outcome], tz: Tz) -> BTreeMap<(u32, u32), Summary> {
+/// Which posts a best-time grid is about. A Story is seen from the Stories tray for a day,
+/// a feed post or Reel from the feed for much longer, so the hour that suits one says nothing
+/// about the other: they are ranked apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    Feed,
+    Stories,
+}
+
+impl Placement {
+    pub const ALL: [Placement; 2] = [Placement::Feed, Placement::Stories];
+
+    pub fn of(format: Format) -> Placement {
+        if format == Format::Story { Placement::Stories } else { Placement::Feed }
+    }
+
+    /// The stable name used in CSV.
+    pub fn key(self) -> &'static str {
+        match self {
+            Placement::Feed => "feed_and_reels",
+            Placement::Stories => "stories",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Placement::Feed => "Feed posts and Reels",
+            Placement::Stories => "Stories",
+        }
+    }
+}
+
+/// Weekday (0 = Monday) × hour cells, keyed by their place in the week.
+pub type Cells = BTreeMap<(u32, u32), Summary>;
+
+/// The `placement`'s weekday × hour cells in `tz`; cells without posts are absent.
+pub fn best_time(outcomes: &[Outcome], tz: Tz, placement: Placement) -> Cells {
     let mut cells: BTreeMap<(u32, u32), Vec<&Outcome>> = BTreeMap::new();
-    for outcome in outcomes {
+    for outcome in outcomes.iter().filter(|o| Placement::of(o.format) == placement) {
         let local = outcome.posted_at.with_timezone(&tz);
         cells.entry((local.weekday().num_days_from_monday(), local.hour())).or_default().push(outcome);
     }
     cells.into_iter().map(|(cell, posts)| (cell, summarise(posts.iter().copied()))).collect()
+}
+
+/// Fewest posts in a weekday-hour cell for it to be ranked, shaded or suggested: one post is
+/// an anecdote.
+pub const MIN_CELL_POSTS: usize = 2;
+
+/// How many best cells the summary names and the composer suggests.
+pub const BEST_SLOTS: usize = 3;
+
+/// The cells with at least [`MIN_CELL_POSTS`] posts and a rate, best median rate first (then
+/// the one resting on more posts, then the earlier in the week).
+pub fn ranked_cells(cells: &Cells) -> Vec<((u32, u32), &Summary)> {
+    let mut ranked: Vec<((u32, u32), &Summary)> = cells
+        .iter()
+        .filter(|(_, s)| s.posts >= MIN_CELL_POSTS && s.median_rate.is_some())
+        .map(|(&cell, s)| (cell, s))
+        .collect();
+    ranked.sort_by(|a, b| {
+        let rate = |s: &Summary| s.median_rate.unwrap_or(f64::NEG_INFINITY);
+        rate(b.1).total_cmp(&rate(a.1)).then(b.1.posts.cmp(&a.1.posts)).then(a.0.cmp(&b.0))
+    });
+    ranked
 }
 
 /// Per format present among the posts.
@@ -97,29 +154,31 @@ pub fn by_format(outcomes: &[Outcome]) -> Vec<(Format, Summary)> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct GridCell {
     pub summary: Summary,
-    /// 0–4: how the cell's median rate compares with the best cell's.
-    pub heat: u8,
+    /// 0–4: how the cell's median rate compares with the best ranked cell's; `None` when the
+    /// cell rests on too few posts to be ranked.
+    pub heat: Option<u8>,
+    /// 1 to [`BEST_SLOTS`] for the best cells.
+    pub rank: Option<usize>,
 }
 
 /// The best-time cells as seven rows (Monday first) of 24 hours; `None` where nothing was
-/// posted. Shades are relative to the best median rate of the grid.
-pub fn best_time_grid(cells: &BTreeMap<(u32, u32), Summary>) -> Vec<Vec<Option<GridCell>>> {
-    let best = cells.values().filter_map(|s| s.median_rate).fold(0.0_f64, f64::max);
-    let heat = |rate: Option<f64>| match rate {
-        Some(r) if best > 0.0 => ((r / best) * 4.0).round().clamp(0.0, 4.0) as u8,
-        _ => 0,
+/// posted. Shades are relative to the best ranked cell; cells with fewer than
+/// [`MIN_CELL_POSTS`] posts are neither shaded nor ranked.
+pub fn best_time_grid(cells: &Cells) -> Vec<Vec<Option<GridCell>>> {
+    let ranked = ranked_cells(cells);
+    let best = ranked.first().and_then(|(_, s)| s.median_rate).unwrap_or(0.0);
+    let grid_cell = |cell: (u32, u32), summary: &Summary| {
+        let rank = ranked.iter().take(BEST_SLOTS).position(|(c, _)| *c == cell).map(|i| i + 1);
+        let heat = (summary.posts >= MIN_CELL_POSTS).then(|| match summary.median_rate {
+            Some(r) if best > 0.0 => ((r / best) * 4.0).round().clamp(0.0, 4.0) as u8,
+            _ => 0,
+        });
+        GridCell { summary: summary.clone(), heat, rank }
     };
     (0..7u32)
-        .map(|day| {
-            (0..24u32)
-                .map(|hour| cells.get(&(day, hour)).map(|s| GridCell { summary: s.clone(), heat: heat(s.median_rate) }))
-                .collect()
-        })
+        .map(|day| (0..24u32).map(|hour| cells.get(&(day, hour)).map(|s| grid_cell((day, hour), s))).collect())
         .collect()
 }
-
-/// Fewest posts in a weekday-hour cell for it to be suggested: one post is an anecdote.
-pub const SLOT_MIN_POSTS: usize = 2;
 
 /// A suggested time to post: the next occurrence of one of the account's best cells.
 #[derive(Debug, Clone, PartialEq)]
@@ -128,28 +187,15 @@ pub struct Slot {
     pub summary: Summary,
 }
 
-/// The `count` best upcoming slots (best median engagement rate first) from the weekday-hour
-/// cells in `tz`, each at the start of its hour, the first one at least `lead` after `now`.
-/// Cells with fewer than [`SLOT_MIN_POSTS`] posts are not suggested; an empty answer means
-/// there is not enough history.
-pub fn suggested_slots(
-    cells: &BTreeMap<(u32, u32), Summary>,
-    now: DateTime<Utc>,
-    tz: Tz,
-    lead: chrono::Duration,
-    count: usize,
-) -> Vec<Slot> {
-    let mut ranked: Vec<(&(u32, u32), &Summary)> =
-        cells.iter().filter(|(_, s)| s.posts >= SLOT_MIN_POSTS && s.median_rate.is_some()).collect();
-    ranked.sort_by(|a, b| {
-        let rate = |s: &Summary| s.median_rate.unwrap_or(f64::NEG_INFINITY);
-        rate(b.1).total_cmp(&rate(a.1)).then(b.1.posts.cmp(&a.1.posts)).then(a.0.cmp(b.0))
-    });
+/// The `count` best upcoming slots (see [`ranked_cells`]) from the weekday-hour cells in
+/// `tz`, each at the start of its hour, the first one at least `lead` after `now`. An empty
+/// answer means there is not enough history.
+pub fn suggested_slots(cells: &Cells, now: DateTime<Utc>, tz: Tz, lead: chrono::Duration, count: usize) -> Vec<Slot> {
     let earliest = now + lead;
-    ranked
+    ranked_cells(cells)
         .into_iter()
         .take(count)
-        .filter_map(|(&(weekday, hour), summary)| {
+        .filter_map(|((weekday, hour), summary)| {
             next_occurrence(weekday, hour, earliest, tz).map(|at| Slot { at, summary: summary.clone() })
         })
         .collect()
@@ -210,27 +256,39 @@ mod tests {
     }
 
     #[test]
-    fn the_best_time_grid_uses_the_operators_time_zone_and_leaves_empty_cells_out() {
+    fn the_best_time_grid_uses_the_operators_time_zone_and_ranks_stories_apart() {
         let berlin: Tz = "Europe/Berlin".parse().unwrap();
         // Tuesday 3 March 2026, 17:10 and 17:50 UTC = 18:10 and 18:50 in Berlin.
         let a = Utc.with_ymd_and_hms(2026, 3, 3, 17, 10, 0).unwrap();
         let b = Utc.with_ymd_and_hms(2026, 3, 3, 17, 50, 0).unwrap();
-        let grid = best_time(&[outcome(&[], 4.0, a), outcome(&[], 6.0, b)], berlin);
-        assert_eq!(grid.len(), 1);
-        assert_eq!(grid[&(1, 18)], Summary { posts: 2, median_rate: Some(5.0), median_reach: Some(100.0) });
+        let story = Outcome { format: Format::Story, ..outcome(&[], 30.0, a) };
+        let reel = Outcome { format: Format::Reel, ..outcome(&[], 6.0, b) };
+        let posts = [outcome(&[], 4.0, a), reel, story];
+        let feed = best_time(&posts, berlin, Placement::Feed);
+        assert_eq!(feed.len(), 1);
+        assert_eq!(feed[&(1, 18)], Summary { posts: 2, median_rate: Some(5.0), median_reach: Some(100.0) });
+        let stories = best_time(&posts, berlin, Placement::Stories);
+        assert_eq!(stories[&(1, 18)].posts, 1, "the Story counts in its own grid only");
     }
 
     #[test]
-    fn the_grid_shades_cells_against_the_best_one() {
-        let summary = |rate: Option<f64>| Summary { posts: 1, median_rate: rate, median_reach: None };
-        let cells: BTreeMap<(u32, u32), Summary> =
-            [((0, 9), summary(Some(4.0))), ((2, 18), summary(Some(1.0))), ((6, 23), summary(None))].into();
+    fn the_grid_shades_and_ranks_only_cells_with_enough_posts() {
+        let summary = |posts: usize, rate: Option<f64>| Summary { posts, median_rate: rate, median_reach: None };
+        let cells: Cells = [
+            ((0, 9), summary(2, Some(4.0))),
+            ((2, 18), summary(3, Some(1.0))),
+            ((4, 12), summary(1, Some(9.0))),
+            ((6, 23), summary(2, None)),
+        ]
+        .into();
         let grid = best_time_grid(&cells);
         assert_eq!(grid.len(), 7);
         assert!(grid.iter().all(|row| row.len() == 24));
-        assert_eq!(grid[0][9].as_ref().map(|c| c.heat), Some(4));
-        assert_eq!(grid[2][18].as_ref().map(|c| c.heat), Some(1));
-        assert_eq!(grid[6][23].as_ref().map(|c| c.heat), Some(0), "no rate: no shade");
+        let cell = |day: usize, hour: usize| grid[day][hour].as_ref().map(|c| (c.heat, c.rank));
+        assert_eq!(cell(0, 9), Some((Some(4), Some(1))), "the best ranked cell sets the scale");
+        assert_eq!(cell(2, 18), Some((Some(1), Some(2))));
+        assert_eq!(cell(4, 12), Some((None, None)), "one post at 9 % is neither shaded nor ranked");
+        assert_eq!(cell(6, 23), Some((Some(0), None)), "no rate: no shade, no rank");
         assert_eq!(grid[1][0], None);
     }
 
@@ -239,7 +297,7 @@ mod tests {
         let berlin: Tz = "Europe/Berlin".parse().unwrap();
         let summary = |posts: usize, rate: f64| Summary { posts, median_rate: Some(rate), median_reach: None };
         // Tuesday 18:00 is best, Saturday 9:00 second; Monday 7:00 has one post only.
-        let cells: BTreeMap<(u32, u32), Summary> = [
+        let cells: Cells = [
             ((1, 18), summary(4, 6.0)),
             ((5, 9), summary(3, 4.0)),
             ((0, 7), summary(1, 9.0)),

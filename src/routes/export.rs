@@ -11,7 +11,7 @@ use futures_util::stream::{Stream, StreamExt};
 
 use super::analytics::ViewQuery;
 use super::insights::{OutcomesView, WEEKDAYS, outcomes};
-use crate::analytics::groups::{self, Summary};
+use crate::analytics::groups::{self, Placement, Summary};
 use crate::auth::{AdminUser, CurrentUser};
 use crate::db::DbError;
 use crate::db::reports::{ExportSnapshot, PostRow};
@@ -231,15 +231,16 @@ pub async fn hashtags_csv(
     small_csv(&name, HASHTAG_COLUMNS, &rows)
 }
 
-/// A best-time cell: weekday (0 = Monday), hour, summary.
-pub type CellRow = (u32, u32, Summary);
+/// A best-time cell: whose grid, weekday (0 = Monday), hour, summary.
+pub type CellRow = (Placement, u32, u32, Summary);
 
 pub const BEST_TIME_COLUMNS: &[Column<CellRow>] = &[
-    ("weekday", |r| WEEKDAYS[r.0 as usize % 7].to_owned()),
-    ("hour", |r| r.1.to_string()),
-    ("posts", |r| r.2.posts.to_string()),
-    ("median_rate_pct", |r| rate(r.2.median_rate)),
-    ("median_reach", |r| opt(r.2.median_reach)),
+    ("posts_of", |r| r.0.key().to_owned()),
+    ("weekday", |r| WEEKDAYS[r.1 as usize % 7].to_owned()),
+    ("hour", |r| r.2.to_string()),
+    ("posts", |r| r.3.posts.to_string()),
+    ("median_rate_pct", |r| rate(r.3.median_rate)),
+    ("median_reach", |r| opt(r.3.median_reach)),
 ];
 
 pub async fn best_time_csv(
@@ -248,8 +249,14 @@ pub async fn best_time_csv(
     views: web::Data<Views>,
 ) -> AppResult<HttpResponse> {
     let OutcomesView { basis, period, outcomes } = outcomes(&views, &query).await?;
-    let rows: Vec<CellRow> =
-        groups::best_time(&outcomes, basis.tz()).into_iter().map(|((day, hour), s)| (day, hour, s)).collect();
+    let rows: Vec<CellRow> = Placement::ALL
+        .into_iter()
+        .flat_map(|placement| {
+            groups::best_time(&outcomes, basis.tz(), placement)
+                .into_iter()
+                .map(move |((day, hour), s)| (placement, day, hour, s))
+        })
+        .collect();
     let name = format!("tidemark-best-time-{}-to-{}-hours-in-{}.csv", period.first, period.last, tz_tag(basis.tz()));
     small_csv(&name, BEST_TIME_COLUMNS, &rows)
 }

@@ -9,7 +9,7 @@ use askama::Template;
 use super::analytics::{PeriodNav, ViewQuery};
 use super::posts::{Choice, account_choices, filter_params};
 use super::{Notice, PageContext, render};
-use crate::analytics::groups::{self, Outcome, best_time_grid};
+use crate::analytics::groups::{self, Outcome, Placement, best_time_grid};
 use crate::analytics::period::Period;
 use crate::auth::CurrentUser;
 use crate::db::reports::PostFilter;
@@ -79,8 +79,29 @@ pub async fn hashtags(
 pub struct Cell {
     pub rate: String,
     pub posts: usize,
-    /// 0–4: how the cell's median compares with the best cell's (for shading).
-    pub heat: u8,
+    /// 0–4 for shading against the best cell; `None` when too few posts to rank.
+    pub heat: Option<u8>,
+    /// 1–3 for the best cells.
+    pub rank: Option<usize>,
+}
+
+/// One of the best cells, as the summary above a grid names it.
+pub struct BestSlot {
+    /// "Tue 18:00–19:00".
+    pub when: String,
+    pub rate: String,
+    pub posts: usize,
+}
+
+/// The grid and best slots of feed posts and Reels, or of Stories.
+pub struct PlacementGrid {
+    pub label: &'static str,
+    /// For the heading's id.
+    pub key: &'static str,
+    pub posts: usize,
+    pub best: Vec<BestSlot>,
+    /// Seven rows (Monday first) of 24 hours; `None` where nothing was posted.
+    pub grid: Vec<(&'static str, Vec<Option<Cell>>)>,
 }
 
 #[derive(Template)]
@@ -89,14 +110,57 @@ struct BestTimePage {
     page: PageContext,
     nav: PeriodNav,
     accounts: Vec<Choice>,
-    /// Seven rows (Monday first) of 24 hours; `None` where nothing was posted.
-    grid: Vec<(&'static str, Vec<Option<Cell>>)>,
+    placements: Vec<PlacementGrid>,
     posts: usize,
+    /// Posts a cell needs to be ranked.
+    min_posts: usize,
     timezone: String,
     definition: &'static str,
 }
 
 pub const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+fn rate_text(rate: Option<f64>) -> String {
+    rate.map_or_else(|| "–".to_owned(), |r| format!("{r:.1}%"))
+}
+
+fn placement_grid(outcomes: &[Outcome], tz: chrono_tz::Tz, placement: Placement) -> PlacementGrid {
+    let cells = groups::best_time(outcomes, tz, placement);
+    let best = groups::ranked_cells(&cells)
+        .into_iter()
+        .take(groups::BEST_SLOTS)
+        .map(|((day, hour), summary)| BestSlot {
+            when: format!("{} {hour:02}:00–{:02}:00", WEEKDAYS[day as usize], (hour + 1) % 24),
+            rate: rate_text(summary.median_rate),
+            posts: summary.posts,
+        })
+        .collect();
+    let grid = best_time_grid(&cells)
+        .into_iter()
+        .zip(WEEKDAYS)
+        .map(|(hours, name)| {
+            let cells = hours
+                .into_iter()
+                .map(|cell| {
+                    cell.map(|c| Cell {
+                        rate: rate_text(c.summary.median_rate),
+                        posts: c.summary.posts,
+                        heat: c.heat,
+                        rank: c.rank,
+                    })
+                })
+                .collect();
+            (name, cells)
+        })
+        .collect();
+    PlacementGrid {
+        label: placement.label(),
+        key: placement.key(),
+        posts: cells.values().map(|s| s.posts).sum(),
+        best,
+        grid,
+    }
+}
 
 pub async fn best_time(
     user: CurrentUser,
@@ -106,29 +170,13 @@ pub async fn best_time(
 ) -> AppResult<HttpResponse> {
     let OutcomesView { basis, period, outcomes } = outcomes(&views, &query).await?;
     let tz = basis.tz();
-    let grid = best_time_grid(&groups::best_time(&outcomes, tz))
-        .into_iter()
-        .zip(WEEKDAYS)
-        .map(|(hours, name)| {
-            let cells = hours
-                .into_iter()
-                .map(|cell| {
-                    cell.map(|c| Cell {
-                        rate: c.summary.median_rate.map_or_else(|| "–".to_owned(), |r| format!("{r:.1}%")),
-                        posts: c.summary.posts,
-                        heat: c.heat,
-                    })
-                })
-                .collect();
-            (name, cells)
-        })
-        .collect();
     let page = BestTimePage {
         page: PageContext::new(&user, notice, "best-time"),
         nav: PeriodNav::new("/best-time", &period, &filter_params(&query), basis.today()),
         accounts: account_choices(&views.accounts().await?, query.account),
-        grid,
+        placements: Placement::ALL.into_iter().map(|p| placement_grid(&outcomes, tz, p)).collect(),
         posts: outcomes.len(),
+        min_posts: groups::MIN_CELL_POSTS,
         timezone: tz.name().to_owned(),
         definition: basis.definition().formula(),
     };

@@ -285,8 +285,8 @@ async fn compose_page(
             let (slots, sample) = views.suggested_slots(AccountId(*id), publishing.now()).await?;
             let note = slots.is_empty().then(|| {
                 format!(
-                    "Not enough history yet: @{username} has {sample} post{} with figures in the last 90 days, and a time is suggested once two posts at the same weekday and hour have them.",
-                    if sample == 1 { "" } else { "s" }
+                    "Not enough history yet: @{username} has {sample} feed post{plural} or Reel{plural} with figures in the last 90 days, and a time is suggested once two of them at the same weekday and hour have them.",
+                    plural = if sample == 1 { "" } else { "s" }
                 )
             });
             let views = slots

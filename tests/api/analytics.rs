@@ -286,6 +286,9 @@ async fn the_dashboard_and_account_pages_show_each_accounts_period() {
     let csv = app.get_text(&admin, "/export/chart.csv?chart=overview-reach-all&days=7").await;
     assert!(csv.starts_with("day,this_period,previous_period"), "{csv}");
     assert_eq!(csv.lines().count(), 8, "a header and 7 days");
+    let complete: Vec<&str> = csv.lines().skip(1).filter_map(|l| l.rsplit(',').next()).collect();
+    assert_eq!(complete, ["yes", "yes", "yes", "yes", "yes", "yes", "no"], "today is still counting: {csv}");
+    assert!(html.contains(" (so far)</th>"), "and the numbers table says so");
 
     let bakery = app.count("SELECT id AS n FROM ig_accounts WHERE username = 'harbour.bakery'").await;
     let bakery_posts = app
@@ -320,10 +323,25 @@ async fn hashtags_and_best_time_count_the_periods_posts() {
 
     let total = app.count("SELECT count(*) AS n FROM posts").await;
     let grid = app.get_text(&admin, &format!("/best-time?{range}")).await;
-    assert!(grid.contains(&format!("the {total} post{} published", if total == 1 { "" } else { "s" })));
+    assert!(grid.contains(&format!("the {total} post{} of the period in all", if total == 1 { "" } else { "s" })));
     let cells: usize =
         grid.split("<span class=\"hint\">(").skip(1).filter_map(|s| s.split(')').next()?.parse::<usize>().ok()).sum();
     assert_eq!(cells as i64, total, "every post lands in one cell");
+    let stories = app.count("SELECT count(*) AS n FROM posts WHERE media_product_type = 'STORY'").await;
+    assert!(stories > 0, "the fixture has Stories");
+    let caption = |label: &str, n: i64| format!("<caption>{label}: weekday × hour of publication (UTC), {n} posts</caption>");
+    assert!(grid.contains(&caption("Stories", stories)), "Stories have their own grid");
+    assert!(grid.contains(&caption("Feed posts and Reels", total - stories)));
+    // A cell resting on one post is grey and unranked; shaded cells rest on two or more.
+    let posts_in = |cell: &str| cell.split("<span class=\"hint\">(").nth(1)?.split(')').next()?.parse::<usize>().ok();
+    for cell in grid.split("<td class=\"").skip(1) {
+        match cell.split('"').next() {
+            Some("thin") => assert_eq!(posts_in(cell), Some(1), "{cell}"),
+            Some(class) if class.starts_with("heat-") => assert!(posts_in(cell) >= Some(2), "{cell}"),
+            _ => {}
+        }
+    }
+    assert!(grid.contains("<ol class=\"best-slots\">"), "the best slots are named");
 }
 
 #[tokio::test]
@@ -383,7 +401,7 @@ async fn every_chart_and_table_offers_the_csv_of_its_view() {
     assert_eq!(response.status(), 200, "{href}");
     let text = response.text().await.unwrap();
     let mut reader = csv::Reader::from_reader(text.as_bytes());
-    assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), vec!["day", "followers", "previous_period"]);
+    assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), vec!["day", "followers", "previous_period", "day_complete"]);
     assert_eq!(reader.records().count(), 14, "one row per day of the view");
 
     let post = app.count("SELECT min(post_id) AS n FROM post_scores").await;
@@ -394,7 +412,8 @@ async fn every_chart_and_table_offers_the_csv_of_its_view() {
     let text = app.get_text(&admin, &format!("/export/hashtags.csv?{}", all_time(&app))).await;
     assert!(text.lines().any(|l| l.starts_with(&format!("sourdough,yes,{tagged},"))), "{text}");
     let text = app.get_text(&admin, &format!("/export/best-time.csv?{}", all_time(&app))).await;
-    let total: i64 = text.lines().skip(1).map(|l| l.split(',').nth(2).unwrap().parse::<i64>().unwrap()).sum();
+    let total: i64 = text.lines().skip(1).map(|l| l.split(',').nth(3).unwrap().parse::<i64>().unwrap()).sum();
+    assert!(text.starts_with("posts_of,weekday,hour,posts,"), "{text}");
     assert_eq!(total, app.count("SELECT count(*) AS n FROM posts").await);
     assert_eq!(app.get(&admin, "/export/chart.csv?chart=nope&account=1").await.status(), 404);
     assert_eq!(app.get(&admin, "/export/chart.csv").await.status(), 400);

@@ -119,6 +119,27 @@ async fn drawn_charts(client: &Client) -> usize {
     0
 }
 
+/// How many pixel columns of chart `id`'s canvas hold the typical curve's colour (the second
+/// series is drawn in `--warn`), and the canvas's width.
+async fn typical_curve_columns(client: &Client, id: &str) -> (u64, u64) {
+    let script = r#"
+        const canvas = document.getElementById(arguments[0] + '-title').closest('figure').querySelector('canvas');
+        const hex = getComputedStyle(document.documentElement).getPropertyValue('--warn').trim();
+        const rgb = [1, 3, 5].map(i => parseInt(hex.slice(i, i + 2), 16));
+        const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+        const columns = new Set();
+        for (let i = 0; i < pixels.length; i += 4) {
+            if (pixels[i + 3] > 128 && rgb.every((c, k) => Math.abs(pixels[i + k] - c) < 40)) {
+                columns.add((i / 4) % canvas.width);
+            }
+        }
+        return [columns.size, canvas.width];
+    "#;
+    let found = client.execute(script, vec![serde_json::json!(id)]).await.unwrap();
+    let found: (u64, u64) = serde_json::from_value(found).unwrap();
+    found
+}
+
 /// axe-core's serious and critical violations on the current page.
 async fn accessibility_problems(client: &Client, axe: &str) -> Vec<String> {
     client.execute(axe, vec![]).await.expect("axe-core loads into the page");
@@ -229,6 +250,11 @@ async fn the_pages_work_in_a_real_browser() {
     let post = app.count("SELECT post_id AS n FROM post_scores ORDER BY impact DESC NULLS LAST, post_id LIMIT 1").await;
     client.goto(&app.url(&format!("/posts/{post}"))).await.unwrap();
     assert!(drawn_charts(&client).await >= 1, "the post's curves are drawn");
+    let (columns, width) = typical_curve_columns(&client, "post-reach").await;
+    assert!(
+        columns * 5 >= width,
+        "the typical curve is drawn as a line across the ages, not as lost dots: {columns} of {width} columns"
+    );
     screenshot(&client, "post").await;
     let (publication, _) = crate::publishing::planned_draft(&app, tidemark::domain::AccountId(account)).await;
 
@@ -262,6 +288,18 @@ async fn the_pages_work_in_a_real_browser() {
         }
         for missed in unreachable_by_keyboard(&client).await {
             problems.push(format!("{path}: not reachable by keyboard: {missed}"));
+        }
+        if path.starts_with("/best-time") {
+            // All 24 hours in view at 1280 px, without scrolling the grid sideways.
+            let cut = client
+                .execute(
+                    "return Array.from(document.querySelectorAll('.grid-table')).filter(t => t.parentElement.scrollWidth > t.parentElement.clientWidth).length",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            assert_eq!(cut.as_u64(), Some(0), "a best-time grid scrolls sideways at 1280 px");
+            screenshot(&client, "best-time").await;
         }
     }
     let phone = browser(&driver, true).await;

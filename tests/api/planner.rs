@@ -221,7 +221,7 @@ async fn the_composer_suggests_the_accounts_best_times_or_says_why_not() {
     let link = html.split("href=\"/planner/new?account=").nth(1).unwrap();
     assert!(link.contains("&amp;date=") && link.contains("&amp;time="), "each slot pre-fills the form");
     let html = app.get_text(&admin, &format!("/planner/new?account={}", new.id)).await;
-    assert!(html.contains("Not enough history yet: @quiet.cove has 0 posts"), "{html}");
+    assert!(html.contains("Not enough history yet: @quiet.cove has 0 feed posts or Reels"), "{html}");
     assert!(!html.contains("median engagement"));
 }
 

@@ -274,8 +274,9 @@ impl Views {
         .await
     }
 
-    /// The account's three best upcoming slots from its last 90 days of posts (weekday and hour
-    /// in the operator's time zone, at least an hour ahead), and how many posts they rest on.
+    /// The account's three best upcoming slots from its last 90 days of feed posts and Reels
+    /// (weekday and hour in the operator's time zone, at least an hour ahead), and how many
+    /// posts they rest on.
     pub async fn suggested_slots(
         &self,
         account: AccountId,
@@ -293,9 +294,12 @@ impl Views {
             ..PostFilter::default()
         };
         let outcomes = self.outcomes(&basis, &filter).await?;
-        let measured = outcomes.iter().filter(|o| o.rate.is_some()).count();
-        let cells = groups::best_time(&outcomes, basis.tz());
-        Ok((groups::suggested_slots(&cells, now, basis.tz(), chrono::Duration::hours(1), 3), measured))
+        // Stories are ranked apart on the best-time page; most of what the composer makes is
+        // for the feed, and a Story's best hour says nothing about it.
+        let feed = groups::Placement::Feed;
+        let measured = outcomes.iter().filter(|o| o.rate.is_some() && groups::Placement::of(o.format) == feed).count();
+        let cells = groups::best_time(&outcomes, basis.tz(), feed);
+        Ok((groups::suggested_slots(&cells, now, basis.tz(), chrono::Duration::hours(1), groups::BEST_SLOTS), measured))
     }
 
     /// The small copy of a post's picture (JPEG), if one is kept. Not cached: the browser

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 
 use super::format::count;
 use super::models::{percent, point_delta, signed};
-use crate::analytics::charts::{Chart, Series};
+use crate::analytics::charts::{Chart, Line, Series};
 use crate::analytics::overview::{Compared, Overview};
 use crate::analytics::period::Period;
 
@@ -188,15 +188,18 @@ impl OverviewView {
 
 fn reach_chart(overview: &Overview, period: &Period, scope: &str) -> Chart {
     let days: Vec<NaiveDate> = period.first.iter_days().take_while(|d| *d <= period.last).collect();
+    // The compared days are the ones over: the day after them is today.
+    let today = period.first + chrono::Days::new(overview.compared_days as u64);
     let values = |v: &[Option<i64>]| v.iter().map(|v| v.map(|v| v as f64)).collect();
     Chart::daily(
         &format!("overview-reach-{scope}"),
         "Accounts reached per day, against the same day of the previous period",
         "accounts",
         &days,
+        today,
         vec![
-            Series { label: "this period".into(), values: values(&overview.daily_reach), dashed: false },
-            Series { label: "previous period".into(), values: values(&overview.daily_reach_before), dashed: true },
+            Series::new("this period", Line::Measured, values(&overview.daily_reach)),
+            Series::new("previous period", Line::Comparison, values(&overview.daily_reach_before)),
         ],
         0,
     )
