@@ -5,6 +5,8 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use askama::Template;
 
+use crate::routes::{Notice, PageContext};
+
 pub type AppResult<T> = Result<T, AppError>;
 
 #[derive(Debug, thiserror::Error)]
@@ -85,9 +87,47 @@ impl From<diesel_async::pooled_connection::deadpool::PoolError> for AppError {
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
+    page: PageContext,
     status: u16,
     title: &'a str,
     message: &'a str,
+}
+
+impl AppError {
+    /// The error page's title and message; `None` for the errors answered otherwise (a
+    /// redirect to sign in or to set up a second factor, a 401 for a script).
+    fn words(&self) -> Option<(&str, &str)> {
+        Some(match self {
+            AppError::LoginRequired { .. } | AppError::SecondFactorRequired { html: true } => return None,
+            AppError::SecondFactorRequired { html: false } => (
+                "Second factor required",
+                "This Tidemark asks you to sign in with a second factor. Set yours up on your account page (/me) first.",
+            ),
+            AppError::Forbidden => ("Not allowed", "Your account may not do this. Ask an admin if you need it."),
+            AppError::CsrfRejected => (
+                "Form expired or not from this site",
+                "The form was missing its security token, or the token did not match your session. \
+                 Go back, reload the page and try again.",
+            ),
+            AppError::NotFound => ("Not found", "There is nothing at this address."),
+            AppError::BadRequest(message) => ("Bad request", message),
+            AppError::Conflict(message) => ("Not possible now", message),
+            AppError::PayloadTooLarge => ("Too large", "The form sent more data than Tidemark accepts."),
+            AppError::TooManyRequests(message) => ("Too many attempts", message),
+            AppError::Internal(_) => {
+                ("Something went wrong", "Tidemark could not complete this request. The details are in its log.")
+            }
+        })
+    }
+
+    /// This error's page inside the layout `page` describes: a signed-in user keeps the
+    /// navigation (`routes::signed_in_pages` shows it so).
+    pub fn page(&self, page: PageContext) -> Option<String> {
+        let (title, message) = self.words()?;
+        let status = self.status_code().as_u16();
+        let body = ErrorPage { page, status, title, message }.render();
+        Some(body.unwrap_or_else(|_| format!("{status} {title}")))
+    }
 }
 
 impl ResponseError for AppError {
@@ -109,7 +149,7 @@ impl ResponseError for AppError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let (title, message): (&str, &str) = match self {
+        match self {
             AppError::LoginRequired { html: true, next } => {
                 let location = match next {
                     Some(next) => format!(
@@ -130,29 +170,14 @@ impl ResponseError for AppError {
                     .insert_header((header::LOCATION, "/me?notice=second-factor-required#two-step"))
                     .finish();
             }
-            AppError::SecondFactorRequired { html: false } => (
-                "Second factor required",
-                "This Tidemark asks you to sign in with a second factor. Set yours up on your account page (/me) first.",
-            ),
-            AppError::Forbidden => ("Not allowed", "Your account may not do this. Ask an admin if you need it."),
-            AppError::CsrfRejected => (
-                "Form expired or not from this site",
-                "The form was missing its security token, or the token did not match your session. \
-                 Go back, reload the page and try again.",
-            ),
-            AppError::NotFound => ("Not found", "There is nothing at this address."),
-            AppError::BadRequest(message) => ("Bad request", message),
-            AppError::Conflict(message) => ("Not possible now", message),
-            AppError::PayloadTooLarge => ("Too large", "The form sent more data than Tidemark accepts."),
-            AppError::TooManyRequests(message) => ("Too many attempts", message),
-            AppError::Internal(cause) => {
-                tracing::error!(error = format!("{cause:#}"), "internal error");
-                ("Something went wrong", "Tidemark could not complete this request. The details are in its log.")
-            }
-        };
-        let status = self.status_code();
-        let page = ErrorPage { status: status.as_u16(), title, message };
-        let body = page.render().unwrap_or_else(|_| format!("{} {title}", status.as_u16()));
-        HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body)
+            _ => {}
+        }
+        if let AppError::Internal(cause) = self {
+            tracing::error!(error = format!("{cause:#}"), "internal error");
+        }
+        // Who is signed in is not known here: the page has no navigation until
+        // `routes::signed_in_pages` puts it back.
+        let body = self.page(PageContext::anonymous(Notice::default(), false)).unwrap_or_default();
+        HttpResponse::build(self.status_code()).content_type("text/html; charset=utf-8").body(body)
     }
 }

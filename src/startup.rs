@@ -196,7 +196,7 @@ impl Application {
                 .configure(routes::configure)
                 .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(AppError::NotFound) }))
                 // Inner to `load_session`, so it sees who is signed in.
-                .wrap(from_fn(routes::count_inbox))
+                .wrap(from_fn(routes::signed_in_pages))
                 .wrap(from_fn(load_session))
                 .wrap(Compress::default())
                 .wrap(security_headers(secure))

@@ -151,6 +151,22 @@ pub struct PostFilter {
     pub offset: i64,
     /// Only posts Tidemark published.
     pub from_tidemark: bool,
+    /// Only posts whose caption holds this text (any case).
+    pub search: Option<String>,
+}
+
+/// A `LIKE` pattern finding `text` anywhere, its own `%`, `_` and `\` taken literally.
+fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
 }
 
 /// The posts of a filter with `$select` chosen, filtered and in the filter's order (missing
@@ -193,6 +209,10 @@ macro_rules! filtered_posts {
         }
         if let Some(until) = filter.until {
             query = query.filter(posts::posted_at.lt(until));
+        }
+        if let Some(search) = &filter.search {
+            // PostgreSQL's LIKE escapes with a backslash unless told otherwise.
+            query = query.filter(posts::caption.ilike(contains_pattern(search)));
         }
         query = match filter.sort {
             Sort::Newest => query.order(posts::posted_at.desc()),

@@ -8,7 +8,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::analytics::{PeriodNav, ViewQuery, encode};
-use super::posts::{Choice, filter_params};
+use super::posts::{Choice, Sorting, filter_params, sort_label};
 use super::{EmptyForm, Notice, PageContext, render, see_other};
 use crate::analytics::Format;
 use crate::auth::{AdminUser, CsrfForm, CurrentUser};
@@ -50,6 +50,7 @@ struct AccountPage {
     definition: &'static str,
     formats: Vec<Choice>,
     sorts: Vec<Choice>,
+    sorting: Option<Sorting>,
     /// This view's query string, for the CSV links.
     view: String,
     responses: ResponseView,
@@ -192,8 +193,9 @@ pub async fn show_account(
             .collect(),
         sorts: Sort::ALL
             .into_iter()
-            .map(|s| Choice { value: s.key().into(), label: s.key().into(), selected: s == query.sort() })
+            .map(|s| Choice { value: s.key().into(), label: sort_label(s).into(), selected: s == query.sort() })
             .collect(),
+        sorting: Some(Sorting::new(&here, &period, &keep, query.sort(), "#posts")),
         view,
         responses,
     };

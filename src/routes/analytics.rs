@@ -25,6 +25,8 @@ pub struct ViewQuery {
     /// `tidemark`: only posts published from Tidemark.
     pub origin: Option<String>,
     pub sort: Option<String>,
+    /// Words to find in the captions.
+    pub q: Option<String>,
     #[serde(default, deserialize_with = "empty_as_none")]
     pub page: Option<i64>,
     /// For a chart's CSV: which chart, and (post charts) which post.
@@ -58,7 +60,18 @@ impl ViewQuery {
     pub fn sort(&self) -> Sort {
         self.sort.as_deref().and_then(Sort::from_key).unwrap_or_default()
     }
+
+    /// The caption search, trimmed; none when empty. A longer text is cut to
+    /// [`MAX_SEARCH_CHARS`], not refused: no caption search needs more.
+    pub fn search(&self) -> Option<String> {
+        let text = self.q.as_deref().map(str::trim).filter(|q| !q.is_empty())?;
+        // PostgreSQL text holds no NUL: one in the address would fail the query.
+        Some(text.chars().filter(|c| *c != '\0').take(MAX_SEARCH_CHARS).collect())
+    }
 }
+
+/// The longest caption search kept.
+pub const MAX_SEARCH_CHARS: usize = 100;
 
 /// A link in the period selector.
 pub struct PeriodLink {
@@ -132,6 +145,7 @@ impl ViewQuery {
             sort: self.sort(),
             definition,
             from_tidemark: self.from_tidemark(),
+            search: self.search(),
             ..PostFilter::default()
         }
     }

@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, web};
 use crate::error::{AppError, AppResult};
 
 const APP_CSS: &str = include_str!("../../static/app.css");
+const APP_JS: &str = include_str!("../../static/app.js");
 const CHARTS_JS: &str = include_str!("../../static/charts.js");
 const COMPOSER_JS: &str = include_str!("../../static/composer.js");
 const UPLOT_JS: &str = include_str!("../../static/vendor/uplot/uPlot.iife.min.js");
@@ -20,6 +21,7 @@ pub async fn favicon() -> AppResult<HttpResponse> {
 pub async fn asset(file: web::Path<String>) -> AppResult<HttpResponse> {
     let (body, content_type) = match file.as_str() {
         "app.css" => (APP_CSS, "text/css; charset=utf-8"),
+        "app.js" => (APP_JS, "text/javascript; charset=utf-8"),
         "charts.js" => (CHARTS_JS, "text/javascript; charset=utf-8"),
         "composer.js" => (COMPOSER_JS, "text/javascript; charset=utf-8"),
         "vendor/uplot/uPlot.iife.min.js" => (UPLOT_JS, "text/javascript; charset=utf-8"),

@@ -192,12 +192,13 @@ impl PageContext {
     }
 }
 
-/// Counts the inbox threads waiting for an answer for the navigation of signed-in pages,
-/// including a form's page shown again with its errors (runs after the session is loaded;
-/// the count is reused for a few seconds).
-pub async fn count_inbox(
+/// What signed-in pages share, done after the session is loaded: the count of inbox threads
+/// waiting for an answer for the navigation (including a form's page shown again with its
+/// errors; the count is reused for a few seconds), and error pages inside the layout, with
+/// the navigation, rather than alone.
+pub async fn signed_in_pages(
     req: actix_web::dev::ServiceRequest,
-    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
 ) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
     use actix_web::HttpMessage;
     let signed_in = req.extensions().get::<crate::auth::extract::ActiveSession>().is_some();
@@ -207,7 +208,20 @@ pub async fn count_inbox(
             session.user.inbox_waiting = waiting;
         }
     }
-    next.call(req).await
+    let user = req.extensions().get::<crate::auth::extract::ActiveSession>().map(|s| s.user.clone());
+    let res = next.call(req).await?;
+    let page = user.and_then(|user| {
+        let error = res.response().error()?.as_error::<AppError>()?;
+        error.page(PageContext::new(&user, Notice::default(), ""))
+    });
+    Ok(match page {
+        Some(body) => {
+            let status = res.status();
+            let page = HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body);
+            res.into_response(page).map_into_right_body()
+        }
+        None => res.map_into_left_body(),
+    })
 }
 
 /// A one-time message after a redirect, named by a fixed code in the `notice` query

@@ -9,6 +9,7 @@ use askama::Template;
 use super::analytics::{PeriodNav, ViewQuery, encode};
 use super::{Notice, PageContext, render};
 use crate::analytics::Format;
+use crate::analytics::period::Period;
 use crate::auth::CurrentUser;
 use crate::db::accounts::Account;
 use crate::db::reports::{PostFilter, Sort};
@@ -42,6 +43,9 @@ struct PostsPage {
     page_no: i64,
     has_more: bool,
     from_tidemark: bool,
+    sorting: Option<Sorting>,
+    /// The caption search, as typed.
+    search: String,
 }
 
 pub async fn list_posts(
@@ -80,8 +84,57 @@ pub async fn list_posts(
         page_no,
         has_more,
         from_tidemark: query.from_tidemark(),
+        sorting: Some(Sorting::new("/posts", &period, &keep, query.sort(), "")),
+        search: query.search().unwrap_or_default(),
     };
     render(StatusCode::OK, &page)
+}
+
+/// The posts table's headers as links that sort the same view by their column: "published"
+/// switches between newest and oldest first, a figure sorts highest first.
+pub struct Sorting {
+    /// The view's address without its sort and page, ready for `&sort=`.
+    base: String,
+    current: Sort,
+    /// Where the page lands (`#posts` on an account's page).
+    anchor: &'static str,
+}
+
+impl Sorting {
+    pub fn new(path: &str, period: &Period, keep: &[(&str, String)], current: Sort, anchor: &'static str) -> Sorting {
+        let extra: String =
+            keep.iter().filter(|(k, _)| *k != "sort").map(|(k, v)| format!("&{k}={}", encode(v))).collect();
+        Sorting { base: format!("{path}?{}{extra}", period.query()), current, anchor }
+    }
+
+    /// The address of this view sorted by `column` (a sort key, or "published").
+    pub fn href(&self, column: &str) -> String {
+        let sort = match column {
+            "published" if self.current == Sort::Newest => Sort::Oldest,
+            "published" => Sort::Newest,
+            other => Sort::from_key(other).unwrap_or_default(),
+        };
+        format!("{}&sort={}{}", self.base, sort.key(), self.anchor)
+    }
+
+    /// The column header's `aria-sort`.
+    pub fn aria(&self, column: &str) -> &'static str {
+        match (column, self.current) {
+            ("published", Sort::Newest) => "descending",
+            ("published", Sort::Oldest) => "ascending",
+            (column, sort) if column == sort.key() => "descending",
+            _ => "none",
+        }
+    }
+
+    /// The arrow beside a sorted column's name.
+    pub fn arrow(&self, column: &str) -> &'static str {
+        match self.aria(column) {
+            "descending" => " ↓",
+            "ascending" => " ↑",
+            _ => "",
+        }
+    }
 }
 
 /// The non-period parameters a view keeps when the period changes.
@@ -98,6 +151,9 @@ pub fn filter_params(query: &ViewQuery) -> Vec<(&'static str, String)> {
     }
     if query.from_tidemark() {
         keep.push(("origin", "tidemark".to_owned()));
+    }
+    if let Some(search) = query.search() {
+        keep.push(("q", search));
     }
     keep
 }
@@ -120,7 +176,7 @@ fn format_choices(selected: Option<Format>) -> Vec<Choice> {
         .collect()
 }
 
-fn sort_label(sort: Sort) -> &'static str {
+pub fn sort_label(sort: Sort) -> &'static str {
     match sort {
         Sort::Newest => "newest first",
         Sort::Oldest => "oldest first",

@@ -177,5 +177,20 @@ async fn an_unknown_page_is_a_404_page_without_internals() {
         assert_eq!(response.status(), 404, "{path}");
         let html = response.text().await.unwrap();
         assert!(html.contains("Not found"), "{path}");
+        assert!(html.contains("<nav aria-label=\"Main\">"), "{path}: the page keeps the navigation");
+        assert!(html.contains(">Sign out</button>"), "{path}");
     }
+    // A viewer refused an admin page, or a bad address: still inside the layout, with a
+    // viewer's navigation.
+    app.create_user("vera", Role::Viewer).await;
+    let viewer = app.signed_in("vera").await;
+    for (path, status) in [("/settings", 403), ("/posts?account=x", 400)] {
+        let response = app.get(&viewer, path).await;
+        assert_eq!(response.status(), status, "{path}");
+        let html = response.text().await.unwrap();
+        assert!(html.contains("<nav aria-label=\"Main\">") && !html.contains("href=\"/settings\""), "{path}: {html}");
+    }
+    // Signed out, the same page has no navigation to offer.
+    let html = app.get_text(&crate::helpers::browser(), "/nowhere").await;
+    assert!(html.contains("Not found") && !html.contains("<nav aria-label=\"Main\">"), "{html}");
 }

@@ -345,6 +345,40 @@ async fn hashtags_and_best_time_count_the_periods_posts() {
 }
 
 #[tokio::test]
+async fn the_posts_list_finds_captions_and_sorts_by_its_headers() {
+    let app = synced().await;
+    let admin = app.admin().await;
+    let range = all_time(&app);
+    let rows = |html: &str| html.matches("<td class=\"date\" data-label=\"Published\">").count() as i64;
+
+    let croissant = app.count("SELECT count(*) AS n FROM posts WHERE caption ILIKE '%croissant%'").await;
+    assert!(croissant > 0 && croissant < 50, "one page of them: {croissant}");
+    let html = app.get_text(&admin, &format!("/posts?{range}&q=+CROISSANT+")).await;
+    assert_eq!(rows(&html), croissant, "any case, spaces trimmed");
+    assert!(html.contains("value=\"CROISSANT\""), "the search stays in its field");
+    let csv = app.get_text(&admin, &format!("/export/posts.csv?{range}&q=croissant")).await;
+    assert_eq!(csv.lines().count() as i64, croissant + 1, "the CSV is the same view");
+
+    // `_` and `%` are letters to find, not wildcards: no caption has them.
+    for wildcard in ["_", "%25"] {
+        let html = app.get_text(&admin, &format!("/posts?{range}&q={wildcard}")).await;
+        assert_eq!(rows(&html), 0, "{wildcard}");
+        assert!(html.contains("in its caption."), "{wildcard}");
+    }
+    let response = app.get(&admin, &format!("/posts?{range}&q=%00")).await;
+    assert_eq!(response.status(), 200, "a NUL in the address is dropped, not sent to the database");
+
+    // The headers sort: Reach is marked as the sorted column, Published offers the other way.
+    let html = app.get_text(&admin, &format!("/posts?{range}&sort=reach")).await;
+    assert_eq!(html.matches("aria-sort=\"descending\"").count(), 1);
+    assert!(html.contains("aria-sort=\"descending\"><a href=\"/posts?") && html.contains(">Reach<span aria-hidden=\"true\"> ↓</span>"));
+    let published = html.split("aria-sort=\"none\"><a href=\"").nth(1).unwrap().split('"').next().unwrap();
+    assert!(published.ends_with("&#38;sort=newest"), "{published}");
+    let html = app.get_text(&admin, &format!("/posts?{range}&sort=newest")).await;
+    assert!(html.contains("&#38;sort=oldest\">Published<span aria-hidden=\"true\"> ↓</span>"), "newest first offers oldest first");
+}
+
+#[tokio::test]
 async fn a_viewer_sees_no_admin_form_or_button_on_any_page() {
     let app = synced().await;
     app.create_user("vera", Role::Viewer).await;
