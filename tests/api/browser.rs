@@ -93,6 +93,19 @@ async fn wait_for_text(client: &Client, text: &str) -> String {
     panic!("the page never showed {text:?}: {}", &source[source.find("<main").unwrap_or(0)..]);
 }
 
+/// Waits until the page's query string satisfies `done`, and returns it.
+async fn wait_for_query(client: &Client, done: impl Fn(&str) -> bool) -> String {
+    let mut query = String::new();
+    for _ in 0..100 {
+        query = client.current_url().await.unwrap().query().unwrap_or_default().to_owned();
+        if done(&query) {
+            return query;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the address never changed as expected: ?{query}");
+}
+
 async fn screenshot(client: &Client, name: &str) {
     let png = client.screenshot().await.unwrap();
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/target/screenshots");
@@ -256,6 +269,27 @@ async fn the_pages_work_in_a_real_browser() {
         "the typical curve is drawn as a line across the ages, not as lost dots: {columns} of {width} columns"
     );
     screenshot(&client, "post").await;
+
+    // Filters apply as soon as they change, "all" included.
+    client.goto(&app.url("/posts?days=90")).await.unwrap();
+    client.find(Locator::Id("f-account")).await.unwrap().select_by_value(&account.to_string()).await.unwrap();
+    let query = wait_for_query(&client, |q| q.contains(&format!("account={account}"))).await;
+    client.find(Locator::Id("f-account")).await.unwrap().select_by_value("").await.unwrap();
+    wait_for_query(&client, |q| q != query && q.contains("account=&")).await;
+    let page = wait_for_text(&client, "<h1>Posts</h1>").await;
+    assert!(page.contains("Tracked posts published in the period"), "every account's posts again");
+
+    // Keyboard shortcuts: "?" lists them, Escape closes the list, "g" then "d" goes home.
+    client.find(Locator::Css("body")).await.unwrap().send_keys("?").await.unwrap();
+    let open = "return document.getElementById('shortcuts').open";
+    assert_eq!(client.execute(open, vec![]).await.unwrap(), Value::Bool(true), "? opens the list");
+    client.active_element().await.unwrap().send_keys("\u{e00c}").await.unwrap(); // Escape
+    assert_eq!(client.execute(open, vec![]).await.unwrap(), Value::Bool(false), "Escape closes it");
+    let body = client.find(Locator::Css("body")).await.unwrap();
+    body.send_keys("g").await.unwrap();
+    body.send_keys("d").await.unwrap();
+    wait_for_text(&client, "<h1>Dashboard</h1>").await;
+
     let (publication, _) = crate::publishing::planned_draft(&app, tidemark::domain::AccountId(account)).await;
 
     let pages = [
@@ -310,7 +344,26 @@ async fn the_pages_work_in_a_real_browser() {
             phone.execute("return [window.innerWidth, document.documentElement.scrollWidth]", vec![]).await.unwrap();
         let (inner, scroll) = (width[0].as_u64().unwrap_or(0), width[1].as_u64().unwrap_or(0));
         if inner != 360 || scroll > 360 {
-            problems.push(format!("{path}: {scroll} px wide in a {inner} px screen"));
+            // Name what sticks out, so the failure says where to look.
+            let wide = phone
+                .execute(
+                    "return Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > 361 && !e.closest('.table-wrap, .top nav')).slice(0, 3).map(e => e.outerHTML.slice(0, 80))",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            problems.push(format!("{path}: {scroll} px wide in a {inner} px screen: {wide}"));
+        }
+        if path == "/posts" {
+            // Each post is a card: its caption gets the card's width, not a squeezed column.
+            let widths = phone
+                .execute("return Array.from(document.querySelectorAll('td.caption')).map(c => c.clientWidth)", vec![])
+                .await
+                .unwrap();
+            let widths: Vec<u64> = serde_json::from_value(widths).unwrap();
+            assert!(!widths.is_empty() && widths.iter().all(|w| *w >= 250), "captions on a phone: {widths:?} px");
+            phone.execute("document.querySelector('.posts-table caption').scrollIntoView()", vec![]).await.unwrap();
+            screenshot(&phone, "posts-360").await;
         }
     }
     // The loop ended on the last page; the phone screenshot is of the dashboard.
