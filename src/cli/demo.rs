@@ -37,7 +37,7 @@ pub async fn prepare(
     refuse_real_data(&mut conn, database_url).await?;
     reset(&mut conn).await?;
 
-    let simulator = Simulator::start(SimulatorConfig::standard(1), "127.0.0.1:0")?;
+    let simulator = Simulator::start(SimulatorConfig::demo(1), "127.0.0.1:0")?;
     let graph = crate::graph::GraphClient::new(
         crate::graph::GraphConfig::new(Some(simulator.base_url()), crate::graph::client::DEFAULT_VERSION)?,
         crate::graph::ClientOptions::default(),

@@ -14,36 +14,6 @@ use serde_json::{Value, json};
 
 use super::Inner;
 
-/// What people write under a small business's posts: questions, praise, emoji, markup that
-/// must stay text, and a very long one.
-pub(crate) const COMMENTS: &[(&str, &str)] = &[
-    ("maria.eats", "Are you open on Sunday?"),
-    ("tom_b", "This looks amazing 😍😍"),
-    ("lina.k", "How much is the sourdough loaf?"),
-    ("foodie.ana", "Best croissants in town, no contest 🥐"),
-    ("jb", "<b>bold?</b> <script>alert('hi')</script> just checking your site escapes this"),
-    (
-        "grandma.rose",
-        "I came by on Tuesday with my grandson and we shared the cardamom buns, the staff were so kind and patient with him while he chose, and the coffee was just right. We will be back every week now, thank you for making our mornings better. Do you take orders for birthdays?",
-    ),
-    ("sam.r", "🔥🔥🔥"),
-    ("k.yilmaz", "Do you have gluten-free options?"),
-    ("petra", "Love the new colours in the shop"),
-    ("li.wei", "Can I order for pick-up?"),
-    ("deals4u_bot", "Get 10k followers FAST!!! visit cheap-followers dot example"),
-    ("noor", "Where is this? 📍"),
-    ("alex.m", "@petra we should go"),
-    ("r.okafor", "Great shot"),
-];
-
-/// What the account answers (a share of the curve's comments get an answer).
-const ANSWERS: &[&str] = &[
-    "Thank you so much! 🙏",
-    "Yes, every day from 8 until 4 🙂",
-    "Send us a message and we'll sort it out",
-    "So glad you liked it!",
-];
-
 /// One comment as the simulator keeps it.
 #[derive(Debug, Clone)]
 pub struct SimComment {
@@ -103,6 +73,7 @@ impl Inner {
             return;
         }
         let owner = self.accounts[account].spec.username.clone();
+        let voice = self.accounts[account].spec.voice;
         let mut latest = self
             .comments
             .iter()
@@ -117,10 +88,10 @@ impl Inner {
             // About one comment in four is the account answering the newest comment before it.
             let (username, text, parent_id) = match latest.clone() {
                 Some(parent) if rng.random_bool(0.25) => {
-                    (owner.clone(), ANSWERS[rng.random_range(0..ANSWERS.len())].to_owned(), Some(parent))
+                    (owner.clone(), voice.answers[rng.random_range(0..voice.answers.len())].to_owned(), Some(parent))
                 }
                 _ => {
-                    let (who, text) = COMMENTS[rng.random_range(0..COMMENTS.len())];
+                    let (who, text) = voice.comments[rng.random_range(0..voice.comments.len())];
                     latest = Some(id.clone());
                     (who.to_owned(), text.to_owned(), None)
                 }

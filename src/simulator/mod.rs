@@ -11,6 +11,7 @@ pub mod oauth;
 pub mod pictures;
 mod publish;
 mod server;
+pub mod voices;
 pub mod webhooks;
 pub mod world;
 
@@ -64,6 +65,11 @@ impl SimulatorConfig {
             regain_minutes: 5,
             refuse: Vec::new(),
         }
+    }
+
+    /// The demo's world: the standard accounts writing as the businesses they are named for.
+    pub fn demo(seed: u64) -> Self {
+        Self { accounts: AccountSpec::demo_set(), ..SimulatorConfig::standard(seed) }
     }
 }
 

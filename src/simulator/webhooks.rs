@@ -11,7 +11,6 @@ use serde_json::json;
 use sha2::Sha256;
 
 use super::Simulator;
-use super::comments::COMMENTS;
 
 /// The signature header Meta sends with a delivery.
 pub fn signature(app_secret: &str, body: &[u8]) -> String {
@@ -110,7 +109,8 @@ impl Simulator {
                         .take(6)
                         .map(|m| m.id.clone())
                         .collect();
-                    let (username, text) = COMMENTS[inner.rng.random_range(0..COMMENTS.len())];
+                    let comments = inner.accounts[index].spec.voice.comments;
+                    let (username, text) = comments[inner.rng.random_range(0..comments.len())];
                     if recent.is_empty() {
                         None
                     } else {

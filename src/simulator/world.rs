@@ -7,6 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+use super::voices::{self, Voice};
 use crate::domain::Flavour;
 
 /// What kind of content an account posts, as relative weights.
@@ -30,6 +31,8 @@ pub struct AccountSpec {
     pub mix: Mix,
     /// Live stories (posted within the last day).
     pub stories: usize,
+    /// Its captions and comments.
+    pub voice: &'static Voice,
 }
 
 impl AccountSpec {
@@ -45,6 +48,7 @@ impl AccountSpec {
                 days: 180,
                 mix: Mix { image: 6, carousel: 3, video: 1, reels: 2 },
                 stories: 3,
+                voice: &voices::FIXTURES,
             },
             AccountSpec {
                 username: "tidal.studio".into(),
@@ -55,6 +59,7 @@ impl AccountSpec {
                 days: 120,
                 mix: Mix { image: 1, carousel: 1, video: 1, reels: 7 },
                 stories: 4,
+                voice: &voices::FIXTURES,
             },
             AccountSpec {
                 username: "quiet.cove".into(),
@@ -65,8 +70,19 @@ impl AccountSpec {
                 days: 200,
                 mix: Mix { image: 5, carousel: 2, video: 1, reels: 1 },
                 stories: 2,
+                voice: &voices::FIXTURES,
             },
         ]
+    }
+
+    /// The demo's three businesses: the standard set with captions and comments of their own
+    /// (a bakery, a dance and yoga studio, a guesthouse) rather than the tests' fixtures.
+    pub fn demo_set() -> Vec<AccountSpec> {
+        let mut set = AccountSpec::standard_set();
+        for (spec, voice) in set.iter_mut().zip([&voices::BAKERY, &voices::STUDIO, &voices::COVE]) {
+            spec.voice = voice;
+        }
+        set
     }
 }
 
@@ -132,21 +148,6 @@ pub struct SimToken {
     pub budget: u64,
 }
 
-const CAPTIONS: &[&str] = &[
-    "Fresh out of the oven this morning #sourdough #bakery #morning",
-    "Behind the scenes 🎬 #bts #smallbusiness",
-    "Weekend special: two for one! #deal #weekend #Bakery",
-    "Thank you for 10k ❤️ #community #milestone",
-    "<script>alert('caption')</script> is not how we \"bake\" & it's fine #security",
-    "Tide's out, coffee's on ☕️ #coffee #harbour #morning",
-    "New reel: how we fold croissants #croissant #howto #reels",
-    "Zoë's favourite 🥐 — #café #Crème #unicode",
-    "Rain again. #weather",
-    "Quote of the day: 'Bake it till you make it' #motivation",
-];
-
-const HASHTAG_FREE: &[&str] = &["", "Just a quiet one today.", "Open until 6pm."];
-
 pub fn generate(specs: &[AccountSpec], seed: u64, epoch: DateTime<Utc>) -> Vec<SimAccount> {
     specs.iter().enumerate().map(|(index, spec)| generate_account(spec, index, seed, epoch)).collect()
 }
@@ -204,10 +205,12 @@ pub(crate) fn make_media(
 ) -> SimMedia {
     // 17-digit ids (beyond 2^53), unique per account and position.
     let id = format!("17{:03}{:05}{:07}", account % 1000, n % 100_000, rng.random_range(0..9_999_999));
+    let voice = spec.voice;
     let caption = if rng.random_bool(0.85) {
-        Some(CAPTIONS[rng.random_range(0..CAPTIONS.len())].to_owned())
+        let captions = voice.captions(product);
+        Some(captions[rng.random_range(0..captions.len())].to_owned())
     } else {
-        let text = HASHTAG_FREE[rng.random_range(0..HASHTAG_FREE.len())];
+        let text = voice.plain[rng.random_range(0..voice.plain.len())];
         (!text.is_empty()).then(|| text.to_owned())
     };
     let shortcode = random_text(rng, SHORTCODE_CHARS, 11);
@@ -334,10 +337,29 @@ impl SimMedia {
 }
 
 impl SimAccount {
-    /// Followers at `now`: the spec's count, growing slowly after the epoch.
+    /// The net follower gain of day `day` (counted from the epoch): mostly a small rise,
+    /// some days a loss, now and then a day three to five times as good (a post that
+    /// travelled); the same for a given account and day.
+    pub fn daily_gain(&self, day: i64) -> f64 {
+        let seed = self.ig_user_id.parse::<u64>().unwrap_or(0).rotate_left(17) ^ (day as u64).wrapping_mul(0x2545_F491);
+        let mut rng = StdRng::seed_from_u64(seed);
+        let rate = rng.random_range(-0.0008..0.0035);
+        let boost = if rng.random_bool(0.06) { rng.random_range(3.0..5.0) } else { 1.0 };
+        self.spec.followers as f64 * if rate > 0.0 { rate * boost } else { rate }
+    }
+
+    /// Followers at `now`: the spec's count at the epoch, moved by each day's gain (spread
+    /// evenly over its day) before and after it.
     pub fn followers_at(&self, epoch: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
         let days = (now - epoch).num_seconds() as f64 / 86_400.0;
-        self.spec.followers + (self.spec.followers as f64 * 0.002 * days).round() as i64
+        let whole = days.floor() as i64;
+        let within = (days - whole as f64) * self.daily_gain(whole);
+        let gained = if whole >= 0 {
+            (0..whole).map(|d| self.daily_gain(d)).sum::<f64>() + within
+        } else {
+            within - (whole..0).map(|d| self.daily_gain(d)).sum::<f64>()
+        };
+        self.spec.followers + gained.round() as i64
     }
 
     /// A day's account-level figures, deterministic for (account, day).
@@ -365,7 +387,8 @@ impl SimAccount {
         m.insert("profile_views", (reach * 0.04).floor());
         m.insert("website_clicks", (reach * 0.004).floor());
         m.insert("profile_links_taps", (reach * 0.005).floor());
-        m.insert("follower_count", (followers * rng.random_range(-0.0005..0.004)).round());
+        // The same day's change as the account's follower count shows.
+        m.insert("follower_count", self.daily_gain(day_index).round());
         m
     }
 }
@@ -426,5 +449,38 @@ mod tests {
         ids.dedup();
         assert_eq!(ids.len(), count);
         assert!(ids.iter().all(|id| id.parse::<u64>().unwrap() > (1u64 << 53)));
+    }
+
+    #[test]
+    fn followers_move_unevenly_and_agree_with_the_daily_follower_count() {
+        let epoch = Utc::now();
+        let world = generate(&AccountSpec::standard_set(), 1, epoch);
+        let account = &world[0];
+        assert_eq!(account.followers_at(epoch, epoch), account.spec.followers);
+        let day = |d: i64| account.followers_at(epoch, epoch + Duration::days(d));
+        let gains: Vec<i64> = (-30..30).map(|d| day(d + 1) - day(d)).collect();
+        let mut distinct = gains.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert!(distinct.len() > 10, "not one flat gain a day: {gains:?}");
+        assert!(gains.iter().any(|g| *g < 0) && gains.iter().sum::<i64>() > 0, "some losses, growth overall");
+        for d in [-3, 0, 5] {
+            let reported = account.day_metrics(d)["follower_count"] as i64;
+            assert!((day(d + 1) - day(d) - reported).abs() <= 1, "day {d}: the daily figure matches the count");
+        }
+    }
+
+    #[test]
+    fn the_demo_accounts_caption_each_format_in_their_own_voice() {
+        let world = generate(&AccountSpec::demo_set(), 1, Utc::now());
+        for account in &world {
+            for media in &account.media {
+                let Some(caption) = &media.caption else { continue };
+                let voice = account.spec.voice;
+                let own = voice.captions(media.product).contains(&caption.as_str()) || voice.plain.contains(&caption.as_str());
+                assert!(own, "@{} {} {caption}", account.spec.username, media.product);
+                assert!(!caption.contains('<'), "no test fixture in the demo: {caption}");
+            }
+        }
     }
 }
