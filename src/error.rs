@@ -5,8 +5,6 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use askama::Template;
 
-use crate::routes::{Notice, PageContext};
-
 pub type AppResult<T> = Result<T, AppError>;
 
 #[derive(Debug, thiserror::Error)]
@@ -84,10 +82,11 @@ impl From<diesel_async::pooled_connection::deadpool::PoolError> for AppError {
     }
 }
 
+/// The page of an error, alone: what a request gets when nobody is signed in (a signed-in
+/// user's error page is shown inside the layout by `routes::signed_in_pages`).
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
-    page: PageContext,
     status: u16,
     title: &'a str,
     message: &'a str,
@@ -96,7 +95,7 @@ struct ErrorPage<'a> {
 impl AppError {
     /// The error page's title and message; `None` for the errors answered otherwise (a
     /// redirect to sign in or to set up a second factor, a 401 for a script).
-    fn words(&self) -> Option<(&str, &str)> {
+    pub fn words(&self) -> Option<(&str, &str)> {
         Some(match self {
             AppError::LoginRequired { .. } | AppError::SecondFactorRequired { html: true } => return None,
             AppError::SecondFactorRequired { html: false } => (
@@ -118,15 +117,6 @@ impl AppError {
                 ("Something went wrong", "Tidemark could not complete this request. The details are in its log.")
             }
         })
-    }
-
-    /// This error's page inside the layout `page` describes: a signed-in user keeps the
-    /// navigation (`routes::signed_in_pages` shows it so).
-    pub fn page(&self, page: PageContext) -> Option<String> {
-        let (title, message) = self.words()?;
-        let status = self.status_code().as_u16();
-        let body = ErrorPage { page, status, title, message }.render();
-        Some(body.unwrap_or_else(|_| format!("{status} {title}")))
     }
 }
 
@@ -175,9 +165,10 @@ impl ResponseError for AppError {
         if let AppError::Internal(cause) = self {
             tracing::error!(error = format!("{cause:#}"), "internal error");
         }
-        // Who is signed in is not known here: the page has no navigation until
-        // `routes::signed_in_pages` puts it back.
-        let body = self.page(PageContext::anonymous(Notice::default(), false)).unwrap_or_default();
-        HttpResponse::build(self.status_code()).content_type("text/html; charset=utf-8").body(body)
+        let status = self.status_code();
+        let (title, message) = self.words().unwrap_or(("Error", ""));
+        let page = ErrorPage { status: status.as_u16(), title, message };
+        let body = page.render().unwrap_or_else(|_| format!("{} {title}", status.as_u16()));
+        HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body)
     }
 }

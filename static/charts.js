@@ -38,9 +38,7 @@
         stroke: colors.lines[i % colors.lines.length],
         width: 2,
         dash: s.line === "measured" ? undefined : [6, 4],
-        // Only a typical curve is joined across its gaps: it is known at the checkpoints and
-        // says nothing between them; a measured gap stays a gap.
-        spanGaps: s.line === "typical",
+        spanGaps: false,
         points: { show: s.line === "typical" || data.x.length < 40 },
         value: function (u, v) { return v == null ? "–" : (Math.round(v * 100) / 100).toLocaleString() + (data.unit === "%" ? " %" : ""); }
       });
@@ -56,7 +54,13 @@
       ],
       legend: { live: true }
     };
-    var columns = [data.x].concat(data.series.map(function (s) { return s.values; }));
+    // null (not measured) breaks a line; undefined (no sample at this x: a post between its
+    // snapshots' ages, a typical curve between checkpoints) is passed by, as uPlot draws it.
+    var columns = [data.x].concat(data.series.map(function (s) {
+      var values = s.values.slice();
+      (s.unsampled || []).forEach(function (i) { values[i] = undefined; });
+      return values;
+    }));
     // Without a pointer on the chart, the legend shows the latest measured values, not dashes.
     var latest = -1;
     data.x.forEach(function (x, i) {

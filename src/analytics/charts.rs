@@ -12,8 +12,7 @@ pub enum Line {
     Measured,
     /// The previous period beside this one: dashed, broken where nothing was.
     Comparison,
-    /// A typical curve known only at some x (the checkpoints): dashed, with its points shown
-    /// and joined across the x between them, which it says nothing about.
+    /// A typical curve (medians at the checkpoints): dashed, with its points shown.
     Typical,
 }
 
@@ -23,11 +22,21 @@ pub struct Series {
     /// `None` is a gap: not measured.
     pub values: Vec<Option<f64>>,
     pub line: Line,
+    /// Where the series has no sample at all (a post's curve between its snapshots' ages, a
+    /// typical curve between checkpoints): the line passes these x by, rather than breaking
+    /// as it does where a figure was not measured; the table leaves the cell blank.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unsampled: Vec<usize>,
 }
 
 impl Series {
     pub fn new(label: impl Into<String>, line: Line, values: Vec<Option<f64>>) -> Series {
-        Series { label: label.into(), values, line }
+        Series { label: label.into(), values, line, unsampled: Vec::new() }
+    }
+
+    pub fn with_unsampled(mut self, unsampled: Vec<usize>) -> Series {
+        self.unsampled = unsampled;
+        self
     }
 }
 
@@ -136,7 +145,8 @@ impl Chart {
         self.series.iter().any(|s| s.values.iter().any(Option::is_some))
     }
 
-    /// Rows for the table of numbers: the x label, then each series' value or "–".
+    /// Rows for the table of numbers: the x label, then each series' value, "–" where it was
+    /// not measured, or nothing where the series has no sample.
     pub fn rows(&self) -> Vec<(String, Vec<String>)> {
         self.x_labels
             .iter()
@@ -147,6 +157,7 @@ impl Chart {
                     .iter()
                     .map(|s| match s.values.get(i).copied().flatten() {
                         Some(v) => format!("{v:.prec$}", prec = self.decimals),
+                        None if s.unsampled.contains(&i) => String::new(),
                         None => "–".to_owned(),
                     })
                     .collect();

@@ -47,16 +47,24 @@ pub fn post_curves(
     xs.extend(CHECKPOINT_HOURS.into_iter().filter(|c| (*c as f64) <= horizon.max(1.0) * 1.5).map(|c| c as f64));
     xs.sort_by(f64::total_cmp);
     xs.dedup();
+    let snapshot_at = |x: f64| snapshots.iter().find(|s| age(s.at) == x);
+    let checkpoint_at = |x: f64| {
+        let hours = x as i32;
+        ((hours as f64) == x && CHECKPOINT_HOURS.contains(&i64::from(hours))).then_some(hours)
+    };
+    // Each curve has samples at some ages only: the others it passes by.
+    let unsampled = |sampled: &dyn Fn(f64) -> bool| -> Vec<usize> {
+        xs.iter().enumerate().filter(|(_, x)| !sampled(**x)).map(|(i, _)| i).collect()
+    };
+    let own_unsampled = unsampled(&|x| snapshot_at(x).is_some());
+    let typical_unsampled = unsampled(&|x| checkpoint_at(x).is_some());
     let own = |pick: fn(&CurvePoint) -> Option<i64>| -> Vec<Option<f64>> {
-        xs.iter().map(|x| snapshots.iter().find(|s| age(s.at) == *x).and_then(pick).map(|v| v as f64)).collect()
+        xs.iter().map(|x| snapshot_at(*x).and_then(pick).map(|v| v as f64)).collect()
     };
     let median_at = |pick: fn(&CheckpointPoint) -> Option<i64>| -> Vec<Option<f64>> {
         xs.iter()
             .map(|x| {
-                let hours = *x as i32;
-                if (hours as f64) != *x || !CHECKPOINT_HOURS.contains(&i64::from(hours)) {
-                    return None;
-                }
+                let hours = checkpoint_at(*x)?;
                 median(typical.iter().filter(|c| c.0 == hours).filter_map(pick).map(|v| v as f64))
             })
             .collect()
@@ -70,8 +78,9 @@ pub fn post_curves(
         x: xs.clone(),
         partial_from: None,
         series: vec![
-            Series::new("this post", Line::Measured, mine),
-            Series::new(format!("typical {}", format.to_string().to_lowercase()), Line::Typical, usual),
+            Series::new("this post", Line::Measured, mine).with_unsampled(own_unsampled.clone()),
+            Series::new(format!("typical {}", format.to_string().to_lowercase()), Line::Typical, usual)
+                .with_unsampled(typical_unsampled.clone()),
         ],
         x_labels: xs.iter().map(|x| age_label(*x)).collect(),
         x_csv: xs.iter().map(|x| format!("{x:.2}")).collect(),
@@ -106,7 +115,10 @@ mod tests {
         assert_eq!(reach.series[1].values, [Some(10.0), None, Some(30.0)], "median at checkpoints only");
         assert_eq!(charts[1].series[0].values, [Some(1.0), None, None], "not measured stays a gap");
         assert_eq!(reach.series[1].label, "typical image");
-        assert_eq!(reach.series[1].line, Line::Typical, "joined across the ages between checkpoints");
+        assert_eq!(reach.series[0].unsampled, [2], "no snapshot at the 3 h checkpoint: passed by, not a gap");
+        assert_eq!(reach.series[1].unsampled, [1], "no median at 2.5 h, which is no checkpoint");
+        assert_eq!(reach.rows()[2].1, ["", "30"], "the table leaves what was never sampled blank");
+        assert_eq!(charts[1].rows()[1].1, ["–", ""], "and says – where a figure was not measured");
         assert_eq!(reach.x, [1.0, 2.5, 3.0], "ages at their own resolution, as in the CSV");
     }
 

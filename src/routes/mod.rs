@@ -192,6 +192,16 @@ impl PageContext {
     }
 }
 
+/// An error's page with the navigation of the signed-in user who met it.
+#[derive(Template)]
+#[template(path = "error_in_layout.html")]
+struct ErrorInLayout<'a> {
+    page: PageContext,
+    status: u16,
+    title: &'a str,
+    message: &'a str,
+}
+
 /// What signed-in pages share, done after the session is loaded: the count of inbox threads
 /// waiting for an answer for the navigation (including a form's page shown again with its
 /// errors; the count is reused for a few seconds), and error pages inside the layout, with
@@ -212,7 +222,10 @@ pub async fn signed_in_pages(
     let res = next.call(req).await?;
     let page = user.and_then(|user| {
         let error = res.response().error()?.as_error::<AppError>()?;
-        error.page(PageContext::new(&user, Notice::default(), ""))
+        let (title, message) = error.words()?;
+        let status = res.status().as_u16();
+        let page = ErrorInLayout { page: PageContext::new(&user, Notice::default(), ""), status, title, message };
+        Some(page.render().unwrap_or_else(|_| format!("{status} {title}")))
     });
     Ok(match page {
         Some(body) => {

@@ -301,7 +301,7 @@ async fn the_dashboard_and_account_pages_show_each_accounts_period() {
     let account = app.count("SELECT id AS n FROM ig_accounts WHERE username = 'quiet.cove'").await;
     let page = app.get_text(&admin, &format!("/accounts/{account}?{}&sort=reach", all_time(&app))).await;
     let tracked = app.count(&format!("SELECT count(*) AS n FROM posts WHERE account_id = {account}")).await;
-    assert_eq!(page.matches("<td><a href=\"/posts/").count() as i64, tracked, "every post in the table");
+    assert_eq!(page.matches("<td class=\"date\" data-label=\"Published\"><a href=\"/posts/").count() as i64, tracked, "every post in the table");
     assert!(page.contains("/export/posts.csv?account="));
 
     let settings_page = app.get_text(&admin, "/settings").await;

@@ -591,3 +591,99 @@ async fn an_admin_answers_a_comment_from_the_inbox_in_a_real_browser() {
     assert!(replied.contains("by ada"), "who answered is shown: {replied}");
     client.close().await.unwrap();
 }
+
+/// Scrolls the page to the `h2` whose text starts with `text`, for a screenshot of what is
+/// below the fold.
+async fn scroll_to_heading(client: &Client, text: &str) {
+    let script = "Array.from(document.querySelectorAll('h2')).find(h => h.textContent.startsWith(arguments[0])).scrollIntoView()";
+    client.execute(script, vec![json!(text)]).await.unwrap();
+}
+
+/// `tidemark demo` itself, as a child process that is stopped when the test ends.
+struct DemoProcess {
+    child: Child,
+    address: String,
+}
+
+impl Drop for DemoProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the README's demo on a fresh database and waits for it to say where it serves.
+async fn start_demo(database_url: &str) -> DemoProcess {
+    use std::io::BufRead;
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tidemark"))
+        .arg("demo")
+        .env("DATABASE_URL", database_url)
+        .env("TIDEMARK_BIND", format!("127.0.0.1:{port}"))
+        .env("TIDEMARK_DEMO_PASSWORD", PASSWORD)
+        .env("TIDEMARK_DATA_DIR", std::env::temp_dir().join(format!("tidemark-demo-{port}")))
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the tidemark binary starts");
+    let stdout = child.stdout.take().unwrap();
+    let ready = tokio::task::spawn_blocking(move || {
+        std::io::BufReader::new(stdout).lines().map_while(Result::ok).any(|line| line.starts_with("Tidemark demo: open"))
+    });
+    let demo = DemoProcess { child, address: format!("http://127.0.0.1:{port}") };
+    assert!(tokio::time::timeout(Duration::from_secs(300), ready).await.unwrap().unwrap(), "the demo never said it was ready");
+    demo
+}
+
+#[tokio::test]
+async fn the_demo_reads_like_three_real_businesses_in_a_real_browser() {
+    let db = crate::helpers::TestDb::new().await;
+    let demo = start_demo(&db.url).await;
+    let driver = chromedriver();
+    let client = browser(&driver, false).await;
+    client.goto(&format!("{}/login", demo.address)).await.unwrap();
+    client.find(Locator::Id("username")).await.unwrap().send_keys("demo").await.unwrap();
+    client.find(Locator::Id("password")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+    client.find(Locator::Css("main form button[type=submit]")).await.unwrap().click().await.unwrap();
+    let dashboard = wait_for_text(&client, "<h1>Dashboard</h1>").await;
+    assert!(drawn_charts(&client).await >= 1);
+    for fixture in ["&lt;script", "#security", "#unicode"] {
+        assert!(!dashboard.contains(fixture), "the demo shows a test fixture: {fixture}");
+    }
+    screenshot(&client, "demo-dashboard").await;
+
+    let url = |path: &str| format!("{}{path}", demo.address);
+    client.goto(&url("/hashtags?days=90")).await.unwrap();
+    let hashtags = client.source().await.unwrap();
+    assert!(hashtags.contains("#sourdough") && hashtags.contains("#yoga"), "each business's own tags");
+    assert!(!hashtags.contains("#security") && !hashtags.contains("#unicode"));
+
+    client.goto(&url("/accounts")).await.unwrap();
+    let studio = client.find(Locator::LinkText("@tidal.studio")).await.unwrap().attr("href").await.unwrap().unwrap();
+    client.goto(&url(&format!("{studio}?days=30"))).await.unwrap();
+    assert!(drawn_charts(&client).await >= 4);
+    scroll_to_heading(&client, "In this period").await;
+    screenshot(&client, "demo-account").await;
+    client.goto(&url("/posts?days=30&sort=impact")).await.unwrap();
+    let post = client.find(Locator::Css("td.date a")).await.unwrap().attr("href").await.unwrap().unwrap();
+    client.goto(&url(&post)).await.unwrap();
+    assert!(drawn_charts(&client).await >= 1);
+    scroll_to_heading(&client, "Curves").await;
+    screenshot(&client, "demo-post").await;
+    client.goto(&url("/best-time?days=90")).await.unwrap();
+    screenshot(&client, "demo-best-time").await;
+    client.close().await.unwrap();
+
+    let phone = browser(&driver, true).await;
+    phone.goto(&url("/login")).await.unwrap();
+    phone.find(Locator::Id("username")).await.unwrap().send_keys("demo").await.unwrap();
+    phone.find(Locator::Id("password")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+    phone.find(Locator::Css("main form button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_for_text(&phone, "<h1>Dashboard</h1>").await;
+    screenshot(&phone, "demo-dashboard-360").await;
+    phone.goto(&url("/posts?days=30")).await.unwrap();
+    phone.execute("document.querySelector('.posts-table caption').scrollIntoView()", vec![]).await.unwrap();
+    screenshot(&phone, "demo-posts-360").await;
+    phone.close().await.unwrap();
+}
