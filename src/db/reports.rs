@@ -283,6 +283,41 @@ pub struct SnapshotRow {
     pub total_interactions: Option<i64>,
 }
 
+/// The figures of a post's latest snapshot beyond the reach and interactions: what tells a
+/// Reel's watching, a Story's taps and any post's pull on the profile (graph-api.md §3).
+#[derive(Debug, Clone, Default, Queryable)]
+pub struct DetailRow {
+    pub captured_at: DateTime<Utc>,
+    pub follows: Option<i64>,
+    pub profile_visits: Option<i64>,
+    pub replies: Option<i64>,
+    pub navigation: Option<i64>,
+    pub reposts: Option<i64>,
+    pub avg_watch_time_ms: Option<i64>,
+    pub total_watch_time_ms: Option<i64>,
+    pub skip_rate: Option<f64>,
+}
+
+pub async fn latest_details(conn: &mut AsyncPgConnection, post: PostId) -> QueryResult<Option<DetailRow>> {
+    post_snapshots::table
+        .filter(post_snapshots::post_id.eq(post))
+        .order(post_snapshots::captured_at.desc())
+        .select((
+            post_snapshots::captured_at,
+            post_snapshots::follows,
+            post_snapshots::profile_visits,
+            post_snapshots::replies,
+            post_snapshots::navigation,
+            post_snapshots::reposts,
+            post_snapshots::ig_reels_avg_watch_time_ms,
+            post_snapshots::ig_reels_video_view_total_time_ms,
+            post_snapshots::reels_skip_rate,
+        ))
+        .first(conn)
+        .await
+        .optional()
+}
+
 pub async fn snapshots_of(conn: &mut AsyncPgConnection, post: PostId) -> QueryResult<Vec<SnapshotRow>> {
     post_snapshots::table
         .filter(post_snapshots::post_id.eq(post))

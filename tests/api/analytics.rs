@@ -87,6 +87,33 @@ async fn the_post_page_shows_the_stored_figures_curves_and_score() {
     assert!(html.contains("typical"), "beside the typical curve");
     assert_eq!(html.matches("<tr><td>").count() as i64, post.snapshots, "every snapshot is listed");
     assert!(html.contains("impact score"));
+
+    // A Reel shows its watching, a Story its taps, from the latest snapshot.
+    #[derive(QueryableByName)]
+    struct Reel {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        id: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        watch_ms: i64,
+        #[diesel(sql_type = diesel::sql_types::Double)]
+        skip: f64,
+    }
+    let reel: Reel = diesel::sql_query(
+        "SELECT DISTINCT ON (p.id) p.id, s.ig_reels_avg_watch_time_ms AS watch_ms, s.reels_skip_rate AS skip \
+         FROM posts p JOIN post_snapshots s ON s.post_id = p.id \
+         WHERE p.media_product_type = 'REELS' ORDER BY p.id, s.captured_at DESC LIMIT 1",
+    )
+    .get_result(&mut conn)
+    .await
+    .unwrap();
+    let html = app.get_text(&admin, &format!("/posts/{}", reel.id)).await;
+    assert!(html.contains("<h2 id=\"details-title\">Reel figures</h2>"));
+    let watch = format!("<dt>average watch time</dt><dd>{:.1} s ", reel.watch_ms as f64 / 1000.0);
+    assert!(html.contains(&watch), "{watch}");
+    assert!(html.contains(&format!("<dt>skip rate</dt><dd>{:.1} % ", reel.skip)));
+    let story = app.count("SELECT min(id) AS n FROM posts WHERE media_product_type = 'STORY'").await;
+    let html = app.get_text(&admin, &format!("/posts/{story}")).await;
+    assert!(html.contains("<dt>navigation</dt>") && html.contains("<dt>replies</dt>") && !html.contains("watch time"));
 }
 
 #[tokio::test]

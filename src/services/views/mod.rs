@@ -316,8 +316,9 @@ impl Views {
                 // Absence travels as NotFound so that it is not kept (errors never are).
                 let row = reports::post(conn, id).await?.ok_or(diesel::result::Error::NotFound)?;
                 let snapshots = reports::snapshots_of(conn, row.id).await?;
+                let latest = reports::latest_details(conn, row.id).await?;
                 let typical = reports::checkpoints_of_format(conn, row.account_id, row.format()).await?;
-                Ok(post_page(&row, &snapshots, &typical, basis))
+                Ok(post_page(&row, &snapshots, latest.as_ref(), &typical, basis))
             })
             .await;
         match page {
@@ -437,6 +438,7 @@ fn figures(s: &SnapshotRow) -> PostFigures {
 fn post_page(
     row: &PostRow,
     snapshots: &[SnapshotRow],
+    latest: Option<&reports::DetailRow>,
     typical: &[crate::analytics::curves::CheckpointPoint],
     basis: &Basis,
 ) -> PostPageView {
@@ -454,6 +456,7 @@ fn post_page(
         .collect();
     let (impact, impact_note) = models::impact_text(row, format);
     PostPageView {
+        details: models::post_details(format, latest),
         post: PostView::new(row, definition, tz),
         media_id: row.media_id.clone(),
         caption: row.caption.clone(),

@@ -349,6 +349,56 @@ pub struct PostPageView {
     pub definition: &'static str,
     pub charts: Vec<Chart>,
     pub snapshots: Vec<SnapshotView>,
+    /// The format's own figures at the latest snapshot.
+    pub details: Vec<Detail>,
+}
+
+/// A figure of a post beyond reach and interactions, with what it means.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Detail {
+    pub label: &'static str,
+    /// "–" when not measured.
+    pub value: String,
+    pub meaning: &'static str,
+}
+
+/// What the latest snapshot says about the format's own figures (graph-api.md §3's table:
+/// watch time and skip rate on Reels, replies and taps on Stories, profile visits and follows
+/// on feed posts and Stories, reposts on all).
+pub fn post_details(format: Format, latest: Option<&crate::db::reports::DetailRow>) -> Vec<Detail> {
+    let pick = |f: fn(&crate::db::reports::DetailRow) -> Option<i64>| count(latest.and_then(f));
+    let seconds = |ms: Option<i64>| ms.map_or_else(|| "–".to_owned(), |ms| format!("{:.1} s", ms as f64 / 1000.0));
+    let watched = |ms: Option<i64>| match ms {
+        Some(ms) if ms >= 3_600_000 => format!("{} h", count(Some((ms as f64 / 3_600_000.0).round() as i64))),
+        Some(ms) => format!("{} min", count(Some((ms as f64 / 60_000.0).round() as i64))),
+        None => "–".to_owned(),
+    };
+    let detail = |label, value, meaning| Detail { label, value, meaning };
+    let reposts = detail("reposts", pick(|d| d.reposts), "times people shared it to their own profile");
+    let visits = detail("profile visits", pick(|d| d.profile_visits), "visits to the account's profile from it");
+    let follows = detail("follows", pick(|d| d.follows), "accounts that followed from it");
+    match format {
+        Format::Reel => vec![
+            detail("average watch time", seconds(latest.and_then(|d| d.avg_watch_time_ms)), "per play"),
+            detail("total watch time", watched(latest.and_then(|d| d.total_watch_time_ms)), "every play added up, replays included"),
+            // Meta, 2025-12-03 ("Instagram API Updates for Insights"): the share of views
+            // skipped within the first 3 seconds.
+            detail(
+                "skip rate",
+                latest.and_then(|d| d.skip_rate).map_or_else(|| "–".to_owned(), |r| format!("{r:.1} %")),
+                "of views skipped within the first 3 seconds",
+            ),
+            reposts,
+        ],
+        Format::Story => vec![
+            detail("replies", pick(|d| d.replies), "messages sent in answer (always 0 for some EU and Japanese accounts)"),
+            detail("navigation", pick(|d| d.navigation), "taps forward, back, to the next account's story, and exits"),
+            visits,
+            follows,
+            reposts,
+        ],
+        _ => vec![visits, follows, reposts],
+    }
 }
 
 #[cfg(test)]
