@@ -21,12 +21,15 @@ pub const TOP_POSTS: usize = 5;
 pub const BOTTOM_POSTS: usize = 3;
 
 /// One day of the account's own insights (Instagram's day).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct DayInsights {
     pub day: NaiveDate,
     pub reach: Option<i64>,
     pub views: Option<i64>,
     pub interactions: Option<i64>,
+    pub profile_views: Option<i64>,
+    /// Taps on the profile's links and contact buttons (`profile_links_taps`).
+    pub link_taps: Option<i64>,
 }
 
 /// What [`AccountFigures::compute`] needs, all read beforehand.
@@ -112,6 +115,7 @@ impl AccountFigures {
                 follower_chart(input.account, period, &days, input.today, &on),
                 change_chart(input.account, &days, input.today, &followers, &on),
                 reach_chart(input.account, &days, input.today, input.days),
+                profile_chart(input.account, &days, input.today, input.days),
                 rate_chart(input.account, input.definition, period, &days, input.today, &now_posts),
             ],
         }
@@ -184,6 +188,24 @@ fn reach_chart(account: AccountId, days: &[NaiveDate], today: NaiveDate, insight
         vec![
             Series::new("reach", Line::Measured, days.iter().map(|d| value(d, |r| r.reach)).collect()),
             Series::new("views", Line::Measured, days.iter().map(|d| value(d, |r| r.views)).collect()),
+        ],
+        0,
+    )
+}
+
+fn profile_chart(account: AccountId, days: &[NaiveDate], today: NaiveDate, insights: &[DayInsights]) -> Chart {
+    let value = |d: &NaiveDate, pick: fn(&DayInsights) -> Option<i64>| {
+        insights.iter().find(|r| r.day == *d).and_then(pick).map(|v| v as f64)
+    };
+    Chart::daily(
+        &format!("profile-{account}"),
+        "Profile views and link taps per day",
+        "views, taps",
+        days,
+        today,
+        vec![
+            Series::new("profile views", Line::Measured, days.iter().map(|d| value(d, |r| r.profile_views)).collect()),
+            Series::new("link taps", Line::Measured, days.iter().map(|d| value(d, |r| r.link_taps)).collect()),
         ],
         0,
     )
@@ -283,7 +305,7 @@ mod tests {
     #[test]
     fn the_charts_cover_every_day_of_the_period_and_leave_gaps_where_nothing_was_measured() {
         let points = [(at(14, 12), 1000), (at(17, 12), 1003)];
-        let insights = [DayInsights { day: day(16), reach: Some(500), views: None, interactions: None }];
+        let insights = [DayInsights { day: day(16), reach: Some(500), ..DayInsights::default() }];
         let posts = [post(1, at(16, 9), 4.0, None), post(2, at(16, 18), 2.0, None)];
         let period = period();
         let input = AccountInput {
@@ -297,7 +319,7 @@ mod tests {
         };
         let charts = AccountFigures::compute(&input).charts;
         let ids: Vec<&str> = charts.iter().map(|c| c.id.as_str()).collect();
-        assert_eq!(ids, ["followers-7", "follower-change-7", "reach-7", "rate-7"]);
+        assert_eq!(ids, ["followers-7", "follower-change-7", "reach-7", "profile-7", "rate-7"]);
         for chart in &charts {
             assert_eq!(chart.x.len(), 7, "{}", chart.id);
             assert!(chart.series.iter().all(|s| s.values.len() == 7), "{}", chart.id);
@@ -311,7 +333,7 @@ mod tests {
         assert_eq!(reach[0].values[1], Some(500.0));
         assert_eq!(reach[0].values[0], None, "no insights that day: a gap, not 0");
         assert_eq!(reach[1].values[1], None, "views not measured: a gap");
-        let rates = &charts[3].series[0].values;
+        let rates = &charts[4].series[0].values;
         assert_eq!(rates[1], Some(3.0), "median of the two posts of the 16th");
         assert_eq!(rates[0], None);
     }

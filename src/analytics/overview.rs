@@ -195,7 +195,13 @@ mod tests {
     }
 
     fn insights(n: u32, reach: i64) -> DayInsights {
-        DayInsights { day: day(n), reach: Some(reach), views: Some(reach * 2), interactions: Some(reach / 10) }
+        DayInsights {
+            day: day(n),
+            reach: Some(reach),
+            views: Some(reach * 2),
+            interactions: Some(reach / 10),
+            ..DayInsights::default()
+        }
     }
 
     fn input<'a>(period: &'a Period, today: NaiveDate, days: &'a [DayInsights]) -> OverviewInput<'a> {

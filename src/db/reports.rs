@@ -364,6 +364,8 @@ pub struct DayRow {
     pub reach: Option<i64>,
     pub views: Option<i64>,
     pub interactions: Option<i64>,
+    pub profile_views: Option<i64>,
+    pub link_taps: Option<i64>,
 }
 
 pub async fn account_days(
@@ -381,6 +383,8 @@ pub async fn account_days(
             account_daily_insights::reach,
             account_daily_insights::views,
             account_daily_insights::total_interactions,
+            account_daily_insights::profile_views,
+            account_daily_insights::profile_links_taps,
         ))
         .load(conn)
         .await

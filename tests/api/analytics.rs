@@ -465,6 +465,27 @@ async fn every_chart_and_table_offers_the_csv_of_its_view() {
     assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), vec!["day", "followers", "previous_period", "day_complete"]);
     assert_eq!(reader.records().count(), 14, "one row per day of the view");
 
+    // The account's profile views and link taps per day, as stored.
+    let text = app.get_text(&admin, &format!("/export/chart.csv?chart=profile-{account}&account={account}&days=14")).await;
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), ["day", "profile_views", "link_taps", "day_complete"]);
+    let mut measured = 0;
+    for record in reader.records().map(Result::unwrap) {
+        let sql = |column: &str| {
+            format!(
+                "SELECT coalesce(max({column}), -1) AS n FROM account_daily_insights WHERE account_id = {account} AND day = '{}'",
+                &record[0]
+            )
+        };
+        for (i, column) in [(1, "profile_views"), (2, "profile_links_taps")] {
+            let stored = app.count(&sql(column)).await;
+            let shown = if record[i].is_empty() { -1 } else { record[i].parse::<f64>().unwrap() as i64 };
+            assert_eq!(shown, stored, "{column} on {}", &record[0]);
+            measured += i64::from(stored >= 0);
+        }
+    }
+    assert!(measured > 0, "some days have figures");
+
     let post = app.count("SELECT min(post_id) AS n FROM post_scores").await;
     let text = app.get_text(&admin, &format!("/export/chart.csv?chart=post-reach&post={post}")).await;
     assert!(text.starts_with("age_hours,this_post,typical_"), "{text}");

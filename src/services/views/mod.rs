@@ -158,7 +158,14 @@ impl Views {
             let days: Vec<DayInsights> = reports::account_days(conn, account.id, period.previous().first, period.last)
                 .await?
                 .into_iter()
-                .map(|d| DayInsights { day: d.day, reach: d.reach, views: d.views, interactions: d.interactions })
+                .map(|d| DayInsights {
+                    day: d.day,
+                    reach: d.reach,
+                    views: d.views,
+                    interactions: d.interactions,
+                    profile_views: d.profile_views,
+                    link_taps: d.link_taps,
+                })
                 .collect();
             let input = AccountInput {
                 account: account.id,
