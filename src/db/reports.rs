@@ -285,9 +285,8 @@ pub struct SnapshotRow {
 
 /// The figures of a post's latest snapshot beyond the reach and interactions: what tells a
 /// Reel's watching, a Story's taps and any post's pull on the profile (graph-api.md §3).
-#[derive(Debug, Clone, Default, Queryable)]
+#[derive(Debug, Clone, Queryable)]
 pub struct DetailRow {
-    pub captured_at: DateTime<Utc>,
     pub follows: Option<i64>,
     pub profile_visits: Option<i64>,
     pub replies: Option<i64>,
@@ -303,7 +302,6 @@ pub async fn latest_details(conn: &mut AsyncPgConnection, post: PostId) -> Query
         .filter(post_snapshots::post_id.eq(post))
         .order(post_snapshots::captured_at.desc())
         .select((
-            post_snapshots::captured_at,
             post_snapshots::follows,
             post_snapshots::profile_visits,
             post_snapshots::replies,
