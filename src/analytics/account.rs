@@ -3,7 +3,7 @@
 //! works on what was read from the database, so the account page, the dashboard and the
 //! chart CSV all come from one computation.
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 
 use super::charts::{Chart, Line, Series};
 use super::followers::{changes, daily};
@@ -117,6 +117,7 @@ impl AccountFigures {
                 reach_chart(input.account, &days, input.today, input.days),
                 profile_chart(input.account, &days, input.today, input.days),
                 rate_chart(input.account, input.definition, period, &days, input.today, &now_posts),
+                format_trend_chart(input.account, input.definition, period, input.today, &now_posts),
             ],
         }
     }
@@ -233,6 +234,47 @@ fn rate_chart(
     )
 }
 
+/// The median engagement rate of each format's posts, week by week (weeks start on Monday in
+/// the operator's zone; the first may begin before the period and counts the period's posts
+/// only). A week without a post of a format is passed by, not a gap; the week holding today is
+/// marked as still counting.
+fn format_trend_chart(
+    account: AccountId,
+    definition: EngagementDefinition,
+    period: &Period,
+    today: NaiveDate,
+    posts: &[&Outcome],
+) -> Chart {
+    let week_of = |d: NaiveDate| d - Days::new(u64::from(d.weekday().num_days_from_monday()));
+    let mut weeks: Vec<NaiveDate> = period.first.iter_days().take_while(|d| *d <= period.last).map(week_of).collect();
+    weeks.dedup();
+    let series = Format::ALL
+        .into_iter()
+        .filter(|format| posts.iter().any(|o| o.format == *format))
+        .map(|format| {
+            let in_week = |week: NaiveDate| {
+                posts.iter().filter(move |o| {
+                    o.format == format && week_of(o.posted_at.with_timezone(&period.tz).date_naive()) == week
+                })
+            };
+            let values = weeks.iter().map(|w| median(in_week(*w).filter_map(|o| o.rate))).collect();
+            let without = weeks.iter().enumerate().filter(|(_, w)| in_week(**w).next().is_none()).map(|(i, _)| i);
+            Series::new(format.plural(), Line::Measured, values).with_unsampled(without.collect())
+        })
+        .collect();
+    let mut chart = Chart::daily(
+        &format!("formats-{account}"),
+        &format!("Engagement rate by format, week by week ({})", definition.formula()),
+        "%",
+        &weeks,
+        week_of(today),
+        series,
+        2,
+    );
+    chart.x_labels = chart.x_labels.iter().map(|label| format!("week of {label}")).collect();
+    chart
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
@@ -319,8 +361,8 @@ mod tests {
         };
         let charts = AccountFigures::compute(&input).charts;
         let ids: Vec<&str> = charts.iter().map(|c| c.id.as_str()).collect();
-        assert_eq!(ids, ["followers-7", "follower-change-7", "reach-7", "profile-7", "rate-7"]);
-        for chart in &charts {
+        assert_eq!(ids, ["followers-7", "follower-change-7", "reach-7", "profile-7", "rate-7", "formats-7"]);
+        for chart in charts.iter().filter(|c| !c.id.starts_with("formats")) {
             assert_eq!(chart.x.len(), 7, "{}", chart.id);
             assert!(chart.series.iter().all(|s| s.values.len() == 7), "{}", chart.id);
         }
@@ -357,5 +399,28 @@ mod tests {
         assert!(figures.bottom.is_empty());
         assert!(figures.top.is_empty());
         assert!(figures.charts.iter().all(|c| !c.has_data()));
+    }
+
+    #[test]
+    fn each_format_has_its_weekly_median_and_weeks_without_it_are_passed_by() {
+        // 28 days from Monday 2 March 2026: four whole weeks.
+        let period = Period { first: day(2), last: day(29), tz: chrono_tz::UTC };
+        let reel = |id, at, rate| Outcome { format: Format::Reel, ..post(id, at, rate, None) };
+        let posts = [
+            post(1, at(3, 9), 2.0, None),
+            post(2, at(4, 9), 4.0, None),
+            reel(3, at(4, 10), 9.0),
+            post(4, at(17, 9), 5.0, None),
+            reel(5, at(25, 9), 7.0),
+        ];
+        let refs: Vec<&Outcome> = posts.iter().collect();
+        let chart = format_trend_chart(AccountId(7), EngagementDefinition::Reach, &period, day(27), &refs);
+        assert_eq!(chart.x_csv, ["2026-03-02", "2026-03-09", "2026-03-16", "2026-03-23"]);
+        let images = &chart.series[0];
+        assert_eq!((images.label.as_str(), images.values.clone()), ("images", vec![Some(3.0), None, Some(5.0), None]));
+        assert_eq!(images.unsampled, [1, 3], "no image those weeks: nothing to draw, no gap");
+        assert_eq!(chart.series[1].values, [Some(9.0), None, None, Some(7.0)]);
+        assert_eq!(chart.partial_from, Some(3), "the week holding today is still counting");
+        assert_eq!(chart.rows()[3].0, "week of Mon 23 Mar (so far)");
     }
 }
