@@ -227,12 +227,9 @@ pub async fn signed_in_pages(
         let page = ErrorInLayout { page: PageContext::new(&user, Notice::default(), ""), status, title, message };
         Some(page.render().unwrap_or_else(|_| format!("{status} {title}")))
     });
+    // Only the body changes: the status, headers and error stay as the handler made them.
     Ok(match page {
-        Some(body) => {
-            let status = res.status();
-            let page = HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body);
-            res.into_response(page).map_into_right_body()
-        }
+        Some(body) => res.map_body(|_, _| actix_web::body::EitherBody::right(actix_web::body::BoxBody::new(body))),
         None => res.map_into_left_body(),
     })
 }
