@@ -70,7 +70,7 @@
       setCursor: [function (u) {
         if (u.cursor.idx == null && latest >= 0) { u.setLegend({ idx: latest }); }
       }],
-      // A day still counting (today) is hatched and labelled, so its low figure is not read
+      // A day still counting (today) is shaded and labelled, so its low figure is not read
       // as a drop.
       drawClear: [function (u) {
         if (data.partial_from == null) { return; }
