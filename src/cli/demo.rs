@@ -12,6 +12,7 @@ use crate::db::account_history::{self, DailyInsights, NewAccountSnapshot};
 use crate::db::accounts::Account;
 use crate::db::posts::{self, ListedPost};
 use crate::db::snapshots::{self, NewSnapshot};
+use crate::db::thumbnails;
 use crate::db::users::{NewUser, User};
 use crate::db::{self};
 use crate::domain::Role;
@@ -118,6 +119,16 @@ async fn backfill(
         })
         .collect();
     let (ids, _) = posts::upsert_listed(conn, &listed).await?;
+
+    // A Tidemark that has run for a while holds every post's small picture (the sync keeps a
+    // few dozen a cycle); the demo starts as one.
+    for m in &media {
+        let Some(post_id) = ids.get(&m.id).copied() else { continue };
+        let picture = crate::simulator::pictures::picture(&m.id)
+            .ok_or_else(|| "the simulator drew no picture".to_owned())
+            .and_then(|bytes| crate::sync::pictures::shrink(&bytes));
+        thumbnails::store(conn, post_id, picture.as_deref().map_err(String::as_str), now).await?;
+    }
 
     let cadence = Cadence::default();
     let mut batch = Vec::new();

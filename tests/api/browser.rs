@@ -648,6 +648,7 @@ async fn the_demo_reads_like_three_real_businesses_in_a_real_browser() {
     client.find(Locator::Css("main form button[type=submit]")).await.unwrap().click().await.unwrap();
     let dashboard = wait_for_text(&client, "<h1>Dashboard</h1>").await;
     assert!(drawn_charts(&client).await >= 1);
+    assert!(dashboard.contains("/picture\""), "the best posts show their pictures");
     for fixture in ["&lt;script", "#security", "#unicode"] {
         assert!(!dashboard.contains(fixture), "the demo shows a test fixture: {fixture}");
     }

@@ -29,6 +29,11 @@ async fn the_demo_fills_a_database_with_three_accounts_and_months_of_history() {
         "impact scores from day one"
     );
     assert!(count("SELECT count(*) AS n FROM account_daily_insights").await >= 3 * 90);
+    assert_eq!(
+        count("SELECT count(*) AS n FROM posts p LEFT JOIN post_thumbnails t ON t.post_id = p.id WHERE t.image IS NULL").await,
+        0,
+        "every post starts with its small picture"
+    );
     assert_eq!(count("SELECT count(*) AS n FROM users WHERE username = 'demo' AND role = 'admin'").await, 1);
     let oldest = count("SELECT extract(day FROM now() - min(captured_at))::bigint AS n FROM account_snapshots").await;
     assert!((89..=91).contains(&oldest), "about 90 days of follower history: {oldest}");
