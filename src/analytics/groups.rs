@@ -102,6 +102,14 @@ impl Placement {
             Placement::Stories => "Stories",
         }
     }
+
+    /// What a period without any of these posts says.
+    pub fn none_published(self) -> &'static str {
+        match self {
+            Placement::Feed => "No feed post or Reel was published in this period.",
+            Placement::Stories => "No Story was published in this period.",
+        }
+    }
 }
 
 /// Weekday (0 = Monday) × hour cells, keyed by their place in the week.

@@ -96,6 +96,8 @@ pub struct BestSlot {
 /// The grid and best slots of feed posts and Reels, or of Stories.
 pub struct PlacementGrid {
     pub label: &'static str,
+    /// Said instead of the grid when none of these posts was published.
+    pub none_published: &'static str,
     /// For the heading's id.
     pub key: &'static str,
     pub posts: usize,
@@ -155,6 +157,7 @@ fn placement_grid(outcomes: &[Outcome], tz: chrono_tz::Tz, placement: Placement)
         .collect();
     PlacementGrid {
         label: placement.label(),
+        none_published: placement.none_published(),
         key: placement.key(),
         posts: cells.values().map(|s| s.posts).sum(),
         best,

@@ -369,6 +369,9 @@ async fn hashtags_and_best_time_count_the_periods_posts() {
         }
     }
     assert!(grid.contains("<ol class=\"best-slots\">"), "the best slots are named");
+    let account = app.count("SELECT min(id) AS n FROM ig_accounts").await;
+    let quiet = app.get_text(&admin, &format!("/best-time?from=2001-01-01&to=2001-01-31&account={account}")).await;
+    assert!(quiet.contains("No feed post or Reel was published in this period.") && quiet.contains("No Story was"));
 }
 
 #[tokio::test]
