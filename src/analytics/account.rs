@@ -176,40 +176,36 @@ fn change_chart(
     )
 }
 
+/// A figure of the account's own daily insights, named as its series.
+type DailyFigure = (&'static str, fn(&DayInsights) -> Option<i64>);
+
+/// A chart of some of the account's own daily insights, one series per figure; a day without
+/// insights, or without that figure, is a gap.
+fn insights_chart(
+    (id, title, unit): (String, &str, &str),
+    days: &[NaiveDate],
+    today: NaiveDate,
+    insights: &[DayInsights],
+    figures: &[DailyFigure],
+) -> Chart {
+    let series = figures
+        .iter()
+        .map(|(label, pick)| {
+            let on = |d: &NaiveDate| insights.iter().find(|r| r.day == *d).and_then(pick).map(|v| v as f64);
+            Series::new(*label, Line::Measured, days.iter().map(on).collect())
+        })
+        .collect();
+    Chart::daily(&id, title, unit, days, today, series, 0)
+}
+
 fn reach_chart(account: AccountId, days: &[NaiveDate], today: NaiveDate, insights: &[DayInsights]) -> Chart {
-    let value = |d: &NaiveDate, pick: fn(&DayInsights) -> Option<i64>| {
-        insights.iter().find(|r| r.day == *d).and_then(pick).map(|v| v as f64)
-    };
-    Chart::daily(
-        &format!("reach-{account}"),
-        "Account reach and views per day",
-        "accounts reached, views",
-        days,
-        today,
-        vec![
-            Series::new("reach", Line::Measured, days.iter().map(|d| value(d, |r| r.reach)).collect()),
-            Series::new("views", Line::Measured, days.iter().map(|d| value(d, |r| r.views)).collect()),
-        ],
-        0,
-    )
+    let names = (format!("reach-{account}"), "Account reach and views per day", "accounts reached, views");
+    insights_chart(names, days, today, insights, &[("reach", |r| r.reach), ("views", |r| r.views)])
 }
 
 fn profile_chart(account: AccountId, days: &[NaiveDate], today: NaiveDate, insights: &[DayInsights]) -> Chart {
-    let value = |d: &NaiveDate, pick: fn(&DayInsights) -> Option<i64>| {
-        insights.iter().find(|r| r.day == *d).and_then(pick).map(|v| v as f64)
-    };
-    Chart::daily(
-        &format!("profile-{account}"),
-        "Profile views and link taps per day",
-        "views, taps",
-        days,
-        today,
-        vec![
-            Series::new("profile views", Line::Measured, days.iter().map(|d| value(d, |r| r.profile_views)).collect()),
-            Series::new("link taps", Line::Measured, days.iter().map(|d| value(d, |r| r.link_taps)).collect()),
-        ],
-        0,
-    )
+    let names = (format!("profile-{account}"), "Profile views and link taps per day", "views, taps");
+    insights_chart(names, days, today, insights, &[("profile views", |r| r.profile_views), ("link taps", |r| r.link_taps)])
 }
 
 fn rate_chart(

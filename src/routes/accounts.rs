@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::analytics::{PeriodNav, ViewQuery, encode};
+use super::analytics::{PeriodNav, ViewQuery, query_tail};
 use super::posts::{Choice, Sorting, filter_params, sort_label};
 use super::{EmptyForm, Notice, PageContext, render, see_other};
 use crate::analytics::Format;
@@ -169,14 +169,11 @@ pub async fn show_account(
     );
     let data = views.account_page(&basis, &account, &period, query.format(), query.sort()).await?;
     let mut keep = filter_params(&query);
-    keep.retain(|(k, _)| *k != "account");
+    // The account is in the path; the page has no caption search, so its links and CSV carry
+    // none either.
+    keep.retain(|(k, _)| *k != "account" && *k != "q");
     let here = format!("/accounts/{}", account.id);
-    let view = format!(
-        "account={}&{}{}",
-        account.id,
-        period.query(),
-        keep.iter().map(|(k, v)| format!("&{k}={}", encode(v))).collect::<String>()
-    );
+    let view = format!("account={}&{}{}", account.id, period.query(), query_tail(&keep));
     let page = AccountPage {
         page: PageContext::new(&user, notice, "accounts"),
         account: AccountView::new(&account, Some(data.footprint.posts), basis.now, basis.tz()),

@@ -94,7 +94,7 @@ pub struct PeriodNav {
 
 impl PeriodNav {
     pub fn new(path: &str, period: &Period, keep: &[(&str, String)], today: NaiveDate) -> PeriodNav {
-        let extra: String = keep.iter().map(|(k, v)| format!("&{k}={}", encode(v))).collect();
+        let extra = query_tail(keep);
         let mut links: Vec<PeriodLink> = PRESET_DAYS
             .into_iter()
             .map(|days| PeriodLink {
@@ -124,6 +124,11 @@ impl PeriodNav {
             keep: keep.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect(),
         }
     }
+}
+
+/// `&k=v…` of a view's kept parameters, encoded, to follow its period in an address.
+pub fn query_tail(keep: &[(&str, String)]) -> String {
+    keep.iter().map(|(k, v)| format!("&{k}={}", encode(v))).collect()
 }
 
 pub fn encode(value: &str) -> String {

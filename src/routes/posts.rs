@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use super::analytics::{PeriodNav, ViewQuery, encode};
+use super::analytics::{PeriodNav, ViewQuery, query_tail};
 use super::{Notice, PageContext, render};
 use crate::analytics::Format;
 use crate::analytics::period::Period;
@@ -68,7 +68,7 @@ pub async fn list_posts(
     let accounts = views.accounts().await?;
     let keep = filter_params(&query);
     let view =
-        format!("{}{}", period.query(), keep.iter().map(|(k, v)| format!("&{k}={}", encode(v))).collect::<String>());
+        format!("{}{}", period.query(), query_tail(&keep));
     let page = PostsPage {
         page: PageContext::new(&user, notice, "posts"),
         posts: rows.iter().take(PAGE_SIZE as usize).map(|r| PostView::new(r, definition, tz)).collect(),
@@ -102,9 +102,8 @@ pub struct Sorting {
 
 impl Sorting {
     pub fn new(path: &str, period: &Period, keep: &[(&str, String)], current: Sort, anchor: &'static str) -> Sorting {
-        let extra: String =
-            keep.iter().filter(|(k, _)| *k != "sort").map(|(k, v)| format!("&{k}={}", encode(v))).collect();
-        Sorting { base: format!("{path}?{}{extra}", period.query()), current, anchor }
+        let unsorted: Vec<(&str, String)> = keep.iter().filter(|(k, _)| *k != "sort").cloned().collect();
+        Sorting { base: format!("{path}?{}{}", period.query(), query_tail(&unsorted)), current, anchor }
     }
 
     /// The address of this view sorted by `column` (a sort key, or "published").
