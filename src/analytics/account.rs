@@ -205,7 +205,13 @@ fn reach_chart(account: AccountId, days: &[NaiveDate], today: NaiveDate, insight
 
 fn profile_chart(account: AccountId, days: &[NaiveDate], today: NaiveDate, insights: &[DayInsights]) -> Chart {
     let names = (format!("profile-{account}"), "Profile views and link taps per day", "views, taps");
-    insights_chart(names, days, today, insights, &[("profile views", |r| r.profile_views), ("link taps", |r| r.link_taps)])
+    insights_chart(
+        names,
+        days,
+        today,
+        insights,
+        &[("profile views", |r| r.profile_views), ("link taps", |r| r.link_taps)],
+    )
 }
 
 fn rate_chart(

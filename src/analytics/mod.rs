@@ -2,6 +2,7 @@
 //! unit-tested with its worked examples.
 
 pub mod account;
+pub mod audience;
 pub mod charts;
 pub mod curves;
 pub mod engagement;

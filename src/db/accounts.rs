@@ -41,6 +41,8 @@ pub struct Account {
     // The scopes the user granted (PostgreSQL arrays hold nullable text): read them with `scopes()`.
     granted_scopes: Vec<Option<String>>,
     pub disconnected_at: Option<DateTime<Utc>>,
+    /// When the audience was last asked for (about once a week).
+    pub audience_read_at: Option<DateTime<Utc>>,
 }
 
 impl Account {

@@ -3,6 +3,7 @@
 
 pub mod account_history;
 pub mod accounts;
+pub mod audience;
 pub mod comments;
 pub mod dropped_metrics;
 pub mod inbox;

@@ -23,6 +23,8 @@ pub struct PurgeCounts {
     /// Sign-ins that never got their second-factor code, and authenticators shown but
     /// never confirmed.
     pub sign_ins: i64,
+    /// Audience figures (followers by age, place, hour) read before the history window.
+    pub audience: i64,
 }
 
 impl std::fmt::Display for PurgeCounts {
@@ -30,7 +32,8 @@ impl std::fmt::Display for PurgeCounts {
         write!(
             f,
             "{} post(s) with {} snapshot(s), {} account snapshot(s), {} day(s) of account insights, \
-             {} sync-run record(s), {} Meta request record(s), {} unfinished Meta dialog(s), {} expired session(s), {} unfinished sign-in(s) or authenticator set-up(s)",
+             {} sync-run record(s), {} Meta request record(s), {} unfinished Meta dialog(s), {} expired session(s), {} unfinished sign-in(s) or authenticator set-up(s), \
+             {} audience figure(s)",
             self.posts,
             self.snapshots,
             self.account_snapshots,
@@ -39,7 +42,8 @@ impl std::fmt::Display for PurgeCounts {
             self.meta_requests,
             self.dialogs,
             self.sessions,
-            self.sign_ins
+            self.sign_ins,
+            self.audience
         )
     }
 }

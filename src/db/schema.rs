@@ -1,6 +1,16 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    account_audience (account_id, day, dimension, key) {
+        account_id -> Int8,
+        day -> Date,
+        dimension -> Text,
+        key -> Text,
+        followers -> Int8,
+    }
+}
+
+diesel::table! {
     account_daily_insights (account_id, day) {
         account_id -> Int8,
         day -> Date,
@@ -128,6 +138,7 @@ diesel::table! {
         app_user_id -> Nullable<Text>,
         granted_scopes -> Array<Nullable<Text>>,
         disconnected_at -> Nullable<Timestamptz>,
+        audience_read_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -341,6 +352,7 @@ diesel::table! {
         dialogs -> Int8,
         sessions -> Int8,
         sign_ins -> Int8,
+        audience -> Int8,
     }
 }
 
@@ -458,6 +470,7 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(account_audience -> ig_accounts (account_id));
 diesel::joinable!(account_daily_insights -> ig_accounts (account_id));
 diesel::joinable!(account_snapshots -> ig_accounts (account_id));
 diesel::joinable!(comment_actions -> comment_rules (rule_id));
@@ -484,6 +497,7 @@ diesel::joinable!(sync_runs -> ig_accounts (account_id));
 diesel::joinable!(totp_enrolments -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    account_audience,
     account_daily_insights,
     account_snapshots,
     comment_actions,

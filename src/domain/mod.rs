@@ -3,13 +3,15 @@
 //! Graph API or how rows are queried; the database maps these types strictly (an unknown
 //! stored value is an error, never a silent default).
 
+pub mod audience;
 pub mod clock;
 pub mod ids;
 pub mod states;
 
+pub use audience::{AudienceFigure, AudienceRead};
 pub use clock::{Clock, system_clock};
 pub use ids::{AccountId, PostId, PublicationId, SnapshotId, SyncRunId, UserId};
 pub use states::{
-    AccountStatus, Flavour, MetaRequestKind, MetaRequestOutcome, PublicationKind, PublicationStatus, Role, SyncOutcome,
-    Trigger, UnknownState,
+    AccountStatus, AudienceDimension, Flavour, MetaRequestKind, MetaRequestOutcome, PublicationKind, PublicationStatus,
+    Role, SyncOutcome, Trigger, UnknownState,
 };

@@ -251,6 +251,24 @@ impl PublicationStatus {
     }
 }
 
+text_state!(
+    /// What an audience figure counts an account's followers by (graph-api.md §4).
+    AudienceDimension, "audience dimension" {
+        Age = "age",
+        Gender = "gender",
+        Country = "country",
+        City = "city",
+        /// Followers online in an hour; the figure's key is the UTC hour, 0 to 23.
+        OnlineHour = "online_hour",
+    }
+);
+
+impl AudienceDimension {
+    /// The breakdowns of Meta's `follower_demographics`, in the order pages show them.
+    pub const DEMOGRAPHICS: [AudienceDimension; 4] =
+        [AudienceDimension::Age, AudienceDimension::Gender, AudienceDimension::Country, AudienceDimension::City];
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,7 @@
 //! The Instagram Graph API client, for both Instagram Login (graph.instagram.com) and
 //! Facebook Login (graph.facebook.com).
 
+pub mod audience;
 pub mod client;
 pub mod comments;
 pub mod error;

@@ -67,8 +67,7 @@ pub async fn list_posts(
     let has_more = rows.len() as i64 > PAGE_SIZE;
     let accounts = views.accounts().await?;
     let keep = filter_params(&query);
-    let view =
-        format!("{}{}", period.query(), query_tail(&keep));
+    let view = format!("{}{}", period.query(), query_tail(&keep));
     let page = PostsPage {
         page: PageContext::new(&user, notice, "posts"),
         posts: rows.iter().take(PAGE_SIZE as usize).map(|r| PostView::new(r, definition, tz)).collect(),

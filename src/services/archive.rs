@@ -92,6 +92,7 @@ pub const TABLES: &[ArchiveTable] = &[
             ("app_user_id", "the app-scoped user id Meta's callbacks name"),
             ("granted_scopes", "the permissions granted, PostgreSQL array form"),
             ("disconnected_at", "when the account was disconnected (UTC)"),
+            ("audience_read_at", "when its audience was last asked of Meta (UTC)"),
         ],
     },
     ArchiveTable {
@@ -226,6 +227,22 @@ pub const TABLES: &[ArchiveTable] = &[
             ("profile_links_taps", "profile link taps"),
             ("follower_net_change", "net follower change"),
             ("captured_at", "when the day was read (UTC)"),
+        ],
+    },
+    ArchiveTable {
+        name: "account_audience",
+        about: "Each account's followers by age, gender, country, city and hour online, as Meta counted them on each read",
+        order_by: "account_id, day, dimension, followers DESC, key",
+        account_filter: Some("account_id = $1"),
+        columns: &[
+            ("account_id", "ig_accounts.id"),
+            ("day", "the day of the read (UTC)"),
+            ("dimension", "age, gender, country, city or online_hour"),
+            ("key", "the age range, gender (F, M, U), country code, city, or the UTC hour 0-23 for online_hour"),
+            (
+                "followers",
+                "followers with that value; for online_hour, followers online in that hour (mean of the last 7 days)",
+            ),
         ],
     },
     ArchiveTable {
@@ -484,6 +501,7 @@ pub const TABLES: &[ArchiveTable] = &[
                 "sign_ins",
                 "sign-ins never finished with their second-factor code, and authenticators never confirmed, removed",
             ),
+            ("audience", "audience figures (followers by age, gender, place and hour) removed"),
         ],
     },
 ];

@@ -5,6 +5,7 @@
 //! `EAA…` Facebook Login); host-specific endpoints refuse the other flavour's tokens as
 //! the real hosts do ("Cannot parse access token").
 
+pub mod audience;
 mod comments;
 pub mod facts;
 pub mod oauth;

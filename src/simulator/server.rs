@@ -661,6 +661,16 @@ impl Request<'_> {
         let Some(period) = self.param("period") else {
             return Err(ApiError::new(100, "(#100) The parameter period is required"));
         };
+        let lifetime_only = |m: &&str| LIFETIME_ACCOUNT_METRICS.contains(m);
+        if metrics.iter().any(lifetime_only) {
+            if period != "lifetime" || !metrics.iter().all(lifetime_only) {
+                return Err(ApiError::new(
+                    100,
+                    "(#100) If requesting multiple metrics, they must all have the same compatible period",
+                ));
+            }
+            return self.audience_insights(state, account, &metrics, now);
+        }
         let time = |name: &str| {
             self.param(name).and_then(|v| v.parse::<i64>().ok()).and_then(|t| DateTime::from_timestamp(t, 0))
         };
@@ -705,7 +715,78 @@ impl Request<'_> {
             .collect();
         Ok(json!({ "data": data }))
     }
+
+    /// Demographics (one breakdown, this week's or this month's followers) and followers
+    /// online by hour, one day's hours per day asked (within the last 30). Nothing at all for
+    /// an account below 100 followers (graph-api.md §4).
+    fn audience_insights(
+        &self,
+        state: &SimState,
+        account: &SimAccount,
+        metrics: &[&str],
+        now: DateTime<Utc>,
+    ) -> Answer {
+        let followers = account.followers_at(state.epoch, now);
+        let today = (now - state.epoch).num_seconds().div_euclid(86_400);
+        let mut data = Vec::new();
+        for name in metrics {
+            let id = format!("{}/insights/{name}/lifetime", account.ig_user_id);
+            if *name == "online_followers" {
+                let time = |name: &str| {
+                    self.param(name).and_then(|v| v.parse::<i64>().ok()).and_then(|t| DateTime::from_timestamp(t, 0))
+                };
+                let until = time("until").unwrap_or(now).min(now);
+                let since =
+                    time("since").unwrap_or(until - chrono::Duration::days(1)).max(now - chrono::Duration::days(30));
+                let first = (since - state.epoch).num_seconds().div_euclid(86_400);
+                let last = (until - state.epoch).num_seconds().div_euclid(86_400);
+                let values: Vec<Value> = (first..last)
+                    .map(|day| {
+                        let end = state.epoch + chrono::Duration::days(day + 1);
+                        json!({ "value": account.online_followers(followers, day),
+                                "end_time": end.format("%Y-%m-%dT%H:%M:%S+0000").to_string() })
+                    })
+                    .collect();
+                if followers >= 100 {
+                    data.push(
+                        json!({ "name": name, "period": "lifetime", "values": values, "title": title(name), "id": id }),
+                    );
+                }
+                continue;
+            }
+            if !matches!(self.param("timeframe"), Some("this_week" | "this_month")) {
+                return Err(ApiError::new(
+                    100,
+                    "(#100) The parameter timeframe is required for demographic metrics and must be this_week or this_month",
+                ));
+            }
+            let Some(breakdown) = self.param("breakdown").filter(|b| ["age", "gender", "country", "city"].contains(b))
+            else {
+                return Err(ApiError::new(
+                    100,
+                    "(#100) The parameter breakdown must be one of age, city, country, gender",
+                ));
+            };
+            if followers < 100 {
+                continue;
+            }
+            let results: Vec<Value> = account
+                .demographics(breakdown, followers, today)
+                .into_iter()
+                .map(|(key, n)| json!({ "dimension_values": [key], "value": number(n) }))
+                .collect();
+            data.push(json!({
+                "name": name, "period": "lifetime", "title": title(name), "id": id,
+                "total_value": { "breakdowns": [{ "dimension_keys": [breakdown], "results": results }] },
+            }));
+        }
+        Ok(json!({ "data": data }))
+    }
 }
+
+/// Account metrics read with `period=lifetime` only (graph-api.md §4).
+const LIFETIME_ACCOUNT_METRICS: &[&str] =
+    &["online_followers", "follower_demographics", "engaged_audience_demographics", "reached_audience_demographics"];
 
 /// Endpoints that exist on one host only.
 /// Whether the token was granted the content-publishing permission of its login.

@@ -1,9 +1,12 @@
 //! What a simulated account writes and hears: captions by format, and the comments its posts
 //! get with the answers it gives. The tests use [`FIXTURES`], whose texts are chosen to break
 //! things (markup, emoji, accents, a caption that says "reel" on any format); the demo gives
-//! each of its three businesses a voice of its own, so it reads like real accounts.
+//! each of its three businesses a voice of its own, so it reads like real accounts, and a
+//! crowd of followers that fits it.
 
-/// One account's texts.
+use super::audience::Crowd;
+
+/// One account's texts, and its followers.
 #[derive(Debug)]
 pub struct Voice {
     /// Captions of feed posts (images, carousels, videos).
@@ -16,6 +19,8 @@ pub struct Voice {
     pub comments: &'static [(&'static str, &'static str)],
     /// What the account answers.
     pub answers: &'static [&'static str],
+    /// Who follows it.
+    pub crowd: Crowd,
 }
 
 impl Voice {
@@ -73,6 +78,19 @@ pub static FIXTURES: Voice = Voice {
         "Send us a message and we'll sort it out",
         "So glad you liked it!",
     ],
+    crowd: Crowd {
+        ages: [0.02, 0.2, 0.34, 0.22, 0.12, 0.07, 0.03],
+        women: 0.58,
+        // Names that test escaping and Unicode, as the captions do.
+        places: &[
+            ("Bristol, England", "GB", 0.3),
+            ("St. John's, Newfoundland and Labrador", "CA", 0.1),
+            ("Zürich, Zurich", "CH", 0.08),
+            ("<b>Nowhere</b>, Ohio", "US", 0.05),
+            ("São Paulo, São Paulo (state)", "BR", 0.04),
+        ],
+        busiest_utc_hour: 19,
+    },
 };
 
 /// A neighbourhood bakery by a harbour: bread, buns, early mornings.
@@ -112,7 +130,10 @@ pub static BAKERY: Voice = Voice {
         ("li.wei", "Can I order a cake for pick-up on Saturday?"),
         ("noor", "The rye is so good toasted"),
         ("alex.m", "@petra we should go on Saturday"),
-        ("grandma.rose", "We shared the cardamom buns on Tuesday, the staff were so kind to my grandson. See you next week!"),
+        (
+            "grandma.rose",
+            "We shared the cardamom buns on Tuesday, the staff were so kind to my grandson. See you next week!",
+        ),
         ("sam.r", "🔥🔥"),
     ],
     answers: &[
@@ -121,6 +142,24 @@ pub static BAKERY: Voice = Voice {
         "Send us a message and we'll sort it out",
         "So glad you liked it!",
     ],
+    crowd: Crowd {
+        ages: [0.01, 0.12, 0.27, 0.25, 0.17, 0.11, 0.07],
+        women: 0.64,
+        places: &[
+            ("Falmouth, England", "GB", 0.34),
+            ("Truro, England", "GB", 0.12),
+            ("Penryn, England", "GB", 0.08),
+            ("Penzance, England", "GB", 0.05),
+            ("Plymouth, England", "GB", 0.05),
+            ("London, England", "GB", 0.07),
+            ("Bristol, England", "GB", 0.03),
+            ("Exeter, England", "GB", 0.02),
+            ("Dublin, Dublin", "IE", 0.012),
+            ("Paris, Île-de-France", "FR", 0.008),
+            ("New York, New York", "US", 0.006),
+        ],
+        busiest_utc_hour: 7,
+    },
 };
 
 /// A dance and yoga studio that lives on Reels.
@@ -168,6 +207,29 @@ pub static STUDIO: Voice = Voice {
         "Thank you! See you in class",
         "Sending you the details in a message",
     ],
+    crowd: Crowd {
+        ages: [0.04, 0.31, 0.36, 0.16, 0.08, 0.04, 0.01],
+        women: 0.71,
+        places: &[
+            ("London, England", "GB", 0.22),
+            ("Manchester, England", "GB", 0.05),
+            ("Birmingham, England", "GB", 0.03),
+            ("Brighton, England", "GB", 0.03),
+            ("New York, New York", "US", 0.04),
+            ("Los Angeles, California", "US", 0.03),
+            ("Toronto, Ontario", "CA", 0.015),
+            ("Sydney, New South Wales", "AU", 0.02),
+            ("Melbourne, Victoria", "AU", 0.015),
+            ("Berlin, Berlin", "DE", 0.015),
+            ("Madrid, Comunidad de Madrid", "ES", 0.012),
+            ("Lisbon, Lisbon District", "PT", 0.01),
+            ("Mumbai, Maharashtra", "IN", 0.012),
+            ("São Paulo, São Paulo (state)", "BR", 0.012),
+            ("Mexico City, Distrito Federal", "MX", 0.01),
+            ("Dublin, Dublin", "IE", 0.01),
+        ],
+        busiest_utc_hour: 19,
+    },
 };
 
 /// A small guesthouse by the sea.
@@ -198,4 +260,20 @@ pub static COVE: Voice = Voice {
         "Yes, well-behaved dogs are welcome 🐕",
         "Send us a message with your dates",
     ],
+    crowd: Crowd {
+        ages: [0.0, 0.05, 0.2, 0.27, 0.23, 0.16, 0.09],
+        women: 0.6,
+        places: &[
+            ("London, England", "GB", 0.18),
+            ("Bristol, England", "GB", 0.08),
+            ("St Ives, England", "GB", 0.06),
+            ("Birmingham, England", "GB", 0.04),
+            ("Oxford, England", "GB", 0.03),
+            ("Cardiff, Wales", "GB", 0.03),
+            ("Amsterdam, North Holland", "NL", 0.03),
+            ("Hamburg, Hamburg", "DE", 0.02),
+            ("Munich, Bavaria", "DE", 0.015),
+        ],
+        busiest_utc_hour: 20,
+    },
 };

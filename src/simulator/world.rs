@@ -477,7 +477,8 @@ mod tests {
             for media in &account.media {
                 let Some(caption) = &media.caption else { continue };
                 let voice = account.spec.voice;
-                let own = voice.captions(media.product).contains(&caption.as_str()) || voice.plain.contains(&caption.as_str());
+                let own = voice.captions(media.product).contains(&caption.as_str())
+                    || voice.plain.contains(&caption.as_str());
                 assert!(own, "@{} {} {caption}", account.spec.username, media.product);
                 assert!(!caption.contains('<'), "no test fixture in the demo: {caption}");
             }

@@ -61,6 +61,10 @@ const PICTURES_PER_CYCLE: i64 = 24;
 const PICTURES_IN_FLIGHT: usize = 4;
 /// A picture that could not be kept is tried again after this long.
 const PICTURE_RETRY: Duration = Duration::hours(24);
+/// How often an account's audience is read.
+pub const AUDIENCE_READ_EVERY: Duration = Duration::days(7);
+/// Meta gives no audience figures below this many followers (graph-api.md §4).
+pub const MIN_AUDIENCE_FOLLOWERS: i64 = 100;
 /// The permissions that let an app read and manage comments (graph-api.md §8).
 const COMMENT_SCOPES: &[&str] = &["instagram_business_manage_comments", "instagram_manage_comments"];
 
@@ -471,7 +475,8 @@ impl Cycle<'_> {
         self.snapshot_due_posts(session, &listed, window_start).await?;
         self.keep_pictures(session, &listed).await?;
         self.read_comments(session, &list.media).await?;
-        self.record_account_day(session).await
+        self.record_account_day(session).await?;
+        self.record_audience(session, profile.followers_count).await
     }
 
     /// Keeps a small copy of the pictures of listed posts that have none yet, while the
@@ -769,6 +774,37 @@ impl Cycle<'_> {
         );
         let mut conn = self.ctx.pool.get().await?;
         account_history::upsert_day(&mut conn, &row).await?;
+        Ok(())
+    }
+
+    /// The account's audience (followers by age, gender, country, city; online by hour), at
+    /// most once every [`AUDIENCE_READ_EVERY`]: it moves slowly, and Meta's figures trail by
+    /// up to two days. Not asked below 100 followers, where Meta gives none. A temporary
+    /// failure is asked again next cycle; a refusal waits for the next read, as an answer does.
+    async fn record_audience(&mut self, session: &GraphSession<'_>, followers: Option<i64>) -> Result<(), Stop> {
+        if followers.is_some_and(|f| f < MIN_AUDIENCE_FOLLOWERS)
+            || self.account.audience_read_at.is_some_and(|at| self.now - at < AUDIENCE_READ_EVERY)
+        {
+            return Ok(());
+        }
+        let figures = match session.audience(&self.account.ig_user_id, self.now).await {
+            Ok(figures) => figures,
+            Err(err) if matches!(err.action(), Action::Reconnect | Action::Wait) => return Err(err.into()),
+            Err(err) => {
+                self.soft(&err);
+                if err.action() == Action::Retry {
+                    return Ok(());
+                }
+                Vec::new()
+            }
+        };
+        let mut conn = self.ctx.pool.get().await?;
+        if figures.is_empty() {
+            // Keep the last read: an empty or refused answer says nothing new of who follows.
+            db::audience::mark_asked(&mut conn, self.account.id, self.now).await?;
+        } else {
+            db::audience::record(&mut conn, self.account.id, self.now, &figures).await?;
+        }
         Ok(())
     }
 

@@ -3,7 +3,7 @@
 //! `tidemark purge`, and after the history window is shortened.
 //!
 //! - posts published before the history window, with their snapshots;
-//! - the accounts' own history (follower counts, daily insights) before the window;
+//! - the accounts' own history (follower counts, daily insights, audience) before the window;
 //! - sync-run records older than their keep time (a setting, default 90 days);
 //! - comments made before the history window;
 //! - records of Meta's requests after 90 days, Meta dialogs never finished, dashboard
@@ -49,6 +49,7 @@ pub async fn purge(pool: &db::Pool, database_url: &str, now: DateTime<Utc>) -> a
         );
         let first_kept = cutoff.with_timezone(&settings.time_zone()).date_naive();
         counts.daily_insights = retention::daily_insights_before(&mut conn, first_kept).await? as i64;
+        counts.audience = crate::db::audience::delete_before(&mut conn, first_kept).await? as i64;
     }
     let runs_cutoff = now - Duration::days(i64::from(settings.sync_run_keep_days));
     counts.sync_runs = retention::sync_runs_before(&mut conn, runs_cutoff).await? as i64;

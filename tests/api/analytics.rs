@@ -328,7 +328,11 @@ async fn the_dashboard_and_account_pages_show_each_accounts_period() {
     let account = app.count("SELECT id AS n FROM ig_accounts WHERE username = 'quiet.cove'").await;
     let page = app.get_text(&admin, &format!("/accounts/{account}?{}&sort=reach", all_time(&app))).await;
     let tracked = app.count(&format!("SELECT count(*) AS n FROM posts WHERE account_id = {account}")).await;
-    assert_eq!(page.matches("<td class=\"date\" data-label=\"Published\"><a href=\"/posts/").count() as i64, tracked, "every post in the table");
+    assert_eq!(
+        page.matches("<td class=\"date\" data-label=\"Published\"><a href=\"/posts/").count() as i64,
+        tracked,
+        "every post in the table"
+    );
     assert!(page.contains("/export/posts.csv?account="));
 
     let settings_page = app.get_text(&admin, "/settings").await;
@@ -356,7 +360,8 @@ async fn hashtags_and_best_time_count_the_periods_posts() {
     assert_eq!(cells as i64, total, "every post lands in one cell");
     let stories = app.count("SELECT count(*) AS n FROM posts WHERE media_product_type = 'STORY'").await;
     assert!(stories > 0, "the fixture has Stories");
-    let caption = |label: &str, n: i64| format!("<caption>{label}: weekday × hour of publication (UTC), {n} posts</caption>");
+    let caption =
+        |label: &str, n: i64| format!("<caption>{label}: weekday × hour of publication (UTC), {n} posts</caption>");
     assert!(grid.contains(&caption("Stories", stories)), "Stories have their own grid");
     assert!(grid.contains(&caption("Feed posts and Reels", total - stories)));
     // A cell resting on one post is grey and unranked; shaded cells rest on two or more.
@@ -401,11 +406,17 @@ async fn the_posts_list_finds_captions_and_sorts_by_its_headers() {
     // The headers sort: Reach is marked as the sorted column, Published offers the other way.
     let html = app.get_text(&admin, &format!("/posts?{range}&sort=reach")).await;
     assert_eq!(html.matches("aria-sort=\"descending\"").count(), 1);
-    assert!(html.contains("aria-sort=\"descending\"><a href=\"/posts?") && html.contains(">Reach<span aria-hidden=\"true\"> ↓</span>"));
+    assert!(
+        html.contains("aria-sort=\"descending\"><a href=\"/posts?")
+            && html.contains(">Reach<span aria-hidden=\"true\"> ↓</span>")
+    );
     let published = html.split("aria-sort=\"none\"><a href=\"").nth(1).unwrap().split('"').next().unwrap();
     assert!(published.ends_with("&#38;sort=newest"), "{published}");
     let html = app.get_text(&admin, &format!("/posts?{range}&sort=newest")).await;
-    assert!(html.contains("&#38;sort=oldest\">Published<span aria-hidden=\"true\"> ↓</span>"), "newest first offers oldest first");
+    assert!(
+        html.contains("&#38;sort=oldest\">Published<span aria-hidden=\"true\"> ↓</span>"),
+        "newest first offers oldest first"
+    );
 }
 
 #[tokio::test]
@@ -465,13 +476,20 @@ async fn every_chart_and_table_offers_the_csv_of_its_view() {
     assert_eq!(response.status(), 200, "{href}");
     let text = response.text().await.unwrap();
     let mut reader = csv::Reader::from_reader(text.as_bytes());
-    assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), vec!["day", "followers", "previous_period", "day_complete"]);
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        vec!["day", "followers", "previous_period", "day_complete"]
+    );
     assert_eq!(reader.records().count(), 14, "one row per day of the view");
 
     // The account's profile views and link taps per day, as stored.
-    let text = app.get_text(&admin, &format!("/export/chart.csv?chart=profile-{account}&account={account}&days=14")).await;
+    let text =
+        app.get_text(&admin, &format!("/export/chart.csv?chart=profile-{account}&account={account}&days=14")).await;
     let mut reader = csv::Reader::from_reader(text.as_bytes());
-    assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), ["day", "profile_views", "link_taps", "day_complete"]);
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        ["day", "profile_views", "link_taps", "day_complete"]
+    );
     let mut measured = 0;
     for record in reader.records().map(Result::unwrap) {
         let sql = |column: &str| {

@@ -629,10 +629,16 @@ async fn start_demo(database_url: &str) -> DemoProcess {
         .expect("the tidemark binary starts");
     let stdout = child.stdout.take().unwrap();
     let ready = tokio::task::spawn_blocking(move || {
-        std::io::BufReader::new(stdout).lines().map_while(Result::ok).any(|line| line.starts_with("Tidemark demo: open"))
+        std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .any(|line| line.starts_with("Tidemark demo: open"))
     });
     let demo = DemoProcess { child, address: format!("http://127.0.0.1:{port}") };
-    assert!(tokio::time::timeout(Duration::from_secs(300), ready).await.unwrap().unwrap(), "the demo never said it was ready");
+    assert!(
+        tokio::time::timeout(Duration::from_secs(300), ready).await.unwrap().unwrap(),
+        "the demo never said it was ready"
+    );
     demo
 }
 

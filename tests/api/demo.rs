@@ -30,7 +30,10 @@ async fn the_demo_fills_a_database_with_three_accounts_and_months_of_history() {
     );
     assert!(count("SELECT count(*) AS n FROM account_daily_insights").await >= 3 * 90);
     assert_eq!(
-        count("SELECT count(*) AS n FROM posts p LEFT JOIN post_thumbnails t ON t.post_id = p.id WHERE t.image IS NULL").await,
+        count(
+            "SELECT count(*) AS n FROM posts p LEFT JOIN post_thumbnails t ON t.post_id = p.id WHERE t.image IS NULL"
+        )
+        .await,
         0,
         "every post starts with its small picture"
     );

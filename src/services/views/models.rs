@@ -380,7 +380,11 @@ pub fn post_details(format: Format, latest: Option<&crate::db::reports::DetailRo
     match format {
         Format::Reel => vec![
             detail("average watch time", seconds(latest.and_then(|d| d.avg_watch_time_ms)), "per play"),
-            detail("total watch time", watched(latest.and_then(|d| d.total_watch_time_ms)), "every play added up, replays included"),
+            detail(
+                "total watch time",
+                watched(latest.and_then(|d| d.total_watch_time_ms)),
+                "every play added up, replays included",
+            ),
             // Meta, 2025-12-03 ("Instagram API Updates for Insights"): the share of views
             // skipped within the first 3 seconds.
             detail(
@@ -391,7 +395,11 @@ pub fn post_details(format: Format, latest: Option<&crate::db::reports::DetailRo
             reposts,
         ],
         Format::Story => vec![
-            detail("replies", pick(|d| d.replies), "messages sent in answer (always 0 for some EU and Japanese accounts)"),
+            detail(
+                "replies",
+                pick(|d| d.replies),
+                "messages sent in answer (always 0 for some EU and Japanese accounts)",
+            ),
             detail("navigation", pick(|d| d.navigation), "taps forward, back, to the next account's story, and exits"),
             visits,
             follows,

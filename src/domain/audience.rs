@@ -1,0 +1,23 @@
+//! Who follows an account, as Meta counts them: how many followers have each value of a
+//! dimension (an age range, a gender, a country, a city, an hour online).
+
+use chrono::NaiveDate;
+
+use super::AudienceDimension;
+
+/// How many followers have one value of a dimension.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AudienceFigure {
+    pub dimension: AudienceDimension,
+    /// The value (`25-34`, `F`, `GB`, `Falmouth, England`) or, for
+    /// [`AudienceDimension::OnlineHour`], the UTC hour `0` to `23`.
+    pub key: String,
+    pub followers: i64,
+}
+
+/// The figures of one day's read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AudienceRead {
+    pub day: NaiveDate,
+    pub figures: Vec<AudienceFigure>,
+}
