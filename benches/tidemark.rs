@@ -398,6 +398,7 @@ async fn sync_efficiency(url: &str, accounts: u64, media: u64, latency_ms: u64) 
             days: 89,
             mix: Mix { image: 5, carousel: 2, video: 1, reels: 2 },
             stories: 0,
+            voice: &tidemark::simulator::voices::FIXTURES,
         })
         .collect();
     let simulator = Simulator::start(
@@ -423,15 +424,18 @@ async fn sync_efficiency(url: &str, accounts: u64, media: u64, latency_ms: u64) 
     let RunResult::Ran(summary) = sync::run(&ctx, Scope::All, Trigger::Command).await.unwrap() else { panic!("busy") };
     let elapsed = started.elapsed();
     // Minimum: 1 profile + ⌈media/100⌉ pages + 1 insights per due post, per account. The inbox's
-    // comment reads are counted apart: they are work of their own, not the metrics' overhead.
+    // comment reads and the weekly audience read (five calls an account, made in this first
+    // cycle) are counted apart: they are work of their own, not the metrics' overhead.
     let minimum = accounts * (1 + media.div_ceil(100)) + summary.snapshots_written as u64;
     let comment_pages = simulator.comment_pages();
-    let metric_calls = u64::from(summary.api_calls) - comment_pages;
+    let audience_calls = accounts * 5;
+    let metric_calls = u64::from(summary.api_calls) - comment_pages - audience_calls;
     println!("sync_accounts = {accounts}");
     println!("sync_media_per_account = {media}");
     println!("sync_latency_ms = {latency_ms}");
     println!("sync_api_calls = {}", summary.api_calls);
     println!("sync_comment_pages = {comment_pages}");
+    println!("sync_audience_calls = {audience_calls}");
     println!("sync_api_calls_minimum = {minimum}");
     println!("sync_calls_ratio = {:.3}", metric_calls as f64 / minimum as f64);
     println!("sync_wall_seconds = {:.1}", elapsed.as_secs_f64());
@@ -448,8 +452,9 @@ async fn sync_efficiency(url: &str, accounts: u64, media: u64, latency_ms: u64) 
         let posts: Vec<DateTime<Utc>> =
             simulator.media(a).iter().filter(|m| m.product != "STORY").map(|m| m.posted_at).collect();
         let pages = (posts.len() as f64 / 100.0).ceil();
-        // Every tick: profile, media pages, stories; the account insights once a day.
-        adaptive += ticks_per_day * (2.0 + pages) + 2.0;
+        // Every tick: profile, media pages, stories; the account insights once a day; the
+        // audience (four breakdowns and the online hours) once a week.
+        adaptive += ticks_per_day * (2.0 + pages) + 2.0 + 5.0 / 7.0;
         adaptive += posts.iter().map(|p| 86_400.0 / cadence.interval(now - *p).num_seconds() as f64).sum::<f64>();
         hourly += 24.0 * (1.0 + pages + posts.len() as f64);
     }

@@ -1,4 +1,4 @@
-// Every signed-in page: filter choices apply as soon as they change (the Apply button stays
+// Every signed-in page: country codes get their names, filter choices apply as soon as they change (the Apply button stays
 // for a browser without script), and keyboard shortcuts, listed on the "?" dialog. A shortcut
 // never fires while typing in a field or with Ctrl, Alt or Cmd held: browser keys stay the
 // browser's.
@@ -10,6 +10,17 @@
       if (e.target.tagName === "SELECT") { form.requestSubmit ? form.requestSubmit() : form.submit(); }
     });
   });
+
+  // Country codes (the audience tables) named in the reader's language, where the browser can.
+  if (window.Intl && Intl.DisplayNames) {
+    var regions = new Intl.DisplayNames([document.documentElement.lang || "en"], { type: "region" });
+    document.querySelectorAll("[data-country]").forEach(function (el) {
+      try {
+        var name = regions.of(el.getAttribute("data-country"));
+        if (name && name !== el.textContent) { el.textContent = name; el.title = el.getAttribute("data-country"); }
+      } catch (err) { /* not a code the browser knows: the code stays */ }
+    });
+  }
 
   var dialog = document.getElementById("shortcuts");
   var hint = document.querySelector("[data-shortcuts-hint]");

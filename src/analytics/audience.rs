@@ -1,7 +1,7 @@
 //! Who follows an account, from Meta's counts on two reading days: each value's share of the
 //! followers and how it moved since the earlier read, and the hours followers are online.
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveTime, TimeZone, Timelike};
 
 use crate::domain::{AudienceDimension, AudienceRead};
 
@@ -75,6 +75,45 @@ impl Audience {
             .collect();
         online.sort_unstable();
         Some(Audience { day: latest.day, compared_with: earlier.map(|e| e.day), breakdowns, online })
+    }
+}
+
+/// An hour of the day with the followers online in it, in the operator's time zone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OnlineHour {
+    /// When the hour starts, local time (a zone half an hour off UTC starts at :30).
+    pub starts: NaiveTime,
+    pub followers: i64,
+    /// 0–4: followers against the busiest hour's.
+    pub heat: u8,
+    /// 1 to [`BUSIEST_HOURS`] for the busiest hours.
+    pub rank: Option<usize>,
+}
+
+/// How many of the busiest hours are named.
+pub const BUSIEST_HOURS: usize = 3;
+
+impl Audience {
+    /// The online hours on the read's day in `tz`, from local midnight on, the busiest ranked.
+    pub fn online_hours<Z: TimeZone>(&self, tz: &Z) -> Vec<OnlineHour> {
+        let busiest = self.online.iter().map(|(_, n)| *n).max().unwrap_or(0);
+        let mut by_followers: Vec<&(u32, i64)> = self.online.iter().collect();
+        by_followers.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut hours: Vec<OnlineHour> = self
+            .online
+            .iter()
+            .map(|&(utc_hour, followers)| {
+                let at = self.day.and_hms_opt(utc_hour, 0, 0).unwrap_or_default().and_utc();
+                OnlineHour {
+                    starts: at.with_timezone(tz).time(),
+                    followers,
+                    heat: if busiest > 0 { (followers as f64 / busiest as f64 * 4.0).round() as u8 } else { 0 },
+                    rank: by_followers.iter().take(BUSIEST_HOURS).position(|(h, _)| *h == utc_hour).map(|i| i + 1),
+                }
+            })
+            .collect();
+        hours.sort_by_key(|h| h.starts.num_seconds_from_midnight());
+        hours
     }
 }
 
@@ -159,6 +198,26 @@ mod tests {
         let audience = Audience::compare(&latest, None).unwrap();
         assert!(audience.breakdowns[0].shares.iter().all(|s| !s.new && s.change_points.is_none()));
         assert_eq!(audience.breakdowns[0].shares[0].key, "18-24", "ties in name order");
+    }
+
+    #[test]
+    fn online_hours_read_in_the_operators_zone_from_midnight() {
+        let hours: Vec<(AudienceDimension, String, i64)> =
+            (0..24).map(|h| (OnlineHour, h.to_string(), if h == 19 { 90 } else { 10 + h as i64 })).collect();
+        let figures: Vec<(AudienceDimension, &str, i64)> = hours.iter().map(|(d, k, n)| (*d, k.as_str(), *n)).collect();
+        let audience = Audience::compare(&read(29, &figures), None).unwrap();
+        // Kolkata is UTC+05:30: its day starts at 18:30 UTC, the hour starting 18:30 local.
+        let local = audience.online_hours(&chrono_tz::Asia::Kolkata);
+        assert_eq!(local.len(), 24);
+        assert_eq!(local[0].starts, NaiveTime::from_hms_opt(0, 30, 0).unwrap());
+        let busiest = local.iter().find(|h| h.rank == Some(1)).unwrap();
+        assert_eq!(
+            (busiest.starts, busiest.followers, busiest.heat),
+            (NaiveTime::from_hms_opt(0, 30, 0).unwrap(), 90, 4)
+        );
+        let ranked: Vec<i64> = local.iter().filter(|h| h.rank.is_some()).map(|h| h.followers).collect();
+        assert_eq!(ranked.len(), BUSIEST_HOURS);
+        assert!(ranked.contains(&33) && ranked.contains(&32), "then 23:00 and 22:00 UTC");
     }
 
     #[test]

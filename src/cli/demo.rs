@@ -172,6 +172,12 @@ async fn backfill(
         );
         account_history::upsert_day(conn, &row).await?;
     }
+    // Weekly audience counts over five weeks, as the sync makes them, so the page can compare
+    // the latest with one a month older.
+    for weeks_back in (0..5).rev() {
+        let at = now - Duration::days(1 + 7 * weeks_back);
+        crate::db::audience::record(conn, account.id, at, &simulator.audience(index, at)).await?;
+    }
     rollup::refresh_account(conn, account.id, now).await?;
     tracing::info!(account_id = account.id.0, posts = media.len(), snapshots = batch.len(), "demo history written");
     Ok(())

@@ -10,6 +10,10 @@ use super::client::GraphSession;
 use super::error::GraphError;
 use crate::domain::{AudienceDimension, AudienceFigure};
 
+/// Meta gives no audience figures below this many followers ("Insights data is not available
+/// on IG Users that have fewer than 100 followers", Meta's IG User Insights reference).
+pub const MIN_FOLLOWERS: i64 = 100;
+
 /// Meta's demographics list the top 45 values of a breakdown (graph-api.md §4).
 pub const MAX_VALUES: usize = 45;
 

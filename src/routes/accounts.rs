@@ -21,6 +21,7 @@ use crate::error::{AppError, AppResult};
 use crate::services::accounts::{ConnectError, Revocation, StatusRefused};
 use crate::services::inbox::Inbox;
 use crate::services::sync::{Scope, SyncRefused};
+use crate::services::views::audience::AudienceView;
 use crate::services::views::models::{AccountPageView, AccountView};
 use crate::services::{Accounts, Syncing, Views};
 
@@ -56,6 +57,7 @@ struct AccountPage {
     responses: ResponseView,
     /// The operator's zone, for the sync runs' times.
     tz: chrono_tz::Tz,
+    audience: Arc<AudienceView>,
 }
 
 #[derive(Template)]
@@ -195,6 +197,7 @@ pub async fn show_account(
         sorting: Some(Sorting::new(&here, &period, &keep, query.sort(), "#posts")),
         view,
         responses,
+        audience: views.audience(&basis, &account).await?,
     };
     render(StatusCode::OK, &page)
 }

@@ -70,18 +70,27 @@ impl SimAccount {
         shares
     }
 
-    /// `online_followers` for simulation day `day`: followers online in each of Meta's hours
-    /// ("0" is 07:00 UTC), most in the hours around the crowd's busiest.
-    pub fn online_followers(&self, followers: i64, day: i64) -> BTreeMap<String, f64> {
+    /// Followers online in each UTC hour (the index) of simulation day `day`, most in the
+    /// hours around the crowd's busiest.
+    pub fn online_by_utc_hour(&self, followers: i64, day: i64) -> [f64; 24] {
         let busiest = self.spec.voice.crowd.busiest_utc_hour;
         let mut rng = StdRng::seed_from_u64(self.seed() ^ (day as u64).wrapping_mul(0x5851_F42D));
-        (0..24)
-            .map(|meta_hour: i64| {
-                let utc = (meta_hour + ONLINE_DAY_STARTS_AT_UTC_HOUR).rem_euclid(24);
-                let distance = (utc - busiest).rem_euclid(24).min((busiest - utc).rem_euclid(24)) as f64;
-                let share = 0.06 + 0.30 * (-(distance * distance) / 18.0).exp();
-                let noise = rng.random_range(0.9..1.1);
-                (meta_hour.to_string(), (followers as f64 * share * noise).round())
+        std::array::from_fn(|utc| {
+            let utc = utc as i64;
+            let distance = (utc - busiest).rem_euclid(24).min((busiest - utc).rem_euclid(24)) as f64;
+            let share = 0.06 + 0.30 * (-(distance * distance) / 18.0).exp();
+            (followers as f64 * share * rng.random_range(0.9..1.1)).round()
+        })
+    }
+
+    /// `online_followers` as Meta writes a day of it: keyed by the hours of its day, whose
+    /// "0" is 07:00 UTC.
+    pub fn online_followers(&self, followers: i64, day: i64) -> BTreeMap<String, f64> {
+        let by_utc = self.online_by_utc_hour(followers, day);
+        (0..24i64)
+            .map(|meta_hour| {
+                let utc = (meta_hour + ONLINE_DAY_STARTS_AT_UTC_HOUR).rem_euclid(24) as usize;
+                (meta_hour.to_string(), by_utc[utc])
             })
             .collect()
     }

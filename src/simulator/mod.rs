@@ -402,6 +402,37 @@ impl Simulator {
         self.state.lock().accounts[index].media.clone()
     }
 
+    /// What a read of account `index`'s audience at `at` finds, as Tidemark stores it: the
+    /// demographics of that day and each UTC hour's mean over the week before (nothing below
+    /// 100 followers). The demo's history is written from it; the tests compare with it.
+    pub fn audience(&self, index: usize, at: DateTime<Utc>) -> Vec<crate::domain::AudienceFigure> {
+        use crate::domain::{AudienceDimension, AudienceFigure};
+        let inner = self.state.lock();
+        let account = &inner.accounts[index];
+        let followers = account.followers_at(self.state.epoch, at);
+        if followers < 100 {
+            return Vec::new();
+        }
+        let today = (at - self.state.epoch).num_seconds().div_euclid(86_400);
+        let mut figures: Vec<AudienceFigure> = AudienceDimension::DEMOGRAPHICS
+            .iter()
+            .flat_map(|&dimension| {
+                account
+                    .demographics(dimension.as_str(), followers, today)
+                    .into_iter()
+                    .map(move |(key, n)| AudienceFigure { dimension, key, followers: n as i64 })
+            })
+            .collect();
+        let week_start = (at - chrono::Duration::days(7) - self.state.epoch).num_seconds().div_euclid(86_400);
+        let days: Vec<[f64; 24]> = (week_start..today).map(|d| account.online_by_utc_hour(followers, d)).collect();
+        figures.extend((0..24).map(|hour| AudienceFigure {
+            dimension: AudienceDimension::OnlineHour,
+            key: hour.to_string(),
+            followers: (days.iter().map(|d| d[hour]).sum::<f64>() / days.len().max(1) as f64).round() as i64,
+        }));
+        figures
+    }
+
     /// Followers of account `index` at `at` (the count grows slowly over time).
     pub fn followers_at(&self, index: usize, at: DateTime<Utc>) -> i64 {
         self.state.lock().accounts[index].followers_at(self.state.epoch, at)

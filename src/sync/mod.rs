@@ -63,8 +63,6 @@ const PICTURES_IN_FLIGHT: usize = 4;
 const PICTURE_RETRY: Duration = Duration::hours(24);
 /// How often an account's audience is read.
 pub const AUDIENCE_READ_EVERY: Duration = Duration::days(7);
-/// Meta gives no audience figures below this many followers (graph-api.md §4).
-pub const MIN_AUDIENCE_FOLLOWERS: i64 = 100;
 /// The permissions that let an app read and manage comments (graph-api.md §8).
 const COMMENT_SCOPES: &[&str] = &["instagram_business_manage_comments", "instagram_manage_comments"];
 
@@ -782,7 +780,7 @@ impl Cycle<'_> {
     /// up to two days. Not asked below 100 followers, where Meta gives none. A temporary
     /// failure is asked again next cycle; a refusal waits for the next read, as an answer does.
     async fn record_audience(&mut self, session: &GraphSession<'_>, followers: Option<i64>) -> Result<(), Stop> {
-        if followers.is_some_and(|f| f < MIN_AUDIENCE_FOLLOWERS)
+        if followers.is_some_and(|f| f < crate::graph::audience::MIN_FOLLOWERS)
             || self.account.audience_read_at.is_some_and(|at| self.now - at < AUDIENCE_READ_EVERY)
         {
             return Ok(());

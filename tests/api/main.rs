@@ -6,6 +6,7 @@ mod accounts;
 mod analytics;
 mod architecture;
 mod archive;
+mod audience;
 mod auth;
 mod browser;
 mod connect;

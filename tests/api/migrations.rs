@@ -47,6 +47,7 @@ async fn deleting_an_account_removes_everything_that_belongs_to_it() {
                     VALUES ('facebook', '17841499999999999999', 'shop', '\\x00', '\\x000000000000000000000000', 1) RETURNING id),
               s AS (INSERT INTO account_snapshots (account_id, captured_at, followers_count) SELECT id, now(), 10 FROM a),
               d AS (INSERT INTO account_daily_insights (account_id, day, reach) SELECT id, current_date, 5 FROM a),
+              u AS (INSERT INTO account_audience (account_id, day, dimension, key, followers) SELECT id, current_date, 'city', 'Falmouth, England', 40 FROM a),
               r AS (INSERT INTO sync_runs (account_id, trigger) SELECT id, 'manual' FROM a),
               p AS (INSERT INTO posts (account_id, media_id, media_type, posted_at) SELECT id, '18000000000000000001', 'IMAGE', now() FROM a RETURNING id),
               t AS (INSERT INTO post_thumbnails (post_id, image, fetched_at) SELECT id, '\\xffd8', now() FROM p)
@@ -62,9 +63,15 @@ async fn deleting_an_account_removes_everything_that_belongs_to_it() {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         n: i64,
     }
-    for table in
-        ["posts", "post_snapshots", "post_thumbnails", "account_snapshots", "account_daily_insights", "sync_runs"]
-    {
+    for table in [
+        "posts",
+        "post_snapshots",
+        "post_thumbnails",
+        "account_snapshots",
+        "account_daily_insights",
+        "account_audience",
+        "sync_runs",
+    ] {
         let left: Count =
             diesel::sql_query(format!("SELECT count(*) AS n FROM {table}")).get_result(&mut conn).await.unwrap();
         assert_eq!(left.n, 0, "{table} keeps rows of a deleted account");
@@ -95,6 +102,7 @@ async fn the_schema_refuses_a_state_the_code_does_not_know() {
         "UPDATE sync_runs SET trigger = 'webhook'",
         "UPDATE settings SET engagement_definition = 'impressions'",
         "UPDATE settings SET timezone = 'Mars/Olympus'",
+        "INSERT INTO account_audience (account_id, day, dimension, key, followers) SELECT id, current_date, 'locale', 'en_GB', 1 FROM ig_accounts",
     ] {
         assert!(diesel::sql_query(statement).execute(&mut conn).await.is_err(), "{statement} was accepted");
     }

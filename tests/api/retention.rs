@@ -56,6 +56,7 @@ async fn purge_applies_every_retention_rule_and_records_what_it_removed() {
     assert!(old_snapshots > 0);
     exec(&app, "INSERT INTO account_snapshots (account_id, captured_at, followers_count) SELECT id, now() - interval '45 days', 1 FROM ig_accounts").await;
     exec(&app, "INSERT INTO account_daily_insights (account_id, day, reach, captured_at) SELECT id, current_date - 60, 5, now() FROM ig_accounts").await;
+    exec(&app, "INSERT INTO account_audience (account_id, day, dimension, key, followers) SELECT id, current_date - 60, k, 'F', 9 FROM ig_accounts, unnest(ARRAY['gender', 'age']) AS k").await;
     exec(
         &app,
         "UPDATE sync_runs SET started_at = now() - interval '20 days' WHERE id = (SELECT min(id) FROM sync_runs)",
@@ -72,6 +73,8 @@ async fn purge_applies_every_retention_rule_and_records_what_it_removed() {
     assert!(out.contains("1 account snapshot(s)") && out.contains("1 day(s) of account insights"), "{out}");
     assert!(out.contains("1 sync-run record(s)") && out.contains("1 Meta request record(s)"), "{out}");
     assert!(out.contains("1 unfinished Meta dialog(s)"), "{out}");
+    let accounts = app.count("SELECT count(*) AS n FROM ig_accounts").await;
+    assert!(out.contains(&format!("{} audience figure(s)", 2 * accounts)), "{out}");
 
     assert_eq!(app.count("SELECT count(*) AS n FROM posts").await, posts_before - old_posts);
     assert_eq!(app.count("SELECT count(*) AS n FROM posts WHERE posted_at < now() - interval '30 days'").await, 0);
@@ -80,6 +83,7 @@ async fn purge_applies_every_retention_rule_and_records_what_it_removed() {
         0
     );
     assert_eq!(app.count("SELECT count(*) AS n FROM account_daily_insights WHERE day < current_date - 31").await, 0);
+    assert_eq!(app.count("SELECT count(*) AS n FROM account_audience WHERE day < current_date - 31").await, 0);
     assert_eq!(app.count("SELECT count(*) AS n FROM sync_runs").await, runs_before - 1);
     assert_eq!(app.count("SELECT count(*) AS n FROM meta_requests").await, 0);
     assert_eq!(app.count("SELECT count(*) AS n FROM oauth_states").await, 0);

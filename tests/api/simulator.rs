@@ -199,3 +199,61 @@ async fn account_insights_refuse_ranges_over_30_days_and_impressions() {
     assert_eq!(status, 400);
     assert!(body["error"]["message"].as_str().unwrap().contains("impressions metric is no longer supported"));
 }
+
+#[tokio::test]
+async fn audience_metrics_answer_for_lifetime_only_one_breakdown_at_a_time_and_not_below_100_followers() {
+    let small = tidemark::simulator::world::AccountSpec {
+        followers: 40,
+        ..tidemark::simulator::world::AccountSpec::standard_set()[2].clone()
+    };
+    let mut config = SimulatorConfig::standard(5);
+    config.accounts.push(small);
+    let sim = Simulator::start(config, "127.0.0.1:0").unwrap();
+    let (token, ig_id) = (sim.token(BAKERY), sim.ig_user_id(BAKERY));
+    let path = format!("{ig_id}/insights");
+    let demographics = |timeframe: &'static str, breakdown: &'static str| {
+        [
+            ("metric", "follower_demographics"),
+            ("period", "lifetime"),
+            ("metric_type", "total_value"),
+            ("timeframe", timeframe),
+            ("breakdown", breakdown),
+        ]
+    };
+    let with_token = |query: &[(&'static str, &'static str)]| {
+        let mut query: Vec<(&str, &str)> = query.to_vec();
+        query.push(("access_token", &token));
+        query
+    };
+
+    let (status, _, body) = get(&sim, &path, &with_token(&demographics("this_month", "city"))).await;
+    assert_eq!(status, 200, "{body}");
+    let results = body["data"][0]["total_value"]["breakdowns"][0]["results"].as_array().unwrap();
+    assert!(!results.is_empty() && results.len() <= 45, "the top 45 at most");
+    assert!(results[0]["dimension_values"][0].is_string() && results[0]["value"].is_i64());
+
+    for (query, why) in [
+        (demographics("last_30_days", "age"), "a dropped timeframe"),
+        (demographics("this_month", "age,gender"), "a breakdown it has not"),
+    ] {
+        let (status, _, body) = get(&sim, &path, &with_token(&query)).await;
+        assert_eq!((status, body["error"]["code"].as_i64()), (400, Some(100)), "{why}: {body}");
+    }
+    let (status, _, body) =
+        get(&sim, &path, &with_token(&[("metric", "online_followers,reach"), ("period", "lifetime")])).await;
+    assert_eq!(status, 400, "day and lifetime metrics do not mix: {body}");
+
+    let (status, _, body) =
+        get(&sim, &path, &with_token(&[("metric", "online_followers"), ("period", "lifetime")])).await;
+    assert_eq!(status, 200);
+    let day = body["data"][0]["values"][0]["value"].as_object().unwrap();
+    assert_eq!(day.len(), 24, "a count for each hour: {body}");
+
+    let (small_token, small_id) = (sim.token(3), sim.ig_user_id(3));
+    let path = format!("{small_id}/insights");
+    let mut query = demographics("this_month", "age").to_vec();
+    query.push(("access_token", &small_token));
+    let (status, _, body) = get(&sim, &path, &query).await;
+    assert_eq!((status, body["data"].as_array().map(Vec::len)), (200, Some(0)), "nothing below 100 followers");
+    sim.stop().await;
+}

@@ -2,6 +2,7 @@
 //! by the page and its CSV (a CSV can never disagree with the screen). Figures come from the
 //! pure functions of `analytics`; this service reads their inputs and keeps the results.
 
+pub mod audience;
 mod cache;
 pub mod format;
 pub mod models;
@@ -14,6 +15,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use futures_util::stream::{self, Stream};
 
+use self::audience::AudienceView;
 use self::cache::ViewCache;
 use self::format::count;
 use self::models::{
@@ -225,6 +227,16 @@ impl Views {
             bottom,
             definition,
         })
+    }
+
+    /// An account's audience: Meta's latest count beside one about a month older.
+    pub async fn audience(&self, basis: &Basis, account: &Account) -> Result<Arc<AudienceView>, DbError> {
+        let apart = chrono::Duration::days(audience::COMPARED_AFTER_DAYS);
+        self.cached(basis, format!("audience:{}", account.id), async |conn| {
+            let (latest, earlier) = db::audience::latest_and_earlier(conn, account.id, apart).await?;
+            Ok(AudienceView::new(account.followers_count, latest.as_ref(), earlier.as_ref(), basis.tz()))
+        })
+        .await
     }
 
     /// One account's page: its panel and its posts of the period, filtered and sorted.

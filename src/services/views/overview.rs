@@ -33,7 +33,7 @@ pub enum Direction {
 }
 
 impl Direction {
-    fn of(change: Option<f64>) -> Direction {
+    pub(crate) fn of(change: Option<f64>) -> Direction {
         match change {
             Some(c) if c >= 0.05 => Direction::Up,
             Some(c) if c <= -0.05 => Direction::Down,
