@@ -95,11 +95,11 @@ impl SimAccount {
             .collect()
     }
 
-    /// A slow, smooth wobble of a value's share (±20 % over about two months), the same for
-    /// a given account, value and day.
+    /// A slow, smooth wobble of a value's share (±6 % of it over about two months, so a
+    /// month moves a large share by a point or two), the same for a given account, value and day.
     fn drift(&self, key: &str, day: i64) -> f64 {
         let phase = key.bytes().fold(self.seed(), |h, b| h.rotate_left(5) ^ u64::from(b)) % 628;
-        1.0 + 0.2 * (day as f64 / 10.0 + phase as f64 / 100.0).sin()
+        1.0 + 0.06 * (day as f64 / 10.0 + phase as f64 / 100.0).sin()
     }
 
     fn seed(&self) -> u64 {
