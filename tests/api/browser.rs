@@ -694,8 +694,6 @@ async fn the_demo_reads_like_three_real_businesses_in_a_real_browser() {
     assert!(audience.contains("Most of them are online at"));
     scroll_to_heading(&client, "Audience").await;
     screenshot(&client, "demo-audience").await;
-    client.execute("document.getElementById('audience-hours').scrollIntoView()", vec![]).await.unwrap();
-    screenshot(&client, "demo-audience-hours").await;
     client.goto(&url("/posts?days=30&sort=impact")).await.unwrap();
     let post = client.find(Locator::Css("td.date a")).await.unwrap().attr("href").await.unwrap().unwrap();
     client.goto(&url(&post)).await.unwrap();
