@@ -146,28 +146,14 @@ fn shares_of(read: &AudienceRead, dimension: AudienceDimension) -> Vec<(String, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::AudienceFigure;
-
-    fn read(day: u32, figures: &[(AudienceDimension, &str, i64)]) -> AudienceRead {
-        AudienceRead {
-            day: NaiveDate::from_ymd_opt(2026, 11, day).unwrap(),
-            figures: figures
-                .iter()
-                .map(|(dimension, key, followers)| AudienceFigure {
-                    dimension: *dimension,
-                    key: (*key).to_owned(),
-                    followers: *followers,
-                })
-                .collect(),
-        }
-    }
 
     use AudienceDimension::{Age, City, Gender, OnlineHour};
 
     #[test]
     fn shares_are_of_all_placed_followers_and_move_in_points() {
-        let earlier = read(1, &[(Gender, "F", 600), (Gender, "M", 400), (City, "Falmouth, England", 300)]);
-        let latest = read(
+        let earlier =
+            AudienceRead::sample(1, &[(Gender, "F", 600), (Gender, "M", 400), (City, "Falmouth, England", 300)]);
+        let latest = AudienceRead::sample(
             29,
             &[
                 (Gender, "F", 700),
@@ -194,7 +180,7 @@ mod tests {
 
     #[test]
     fn without_an_earlier_read_nothing_is_new_and_nothing_moved() {
-        let latest = read(29, &[(Age, "25-34", 50), (Age, "18-24", 50)]);
+        let latest = AudienceRead::sample(29, &[(Age, "25-34", 50), (Age, "18-24", 50)]);
         let audience = Audience::compare(&latest, None).unwrap();
         assert!(audience.breakdowns[0].shares.iter().all(|s| !s.new && s.change_points.is_none()));
         assert_eq!(audience.breakdowns[0].shares[0].key, "18-24", "ties in name order");
@@ -205,7 +191,7 @@ mod tests {
         let hours: Vec<(AudienceDimension, String, i64)> =
             (0..24).map(|h| (OnlineHour, h.to_string(), if h == 19 { 90 } else { 10 + h as i64 })).collect();
         let figures: Vec<(AudienceDimension, &str, i64)> = hours.iter().map(|(d, k, n)| (*d, k.as_str(), *n)).collect();
-        let audience = Audience::compare(&read(29, &figures), None).unwrap();
+        let audience = Audience::compare(&AudienceRead::sample(29, &figures), None).unwrap();
         // Kolkata is UTC+05:30: its day starts at 18:30 UTC, the hour starting 18:30 local.
         let local = audience.online_hours(&chrono_tz::Asia::Kolkata);
         assert_eq!(local.len(), 24);
@@ -222,6 +208,6 @@ mod tests {
 
     #[test]
     fn an_empty_read_is_no_audience() {
-        assert_eq!(Audience::compare(&read(29, &[]), None), None);
+        assert_eq!(Audience::compare(&AudienceRead::sample(29, &[]), None), None);
     }
 }

@@ -21,3 +21,21 @@ pub struct AudienceRead {
     pub day: NaiveDate,
     pub figures: Vec<AudienceFigure>,
 }
+
+#[cfg(test)]
+impl AudienceRead {
+    /// A read of November 2026's day `day`, for the unit tests.
+    pub fn sample(day: u32, figures: &[(AudienceDimension, &str, i64)]) -> AudienceRead {
+        AudienceRead {
+            day: NaiveDate::from_ymd_opt(2026, 11, day).expect("a November day"),
+            figures: figures
+                .iter()
+                .map(|(dimension, key, followers)| AudienceFigure {
+                    dimension: *dimension,
+                    key: (*key).to_owned(),
+                    followers: *followers,
+                })
+                .collect(),
+        }
+    }
+}

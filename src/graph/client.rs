@@ -28,6 +28,12 @@ pub const INSTAGRAM_API_HOST: &str = "https://api.instagram.com";
 pub const INSTAGRAM_WWW: &str = "https://www.instagram.com";
 pub const FACEBOOK_WWW: &str = "https://www.facebook.com";
 pub const DEFAULT_VERSION: &str = "v25.0";
+/// The hosts Instagram serves pictures from, and their subdomains (e.g.
+/// `scontent-sea1-1.cdninstagram.com`, jsanahuja/InstagramFeed#62;
+/// `instagram.flas1-1.fna.fbcdn.net`, jlobos/instagram-web-api#211). A picture address from
+/// an API answer is fetched only there, so a forged or odd answer cannot point the sync at a
+/// host inside the operator's network.
+const PICTURE_HOSTS: &[&str] = &["cdninstagram.com", "fbcdn.net"];
 
 const PROFILE_FIELDS: &str = "id,username,name,profile_picture_url,followers_count,follows_count,media_count";
 const MEDIA_FIELDS: &str = "id,caption,media_type,media_product_type,permalink,timestamp,like_count,comments_count,\
@@ -74,6 +80,20 @@ impl GraphConfig {
             facebook_www,
             version: version.to_owned(),
         })
+    }
+
+    /// Whether a picture may be fetched from `url`: over HTTPS from Instagram's picture hosts,
+    /// or from the host standing in for Meta when one is configured (the simulator serves its
+    /// pictures itself).
+    pub fn picture_host_allowed(&self, url: &Url) -> bool {
+        let Some(host) = url.host_str() else { return false };
+        let base = &self.instagram_base;
+        let stand_in = base.host_str() != Some("graph.instagram.com")
+            && base.host_str() == Some(host)
+            && base.port_or_known_default() == url.port_or_known_default();
+        let instagram = url.scheme() == "https"
+            && PICTURE_HOSTS.iter().any(|h| host == *h || host.strip_suffix(h).is_some_and(|s| s.ends_with('.')));
+        stand_in || instagram
     }
 
     pub(crate) fn base(&self, flavour: Flavour) -> &Url {
@@ -261,8 +281,11 @@ impl GraphSession<'_> {
     /// with it: the address carries its own signature (and expires, §8).
     pub async fn picture(&self, url: &str, max_bytes: usize) -> Result<Vec<u8>, String> {
         let url = Url::parse(url).map_err(|_| "the picture address is not a URL".to_owned())?;
-        if !matches!(url.scheme(), "https" | "http") {
-            return Err("the picture address is not a web address".to_owned());
+        if !self.client.config.picture_host_allowed(&url) {
+            return Err(format!(
+                "the picture address is not on Instagram's picture hosts ({})",
+                url.host_str().unwrap_or("no host")
+            ));
         }
         let mut response = self
             .client
@@ -703,6 +726,27 @@ mod tests {
         assert_eq!(values.get("reach"), Some(&0.0), "zero is a measurement");
         assert_eq!(values.get("views"), Some(&12.0));
         assert_eq!(values.get("profile_activity"), None);
+    }
+
+    #[test]
+    fn pictures_come_only_from_instagrams_hosts_or_the_stand_in() {
+        let url = |text: &str| Url::parse(text).unwrap();
+        let real = GraphConfig::new(None, "v25.0").unwrap();
+        assert!(real.picture_host_allowed(&url("https://scontent-sea1-1.cdninstagram.com/v/t51/a.jpg?oh=1")));
+        assert!(real.picture_host_allowed(&url("https://instagram.flas1-1.fna.fbcdn.net/v/a.jpg")));
+        for refused in [
+            "http://scontent.cdninstagram.com/a.jpg",
+            "https://evilcdninstagram.com/a.jpg",
+            "https://cdninstagram.com.example.org/a.jpg",
+            "https://169.254.169.254/latest/meta-data",
+            "http://127.0.0.1:5432/",
+            "file:///etc/passwd",
+        ] {
+            assert!(!real.picture_host_allowed(&url(refused)), "{refused}");
+        }
+        let simulated = GraphConfig::new(Some("http://127.0.0.1:4010"), "v25.0").unwrap();
+        assert!(simulated.picture_host_allowed(&url("http://127.0.0.1:4010/cdn/1.jpg")));
+        assert!(!simulated.picture_host_allowed(&url("http://127.0.0.1:5432/")), "another port of the same host");
     }
 
     #[test]

@@ -176,17 +176,6 @@ fn in_words(items: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::AudienceFigure;
-
-    fn read(day: u32, figures: &[(AudienceDimension, &str, i64)]) -> AudienceRead {
-        AudienceRead {
-            day: NaiveDate::from_ymd_opt(2026, 11, day).unwrap(),
-            figures: figures
-                .iter()
-                .map(|(d, k, n)| AudienceFigure { dimension: *d, key: (*k).to_owned(), followers: *n })
-                .collect(),
-        }
-    }
 
     #[test]
     fn below_a_hundred_followers_the_page_says_so_and_otherwise_waits_for_a_read() {
@@ -201,8 +190,8 @@ mod tests {
     #[test]
     fn shares_read_in_plain_words_with_their_change() {
         use AudienceDimension::{Age, Gender, OnlineHour};
-        let earlier = read(1, &[(Gender, "F", 500), (Gender, "M", 500), (Age, "25-34", 400)]);
-        let latest = read(
+        let earlier = AudienceRead::sample(1, &[(Gender, "F", 500), (Gender, "M", 500), (Age, "25-34", 400)]);
+        let latest = AudienceRead::sample(
             29,
             &[
                 (Gender, "F", 620),
