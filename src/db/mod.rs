@@ -19,6 +19,7 @@ pub mod scores;
 pub mod second_factor;
 pub mod sessions;
 pub mod settings;
+pub mod shared_links;
 pub mod snapshots;
 pub mod stats;
 pub mod sync_runs;

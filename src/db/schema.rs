@@ -408,6 +408,24 @@ diesel::table! {
 }
 
 diesel::table! {
+    shared_links (id) {
+        id -> Int8,
+        account_id -> Int8,
+        token_hash -> Bytea,
+        label -> Text,
+        rolling_days -> Nullable<Int4>,
+        first_day -> Nullable<Date>,
+        last_day -> Nullable<Date>,
+        expires_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+        created_by -> Nullable<Int8>,
+        created_at -> Timestamptz,
+        views -> Int8,
+        last_viewed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     sign_in_challenges (id) {
         id -> Text,
         user_id -> Int8,
@@ -492,6 +510,8 @@ diesel::joinable!(publications -> ig_accounts (account_id));
 diesel::joinable!(publications -> users (created_by));
 diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(shared_links -> ig_accounts (account_id));
+diesel::joinable!(shared_links -> users (created_by));
 diesel::joinable!(sign_in_challenges -> users (user_id));
 diesel::joinable!(sync_runs -> ig_accounts (account_id));
 diesel::joinable!(totp_enrolments -> users (user_id));
@@ -523,6 +543,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     saved_replies,
     sessions,
     settings,
+    shared_links,
     sign_in_challenges,
     sync_runs,
     totp_enrolments,

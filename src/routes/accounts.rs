@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -15,10 +17,11 @@ use crate::auth::{AdminUser, CsrfForm, CurrentUser};
 use crate::db::accounts::{Account, Footprint};
 use crate::db::comments::ResponseStats;
 use crate::db::reports::Sort;
+use crate::db::shared_links::SharedLink;
 use crate::db::sync_runs::RunListing;
 use crate::domain::{AccountId, AccountStatus, Flavour};
 use crate::error::{AppError, AppResult};
-use crate::services::accounts::{ConnectError, Revocation, StatusRefused};
+use crate::services::accounts::{ConnectError, Revocation, ShareSpan, StatusRefused};
 use crate::services::inbox::Inbox;
 use crate::services::sync::{Scope, SyncRefused};
 use crate::services::views::audience::AudienceView;
@@ -58,7 +61,85 @@ struct AccountPage {
     /// The operator's zone, for the sync runs' times.
     tz: chrono_tz::Tz,
     audience: Arc<AudienceView>,
+    /// The account's read-only links (admins only).
+    shares: Vec<ShareRow>,
 }
+
+/// A shared link as the account page lists it.
+struct ShareRow {
+    id: i64,
+    label: String,
+    shows: String,
+    made: String,
+    until: String,
+    views: i64,
+    last_viewed: String,
+    /// Still working: it can be revoked.
+    open: bool,
+    /// "revoked" or "expired" when it no longer works.
+    state: &'static str,
+}
+
+impl ShareRow {
+    fn new(link: &SharedLink, now: DateTime<Utc>, tz: chrono_tz::Tz) -> Self {
+        let local = |at: DateTime<Utc>| at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();
+        let shows = match (link.rolling_days, link.first_day, link.last_day) {
+            (Some(days), _, _) => format!("the last {days} days"),
+            (None, Some(first), Some(last)) => format!("{first} to {last}"),
+            _ => String::new(),
+        };
+        let state = if link.revoked_at.is_some() {
+            "revoked"
+        } else if link.expires_at <= now {
+            "expired"
+        } else {
+            ""
+        };
+        ShareRow {
+            id: link.id,
+            label: link.label.clone(),
+            shows,
+            made: local(link.created_at),
+            until: local(link.expires_at),
+            views: link.views,
+            last_viewed: link.last_viewed_at.map_or_else(|| "never".to_owned(), local),
+            open: state.is_empty(),
+            state,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "accounts/share_created.html")]
+struct ShareCreatedPage {
+    page: PageContext,
+    account_id: i64,
+    username: String,
+    url: String,
+    what: String,
+    expires: String,
+}
+
+/// The form that makes a shared link.
+#[derive(Deserialize)]
+pub struct ShareForm {
+    /// `7`, `30` or `90` (the last N days at each view) or `period` (`from`–`to`).
+    span: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    /// Days the link works.
+    expires: String,
+    #[serde(default)]
+    label: String,
+}
+
+/// Lifetimes a link may be given, in days.
+const SHARE_LIFETIMES: [i64; 4] = [7, 30, 90, 365];
+/// Rolling spans a link may show, in days.
+const SHARE_ROLLING: [u32; 3] = [7, 30, 90];
+const SHARE_LABEL_CHARS: usize = 100;
 
 #[derive(Template)]
 #[template(path = "accounts/delete.html")]
@@ -159,6 +240,7 @@ pub async fn show_account(
     query: web::Query<ViewQuery>,
     views: web::Data<Views>,
     inbox: web::Data<Inbox>,
+    accounts: web::Data<Accounts>,
 ) -> AppResult<HttpResponse> {
     let account = find(&views, path.into_inner()).await?;
     let runs = views.recent_runs(Some(account.id), 10).await?;
@@ -198,6 +280,11 @@ pub async fn show_account(
         view,
         responses,
         audience: views.audience(&basis, &account).await?,
+        shares: if user.is_admin() {
+            accounts.shares(account.id).await?.iter().map(|l| ShareRow::new(l, basis.now, basis.tz())).collect()
+        } else {
+            Vec::new()
+        },
     };
     render(StatusCode::OK, &page)
 }
@@ -337,4 +424,81 @@ pub async fn delete_account(
     }
     tracing::info!(account_id = id.0, by = admin.id.0, "account deleted by an admin");
     Ok(see_other("/accounts?notice=account-deleted"))
+}
+
+/// Makes a read-only link to the account's overview and shows it, once.
+pub async fn create_share(
+    AdminUser(admin): AdminUser,
+    path: web::Path<i64>,
+    accounts: web::Data<Accounts>,
+    views: web::Data<Views>,
+    notice: Notice,
+    CsrfForm(form): CsrfForm<ShareForm>,
+) -> AppResult<HttpResponse> {
+    let account = find(&views, path.into_inner()).await?;
+    let span = match form.span.as_str() {
+        "period" => {
+            let day = |text: &str| NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok();
+            match (day(&form.from), day(&form.to)) {
+                (Some(first), Some(last)) if first <= last && (last - first).num_days() < 366 => {
+                    ShareSpan::Fixed(first, last)
+                }
+                _ => {
+                    return Err(AppError::BadRequest(
+                        "The period to share must be two dates, at most a year apart.".into(),
+                    ));
+                }
+            }
+        }
+        days => match days.parse::<u32>() {
+            Ok(days) if SHARE_ROLLING.contains(&days) => ShareSpan::Rolling(days),
+            _ => {
+                return Err(AppError::BadRequest(
+                    "Choose what the link shows: 7, 30 or 90 days, or this page's period.".into(),
+                ));
+            }
+        },
+    };
+    let lifetime = form
+        .expires
+        .parse::<i64>()
+        .ok()
+        .filter(|d| SHARE_LIFETIMES.contains(d))
+        .ok_or_else(|| AppError::BadRequest("Choose how long the link works: 7, 30, 90 or 365 days.".into()))?;
+    let label: String = form.label.trim().chars().filter(|c| !c.is_control()).collect();
+    if label.chars().count() > SHARE_LABEL_CHARS {
+        return Err(AppError::BadRequest(format!("Who the link is for: at most {SHARE_LABEL_CHARS} characters.")));
+    }
+    let share = accounts.share(account.id, span, &label, Duration::days(lifetime), admin.id).await?;
+    let basis = views.basis().await?;
+    let what = match span {
+        ShareSpan::Rolling(days) => format!("the last {days} days, always current"),
+        ShareSpan::Fixed(first, last) => format!("{first} to {last}"),
+    };
+    let page = ShareCreatedPage {
+        page: PageContext::new(&admin, notice, "accounts"),
+        account_id: account.id.0,
+        username: account.username.clone(),
+        url: share.url,
+        what,
+        expires: (basis.now + Duration::days(lifetime))
+            .with_timezone(&basis.tz())
+            .format("%Y-%m-%d %H:%M %Z")
+            .to_string(),
+    };
+    render(StatusCode::OK, &page)
+}
+
+/// Ends a shared link at once.
+pub async fn revoke_share(
+    AdminUser(_): AdminUser,
+    path: web::Path<(i64, i64)>,
+    accounts: web::Data<Accounts>,
+    _form: CsrfForm<EmptyForm>,
+) -> AppResult<HttpResponse> {
+    let (account, link) = path.into_inner();
+    if !accounts.revoke_share(AccountId(account), link).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(see_other(&format!("/accounts/{account}?notice=share-revoked#sharing")))
 }

@@ -20,6 +20,7 @@ pub mod planner;
 pub mod posts;
 pub mod privacy;
 pub mod settings;
+pub mod shared;
 pub mod sync;
 pub mod users;
 
@@ -84,6 +85,7 @@ route_table! {
     GET "/favicon.ico" => assets::favicon, Anyone, Safe;
     GET "/media/{name}" => media::media_file, Anyone, Safe;
     GET "/privacy" => privacy::privacy, Anyone, Safe;
+    GET "/shared/{token}" => shared::shared_overview, Anyone, Safe;
     GET "/definitions" => definitions::definitions, SignedIn, Safe;
     GET "/login" => auth::login_form, Anyone, Safe;
     POST "/login" => auth::login, Anyone, Form;
@@ -114,6 +116,8 @@ route_table! {
     POST "/accounts/{id}/disconnect" => accounts::disconnect_account, Admin, Form;
     GET "/accounts/{id}/delete" => accounts::confirm_delete_account, Admin, Safe;
     POST "/accounts/{id}/delete" => accounts::delete_account, Admin, Form;
+    POST "/accounts/{id}/shares" => accounts::create_share, Admin, Form;
+    POST "/accounts/{id}/shares/{link}/revoke" => accounts::revoke_share, Admin, Form;
     GET "/posts" => posts::list_posts, SignedIn, Safe;
     GET "/posts/{id}" => posts::show_post, SignedIn, Safe;
     GET "/posts/{id}/picture" => posts::post_picture, SignedIn, Safe;
@@ -282,6 +286,7 @@ impl Notice {
             "connected" => "The account is connected. Its first sync runs on the next tick, or now with Sync now.",
             "account-disabled" => "The account is disabled: it is not synced, and its data stays.",
             "account-enabled" => "The account is enabled: it is synced again from the next tick.",
+            "share-revoked" => "The link is revoked: it shows nothing any more.",
             "account-deleted" => "The account and everything that belonged to it are deleted.",
             "disconnected" => "The account is disconnected: it had no token left; its history is kept.",
             "disconnected-revoked" => {

@@ -5,7 +5,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -16,8 +16,9 @@ use crate::crypto::{Sealed, TokenKey};
 use crate::db::accounts::{Account, ConnectedAccount, Footprint, token_binding};
 use crate::db::oauth::{self, Pending};
 use crate::db::publications::Publication;
+use crate::db::shared_links::SharedLink;
 use crate::db::{self, DbError};
-use crate::domain::{AccountId, AccountStatus, Clock, Flavour};
+use crate::domain::{AccountId, AccountStatus, Clock, Flavour, UserId};
 use crate::graph::oauth::required_scopes;
 use crate::graph::{AccessToken, Connectable, GraphClient, GraphError};
 use crate::publishing::MediaStore;
@@ -564,4 +565,83 @@ async fn lifetime(
             (token, expires_at, None)
         }
     }
+}
+
+/// What a shared link shows: the last N days as of each view, or fixed days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShareSpan {
+    Rolling(u32),
+    Fixed(NaiveDate, NaiveDate),
+}
+
+/// A new shared link: the only time its address can be read.
+pub struct NewShare {
+    pub url: String,
+}
+
+/// Read-only links to an account's overview for someone without a sign-in.
+impl Accounts {
+    /// Makes a link to `account`'s overview over `span`, open until `valid_for` from now.
+    /// Only the SHA-256 hash of its 256-bit secret is stored; the address is returned once.
+    pub async fn share(
+        &self,
+        account: AccountId,
+        span: ShareSpan,
+        label: &str,
+        valid_for: Duration,
+        by: UserId,
+    ) -> Result<NewShare, DbError> {
+        let mut secret = [0u8; 32];
+        rand::rng().fill_bytes(&mut secret);
+        let token = URL_SAFE_NO_PAD.encode(secret);
+        let (rolling_days, first_day, last_day) = match span {
+            ShareSpan::Rolling(days) => (Some(i32::try_from(days).unwrap_or(i32::MAX)), None, None),
+            ShareSpan::Fixed(first, last) => (None, Some(first), Some(last)),
+        };
+        let now = self.now();
+        let hash = share_hash(&token);
+        let link = db::shared_links::NewSharedLink {
+            account_id: account,
+            token_hash: &hash,
+            label,
+            rolling_days,
+            first_day,
+            last_day,
+            expires_at: now + valid_for,
+            created_by: Some(by),
+            created_at: now,
+        };
+        let mut conn = self.pool.get().await?;
+        db::shared_links::insert(&mut conn, &link).await?;
+        let url =
+            self.public_url.join(&format!("shared/{token}")).map_or_else(|_| format!("/shared/{token}"), String::from);
+        Ok(NewShare { url })
+    }
+
+    /// The account's links, newest first.
+    pub async fn shares(&self, account: AccountId) -> Result<Vec<SharedLink>, DbError> {
+        let mut conn = self.pool.get().await?;
+        Ok(db::shared_links::of_account(&mut conn, account).await?)
+    }
+
+    /// Ends a link at once; false when the account has no such open link.
+    pub async fn revoke_share(&self, account: AccountId, id: i64) -> Result<bool, DbError> {
+        let mut conn = self.pool.get().await?;
+        Ok(db::shared_links::revoke(&mut conn, account, id, self.now()).await?)
+    }
+
+    /// The open link a visitor's secret names, counting the view; `None` for a wrong, revoked
+    /// or expired one (all look alike to the visitor). The secret is found by its hash, so no
+    /// secret is ever compared byte by byte.
+    pub async fn open_share(&self, token: &str) -> Result<Option<SharedLink>, DbError> {
+        if token.len() != 43 {
+            return Ok(None);
+        }
+        let mut conn = self.pool.get().await?;
+        Ok(db::shared_links::open(&mut conn, &share_hash(token), self.now()).await?)
+    }
+}
+
+fn share_hash(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
 }

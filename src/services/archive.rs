@@ -45,6 +45,7 @@ pub const WITHHELD: &[(&str, &str, &str)] = &[
     ("users", "totp_last_step", "guards against a code being used twice; meaningless elsewhere"),
     ("meta_requests", "signature_hash", "a hash of Meta's signature, kept only to refuse replays"),
     ("publications", "claim", "names the publisher run holding it; meaningless elsewhere"),
+    ("shared_links", "token_hash", "a hash of the link's secret, kept only to recognise the link"),
     ("publications", "claimed_until", "when that run's hold lapses; meaningless elsewhere"),
 ];
 
@@ -243,6 +244,26 @@ pub const TABLES: &[ArchiveTable] = &[
                 "followers",
                 "followers with that value; for online_hour, followers online in that hour (mean of the last 7 days)",
             ),
+        ],
+    },
+    ArchiveTable {
+        name: "shared_links",
+        about: "Read-only links to an account's overview, made by admins (without their secrets)",
+        order_by: "id",
+        account_filter: Some("account_id = $1"),
+        columns: &[
+            ("id", "Tidemark's id of the link"),
+            ("account_id", "ig_accounts.id"),
+            ("label", "who the link is for, in the admin's words"),
+            ("rolling_days", "it shows the last this-many days as of each view"),
+            ("first_day", "or it shows from this day"),
+            ("last_day", "to this day"),
+            ("expires_at", "when it stops working (UTC)"),
+            ("revoked_at", "when an admin revoked it (UTC)"),
+            ("created_by", "users.id of the admin who made it"),
+            ("created_at", "when it was made (UTC)"),
+            ("views", "how many times it was opened"),
+            ("last_viewed_at", "when it was last opened (UTC)"),
         ],
     },
     ArchiveTable {

@@ -79,6 +79,12 @@ async fn every_route_in_the_table_is_served() {
     let code = receipt["confirmation_code"].as_str().unwrap().to_owned();
     let (publication, media_link) = crate::publishing::planned_draft(&app, account.id).await;
     let rule = crate::inbox::a_rule(&app).await;
+    let share = app
+        .accounts
+        .share(account.id, tidemark::services::accounts::ShareSpan::Rolling(30), "", chrono::Duration::days(1), user)
+        .await
+        .unwrap();
+    let shared = share.url[share.url.find("/shared/").unwrap()..].to_owned();
     for route in ROUTE_TABLE.iter().filter(|r| r.method == "GET") {
         let id = if route.path.starts_with("/users") {
             user.0
@@ -94,6 +100,9 @@ async fn every_route_in_the_table_is_served() {
         let mut path = concrete(route.path, id).replace("{code}", &code);
         if route.path == "/media/{name}" {
             path = media_link.clone();
+        }
+        if route.path == "/shared/{token}" {
+            path = shared.clone();
         }
         if route.path == "/meta/webhooks" {
             let token = crate::helpers::WEBHOOK_VERIFY_TOKEN.replace(' ', "+");

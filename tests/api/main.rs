@@ -24,6 +24,7 @@ mod publishing;
 mod retention;
 mod second_factor;
 mod security;
+mod sharing;
 mod simulator;
 mod sync;
 mod users;
