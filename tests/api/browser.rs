@@ -219,7 +219,7 @@ async fn the_pages_work_in_a_real_browser() {
         std::env::var("TIDEMARK_AXE_JS").expect("TIDEMARK_AXE_JS names axe.min.js (scripts/test installs it)");
     let axe = std::fs::read_to_string(&axe_path).unwrap_or_else(|e| panic!("{axe_path}: {e}"));
     let app = spawn_app().await;
-    app.create_user("ada", Role::Admin).await;
+    let ada = app.create_user("ada", Role::Admin).await;
     app.create_user("vera", Role::Viewer).await;
     app.connect(1).await;
     for _ in 0..3 {
@@ -291,6 +291,11 @@ async fn the_pages_work_in_a_real_browser() {
     wait_for_text(&client, "<h1>Dashboard</h1>").await;
 
     let (publication, _) = crate::publishing::planned_draft(&app, tidemark::domain::AccountId(account)).await;
+    let span = tidemark::services::accounts::ShareSpan::Rolling(30);
+    let share =
+        app.accounts.share(tidemark::domain::AccountId(account), span, "", chrono::Duration::days(1), ada).await;
+    let share = share.unwrap().url;
+    let shared = share[share.find("/shared/").unwrap()..].to_owned();
 
     let pages = [
         "/".to_owned(),
@@ -313,6 +318,7 @@ async fn the_pages_work_in_a_real_browser() {
         "/inbox/rules".to_owned(),
         "/planner/new".to_owned(),
         format!("/planner/{publication}"),
+        shared,
     ];
     let mut problems = Vec::new();
     for path in &pages {
