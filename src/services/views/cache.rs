@@ -13,12 +13,17 @@ const MAX_ENTRIES: usize = 512;
 
 type Entry = (i64, Arc<dyn Any + Send + Sync>);
 
+/// The turn to compute one key.
+type Turn = Arc<tokio::sync::Mutex<()>>;
+
 #[derive(Default)]
 pub struct ViewCache {
     entries: Mutex<HashMap<String, Entry>>,
-    /// One computation at a time: when data changes under many readers, the first computes
-    /// and the others wait for its result instead of all computing the same thing.
-    computing: tokio::sync::Mutex<()>,
+    /// One computation per key at a time: when data changes under many readers of a page,
+    /// the first computes and the others wait for its result instead of all computing the
+    /// same thing, while other pages compute at the same time. A waiter holds no database
+    /// connection: the computation takes its own.
+    computing: Mutex<HashMap<String, Turn>>,
 }
 
 impl ViewCache {
@@ -35,13 +40,24 @@ impl ViewCache {
         if let Some(value) = self.get(&key, version) {
             return Ok(value);
         }
-        let _turn = self.computing.lock().await;
-        if let Some(value) = self.get(&key, version) {
-            return Ok(value);
+        let turn: Turn = self.turns().entry(key.clone()).or_default().clone();
+        let result = {
+            let _held = turn.lock().await;
+            match self.get(&key, version) {
+                Some(value) => Ok(value),
+                None => compute().await.map(|value| {
+                    let value = Arc::new(value);
+                    self.put(key.clone(), version, value.clone());
+                    value
+                }),
+            }
+        };
+        // The last one out forgets the key's turn (the map and this call hold the only two).
+        let mut turns = self.turns();
+        if turns.get(&key).is_some_and(|t| Arc::strong_count(t) <= 2) {
+            turns.remove(&key);
         }
-        let value = Arc::new(compute().await?);
-        self.put(key, version, value.clone());
-        Ok(value)
+        result
     }
 
     /// The value computed for `key` at data version `version`, if any.
@@ -69,6 +85,10 @@ impl ViewCache {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
         self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+
+    fn turns(&self) -> std::sync::MutexGuard<'_, HashMap<String, Turn>> {
+        self.computing.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
 }
 
 #[cfg(test)]
@@ -83,6 +103,54 @@ mod tests {
         assert_eq!(cache.get::<u32>("k", 8), None, "the data moved on");
         assert_eq!(cache.get::<String>("k", 7), None, "another type is not this value");
         assert_eq!(cache.get::<u32>("other", 7), None);
+    }
+
+    #[tokio::test]
+    async fn readers_of_one_key_wait_for_one_computation_while_other_keys_compute_alongside() {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        let cache = Arc::new(ViewCache::default());
+        let computed = Arc::new(AtomicU32::new(0));
+        let (started, mut other_done) = (tokio::sync::Notify::new(), tokio::sync::oneshot::channel::<()>());
+        let started = Arc::new(started);
+        // The slow page waits until another page has been computed: under one global turn
+        // this would never end.
+        let slow = {
+            let (cache, computed, started) = (cache.clone(), computed.clone(), started.clone());
+            tokio::spawn(async move {
+                cache
+                    .get_or_compute("slow".into(), 1, async || {
+                        computed.fetch_add(1, Ordering::SeqCst);
+                        started.notify_one();
+                        (&mut other_done.1).await.ok();
+                        Ok::<u32, ()>(1)
+                    })
+                    .await
+            })
+        };
+        started.notified().await;
+        let same = {
+            let (cache, computed) = (cache.clone(), computed.clone());
+            tokio::spawn(async move {
+                cache
+                    .get_or_compute("slow".into(), 1, async || {
+                        computed.fetch_add(1, Ordering::SeqCst);
+                        Ok::<u32, ()>(2)
+                    })
+                    .await
+            })
+        };
+        let other = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            cache.get_or_compute("other".into(), 1, async || Ok::<u32, ()>(3)),
+        )
+        .await
+        .expect("another key is not held up by a slow one");
+        assert_eq!(other.unwrap().as_ref(), &3);
+        other_done.0.send(()).unwrap();
+        assert_eq!(slow.await.unwrap().unwrap().as_ref(), &1);
+        assert_eq!(same.await.unwrap().unwrap().as_ref(), &1, "the waiter got the first computation's value");
+        assert_eq!(computed.load(Ordering::SeqCst), 1, "computed once");
+        assert!(cache.turns().is_empty(), "no turn is kept once nobody waits");
     }
 
     #[test]
