@@ -31,6 +31,9 @@ pub enum AppError {
     PayloadTooLarge,
     #[error("too many requests: {0}")]
     TooManyRequests(String),
+    /// Every database connection stayed busy: try again shortly (503).
+    #[error("busy")]
+    Busy,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -71,6 +74,7 @@ impl From<crate::db::DbError> for AppError {
     fn from(err: crate::db::DbError) -> Self {
         match err {
             crate::db::DbError::Query(query) => query.into(),
+            crate::db::DbError::Busy => AppError::Busy,
             pool => AppError::Internal(anyhow::Error::new(pool)),
         }
     }
@@ -78,7 +82,7 @@ impl From<crate::db::DbError> for AppError {
 
 impl From<diesel_async::pooled_connection::deadpool::PoolError> for AppError {
     fn from(err: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
-        AppError::Internal(anyhow::Error::new(err).context("no database connection"))
+        crate::db::DbError::from(err).into()
     }
 }
 
@@ -113,6 +117,7 @@ impl AppError {
             AppError::Conflict(message) => ("Not possible now", message),
             AppError::PayloadTooLarge => ("Too large", "The form sent more data than Tidemark accepts."),
             AppError::TooManyRequests(message) => ("Too many attempts", message),
+            AppError::Busy => ("Busy", "Tidemark is busy with other requests. Try again in a few seconds."),
             AppError::Internal(_) => {
                 ("Something went wrong", "Tidemark could not complete this request. The details are in its log.")
             }
@@ -134,6 +139,7 @@ impl ResponseError for AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -169,6 +175,11 @@ impl ResponseError for AppError {
         let (title, message) = self.words().unwrap_or(("Error", ""));
         let page = ErrorPage { status: status.as_u16(), title, message };
         let body = page.render().unwrap_or_else(|_| format!("{} {title}", status.as_u16()));
-        HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body)
+        let mut response = HttpResponse::build(status);
+        if matches!(self, AppError::Busy) {
+            tracing::warn!("every database connection stayed busy; answered 503");
+            response.insert_header((header::RETRY_AFTER, "5"));
+        }
+        response.content_type("text/html; charset=utf-8").body(body)
     }
 }

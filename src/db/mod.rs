@@ -42,19 +42,45 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 pub type Pool = DeadPool<AsyncPgConnection>;
 pub type Conn = Object<AsyncPgConnection>;
 
-/// A failed database step: no connection from the pool, or a failed query.
+/// A failed database step: every connection busy past the wait, no connection from the pool,
+/// or a failed query.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
+    #[error("every database connection stayed busy for {} s", POOL_WAIT.as_secs())]
+    Busy,
     #[error("no database connection: {0}")]
-    Pool(#[from] diesel_async::pooled_connection::deadpool::PoolError),
+    Pool(diesel_async::pooled_connection::deadpool::PoolError),
     #[error("database query failed: {0}")]
     Query(#[from] diesel::result::Error),
 }
 
+impl From<diesel_async::pooled_connection::deadpool::PoolError> for DbError {
+    fn from(err: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
+        match err {
+            deadpool::managed::PoolError::Timeout(_) => DbError::Busy,
+            other => DbError::Pool(other),
+        }
+    }
+}
+
+/// How long a request waits for a free connection before it is told the service is busy
+/// (rather than hanging while the pool is exhausted).
+pub const POOL_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A pool of `size` connections. Connections open lazily, so this does not touch the server.
 pub fn pool(database_url: &str, size: usize) -> anyhow::Result<Pool> {
+    pool_waiting(database_url, size, POOL_WAIT)
+}
+
+/// A pool whose callers wait at most `wait` for a connection ([`DbError::Busy`] after that).
+pub fn pool_waiting(database_url: &str, size: usize, wait: std::time::Duration) -> anyhow::Result<Pool> {
     let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(database_url);
-    DeadPool::builder(manager).max_size(size).build().context("cannot build the database pool")
+    DeadPool::builder(manager)
+        .max_size(size)
+        .wait_timeout(Some(wait))
+        .runtime(deadpool::Runtime::Tokio1)
+        .build()
+        .context("cannot build the database pool")
 }
 
 /// Applies every pending migration; returns how many ran.

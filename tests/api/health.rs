@@ -68,3 +68,18 @@ async fn metrics_scrape_cleanly_and_count_requests_syncs_and_api_calls_without_s
     }
     assert!(!text.contains("/posts/1"), "routes are patterns, not paths");
 }
+
+#[tokio::test]
+async fn an_exhausted_pool_answers_busy_with_a_retry_rather_than_hanging() {
+    use actix_web::ResponseError;
+    let db = crate::helpers::TestDb::new().await;
+    let pool = tidemark::db::pool_waiting(&db.url, 1, std::time::Duration::from_millis(200)).unwrap();
+    let held = pool.get().await.unwrap();
+    let busy = tidemark::db::DbError::from(pool.get().await.err().expect("no connection is free"));
+    assert!(matches!(busy, tidemark::db::DbError::Busy), "{busy}");
+    let response = tidemark::error::AppError::from(busy).error_response();
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("5"));
+    drop(held);
+    assert!(pool.get().await.is_ok(), "a freed connection is handed out again");
+}
