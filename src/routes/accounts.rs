@@ -2,11 +2,10 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
-
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Deserialize;
 
 use super::analytics::{PeriodNav, ViewQuery, query_tail};
@@ -481,10 +480,7 @@ pub async fn create_share(
         username: account.username.clone(),
         url: share.url,
         what,
-        expires: (basis.now + Duration::days(lifetime))
-            .with_timezone(&basis.tz())
-            .format("%Y-%m-%d %H:%M %Z")
-            .to_string(),
+        expires: share.expires_at.with_timezone(&basis.tz()).format("%Y-%m-%d %H:%M %Z").to_string(),
     };
     render(StatusCode::OK, &page)
 }

@@ -577,6 +577,7 @@ pub enum ShareSpan {
 /// A new shared link: the only time its address can be read.
 pub struct NewShare {
     pub url: String,
+    pub expires_at: DateTime<Utc>,
 }
 
 /// Read-only links to an account's overview for someone without a sign-in.
@@ -615,7 +616,7 @@ impl Accounts {
         db::shared_links::insert(&mut conn, &link).await?;
         let url =
             self.public_url.join(&format!("shared/{token}")).map_or_else(|_| format!("/shared/{token}"), String::from);
-        Ok(NewShare { url })
+        Ok(NewShare { url, expires_at: link.expires_at })
     }
 
     /// The account's links, newest first.

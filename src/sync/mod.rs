@@ -62,7 +62,7 @@ const PICTURES_IN_FLIGHT: usize = 4;
 /// A picture that could not be kept is tried again after this long.
 const PICTURE_RETRY: Duration = Duration::hours(24);
 /// How often an account's audience is read.
-pub const AUDIENCE_READ_EVERY: Duration = Duration::days(7);
+const AUDIENCE_READ_EVERY: Duration = Duration::days(7);
 /// The permissions that let an app read and manage comments (graph-api.md §8).
 const COMMENT_SCOPES: &[&str] = &["instagram_business_manage_comments", "instagram_manage_comments"];
 
