@@ -96,6 +96,7 @@ impl Application {
         let publishing =
             Arc::new(Publishing::new(pool.clone(), Arc::new(publisher), clock.clone()).with_sync(sync.clone()));
         let inbox = Arc::new(Inbox::new(pool.clone(), graph.clone(), settings.token_key.clone(), clock.clone()));
+        let views = Arc::new(Views::new(pool.clone(), clock.clone()));
         let scheduler =
             if settings.run_scheduler { Some(Scheduler::start(sync.clone(), &schedule).await?) } else { None };
         if let Some(scheduler) = &scheduler {
@@ -136,6 +137,23 @@ impl Application {
                 })
                 .await?;
         }
+        if let Some(scheduler) = &scheduler {
+            // After a sync (or any change) the first visitor would pay for the pages' figures:
+            // the background computes the default views first.
+            let views = views.clone();
+            scheduler
+                .every_minute("page warm-up", move || {
+                    let views = views.clone();
+                    async move {
+                        match views.warm().await {
+                            Ok(0) => {}
+                            Ok(computed) => tracing::debug!(computed, "pages computed ahead of their visitors"),
+                            Err(err) => tracing::warn!(error = %err, "pages could not be computed ahead"),
+                        }
+                    }
+                })
+                .await?;
+        }
         let syncing = Arc::new(Syncing::new(sync, scheduler));
         let meta =
             web::Data::new(MetaCallbacks::new(pool.clone(), settings.apps.clone(), public_url.clone(), clock.clone()));
@@ -146,7 +164,7 @@ impl Application {
                 .with_dialogs(settings.apps.clone(), public_url.clone())
                 .with_media(store.clone()),
         );
-        let views = web::Data::new(Views::new(pool.clone(), clock.clone()));
+        let views = web::Data::from(views);
         let health = web::Data::new(Health::new(pool.clone(), metrics.clone(), syncing.clone(), clock));
         let auth = web::Data::new(
             Auth::new(

@@ -521,3 +521,17 @@ async fn every_chart_and_table_offers_the_csv_of_its_view() {
     assert_eq!(app.get(&admin, "/export/chart.csv?chart=nope&account=1").await.status(), 404);
     assert_eq!(app.get(&admin, "/export/chart.csv").await.status(), 400);
 }
+
+#[tokio::test]
+async fn the_default_pages_are_computed_ahead_once_per_change_of_the_data() {
+    let app = crate::helpers::spawn_app().await;
+    app.connect(0).await;
+    app.connect(2).await;
+    app.run_sync().await;
+    let views = tidemark::services::Views::new(app.sync.pool().clone(), app.sim.clock());
+    assert_eq!(views.warm().await.unwrap(), 3, "the dashboard and both accounts' pages");
+    assert_eq!(views.warm().await.unwrap(), 0, "nothing moved: nothing to compute");
+    app.sim.advance(chrono::Duration::hours(2));
+    app.run_sync().await;
+    assert_eq!(views.warm().await.unwrap(), 3, "a sync moved the data: computed again, ahead of any visitor");
+}

@@ -229,6 +229,28 @@ impl Views {
         })
     }
 
+    /// Computes, for the current data, the views a visitor most likely opens next (the
+    /// dashboard and each account's page over the default period, as their addresses without
+    /// parameters show them), so that nobody waits for them after a sync. Returns how many were
+    /// computed: none when the data has not moved since the last call.
+    pub async fn warm(&self) -> Result<usize, DbError> {
+        let basis = self.basis().await?;
+        let period = Period::from_query(None, None, None, basis.now, basis.tz());
+        let accounts = self.accounts().await?;
+        let dashboard_key = format!("warm:{}:{}", period.first, period.last);
+        let mut computed = 0;
+        if self.cache.get::<()>(&dashboard_key, basis.version).is_none() {
+            self.dashboard(&basis, &period).await?;
+            for account in &accounts {
+                self.account_page(&basis, account, &period, None, Sort::default()).await?;
+                self.audience(&basis, account).await?;
+            }
+            self.cache.put(dashboard_key, basis.version, Arc::new(()));
+            computed = 1 + accounts.len();
+        }
+        Ok(computed)
+    }
+
     /// An account's audience: Meta's latest count beside one about a month older.
     pub async fn audience(&self, basis: &Basis, account: &Account) -> Result<Arc<AudienceView>, DbError> {
         let apart = chrono::Duration::days(audience::COMPARED_AFTER_DAYS);
