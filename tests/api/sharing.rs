@@ -3,13 +3,17 @@
 
 use tidemark::domain::Role;
 
-use crate::helpers::{browser, spawn_app};
+use crate::helpers::{TestApp, browser, spawn_app};
 
 const BAKERY: usize = 0;
 const STUDIO: usize = 1;
 
-/// The link's path, read from the page that shows it once.
-fn link_in(page: &str) -> String {
+/// Makes a link from the account page `here` and returns its path, read from the page that
+/// shows it once.
+async fn make_link(app: &TestApp, admin: &reqwest::Client, here: &str, form: &[(&str, &str)]) -> String {
+    let made = app.post_form(admin, here, &format!("{here}/shares"), form).await;
+    assert_eq!(made.status(), 200);
+    let page = made.text().await.unwrap();
     let start = page.find("/shared/").expect("the page shows the link");
     page[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || "/-_".contains(*c)).collect()
 }
@@ -23,16 +27,8 @@ async fn a_shared_link_shows_one_accounts_overview_to_anyone_until_it_is_revoked
     let admin = app.admin().await;
     let here = format!("/accounts/{}", bakery.id);
 
-    let made = app
-        .post_form(
-            &admin,
-            &here,
-            &format!("{here}/shares"),
-            &[("span", "30"), ("expires", "7"), ("label", "<i>the owner</i>"), ("from", ""), ("to", "")],
-        )
-        .await;
-    assert_eq!(made.status(), 200);
-    let path = link_in(&made.text().await.unwrap());
+    let form = [("span", "30"), ("expires", "7"), ("label", "<i>the owner</i>"), ("from", ""), ("to", "")];
+    let path = make_link(&app, &admin, &here, &form).await;
     assert_eq!(path.len(), "/shared/".len() + 43, "a 256-bit secret: {path}");
     let secret = path.trim_start_matches("/shared/");
     let hashed =
@@ -74,15 +70,8 @@ async fn wrong_expired_and_other_accounts_links_show_nothing_and_viewers_make_no
     let studio = app.connect(STUDIO).await;
     let admin = app.admin().await;
     let here = format!("/accounts/{}", bakery.id);
-    let made = app
-        .post_form(
-            &admin,
-            &here,
-            &format!("{here}/shares"),
-            &[("span", "period"), ("from", "2026-11-01"), ("to", "2026-11-30"), ("expires", "30"), ("label", "")],
-        )
-        .await;
-    let path = link_in(&made.text().await.unwrap());
+    let form = [("span", "period"), ("from", "2026-11-01"), ("to", "2026-11-30"), ("expires", "30"), ("label", "")];
+    let path = make_link(&app, &admin, &here, &form).await;
     let visitor = browser();
     let page = app.get_text(&visitor, &path).await;
     assert!(page.contains("1 Nov 2026 – 30 Nov 2026"), "a fixed period: {page}");
