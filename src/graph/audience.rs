@@ -15,10 +15,10 @@ use crate::domain::{AudienceDimension, AudienceFigure};
 pub const MIN_FOLLOWERS: i64 = 100;
 
 /// Meta's demographics list the top 45 values of a breakdown (graph-api.md §4).
-pub const MAX_VALUES: usize = 45;
+const MAX_VALUES: usize = 45;
 
 /// How many days of `online_followers` are asked for and averaged (Meta keeps 30).
-pub const ONLINE_DAYS: i64 = 7;
+const ONLINE_DAYS: i64 = 7;
 
 /// Meta's "lifetime" day for `online_followers` runs from 07:00 UTC to 07:00 UTC ("periods
 /// ending on UTC−07:00", Meta's IG User Insights reference,
@@ -30,9 +30,9 @@ const ONLINE_DAY_STARTS_AT_UTC_HOUR: u32 = 7;
 const MAX_KEY_CHARS: usize = 200;
 
 impl GraphSession<'_> {
-    /// The account's followers by age (one call per breakdown), gender, country and city (this month's), and how
-    /// many were online in each UTC hour on average over the last [`ONLINE_DAYS`] days.
-    /// Empty when Meta gives nothing (below 100 followers).
+    /// The account's followers by age, gender, country and city (this month's; one call per
+    /// breakdown), and how many were online in each UTC hour on average over the last
+    /// [`ONLINE_DAYS`] days. Empty when Meta gives nothing (below 100 followers).
     pub async fn audience(&self, ig_user_id: &str, now: DateTime<Utc>) -> Result<Vec<AudienceFigure>, GraphError> {
         let url = self.url(&format!("{ig_user_id}/insights"));
         let mut figures = Vec::new();
