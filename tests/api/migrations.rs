@@ -130,3 +130,48 @@ async fn an_unknown_stored_state_is_an_error_naming_it_never_a_default() {
     let logged = format!("{:#}", anyhow::Error::new(err));
     assert!(logged.contains("unknown account status \"suspended\""), "{logged}");
 }
+
+#[tokio::test]
+async fn a_statement_that_changes_no_row_leaves_the_data_version_and_one_that_does_moves_it() {
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+    }
+    #[derive(QueryableByName)]
+    struct Version {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let db = TestDb::new().await;
+    let mut conn = db.connect().await;
+    let tables: Vec<Name> = diesel::sql_query(
+        "SELECT DISTINCT t.event_object_table AS name FROM information_schema.triggers t \
+         WHERE t.trigger_name = t.event_object_table || '_data_version_update'",
+    )
+    .load(&mut conn)
+    .await
+    .unwrap();
+    assert!(tables.len() >= 15, "every table the pages read moves the version: {}", tables.len());
+    let before: Version = diesel::sql_query("SELECT n FROM data_version").get_result(&mut conn).await.unwrap();
+    for Name { name } in &tables {
+        let first: Name = diesel::sql_query(format!(
+            "SELECT column_name::text AS name FROM information_schema.columns WHERE table_name = '{name}' ORDER BY ordinal_position LIMIT 1"
+        ))
+        .get_result(&mut conn)
+        .await
+        .unwrap();
+        let column = first.name;
+        for statement in
+            [format!("UPDATE {name} SET {column} = {column} WHERE false"), format!("DELETE FROM {name} WHERE false")]
+        {
+            diesel::sql_query(&statement).execute(&mut conn).await.unwrap();
+        }
+    }
+    let after: Version = diesel::sql_query("SELECT n FROM data_version").get_result(&mut conn).await.unwrap();
+    assert_eq!(after.n, before.n, "statements that changed nothing moved the data version");
+
+    diesel::sql_query("UPDATE settings SET lookback_days = 30").execute(&mut conn).await.unwrap();
+    let changed: Version = diesel::sql_query("SELECT n FROM data_version").get_result(&mut conn).await.unwrap();
+    assert!(changed.n > after.n, "a real change moves it");
+}
