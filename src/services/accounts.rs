@@ -567,6 +567,9 @@ async fn lifetime(
     }
 }
 
+/// A shared link's secret, in bytes (256 bits; 43 characters of unpadded base64url).
+const SHARE_SECRET_BYTES: usize = 32;
+
 /// What a shared link shows: the last N days as of each view, or fixed days.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ShareSpan {
@@ -592,7 +595,7 @@ impl Accounts {
         valid_for: Duration,
         by: UserId,
     ) -> Result<NewShare, DbError> {
-        let mut secret = [0u8; 32];
+        let mut secret = [0u8; SHARE_SECRET_BYTES];
         rand::rng().fill_bytes(&mut secret);
         let token = URL_SAFE_NO_PAD.encode(secret);
         let (rolling_days, first_day, last_day) = match span {
@@ -635,7 +638,8 @@ impl Accounts {
     /// or expired one (all look alike to the visitor). The secret is found by its hash, so no
     /// secret is ever compared byte by byte.
     pub async fn open_share(&self, token: &str) -> Result<Option<SharedLink>, DbError> {
-        if token.len() != 43 {
+        // Unpadded base64 spends one character on every six bits.
+        if token.len() != (SHARE_SECRET_BYTES * 8).div_ceil(6) {
             return Ok(None);
         }
         let mut conn = self.pool.get().await?;

@@ -62,6 +62,17 @@ fn method_label(method: &actix_web::http::Method) -> &'static str {
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
+/// Paths whose last segment is a secret that opens something by itself (a read-only link).
+const SECRET_PATHS: &[&str] = &["/shared/"];
+
+/// The path as the log may hold it: a secret segment is replaced by `…`.
+fn loggable_path(path: &str) -> String {
+    match SECRET_PATHS.iter().find(|prefix| path.starts_with(*prefix)) {
+        Some(prefix) => format!("{prefix}…"),
+        None => path.to_owned(),
+    }
+}
+
 pub async fn log_request(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -72,7 +83,7 @@ pub async fn log_request(
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let method = req.method().clone();
     // The path only: query strings may carry things that do not belong in logs.
-    let path = req.path().to_owned();
+    let path = loggable_path(req.path());
     let started = Instant::now();
     let span = tracing::info_span!("request", request_id = %request_id);
 
@@ -111,6 +122,12 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     use super::*;
+
+    #[test]
+    fn a_shared_links_secret_never_reaches_the_log() {
+        assert_eq!(loggable_path("/shared/q3Zl1mN2xYk8vB7cD4eF5gH6iJ0kL9mN8oP7qR6sT5u"), "/shared/…");
+        assert_eq!(loggable_path("/accounts/5"), "/accounts/5");
+    }
 
     #[derive(Clone, Default)]
     struct Captured(Arc<Mutex<Vec<u8>>>);
