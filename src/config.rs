@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -22,6 +23,8 @@ use crate::graph::{GraphConfig, MetaApp};
 pub const DEFAULT_SESSION_IDLE_MINUTES: u32 = 120;
 /// How long a session may last at most, however active (hours).
 pub const DEFAULT_SESSION_MAX_HOURS: u32 = 24;
+/// A script reading every page of a few hundred posts a minute stays well within this.
+pub const DEFAULT_API_REQUESTS_PER_MINUTE: u32 = 300;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -127,6 +130,9 @@ pub struct ServeArgs {
     /// Bearer token /metrics requires from anyone but a direct loopback client.
     #[arg(long, env = "TIDEMARK_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
+    /// Requests each JSON API token may make per minute (bursts up to the same number).
+    #[arg(long, env = "TIDEMARK_API_REQUESTS_PER_MINUTE", default_value_t = DEFAULT_API_REQUESTS_PER_MINUTE)]
+    pub api_requests_per_minute: u32,
     #[arg(long, env = "TIDEMARK_METRICS_TOKEN_FILE")]
     pub metrics_token_file: Option<PathBuf>,
     #[command(flatten)]
@@ -323,6 +329,8 @@ pub struct Settings {
     /// Where uploaded media wait until they are published.
     pub data_dir: PathBuf,
     pub publish_options: crate::publishing::PublishOptions,
+    /// Requests each JSON API token may make per minute.
+    pub api_requests_per_minute: NonZeroU32,
 }
 
 #[derive(Clone)]
@@ -376,6 +384,8 @@ impl Settings {
             (None, None) => None,
             (inline, file) => Some(read_secret("TIDEMARK_METRICS_TOKEN", inline.as_deref(), file.as_ref())?),
         };
+        let api_requests_per_minute = NonZeroU32::new(serve.api_requests_per_minute)
+            .context("TIDEMARK_API_REQUESTS_PER_MINUTE must be at least 1")?;
         if metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
             bail!("TIDEMARK_METRICS_TOKEN must be at least 16 characters");
         }
@@ -401,6 +411,7 @@ impl Settings {
             apps,
             data_dir: serve.data.data_dir.clone(),
             publish_options: crate::publishing::PublishOptions::default(),
+            api_requests_per_minute,
         })
     }
 

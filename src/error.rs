@@ -183,3 +183,86 @@ impl ResponseError for AppError {
         response.content_type("text/html; charset=utf-8").body(body)
     }
 }
+
+/// An error of the JSON API, answered as RFC 9457 problem details
+/// (`application/problem+json`): `type`, `title`, `status`, `detail`.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{status} {title}: {detail}")]
+pub struct Problem {
+    pub status: StatusCode,
+    pub title: &'static str,
+    pub detail: String,
+    /// Seconds to wait before trying again (429, 503).
+    pub retry_after: Option<u64>,
+}
+
+impl Problem {
+    /// A problem titled with its status's reason phrase, as RFC 9457 asks when `type` is
+    /// `about:blank`.
+    pub fn from_status(status: StatusCode, detail: impl Into<String>) -> Self {
+        let title = status.canonical_reason().unwrap_or("Error");
+        Problem { status, title, detail: detail.into(), retry_after: None }
+    }
+
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Problem::from_status(StatusCode::BAD_REQUEST, detail)
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Problem::from_status(StatusCode::NOT_FOUND, detail)
+    }
+}
+
+/// The problem's body, as serialised. Its `type` is always `about:blank`: the status and its
+/// title say what kind of problem it is (RFC 9457 §4.2.1), `detail` what to do.
+#[derive(serde::Serialize)]
+struct ProblemBody<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    title: &'a str,
+    status: u16,
+    detail: &'a str,
+}
+
+impl From<AppError> for Problem {
+    fn from(err: AppError) -> Self {
+        let status = match &err {
+            // The API answers with problems, never redirects.
+            AppError::LoginRequired { .. } => StatusCode::UNAUTHORIZED,
+            AppError::SecondFactorRequired { .. } => StatusCode::FORBIDDEN,
+            other => other.status_code(),
+        };
+        if let AppError::Internal(cause) = &err {
+            tracing::error!(error = format!("{cause:#}"), "internal error");
+        }
+        let detail = err.words().map_or("Send a token: Authorization: Bearer <token>.", |(_, detail)| detail);
+        let mut problem = Problem::from_status(status, detail);
+        problem.retry_after = matches!(err, AppError::Busy).then_some(5);
+        problem
+    }
+}
+
+impl From<crate::db::DbError> for Problem {
+    fn from(err: crate::db::DbError) -> Self {
+        AppError::from(err).into()
+    }
+}
+
+impl ResponseError for Problem {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let body = ProblemBody { kind: "about:blank", title: self.title, status: self.status.as_u16(), detail: &self.detail };
+        let mut response = HttpResponse::build(self.status);
+        response.content_type("application/problem+json");
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"tidemark\""));
+        }
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        }
+        response.body(serde_json::to_string(&body).unwrap_or_default())
+    }
+}

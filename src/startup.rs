@@ -10,7 +10,7 @@ use actix_web::middleware::{Compress, DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 
-use crate::auth::Auth;
+use crate::auth::{ApiTokens, Auth};
 use crate::auth::middleware::load_session;
 use crate::config::Settings;
 use crate::db::settings::OperatorSettings;
@@ -177,6 +177,12 @@ impl Application {
             .await?,
         );
         let users = web::Data::new(Users::new(pool.clone()));
+        let api_tokens = web::Data::new(ApiTokens::new(
+            pool.clone(),
+            &settings.token_key,
+            settings.api_requests_per_minute,
+            settings.clock.clone(),
+        ));
         let second_factor = web::Data::new(SecondFactor::new(pool.clone(), settings.token_key.clone(), &public_url));
         let archive = web::Data::new(Archive::new(pool.clone(), settings.clock.clone()));
         let editor = web::Data::new(SettingsEditor::new(pool, syncing.clone()));
@@ -193,6 +199,7 @@ impl Application {
             App::new()
                 .app_data(auth.clone())
                 .app_data(users.clone())
+                .app_data(api_tokens.clone())
                 .app_data(second_factor.clone())
                 .app_data(meta.clone())
                 .app_data(webhooks.clone())
@@ -212,7 +219,7 @@ impl Application {
                     AppError::BadRequest("The address has a malformed query string.".into()).into()
                 }))
                 .configure(routes::configure)
-                .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(AppError::NotFound) }))
+                .default_service(web::to(routes::not_found))
                 // Inner to `load_session`, so it sees who is signed in.
                 .wrap(from_fn(routes::signed_in_pages))
                 .wrap(from_fn(load_session))

@@ -9,9 +9,10 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, HttpRequest, web};
 
 use super::Auth;
+use super::api_tokens::{ApiCaller, ApiRefusal, ApiTokens, AuthorizeError};
 use super::extract::{ActiveSession, SignInBrowser};
-use crate::domain::Role;
-use crate::error::AppError;
+use crate::domain::{ApiScope, Role};
+use crate::error::{AppError, Problem};
 
 /// Who may use a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +25,22 @@ pub enum Access {
     SignedIn,
     /// Signed in as an admin; a viewer gets 403.
     Admin,
+    /// The JSON API with a token of either scope (`Authorization: Bearer`); a session cookie
+    /// counts for nothing here.
+    ApiRead,
+    /// The JSON API with a token of the write scope.
+    ApiWrite,
+}
+
+impl Access {
+    /// The scope an API route needs; `None` for the pages.
+    pub fn api_scope(self) -> Option<ApiScope> {
+        match self {
+            Access::ApiRead => Some(ApiScope::Read),
+            Access::ApiWrite => Some(ApiScope::Write),
+            Access::Anyone | Access::OwnAccount | Access::SignedIn | Access::Admin => None,
+        }
+    }
 }
 
 /// What a route expects of the CSRF check.
@@ -40,6 +57,9 @@ pub enum CsrfCheck {
     /// Posted by Meta, not a browser: the handler's service verifies Meta's signature
     /// (HMAC-SHA256 with the app secret) instead, and refuses anything unsigned.
     MetaSignature,
+    /// A JSON API request, authorised only by its `Authorization` header, which a browser
+    /// never adds on its own to a request another site makes it send.
+    Bearer,
 }
 
 /// Put in the request extensions once the form's CSRF token passed, so that
@@ -60,10 +80,42 @@ pub async fn enforce(
     mut req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    if let Some(needs) = access.api_scope() {
+        return match check_token(needs, &req).await {
+            Ok(caller) => {
+                req.extensions_mut().insert(caller);
+                Ok(next.call(req).await?.map_into_left_body())
+            }
+            Err(problem) => Ok(req.error_response(problem).map_into_right_body()),
+        };
+    }
     if let Err(refused) = check(access, csrf, &mut req).await {
         return Ok(req.error_response(refused).map_into_right_body());
     }
     Ok(next.call(req).await?.map_into_left_body())
+}
+
+/// The API token of the request, of the scope needed and within its rate limit.
+async fn check_token(needs: ApiScope, req: &ServiceRequest) -> Result<ApiCaller, Problem> {
+    let tokens = req.app_data::<web::Data<ApiTokens>>().ok_or_else(|| AppError::internal("API tokens missing"))?;
+    let authorization = req.headers().get(header::AUTHORIZATION).and_then(|value| value.to_str().ok());
+    tokens.authorize(authorization, needs).await.map_err(|err| match err {
+        AuthorizeError::Db(db) => Problem::from(db),
+        AuthorizeError::Refused(refusal) => {
+            let status = match refusal {
+                ApiRefusal::Missing | ApiRefusal::Invalid | ApiRefusal::Revoked | ApiRefusal::Expired(_) => {
+                    StatusCode::UNAUTHORIZED
+                }
+                ApiRefusal::WrongScope => StatusCode::FORBIDDEN,
+                ApiRefusal::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
+            };
+            let mut problem = Problem::from_status(status, refusal.to_string());
+            if let ApiRefusal::TooMany(seconds) = refusal {
+                problem.retry_after = Some(seconds);
+            }
+            problem
+        }
+    })
 }
 
 async fn check(access: Access, csrf: CsrfCheck, req: &mut ServiceRequest) -> Result<(), AppError> {
@@ -124,6 +176,8 @@ fn check_access(access: Access, req: &HttpRequest) -> Result<(), AppError> {
     }
     match (access, user.role) {
         (Access::Admin, Role::Viewer) => Err(AppError::Forbidden),
+        // Answered by `check_token` before this is reached.
+        (Access::ApiRead | Access::ApiWrite, _) => Err(AppError::Forbidden),
         _ => Ok(()),
     }
 }

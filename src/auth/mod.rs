@@ -3,6 +3,7 @@
 //! they need.
 
 pub mod access;
+pub mod api_tokens;
 pub mod csrf;
 pub mod extract;
 pub mod middleware;
@@ -11,6 +12,7 @@ pub mod session;
 pub mod throttle;
 
 pub use access::{Access, CsrfCheck};
+pub use api_tokens::{ApiCaller, ApiTokens};
 pub use extract::{AdminUser, CsrfForm, CsrfUpload, CurrentUser};
 
 use std::net::IpAddr;

@@ -13,7 +13,8 @@ use std::sync::Arc;
 use crate::config::{DataDirArgs, DatabaseArgs, GraphArgs, LogFormat, SecretArgs, ServeArgs, Settings};
 use crate::db::accounts::Account;
 use crate::db::users::normalize_username;
-use crate::domain::PublicationKind;
+use crate::auth::ApiTokens;
+use crate::domain::{ApiScope, PublicationKind};
 use crate::domain::{AccountId, AccountStatus, Flavour, Role, Trigger, system_clock};
 use crate::graph::{ClientOptions, GraphClient, GraphConfig, MetaApp};
 use crate::publishing::{MediaStore, Publisher};
@@ -98,6 +99,9 @@ pub enum Command {
     /// Plan and publish posts.
     #[command(subcommand)]
     Publish(PublishCommand),
+    /// Tokens for the JSON API (/api/v1/).
+    #[command(subcommand)]
+    ApiToken(ApiTokenCommand),
     /// Run the Graph API simulator on its own (for trying Tidemark without a Meta app).
     Simulator {
         /// Address and port to listen on.
@@ -243,6 +247,28 @@ impl PublishContextArgs {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum ApiTokenCommand {
+    /// Make a token and print it once (it is not stored: keep it somewhere safe).
+    Create {
+        /// What the token is for, e.g. the script that uses it.
+        #[arg(long)]
+        name: String,
+        /// `read`, or `write` to also change what the API allows.
+        #[arg(long, value_parser = parse_scope, default_value = "read")]
+        scope: ApiScope,
+        /// Stop working after this many days (none by default).
+        #[arg(long)]
+        expires_days: Option<u32>,
+        #[command(flatten)]
+        secrets: SecretArgs,
+    },
+    /// One line per token: id, name, scope, made, expiry, last use, revoked.
+    List,
+    /// Stop a token working, at once.
+    Revoke { id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum KeyCommand {
     /// Re-encrypt every stored token from TIDEMARK_TOKEN_KEY_OLD to TIDEMARK_TOKEN_KEY.
     Rotate {
@@ -262,6 +288,10 @@ fn parse_flavour(text: &str) -> Result<Flavour, String> {
 }
 
 fn parse_kind(text: &str) -> Result<PublicationKind, String> {
+    text.parse().map_err(|err: crate::domain::UnknownState| err.to_string())
+}
+
+fn parse_scope(text: &str) -> Result<ApiScope, String> {
     text.parse().map_err(|err: crate::domain::UnknownState| err.to_string())
 }
 
@@ -363,6 +393,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Command::User(command) => run_user_command(&cli.database.url()?, command).await,
             Command::Publish(command) => run_publish_command(&cli.database.url()?, command).await,
+            Command::ApiToken(command) => run_api_token_command(&cli.database.url()?, command).await,
             Command::Simulator { bind, seed } => run_simulator(&bind, seed).await,
             Command::Account(command) => run_account_command(&cli.database.url()?, command).await,
             Command::Sync { account, secrets, graph } => {
@@ -391,6 +422,46 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
     })
+}
+
+async fn run_api_token_command(database_url: &str, command: ApiTokenCommand) -> anyhow::Result<()> {
+    db::run_migrations(database_url).await?;
+    match command {
+        ApiTokenCommand::Create { name, scope, expires_days, secrets } => {
+            let pool = db::pool(database_url, 1)?;
+            let tokens = ApiTokens::new(pool, &secrets.token_key()?, std::num::NonZeroU32::MIN, system_clock());
+            let made = tokens.create(&name, scope, expires_days, None).await?;
+            println!("{}", made.jwt);
+            eprintln!(
+                "token {} ({}, {}) made: it is shown only now; send it as `Authorization: Bearer <token>`",
+                made.token.id, made.token.name, made.token.scope.as_str()
+            );
+        }
+        ApiTokenCommand::List => {
+            let mut conn = connect(database_url).await?;
+            let when = |t: Option<chrono::DateTime<Utc>>| t.map_or("-".to_owned(), |t| t.format("%Y-%m-%d %H:%M").to_string());
+            for token in db::api_tokens::all(&mut conn).await? {
+                println!(
+                    "{}\t{}\t{}\tmade {}\texpires {}\tlast used {}{}",
+                    token.id,
+                    token.name,
+                    token.scope.as_str(),
+                    token.created_at.format("%Y-%m-%d %H:%M"),
+                    when(token.expires_at),
+                    when(token.last_used_at),
+                    token.revoked_at.map_or(String::new(), |at| format!("\trevoked {}", at.format("%Y-%m-%d %H:%M"))),
+                );
+            }
+        }
+        ApiTokenCommand::Revoke { id } => {
+            let mut conn = connect(database_url).await?;
+            if !db::api_tokens::revoke(&mut conn, crate::domain::ApiTokenId(id), Utc::now()).await? {
+                bail!("there is no token {id} that is not revoked already");
+            }
+            println!("token {id} revoked");
+        }
+    }
+    Ok(())
 }
 
 async fn connect(database_url: &str) -> anyhow::Result<AsyncPgConnection> {

@@ -2,6 +2,7 @@
 //! Every diesel query lives under this module.
 
 pub mod account_history;
+pub mod api_tokens;
 pub mod accounts;
 pub mod audience;
 pub mod comments;

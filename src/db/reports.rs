@@ -153,6 +153,59 @@ pub struct PostFilter {
     pub from_tidemark: bool,
     /// Only posts whose caption holds this text (any case).
     pub search: Option<String>,
+    /// Only posts after this one in the filter's order (the API's cursor pages).
+    pub after: Option<After>,
+}
+
+/// A post's place in a filter's order: a page that ends with it is continued by the posts
+/// after it. Keyed on the sort's own value and the id, so posts added or removed meanwhile
+/// shift no page in time order; in a figure's order a post whose figure changed between two
+/// pages can move across the cursor.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum After {
+    /// Newest or oldest first: the post's publication time.
+    Time(DateTime<Utc>, PostId),
+    /// Impact, reach or views: the post's figure, `None` when not measured (those come last).
+    Count(Option<i64>, PostId),
+    /// Engagement rate.
+    Rate(Option<f64>, PostId),
+}
+
+impl After {
+    /// Where `row` stands in `sort`'s order.
+    pub fn of(row: &PostRow, sort: Sort, definition: EngagementDefinition) -> After {
+        match sort {
+            Sort::Newest | Sort::Oldest => After::Time(row.posted_at, row.id),
+            Sort::Impact => After::Count(row.impact.map(i64::from), row.id),
+            Sort::Reach => After::Count(row.reach, row.id),
+            Sort::Views => After::Count(row.views, row.id),
+            Sort::Rate => After::Rate(row.rate(definition), row.id),
+        }
+    }
+
+    /// Whether this place belongs to `sort`'s order (a cursor made for another is refused).
+    pub fn fits(&self, sort: Sort) -> bool {
+        matches!(
+            (self, sort),
+            (After::Time(..), Sort::Newest | Sort::Oldest)
+                | (After::Count(..), Sort::Impact | Sort::Reach | Sort::Views)
+                | (After::Rate(..), Sort::Rate)
+        )
+    }
+}
+
+/// Keeps the rows after `value, id` in the order "`$column` highest first, not measured last,
+/// then highest id first".
+macro_rules! after_figure {
+    ($query:expr, $column:expr, $value:expr, $id:expr) => {{
+        let (value, id): (Option<_>, PostId) = ($value, $id);
+        match value {
+            Some(value) => $query.filter(
+                $column.lt(value).or($column.eq(value).and(posts::id.lt(id))).or($column.is_null()),
+            ),
+            None => $query.filter($column.is_null().and(posts::id.lt(id))),
+        }
+    }};
 }
 
 /// A `LIKE` pattern finding `text` anywhere, its own `%`, `_` and `\` taken literally.
@@ -213,6 +266,33 @@ macro_rules! filtered_posts {
         if let Some(search) = &filter.search {
             // PostgreSQL's LIKE escapes with a backslash unless told otherwise.
             query = query.filter(posts::caption.ilike(contains_pattern(search)));
+        }
+        match filter.after {
+            None => {}
+            Some(After::Time(at, id)) => {
+                let same_time_before = posts::posted_at.eq(at).and(posts::id.lt(id));
+                query = match filter.sort {
+                    Sort::Oldest => query.filter(posts::posted_at.gt(at).or(same_time_before)),
+                    _ => query.filter(posts::posted_at.lt(at).or(same_time_before)),
+                };
+            }
+            Some(After::Count(value, id)) => {
+                query = match filter.sort {
+                    Sort::Impact => {
+                        let value = value.map(|v| i16::try_from(v).unwrap_or(if v < 0 { i16::MIN } else { i16::MAX }));
+                        after_figure!(query, post_scores::impact, value, id)
+                    }
+                    Sort::Views => after_figure!(query, post_scores::views, value, id),
+                    _ => after_figure!(query, post_scores::reach, value, id),
+                };
+            }
+            Some(After::Rate(value, id)) => {
+                query = match filter.definition {
+                    EngagementDefinition::Reach => after_figure!(query, post_scores::rate_by_reach, value, id),
+                    EngagementDefinition::Followers => after_figure!(query, post_scores::rate_by_followers, value, id),
+                    EngagementDefinition::Views => after_figure!(query, post_scores::rate_by_views, value, id),
+                };
+            }
         }
         query = match filter.sort {
             Sort::Newest => query.order(posts::posted_at.desc()),

@@ -46,6 +46,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    api_tokens (id) {
+        id -> Int8,
+        name -> Text,
+        scope -> Text,
+        created_by -> Nullable<Int8>,
+        created_at -> Timestamptz,
+        expires_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+        last_used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     comment_actions (id) {
         id -> Int8,
         account_id -> Int8,
@@ -491,6 +504,7 @@ diesel::table! {
 diesel::joinable!(account_audience -> ig_accounts (account_id));
 diesel::joinable!(account_daily_insights -> ig_accounts (account_id));
 diesel::joinable!(account_snapshots -> ig_accounts (account_id));
+diesel::joinable!(api_tokens -> users (created_by));
 diesel::joinable!(comment_actions -> comment_rules (rule_id));
 diesel::joinable!(comment_actions -> ig_accounts (account_id));
 diesel::joinable!(comment_actions -> users (user_id));
@@ -520,6 +534,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     account_audience,
     account_daily_insights,
     account_snapshots,
+    api_tokens,
     comment_actions,
     comment_rules,
     comments,

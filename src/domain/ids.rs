@@ -64,3 +64,7 @@ id_type!(
     /// A planned or published post (`publications`), not Instagram's media id.
     PublicationId
 );
+id_type!(
+    /// A JSON API token (`api_tokens`): the id its signed JWT carries.
+    ApiTokenId
+);

@@ -263,6 +263,23 @@ text_state!(
     }
 );
 
+text_state!(
+    /// What a JSON API token may do.
+    ApiScope, "API token scope" {
+        /// Read every account's figures, posts, publications and comments.
+        Read = "read",
+        /// Read, and change what the API lets change (cancel a publication).
+        Write = "write",
+    }
+);
+
+impl ApiScope {
+    /// Whether a token of this scope may use a route that needs `needed`.
+    pub fn allows(self, needed: ApiScope) -> bool {
+        self == ApiScope::Write || needed == ApiScope::Read
+    }
+}
+
 impl AudienceDimension {
     /// The breakdowns of Meta's `follower_demographics`, in the order pages show them.
     pub const DEMOGRAPHICS: [AudienceDimension; 4] =
@@ -284,6 +301,17 @@ mod tests {
         for outcome in SyncOutcome::ALL {
             assert_eq!(outcome.as_str().parse::<SyncOutcome>(), Ok(*outcome));
         }
+        for scope in ApiScope::ALL {
+            assert_eq!(scope.as_str().parse::<ApiScope>(), Ok(*scope));
+        }
+    }
+
+    #[test]
+    fn a_write_token_may_read_and_a_read_token_may_not_write() {
+        assert!(ApiScope::Write.allows(ApiScope::Read));
+        assert!(ApiScope::Write.allows(ApiScope::Write));
+        assert!(ApiScope::Read.allows(ApiScope::Read));
+        assert!(!ApiScope::Read.allows(ApiScope::Write));
     }
 
     #[test]

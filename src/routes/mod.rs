@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod analytics;
+pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod connect;
@@ -87,6 +88,14 @@ route_table! {
     GET "/privacy" => privacy::privacy, Anyone, Safe;
     GET "/shared/{token}" => shared::shared_overview, Anyone, Safe;
     GET "/definitions" => definitions::definitions, SignedIn, Safe;
+    GET "/api/v1/openapi.json" => api::openapi, Anyone, Safe;
+    GET "/api/v1/accounts" => api::accounts::list_accounts, ApiRead, Safe;
+    GET "/api/v1/accounts/{id}" => api::accounts::show_account, ApiRead, Safe;
+    GET "/api/v1/accounts/{id}/series" => api::accounts::account_series, ApiRead, Safe;
+    GET "/api/v1/posts" => api::posts::list_posts, ApiRead, Safe;
+    GET "/api/v1/posts/{id}" => api::posts::show_post, ApiRead, Safe;
+    GET "/api/v1/publications" => api::publications::list_publications, ApiRead, Safe;
+    POST "/api/v1/publications/{id}/cancel" => api::publications::cancel_publication, ApiWrite, Bearer;
     GET "/login" => auth::login_form, Anyone, Safe;
     POST "/login" => auth::login, Anyone, Form;
     GET "/login/code" => auth::code_form, Anyone, Safe;
@@ -166,6 +175,16 @@ route_table! {
     POST "/users/{id}/second-factor/reset" => users::reset_second_factor, Admin, Form;
     GET "/users/{id}/delete" => users::confirm_delete_user, Admin, Safe;
     POST "/users/{id}/delete" => users::delete_user, Admin, Form;
+}
+
+/// What an address no route serves gets: a problem for the API, the error page otherwise.
+pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, actix_web::Error> {
+    if req.path().starts_with("/api/") {
+        let detail = "There is nothing at this address in the API; see /api/v1/openapi.json.";
+        Err(crate::error::Problem::not_found(detail).into())
+    } else {
+        Err(AppError::NotFound.into())
+    }
 }
 
 /// What the shared layout needs on every page.

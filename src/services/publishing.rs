@@ -242,6 +242,13 @@ impl Publishing {
         Ok(Publication::between(&mut conn, from, to, account).await?)
     }
 
+    /// Every publication, latest due first (optionally of one account).
+    pub async fn list(&self, account: Option<AccountId>) -> Result<Vec<Listed>, DbError> {
+        let mut conn = self.pool.get().await?;
+        let all = Publication::all(&mut conn).await?;
+        Ok(all.into_iter().filter(|l| account.is_none_or(|a| l.publication.account_id == a)).collect())
+    }
+
     /// The operator's time zone (the planner and composer speak in it).
     pub async fn time_zone(&self) -> Result<Tz, DbError> {
         let mut conn = self.pool.get().await?;

@@ -207,6 +207,8 @@ pub struct AppOptions {
     pub metrics_token: Option<String>,
     /// Rows to put in the database before the application starts.
     pub before_start: Option<&'static str>,
+    /// Requests each API token may make per minute.
+    pub api_requests_per_minute: u32,
 }
 
 impl Default for AppOptions {
@@ -219,6 +221,7 @@ impl Default for AppOptions {
             trusted_proxies: TrustedProxies::default(),
             metrics_token: None,
             before_start: None,
+            api_requests_per_minute: 600,
         }
     }
 }
@@ -282,6 +285,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         apps: if options.meta_apps { simulator_apps() } else { MetaApps::default() },
         data_dir: data_dir.0.clone(),
         publish_options: test_publish_options(),
+        api_requests_per_minute: std::num::NonZeroU32::new(options.api_requests_per_minute).expect("a rate above zero"),
     };
     let app = Application::build(settings).await.expect("the application builds");
     let address = format!("http://127.0.0.1:{}", app.port());

@@ -7,6 +7,7 @@ mod cache;
 pub mod format;
 pub mod models;
 pub mod overview;
+pub mod records;
 
 use std::collections::HashMap;
 use std::sync::Arc;
