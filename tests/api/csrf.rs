@@ -12,6 +12,11 @@ fn every_state_changing_route_declares_the_csrf_check_and_no_safe_route_changes_
             _ if route.path.starts_with("/meta/") => {
                 assert_eq!(route.csrf, CsrfCheck::MetaSignature, "{} {}", route.method, route.path)
             }
+            // The API's changes are authorised by their bearer token alone, never a cookie.
+            _ if route.path.starts_with("/api/") => {
+                assert_eq!(route.csrf, CsrfCheck::Bearer, "{} {}", route.method, route.path);
+                assert_eq!(route.access, tidemark::routes::Access::ApiWrite, "{} {}", route.method, route.path);
+            }
             // The composer sends files: its token is the multipart form's first field.
             "POST" if route.path == "/planner" => assert_eq!(route.csrf, CsrfCheck::Upload),
             _ => assert_eq!(route.csrf, CsrfCheck::Form, "{} {} changes state", route.method, route.path),

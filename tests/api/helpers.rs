@@ -404,6 +404,17 @@ impl TestApp {
         self.signed_in("root.admin").await
     }
 
+    /// A new JSON API token of `scope`, made as Settings and the command make them.
+    pub async fn api_token(&self, scope: tidemark::domain::ApiScope) -> String {
+        let tokens = tidemark::auth::ApiTokens::new(
+            self.sync.pool().clone(),
+            &self.token_key,
+            std::num::NonZeroU32::MIN,
+            self.sim.clock(),
+        );
+        tokens.create("tests", scope, None, None).await.expect("the token is made").jwt
+    }
+
     pub async fn count(&self, sql: &str) -> i64 {
         #[derive(diesel::QueryableByName)]
         struct Count {

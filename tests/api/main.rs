@@ -4,6 +4,7 @@
 mod access;
 mod accounts;
 mod analytics;
+mod api;
 mod architecture;
 mod archive;
 mod audience;

@@ -1,0 +1,256 @@
+//! The JSON API: its tokens (missing, forged, revoked, expired, wrong scope, over the rate),
+//! problem details, ETags, cursor pages while a sync writes, and the token commands.
+
+use std::collections::HashSet;
+use std::process::Command;
+
+use reqwest::{Client, Response, StatusCode};
+use serde_json::Value;
+use tidemark::domain::{ApiScope, Role};
+
+use crate::helpers::{AppOptions, TestApp, execute, spawn_app, spawn_app_with};
+
+async fn get(app: &TestApp, token: &str, path: &str) -> Response {
+    Client::new().get(app.url(path)).bearer_auth(token).send().await.unwrap()
+}
+
+async fn json(app: &TestApp, token: &str, path: &str) -> Value {
+    let response = get(app, token, path).await;
+    assert_eq!(response.status(), 200, "GET {path}");
+    response.json().await.unwrap()
+}
+
+/// Asserts a problem-details answer of `status` and returns its detail.
+async fn problem(response: Response, status: u16) -> String {
+    assert_eq!(response.status().as_u16(), status);
+    assert_eq!(response.headers()["content-type"], "application/problem+json");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], status);
+    assert_eq!(body["type"], "about:blank");
+    assert!(body["title"].as_str().is_some_and(|t| !t.is_empty()));
+    body["detail"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn the_api_refuses_a_missing_forged_revoked_expired_or_read_only_token_and_changes_nothing() {
+    let app = spawn_app().await;
+    let account = app.connect(0).await;
+    let (publication, _) = crate::publishing::planned_draft(&app, account.id).await;
+    let reader = app.api_token(ApiScope::Read).await;
+    let writer = app.api_token(ApiScope::Write).await;
+
+    let anonymous = Client::new().get(app.url("/api/v1/accounts")).send().await.unwrap();
+    assert_eq!(anonymous.headers()["www-authenticate"], "Bearer realm=\"tidemark\"");
+    assert!(problem(anonymous, 401).await.contains("Authorization: Bearer"));
+    // A signed-in browser's session is no API token.
+    app.create_user("ada", Role::Admin).await;
+    let browser = app.signed_in("ada").await;
+    problem(browser.get(app.url("/api/v1/accounts")).send().await.unwrap(), 401).await;
+    // Signed with another key, or not a JWT at all.
+    let other_key = tidemark::auth::ApiTokens::new(
+        app.sync.pool().clone(),
+        &tidemark::crypto::TokenKey::new([6u8; 32]),
+        std::num::NonZeroU32::MIN,
+        app.sim.clock(),
+    );
+    let forged = other_key.create("forged", ApiScope::Write, None, None).await.unwrap().jwt;
+    assert!(problem(get(&app, &forged, "/api/v1/accounts").await, 401).await.contains("not one this Tidemark signed"));
+    problem(get(&app, "not-a-token", "/api/v1/accounts").await, 401).await;
+
+    let accounts = json(&app, &reader, "/api/v1/accounts").await;
+    assert_eq!(accounts[0]["username"], account.username.as_str());
+    let used = "SELECT count(*) AS n FROM api_tokens WHERE last_used_at IS NOT NULL";
+    assert_eq!(app.count(used).await, 1, "the reader's use is noted, the refused forgery's is not");
+
+    // A read token may not change anything.
+    let path = format!("/api/v1/publications/{}/cancel", publication.0);
+    let refused = Client::new().post(app.url(&path)).bearer_auth(&reader).send().await.unwrap();
+    assert!(problem(refused, 403).await.contains("write scope"));
+    let status = "SELECT count(*) AS n FROM publications WHERE status = 'draft'";
+    assert_eq!(app.count(status).await, 1, "still a draft");
+    // A write token may; a second cancel is a conflict.
+    let cancelled = Client::new().post(app.url(&path)).bearer_auth(&writer).send().await.unwrap();
+    assert_eq!(cancelled.status(), 200);
+    assert_eq!(cancelled.json::<Value>().await.unwrap()["status"], "cancelled");
+    let again = Client::new().post(app.url(&path)).bearer_auth(&writer).send().await.unwrap();
+    assert!(problem(again, 409).await.contains("cancelled"));
+    let missing = Client::new().post(app.url("/api/v1/publications/99999/cancel")).bearer_auth(&writer).send().await;
+    problem(missing.unwrap(), 404).await;
+
+    // Revoked and expired tokens stop at once.
+    execute(&mut app.db.connect().await, "UPDATE api_tokens SET expires_at = '2001-01-01T00:00:00Z' WHERE scope = 'write'")
+        .await;
+    assert!(problem(get(&app, &writer, "/api/v1/accounts").await, 401).await.contains("expired"));
+    let mut conn = app.db.connect().await;
+    let reader_id = tidemark::db::api_tokens::all(&mut conn).await.unwrap().iter().find(|t| t.scope == ApiScope::Read).unwrap().id;
+    assert!(tidemark::db::api_tokens::revoke(&mut conn, reader_id, chrono::Utc::now()).await.unwrap());
+    assert!(problem(get(&app, &reader, "/api/v1/accounts").await, 401).await.contains("revoked"));
+
+    // Unknown addresses and malformed queries are problems too, never HTML.
+    let token = app.api_token(ApiScope::Read).await;
+    problem(get(&app, &token, "/api/v1/nothing-here").await, 404).await;
+    problem(get(&app, &token, "/api/v1/posts?limit=0").await, 400).await;
+    problem(get(&app, &token, "/api/v1/posts?sort=sideways").await, 400).await;
+    problem(get(&app, &token, "/api/v1/posts?unknown=1").await, 400).await;
+    problem(get(&app, &token, "/api/v1/posts?cursor=garbage").await, 400).await;
+    problem(get(&app, &token, "/api/v1/posts/abc").await, 404).await;
+    problem(get(&app, &token, "/api/v1/accounts/999/series").await, 404).await;
+    problem(get(&app, &token, "/api/v1/accounts/1/series?from=2026-12-01&to=2026-11-01").await, 400).await;
+}
+
+#[tokio::test]
+async fn posts_come_in_cursor_pages_that_neither_repeat_nor_skip_while_a_sync_writes() {
+    let app = spawn_app().await;
+    app.connect(0).await;
+    app.run_sync().await;
+    let token = app.api_token(ApiScope::Read).await;
+    let before: HashSet<i64> =
+        json(&app, &token, "/api/v1/posts?limit=200").await["items"].as_array().unwrap().iter().map(|p| p["id"].as_i64().unwrap()).collect();
+    assert!(before.len() > 12, "enough posts for several pages: {}", before.len());
+
+    for order in ["newest", "oldest"] {
+        let mut seen = Vec::new();
+        let mut cursor: Option<String> = None;
+        let mut pages = 0;
+        loop {
+            let mut path = format!("/api/v1/posts?limit=5&sort={order}");
+            if let Some(cursor) = &cursor {
+                path.push_str(&format!("&cursor={cursor}"));
+            }
+            let page = json(&app, &token, &path).await;
+            seen.extend(page["items"].as_array().unwrap().iter().map(|p| p["id"].as_i64().unwrap()));
+            pages += 1;
+            if pages == 1 {
+                // New posts and new snapshots arrive between the first and second page.
+                app.sim.publish(0, false);
+                app.sim.advance(chrono::Duration::hours(2));
+                app.run_sync().await;
+            }
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => break,
+            }
+        }
+        let unique: HashSet<i64> = seen.iter().copied().collect();
+        assert_eq!(unique.len(), seen.len(), "{order}: no post twice");
+        assert!(before.is_subset(&unique), "{order}: no post of the first listing skipped");
+        assert!(pages >= 3, "{order}: {pages} pages");
+    }
+}
+
+#[tokio::test]
+async fn a_read_answers_304_to_its_etag_until_the_data_changes() {
+    let app = spawn_app().await;
+    app.connect(0).await;
+    let token = app.api_token(ApiScope::Read).await;
+    let first = get(&app, &token, "/api/v1/accounts").await;
+    assert_eq!(first.status(), 200);
+    let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+    assert!(etag.starts_with("W/\""), "{etag}");
+
+    let again = Client::new().get(app.url("/api/v1/accounts")).bearer_auth(&token).header("If-None-Match", &etag).send();
+    let again = again.await.unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    assert!(again.bytes().await.unwrap().is_empty());
+
+    app.run_sync().await;
+    let after = Client::new().get(app.url("/api/v1/accounts")).bearer_auth(&token).header("If-None-Match", &etag).send();
+    let after = after.await.unwrap();
+    assert_eq!(after.status(), 200, "the sync changed the data");
+    assert_ne!(after.headers()["etag"].to_str().unwrap(), etag);
+    let body: Value = after.json().await.unwrap();
+    assert!(body[0]["followers"].as_i64().is_some() && body[0]["last_synced_at"].is_string());
+}
+
+#[tokio::test]
+async fn a_token_over_its_rate_gets_429_with_retry_after_and_others_go_on() {
+    let app = spawn_app_with(AppOptions { api_requests_per_minute: 3, ..AppOptions::default() }).await;
+    let busy = app.api_token(ApiScope::Read).await;
+    let other = app.api_token(ApiScope::Read).await;
+    for _ in 0..3 {
+        assert_eq!(get(&app, &busy, "/api/v1/accounts").await.status(), 200);
+    }
+    let over = get(&app, &busy, "/api/v1/accounts").await;
+    let wait: u64 = over.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=20).contains(&wait), "{wait}");
+    assert!(problem(over, 429).await.contains("Too many requests"));
+    assert_eq!(get(&app, &other, "/api/v1/accounts").await.status(), 200, "each token has its own budget");
+}
+
+#[tokio::test]
+async fn a_post_and_an_account_series_hold_the_stored_figures() {
+    let app = spawn_app().await;
+    let account = app.connect(0).await;
+    app.run_sync().await;
+    let token = app.api_token(ApiScope::Read).await;
+    let post = app.count("SELECT max(id) AS n FROM posts").await;
+    let detail = json(&app, &token, &format!("/api/v1/posts/{post}")).await;
+    let snapshots = app.count(&format!("SELECT count(*) AS n FROM post_snapshots WHERE post_id = {post}")).await;
+    assert_eq!(detail["snapshots"].as_array().unwrap().len() as i64, snapshots);
+    assert_eq!(detail["post"]["id"], post);
+    let reach = app.count(&format!("SELECT coalesce(reach, -1) AS n FROM post_scores WHERE post_id = {post}")).await;
+    assert_eq!(detail["post"]["reach"].as_i64().unwrap_or(-1), reach);
+
+    let series = json(&app, &token, &format!("/api/v1/accounts/{}/series", account.id.0)).await;
+    let days = series.as_array().unwrap();
+    assert_eq!(days.len(), 30);
+    let today = days.last().unwrap();
+    assert_eq!(today["complete"], false, "today is still growing");
+    assert_eq!(today["followers"].as_i64(), Some(app.count("SELECT followers_count AS n FROM ig_accounts").await));
+    let reached: Vec<&Value> = days.iter().filter(|d| d["reach"].is_i64()).collect();
+    assert!(!reached.is_empty(), "some days have their reach");
+    for day in reached {
+        let sql = format!("SELECT reach AS n FROM account_daily_insights WHERE day = '{}'", day["day"].as_str().unwrap());
+        assert_eq!(day["reach"].as_i64(), Some(app.count(&sql).await), "{day}");
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_is_public_and_names_every_api_route() {
+    let app = spawn_app().await;
+    let doc: Value = Client::new().get(app.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    for path in ["/api/v1/accounts", "/api/v1/posts", "/api/v1/posts/{id}", "/api/v1/publications/{id}/cancel"] {
+        assert!(doc["paths"][path].is_object(), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn the_token_commands_make_list_and_revoke_tokens_and_say_what_is_wrong_in_one_line() {
+    let app = spawn_app().await;
+    let key = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, [5u8; 32]);
+    let run = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_tidemark"))
+            .args(args)
+            .env("DATABASE_URL", &app.db.url)
+            .env("TIDEMARK_TOKEN_KEY", &key)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&output.stdout).into_owned();
+        (output.status.success(), out, String::from_utf8_lossy(&output.stderr).into_owned())
+    };
+    let (ok, token, err) = run(&["api-token", "create", "--name", "weekly report", "--scope", "write", "--expires-days", "30"]);
+    assert!(ok, "{err}");
+    let token = token.trim().to_owned();
+    assert_eq!(token.split('.').count(), 3, "a JWT: {token}");
+    assert!(err.contains("shown only now"), "{err}");
+    assert_eq!(get(&app, &token, "/api/v1/accounts").await.status(), 200, "the server honours the command's token");
+
+    let (ok, list, _) = run(&["api-token", "list"]);
+    assert!(ok);
+    let line = list.lines().next().unwrap();
+    assert!(line.starts_with("1\tweekly report\twrite"), "{line}");
+    assert!(line.contains("last used 2"), "{line}");
+
+    let (ok, _, err) = run(&["api-token", "create", "--name", "", "--scope", "read"]);
+    assert!(!ok && err.trim().lines().count() == 1 && err.contains("name"), "{err}");
+    let (ok, _, err) = run(&["api-token", "create", "--name", "x", "--scope", "admin"]);
+    assert!(!ok && err.contains("admin"), "{err}");
+
+    let (ok, out, _) = run(&["api-token", "revoke", "1"]);
+    assert!(ok && out.contains("revoked"));
+    assert_eq!(get(&app, &token, "/api/v1/accounts").await.status(), 401, "revoking is immediate");
+    let (ok, _, err) = run(&["api-token", "revoke", "1"]);
+    assert!(!ok && err.trim().lines().count() == 1, "{err}");
+}
