@@ -78,11 +78,3 @@ pub async fn revoke(conn: &mut AsyncPgConnection, id: ApiTokenId, now: DateTime<
         .await?;
     Ok(revoked == 1)
 }
-
-/// Deletes tokens revoked or expired before `cutoff`: once dead for a while they only clutter
-/// the list.
-pub async fn delete_dead_before(conn: &mut AsyncPgConnection, cutoff: DateTime<Utc>) -> QueryResult<usize> {
-    diesel::delete(api_tokens::table.filter(api_tokens::revoked_at.lt(cutoff).or(api_tokens::expires_at.lt(cutoff))))
-        .execute(conn)
-        .await
-}

@@ -168,6 +168,8 @@ route_table! {
     POST "/data/delete-everything" => data::start_over, Admin, Form;
     GET "/settings" => settings::settings_form, Admin, Safe;
     POST "/settings" => settings::save_settings, Admin, Form;
+    POST "/settings/api-tokens" => settings::create_api_token, Admin, Form;
+    POST "/settings/api-tokens/{id}/revoke" => settings::revoke_api_token, Admin, Form;
     GET "/users" => users::list_users, Admin, Safe;
     POST "/users" => users::create_user, Admin, Form;
     POST "/users/{id}/role" => users::change_role, Admin, Form;
@@ -319,6 +321,7 @@ impl Notice {
             }
             "sync-started" => "A sync has started; this page follows it.",
             "settings-saved" => "The settings are saved.",
+            "api-token-revoked" => "The API token is revoked: it works no more.",
             "everything-deleted" => "Every Instagram account and everything that belonged to it are deleted.",
             _ => return None,
         })

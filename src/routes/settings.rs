@@ -1,17 +1,21 @@
 //! Operator settings: the lookback window (with a preview of what shortening it deletes),
-//! the sync schedule, the time zone, the cadence tiers and the token-refresh horizon.
+//! the sync schedule, the time zone, the cadence tiers and the token-refresh horizon; and the
+//! JSON API's tokens.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{Notice, PageContext, render, see_other};
+use super::{EmptyForm, Notice, PageContext, render, see_other};
 use crate::analytics::EngagementDefinition;
-use crate::auth::{AdminUser, CsrfForm, CurrentUser};
+use crate::auth::api_tokens::TokenRefused;
+use crate::auth::{AdminUser, ApiTokens, CsrfForm, CurrentUser};
+use crate::db::api_tokens::ApiToken;
 use crate::db::posts::RetentionCount;
 use crate::db::settings::OperatorSettings;
-use crate::error::AppResult;
+use crate::domain::{ApiScope, ApiTokenId};
+use crate::error::{AppError, AppResult};
 use crate::services::Accounts;
 use crate::services::settings::{SaveOutcome, SettingsEditor};
 use crate::services::sync::is_valid_schedule;
@@ -203,6 +207,40 @@ struct SettingsPage {
     form: SettingsForm,
     problems: Vec<String>,
     csrf_token: String,
+    tokens: Vec<TokenRow>,
+}
+
+/// An API token as Settings lists it, times in the operator's zone.
+pub struct TokenRow {
+    id: i64,
+    name: String,
+    scope: &'static str,
+    made: String,
+    until: String,
+    last_used: String,
+    /// "works", "expired" or "revoked".
+    state: &'static str,
+}
+
+impl TokenRow {
+    fn new(token: &ApiToken, now: chrono::DateTime<chrono::Utc>, tz: chrono_tz::Tz) -> Self {
+        let when = |at: chrono::DateTime<chrono::Utc>| at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();
+        TokenRow {
+            id: token.id.0,
+            name: token.name.clone(),
+            scope: token.scope.as_str(),
+            made: when(token.created_at),
+            until: token.expires_at.map_or_else(|| "no expiry".to_owned(), when),
+            last_used: token.last_used_at.map_or_else(|| "never".to_owned(), when),
+            state: if token.revoked_at.is_some() {
+                "revoked"
+            } else if token.is_live(now) {
+                "works"
+            } else {
+                "expired"
+            },
+        }
+    }
 }
 
 #[derive(Template)]
@@ -220,25 +258,32 @@ pub async fn settings_form(
     notice: Notice,
     settings: web::Data<SettingsEditor>,
     accounts: web::Data<Accounts>,
+    tokens: web::Data<ApiTokens>,
 ) -> AppResult<HttpResponse> {
     let current = settings.load().await?;
-    page(&admin, notice, StatusCode::OK, SettingsForm::from_settings(&current), Vec::new(), &accounts)
+    let form = SettingsForm::from_settings(&current);
+    page(&admin, notice, StatusCode::OK, form, Vec::new(), &accounts, &tokens, current.time_zone()).await
 }
 
-fn page(
+#[allow(clippy::too_many_arguments)]
+async fn page(
     user: &CurrentUser,
     notice: Notice,
     status: StatusCode,
     form: SettingsForm,
     problems: Vec<String>,
     accounts: &Accounts,
+    tokens: &ApiTokens,
+    tz: chrono_tz::Tz,
 ) -> AppResult<HttpResponse> {
+    let now = chrono::Utc::now();
     let page = SettingsPage {
         page: PageContext::new(user, notice, "settings"),
         meta_urls: accounts.dashboard_urls(),
         form,
         problems,
         csrf_token: user.csrf_token.clone(),
+        tokens: tokens.list().await?.iter().map(|t| TokenRow::new(t, now, tz)).collect(),
     };
     render(status, &page)
 }
@@ -247,12 +292,15 @@ pub async fn save_settings(
     AdminUser(admin): AdminUser,
     settings: web::Data<SettingsEditor>,
     accounts: web::Data<Accounts>,
+    tokens: web::Data<ApiTokens>,
     CsrfForm(form): CsrfForm<SettingsForm>,
 ) -> AppResult<HttpResponse> {
     let new = match form.validate() {
         Ok(new) => new,
         Err(problems) => {
-            return page(&admin, Notice::default(), StatusCode::UNPROCESSABLE_ENTITY, form, problems, &accounts);
+            let tz = settings.load().await?.time_zone();
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return page(&admin, Notice::default(), status, form, problems, &accounts, &tokens, tz).await;
         }
     };
     match settings.save(&new, form.confirm.as_deref() == Some("yes")).await? {
@@ -271,6 +319,87 @@ pub async fn save_settings(
             render(StatusCode::OK, &page)
         }
     }
+}
+
+/// The API token form: its name, scope and expiry.
+#[derive(Debug, Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    scope: String,
+    /// Days, or empty for none.
+    #[serde(default)]
+    expires: String,
+}
+
+/// The expiries the form offers, in days (none is offered too).
+const TOKEN_EXPIRIES: [u32; 3] = [30, 90, 365];
+
+#[derive(Template)]
+#[template(path = "settings/token_created.html")]
+struct TokenCreatedPage {
+    page: PageContext,
+    name: String,
+    scope: &'static str,
+    until: String,
+    jwt: String,
+}
+
+/// Makes an API token and shows it, once.
+pub async fn create_api_token(
+    AdminUser(admin): AdminUser,
+    tokens: web::Data<ApiTokens>,
+    settings: web::Data<SettingsEditor>,
+    CsrfForm(form): CsrfForm<TokenForm>,
+) -> AppResult<HttpResponse> {
+    let scope: ApiScope =
+        form.scope.parse().map_err(|_| AppError::BadRequest("Choose what the token may do: read, or write.".into()))?;
+    let expires = match form.expires.trim() {
+        "" | "never" => None,
+        days => Some(days.parse::<u32>().ok().filter(|d| TOKEN_EXPIRIES.contains(d)).ok_or_else(|| {
+            AppError::BadRequest("Choose how long the token works: 30, 90 or 365 days, or no expiry.".into())
+        })?),
+    };
+    let made = match tokens.create(&form.name, scope, expires, Some(admin.id)).await {
+        Ok(made) => made,
+        Err(TokenRefused::Db(db)) => return Err(db.into()),
+        Err(refused) => return Err(AppError::BadRequest(refused.to_string())),
+    };
+    tracing::info!(by = admin.id.0, token = %made.token.id, "API token made");
+    let tz = settings.load().await?.time_zone();
+    let page = TokenCreatedPage {
+        page: PageContext::new(&admin, Notice::default(), "settings"),
+        name: made.token.name.clone(),
+        scope: made.token.scope.as_str(),
+        until: made
+            .token
+            .expires_at
+            .map_or_else(|| "it is revoked".to_owned(), |at| at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()),
+        jwt: made.jwt,
+    };
+    let mut response = render(StatusCode::OK, &page)?;
+    // The token is on this page only: no cache may keep it.
+    response.headers_mut().insert(
+        actix_web::http::header::CACHE_CONTROL,
+        actix_web::http::header::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
+}
+
+/// Stops an API token working, at once.
+pub async fn revoke_api_token(
+    AdminUser(admin): AdminUser,
+    path: web::Path<i64>,
+    tokens: web::Data<ApiTokens>,
+    _form: CsrfForm<EmptyForm>,
+) -> AppResult<HttpResponse> {
+    let id = ApiTokenId(path.into_inner());
+    if !tokens.revoke(id).await? {
+        return Err(AppError::NotFound);
+    }
+    tracing::info!(by = admin.id.0, token = %id, "API token revoked");
+    Ok(see_other("/settings?notice=api-token-revoked#api-tokens"))
 }
 
 #[cfg(test)]

@@ -267,6 +267,22 @@ pub const TABLES: &[ArchiveTable] = &[
         ],
     },
     ArchiveTable {
+        name: "api_tokens",
+        about: "Tokens of the JSON API (never the tokens themselves, which are not kept)",
+        order_by: "id",
+        account_filter: None,
+        columns: &[
+            ("id", "Tidemark's id of the token (the id the token carries)"),
+            ("name", "what it is for, in its maker's words"),
+            ("scope", "read, or write"),
+            ("created_by", "users.id of the admin who made it; empty when made with the command"),
+            ("created_at", "when it was made (UTC)"),
+            ("expires_at", "when it stops working (UTC); empty: never"),
+            ("revoked_at", "when it was revoked (UTC)"),
+            ("last_used_at", "when it was last used, to the minute (UTC)"),
+        ],
+    },
+    ArchiveTable {
         name: "sync_runs",
         about: "The record of each account's sync cycles",
         order_by: "id",

@@ -254,3 +254,36 @@ async fn the_token_commands_make_list_and_revoke_tokens_and_say_what_is_wrong_in
     let (ok, _, err) = run(&["api-token", "revoke", "1"]);
     assert!(!ok && err.trim().lines().count() == 1, "{err}");
 }
+
+#[tokio::test]
+async fn an_admin_makes_a_token_in_settings_sees_it_once_and_revokes_it() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let made = app
+        .post_form(&admin, "/settings", "/settings/api-tokens", &[("name", "sheet <b>sync</b>"), ("scope", "read"), ("expires", "90")])
+        .await;
+    assert_eq!(made.status(), 200);
+    assert_eq!(made.headers()["cache-control"], "no-store");
+    let page = made.text().await.unwrap();
+    assert!(page.contains("sheet &#60;b&#62;sync&#60;/b&#62;"), "the name is escaped");
+    let start = page.find("<textarea id=\"api-token\" readonly rows=\"4\" cols=\"70\">").unwrap();
+    let token = page[start..].split('>').nth(1).unwrap().split('<').next().unwrap().trim().to_owned();
+    assert_eq!(get(&app, &token, "/api/v1/accounts").await.status(), 200);
+
+    let settings = app.get_text(&admin, "/settings").await;
+    assert!(settings.contains("sheet &#60;b&#62;sync"), "listed");
+    assert!(!settings.contains(&token), "never shown again");
+    assert!(!settings.contains(">never<"), "its use is shown");
+
+    let refused = app.post_form(&admin, "/settings", "/settings/api-tokens", &[("name", " "), ("scope", "read"), ("expires", "30")]);
+    assert_eq!(refused.await.status(), 400);
+    let refused = app.post_form(&admin, "/settings", "/settings/api-tokens", &[("name", "x"), ("scope", "root"), ("expires", "30")]);
+    assert_eq!(refused.await.status(), 400);
+    assert_eq!(app.count("SELECT count(*) AS n FROM api_tokens").await, 1, "nothing made by a refused form");
+
+    let id = app.count("SELECT id AS n FROM api_tokens").await;
+    let revoked = app.post_form(&admin, "/settings", &format!("/settings/api-tokens/{id}/revoke"), &[]).await;
+    assert_eq!(revoked.status(), 303);
+    assert_eq!(get(&app, &token, "/api/v1/accounts").await.status(), 401);
+    assert!(app.get_text(&admin, "/settings").await.contains(">revoked<"));
+}
