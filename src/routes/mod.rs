@@ -179,14 +179,29 @@ route_table! {
     POST "/users/{id}/delete" => users::delete_user, Admin, Form;
 }
 
-/// What an address no route serves gets: a problem for the API, the error page otherwise.
+/// What an address no route serves gets: a problem for the API (405 with `Allow` when the
+/// address is served with other methods), the error page otherwise.
 pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, actix_web::Error> {
-    if req.path().starts_with("/api/") {
-        let detail = "There is nothing at this address in the API; see /api/v1/openapi.json.";
-        Err(crate::error::Problem::not_found(detail).into())
-    } else {
-        Err(AppError::NotFound.into())
+    use crate::error::Problem;
+    if !req.path().starts_with("/api/") {
+        return Err(AppError::NotFound.into());
     }
+    let allowed: Vec<&str> = ROUTE_TABLE
+        .iter()
+        .filter(|route| actix_web::dev::ResourceDef::new(route.path).is_match(req.path()))
+        .map(|route| route.method)
+        .collect();
+    if allowed.is_empty() {
+        return Err(Problem::not_found("There is nothing at this address in the API; see /api/v1/openapi.json.").into());
+    }
+    let allow = allowed.join(", ");
+    let problem = Problem::from_status(StatusCode::METHOD_NOT_ALLOWED, format!("This address answers {allow} only."));
+    let mut response = actix_web::ResponseError::error_response(&problem);
+    response.headers_mut().insert(
+        header::ALLOW,
+        header::HeaderValue::from_str(&allow).unwrap_or(header::HeaderValue::from_static("GET")),
+    );
+    Ok(response)
 }
 
 /// What the shared layout needs on every page.

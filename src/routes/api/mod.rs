@@ -183,6 +183,7 @@ impl Modify for BearerToken {
         publications::list_publications,
         publications::cancel_publication,
     ),
+    components(schemas(ProblemDetails)),
     modifiers(&BearerToken),
     security(("token" = [])),
 )]

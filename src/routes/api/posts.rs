@@ -250,7 +250,8 @@ pub async fn list_posts(
     }
     let sort = query.sort.unwrap_or_default();
     let definition = query.definition.unwrap_or_else(|| definition_param(basis.definition()));
-    let after = query.cursor.as_deref().map(|cursor| read_cursor(cursor, sort, definition)).transpose()?;
+    let cursor = query.cursor.as_deref().filter(|cursor| !cursor.is_empty());
+    let after = cursor.map(|cursor| read_cursor(cursor, sort, definition)).transpose()?;
     let filter = PostFilter {
         account: query.account.map(AccountId),
         format: query.format.map(FormatParam::format),
