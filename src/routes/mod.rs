@@ -94,6 +94,9 @@ route_table! {
     GET "/api/v1/accounts/{id}/series" => api::accounts::account_series, ApiRead, Safe;
     GET "/api/v1/posts" => api::posts::list_posts, ApiRead, Safe;
     GET "/api/v1/posts/{id}" => api::posts::show_post, ApiRead, Safe;
+    GET "/api/v1/hashtags" => api::insights::hashtags, ApiRead, Safe;
+    GET "/api/v1/best-time" => api::insights::best_time, ApiRead, Safe;
+    GET "/api/v1/comments" => api::inbox::list_comments, ApiRead, Safe;
     GET "/api/v1/publications" => api::publications::list_publications, ApiRead, Safe;
     POST "/api/v1/publications/{id}/cancel" => api::publications::cancel_publication, ApiWrite, Bearer;
     GET "/login" => auth::login_form, Anyone, Safe;

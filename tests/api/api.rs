@@ -326,3 +326,49 @@ async fn schemathesis_finds_no_server_error_and_every_answer_conforms_to_the_ope
     assert!(out.contains("passed"), "it tested something:\n{tail}");
     let _ = std::fs::remove_dir_all(report);
 }
+
+#[tokio::test]
+async fn hashtags_best_time_and_comment_threads_come_as_the_pages_count_them() {
+    let app = spawn_app().await;
+    app.connect(0).await;
+    app.run_sync().await;
+    let token = app.api_token(ApiScope::Read).await;
+
+    let tags = json(&app, &token, "/api/v1/hashtags?from=2000-01-01T00:00:00Z").await;
+    let tags = tags.as_array().unwrap();
+    assert!(!tags.is_empty());
+    let ranked: Vec<&Value> = tags.iter().filter(|t| t["ranked"] == true).collect();
+    assert!(ranked.iter().all(|t| t["posts"].as_u64().unwrap() >= 3), "ranked from 3 posts");
+    let rates: Vec<f64> = ranked.iter().filter_map(|t| t["median_engagement_rate"].as_f64()).collect();
+    assert!(rates.windows(2).all(|w| w[0] >= w[1]), "best first: {rates:?}");
+    let first = tags[0]["tag"].as_str().unwrap();
+    let carrying = app.count(&format!("SELECT count(*) AS n FROM posts WHERE '{first}' = ANY(hashtags)")).await;
+    assert_eq!(tags[0]["posts"].as_i64(), Some(carrying), "#{first}");
+
+    let best = json(&app, &token, "/api/v1/best-time?from=2000-01-01T00:00:00Z").await;
+    assert_eq!(best["time_zone"], "UTC");
+    let feed = &best["placements"][0];
+    assert_eq!(feed["placement"], "feed_and_reels");
+    let slots = feed["slots"].as_array().unwrap();
+    let mut ranks: Vec<u64> = slots.iter().filter_map(|s| s["rank"].as_u64()).collect();
+    ranks.sort();
+    assert_eq!(ranks, [1, 2, 3]);
+    assert!(slots.iter().all(|s| s["weekday"].as_u64().unwrap() < 7 && s["hour"].as_u64().unwrap() < 24));
+    let counted: u64 = best["placements"].as_array().unwrap().iter().flat_map(|p| p["slots"].as_array().unwrap()).map(|s| s["posts"].as_u64().unwrap()).sum();
+    assert_eq!(counted as i64, app.count("SELECT count(*) AS n FROM posts").await, "every post in one slot");
+
+    let media = crate::inbox::quiet_media(&app);
+    let older = crate::inbox::comment(&app, &media, "lina.k", "First <script>alert(1)</script>?").await;
+    let newer = crate::inbox::comment(&app, &media, "omar", "Second 🍞").await;
+    let post = app.count(&format!("SELECT id AS n FROM posts WHERE media_id = '{media}'")).await;
+    let first = json(&app, &token, &format!("/api/v1/comments?post={post}&limit=1")).await;
+    assert_eq!(first["items"][0]["comment"]["id"], newer.as_str(), "newest first");
+    assert_eq!(first["items"][0]["comment"]["text"], "Second 🍞");
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second = json(&app, &token, &format!("/api/v1/comments?post={post}&limit=1&cursor={cursor}")).await;
+    assert_eq!(second["items"][0]["comment"]["id"], older.as_str());
+    assert_eq!(second["items"][0]["comment"]["text"], "First <script>alert(1)</script>?", "JSON carries the text as written");
+    assert!(second["next_cursor"].is_null());
+    let questions = json(&app, &token, &format!("/api/v1/comments?post={post}&questions=true")).await;
+    assert_eq!(questions["items"].as_array().unwrap().len(), 1);
+}

@@ -29,7 +29,7 @@ pub async fn a_rule(app: &TestApp) -> i64 {
 }
 
 /// A comment made on Instagram now and delivered by webhook; its id.
-async fn comment(app: &TestApp, media: &str, by: &str, text: &str) -> String {
+pub async fn comment(app: &TestApp, media: &str, by: &str, text: &str) -> String {
     let (id, body) = app.sim.comment_on(BAKERY, media, by, text, None);
     let status = webhooks::deliver(&app.url("/meta/webhooks"), INSTAGRAM_APP_SECRET, &body).await.unwrap();
     assert_eq!(status, 200);
@@ -44,7 +44,7 @@ async fn comment(app: &TestApp, media: &str, by: &str, text: &str) -> String {
 
 /// The newest post of the bakery that the sync does not read comments of (older than a week),
 /// so that a test's own comments are the only ones on it.
-fn quiet_media(app: &TestApp) -> String {
+pub fn quiet_media(app: &TestApp) -> String {
     let now = app.sim.now();
     app.sim
         .media(BAKERY)

@@ -6,6 +6,8 @@
 //! The OpenAPI document (`/api/v1/openapi.json`) is generated from these handlers and types.
 
 pub mod accounts;
+pub mod inbox;
+pub mod insights;
 pub mod posts;
 pub mod publications;
 
@@ -180,6 +182,9 @@ impl Modify for BearerToken {
         accounts::account_series,
         posts::list_posts,
         posts::show_post,
+        insights::hashtags,
+        insights::best_time,
+        inbox::list_comments,
         publications::list_publications,
         publications::cancel_publication,
     ),

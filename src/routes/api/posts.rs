@@ -143,7 +143,7 @@ pub struct PostRecord {
     pub shares: Option<i64>,
     pub interactions: Option<i64>,
     pub followers_at_posting: Option<i64>,
-    /// By the definition asked for (a fraction: 0.05 is 5 %).
+    /// By the definition asked for, in percent (5.0 is 5 %).
     pub engagement_rate: Option<f64>,
     /// How the post does against the account's own posts of its format at the same age,
     /// 0 to 100 (50 is typical).
