@@ -98,6 +98,8 @@ route_table! {
     GET "/api/v1/best-time" => api::insights::best_time, ApiRead, Safe;
     GET "/api/v1/comments" => api::inbox::list_comments, ApiRead, Safe;
     GET "/api/v1/publications" => api::publications::list_publications, ApiRead, Safe;
+    GET "/api/v1/publications/{id}" => api::publications::show_publication, ApiRead, Safe;
+    POST "/api/v1/publications" => api::publications::create_publication, ApiWrite, Bearer;
     POST "/api/v1/publications/{id}/cancel" => api::publications::cancel_publication, ApiWrite, Bearer;
     GET "/login" => auth::login_form, Anyone, Safe;
     POST "/login" => auth::login, Anyone, Form;

@@ -326,18 +326,31 @@ async fn compose_page(
     render(status, &page)
 }
 
-/// Reads the composer's multipart form: text fields into a draft, files streamed to the
-/// uploads directory (never held in memory, never past the size limit).
-async fn read_composer(
-    upload: CsrfUpload,
+/// A publication's multipart form as read: its text fields (in order) and its files, already
+/// on disk.
+pub struct UploadForm {
+    pub fields: Vec<(String, String)>,
+    pub uploads: Vec<Upload>,
+}
+
+impl UploadForm {
+    /// A text field's value, or "" when absent.
+    pub fn field(&self, name: &str) -> &str {
+        self.fields.iter().find(|(n, _)| n == name).map_or("", |(_, v)| v.as_str())
+    }
+}
+
+/// Reads a publication's multipart form (the composer's, the API's): text fields kept, files
+/// named `media` streamed to the uploads directory (never held in memory, never past the size
+/// limit). On failure, what was read and why it stopped; the caller discards the uploads.
+pub async fn read_upload_form(
+    mut form: actix_multipart::Multipart,
     publishing: &Publishing,
-) -> Result<(Draft, Vec<Upload>), (Draft, Vec<Upload>, String)> {
-    let CsrfUpload(mut form) = upload;
-    let mut draft = Draft::default();
-    let mut uploads: Vec<Upload> = Vec::new();
+) -> Result<UploadForm, (UploadForm, String)> {
+    let mut read = UploadForm { fields: Vec::new(), uploads: Vec::new() };
     while let Some(field) = form.next().await {
         let Ok(mut field) = field else {
-            return Err((draft, uploads, "The form could not be read; try again.".into()));
+            return Err((read, "The form could not be read; try again.".into()));
         };
         let name = field.name().unwrap_or_default().to_owned();
         if name == "media" {
@@ -347,57 +360,61 @@ async fn read_composer(
                 while let Some(Ok(_)) = field.next().await {}
                 continue;
             }
-            if uploads.len() == MAX_FILES {
-                return Err((draft, uploads, format!("Choose at most {MAX_FILES} files.")));
+            if read.uploads.len() == MAX_FILES {
+                return Err((read, format!("Choose at most {MAX_FILES} files.")));
             }
             let path = publishing.upload_path();
-            let upload = Upload { path: path.clone(), name: file_name.clone(), alt_text: None };
-            uploads.push(upload);
+            read.uploads.push(Upload { path: path.clone(), name: file_name.clone(), alt_text: None });
             let Ok(mut file) = tokio::fs::File::create(&path).await else {
-                return Err((draft, uploads, "The file could not be stored; try again.".into()));
+                return Err((read, "The file could not be stored; try again.".into()));
             };
             let mut written: u64 = 0;
             while let Some(chunk) = field.next().await {
                 let Ok(chunk) = chunk else {
-                    return Err((draft, uploads, "The upload was interrupted; try again.".into()));
+                    return Err((read, "The upload was interrupted; try again.".into()));
                 };
                 written += chunk.len() as u64;
                 if written > MAX_FILE_BYTES {
-                    return Err((draft, uploads, format!("{file_name} is larger than 300 MB, Instagram's largest.")));
+                    return Err((read, format!("{file_name} is larger than 300 MB, Instagram's largest.")));
                 }
                 if file.write_all(&chunk).await.is_err() {
-                    return Err((draft, uploads, "The file could not be stored; try again.".into()));
+                    return Err((read, "The file could not be stored; try again.".into()));
                 }
             }
             if file.flush().await.is_err() {
-                return Err((draft, uploads, "The file could not be stored; try again.".into()));
+                return Err((read, "The file could not be stored; try again.".into()));
             }
             continue;
         }
         let mut value = Vec::new();
         while let Some(chunk) = field.next().await {
             let Ok(chunk) = chunk else {
-                return Err((draft, uploads, "The form could not be read; try again.".into()));
+                return Err((read, "The form could not be read; try again.".into()));
             };
             value.extend_from_slice(&chunk);
             if value.len() > MAX_TEXT_BYTES {
-                return Err((draft, uploads, format!("The field {name} is too long.")));
+                return Err((read, format!("The field {name} is too long.")));
             }
         }
-        let text = String::from_utf8_lossy(&value).replace("\r\n", "\n");
-        match name.as_str() {
-            "account" => draft.account = text.trim().parse().ok(),
-            "kind" => draft.kind = text.trim().to_owned(),
-            "caption" => draft.caption = text,
-            "first_comment" => draft.first_comment = text,
-            "alt_text" => draft.alt_text = text.trim().to_owned(),
-            "when" => draft.when = text.trim().to_owned(),
-            "date" => draft.date = text.trim().to_owned(),
-            "time" => draft.time = text.trim().to_owned(),
-            _ => {}
+        read.fields.push((name, String::from_utf8_lossy(&value).replace("\r\n", "\n")));
+    }
+    Ok(read)
+}
+
+impl Draft {
+    /// The composer's fields, as typed.
+    fn from_form(form: &UploadForm) -> Draft {
+        Draft {
+            account: form.field("account").trim().parse().ok(),
+            kind: form.field("kind").trim().to_owned(),
+            caption: form.field("caption").to_owned(),
+            first_comment: form.field("first_comment").to_owned(),
+            alt_text: form.field("alt_text").trim().to_owned(),
+            when: form.field("when").trim().to_owned(),
+            date: form.field("date").trim().to_owned(),
+            time: form.field("time").trim().to_owned(),
         }
     }
-    Ok((draft, uploads))
 }
 
 /// The time a form asks for, in the operator's time zone.
@@ -440,9 +457,10 @@ pub async fn create_publication(
         )
         .await
     };
-    let (draft, mut uploads) = match read_composer(upload, &publishing).await {
-        Ok(read) => read,
-        Err((draft, uploads, message)) => return refuse(draft, uploads, message).await,
+    let CsrfUpload(form) = upload;
+    let (draft, mut uploads) = match read_upload_form(form, &publishing).await {
+        Ok(read) => (Draft::from_form(&read), read.uploads),
+        Err((read, message)) => return refuse(Draft::from_form(&read), read.uploads, message).await,
     };
     let tz = publishing.time_zone().await?;
     let Some(account) = draft.account else {

@@ -100,7 +100,7 @@ async fn every_route_in_the_table_is_served() {
             user.0
         } else if route.path.starts_with("/inbox/rules") {
             rule
-        } else if route.path.starts_with("/planner") {
+        } else if route.path.starts_with("/planner") || route.path.starts_with("/api/v1/publications") {
             publication.0
         } else if route.path.starts_with("/posts") || route.path.starts_with("/api/v1/posts") {
             post

@@ -372,3 +372,50 @@ async fn hashtags_best_time_and_comment_threads_come_as_the_pages_count_them() {
     let questions = json(&app, &token, &format!("/api/v1/comments?post={post}&questions=true")).await;
     assert_eq!(questions["items"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn a_write_token_plans_a_post_with_its_file_and_a_bad_file_keeps_nothing() {
+    use reqwest::multipart::{Form, Part};
+    use tidemark::publishing::samples;
+    let app = spawn_app().await;
+    let account = app.connect(0).await;
+    let writer = app.api_token(ApiScope::Write).await;
+    let reader = app.api_token(ApiScope::Read).await;
+    let form = |bytes: Vec<u8>, name: &'static str| {
+        Form::new()
+            .text("account", account.id.0.to_string())
+            .text("kind", "feed")
+            .text("caption", "Rye on Friday <b>#bakery</b>")
+            .text("at", "2030-06-04T09:30:00+02:00")
+            .part("media", Part::bytes(bytes).file_name(name).mime_str("image/jpeg").unwrap())
+    };
+    let send = |token: &str, form: Form| Client::new().post(app.url("/api/v1/publications")).bearer_auth(token).multipart(form).send();
+    let uploads = || std::fs::read_dir(app.data_dir.0.join("uploads")).map(|d| d.count()).unwrap_or(0);
+
+    let refused = send(&reader, form(samples::jpeg(1080, 1080, 1), "rye.jpg")).await.unwrap();
+    problem(refused, 403).await;
+    let bad = send(&writer, form(b"not an image at all".to_vec(), "rye.jpg")).await.unwrap();
+    assert!(problem(bad, 422).await.contains("rye.jpg"), "the file is named");
+    let no_file = Client::new()
+        .post(app.url("/api/v1/publications"))
+        .bearer_auth(&writer)
+        .multipart(Form::new().text("account", account.id.0.to_string()).text("kind", "feed"))
+        .send()
+        .await
+        .unwrap();
+    assert!(problem(no_file, 422).await.contains("media"));
+    assert_eq!(app.count("SELECT count(*) AS n FROM publications").await, 0, "nothing planned");
+    assert_eq!(uploads(), 0, "no upload is left behind");
+
+    let made = send(&writer, form(samples::jpeg(1080, 1080, 1), "rye.jpg")).await.unwrap();
+    assert_eq!(made.status(), 201);
+    let location = made.headers()["location"].to_str().unwrap().to_owned();
+    let record: Value = made.json().await.unwrap();
+    assert_eq!(location, format!("/api/v1/publications/{}", record["id"]));
+    assert_eq!(record["status"], "scheduled");
+    assert_eq!(record["caption"], "Rye on Friday <b>#bakery</b>");
+    assert_eq!(record["due_at"], "2030-06-04T07:30:00Z");
+    let listed = json(&app, &writer, "/api/v1/publications").await;
+    assert_eq!(listed[0]["id"], record["id"]);
+    assert_eq!(json(&app, &reader, &location).await["status"], "scheduled");
+}

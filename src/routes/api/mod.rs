@@ -186,6 +186,8 @@ impl Modify for BearerToken {
         insights::best_time,
         inbox::list_comments,
         publications::list_publications,
+        publications::show_publication,
+        publications::create_publication,
         publications::cancel_publication,
     ),
     components(schemas(ProblemDetails)),
