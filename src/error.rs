@@ -254,7 +254,8 @@ impl ResponseError for Problem {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let body = ProblemBody { kind: "about:blank", title: self.title, status: self.status.as_u16(), detail: &self.detail };
+        let body =
+            ProblemBody { kind: "about:blank", title: self.title, status: self.status.as_u16(), detail: &self.detail };
         let mut response = HttpResponse::build(self.status);
         response.content_type("application/problem+json");
         if self.status == StatusCode::UNAUTHORIZED {

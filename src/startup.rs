@@ -10,8 +10,8 @@ use actix_web::middleware::{Compress, DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 
-use crate::auth::{ApiTokens, Auth};
 use crate::auth::middleware::load_session;
+use crate::auth::{ApiTokens, Auth};
 use crate::config::Settings;
 use crate::db::settings::OperatorSettings;
 use crate::db::users::User;

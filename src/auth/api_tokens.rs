@@ -169,8 +169,9 @@ impl ApiTokens {
             .map(str::trim)
             .filter(|jwt| !jwt.is_empty())
             .ok_or(ApiRefusal::Missing)?;
-        let claims =
-            jsonwebtoken::decode::<Claims>(jwt, &self.decoding, &self.validation).map_err(|_| ApiRefusal::Invalid)?.claims;
+        let claims = jsonwebtoken::decode::<Claims>(jwt, &self.decoding, &self.validation)
+            .map_err(|_| ApiRefusal::Invalid)?
+            .claims;
         let id = claims.sub.parse().map(ApiTokenId).map_err(|_| ApiRefusal::Invalid)?;
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
         // A signed token whose row is gone was deleted after it was revoked or expired.

@@ -10,12 +10,12 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 
 use std::sync::Arc;
 
+use crate::auth::ApiTokens;
 use crate::config::{DataDirArgs, DatabaseArgs, GraphArgs, LogFormat, SecretArgs, ServeArgs, Settings};
 use crate::db::accounts::Account;
 use crate::db::users::normalize_username;
-use crate::auth::ApiTokens;
-use crate::domain::{ApiScope, PublicationKind};
 use crate::domain::{AccountId, AccountStatus, Flavour, Role, Trigger, system_clock};
+use crate::domain::{ApiScope, PublicationKind};
 use crate::graph::{ClientOptions, GraphClient, GraphConfig, MetaApp};
 use crate::publishing::{MediaStore, Publisher};
 use crate::services::Publishing;
@@ -434,12 +434,15 @@ async fn run_api_token_command(database_url: &str, command: ApiTokenCommand) -> 
             println!("{}", made.jwt);
             eprintln!(
                 "token {} ({}, {}) made: it is shown only now; send it as `Authorization: Bearer <token>`",
-                made.token.id, made.token.name, made.token.scope.as_str()
+                made.token.id,
+                made.token.name,
+                made.token.scope.as_str()
             );
         }
         ApiTokenCommand::List => {
             let mut conn = connect(database_url).await?;
-            let when = |t: Option<chrono::DateTime<Utc>>| t.map_or("-".to_owned(), |t| t.format("%Y-%m-%d %H:%M").to_string());
+            let when =
+                |t: Option<chrono::DateTime<Utc>>| t.map_or("-".to_owned(), |t| t.format("%Y-%m-%d %H:%M").to_string());
             for token in db::api_tokens::all(&mut conn).await? {
                 println!(
                     "{}\t{}\t{}\tmade {}\texpires {}\tlast used {}{}",

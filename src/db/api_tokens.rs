@@ -72,9 +72,10 @@ pub async fn mark_used(
 
 /// Revokes a token; false when there is no such token still unrevoked.
 pub async fn revoke(conn: &mut AsyncPgConnection, id: ApiTokenId, now: DateTime<Utc>) -> QueryResult<bool> {
-    let revoked = diesel::update(api_tokens::table.filter(api_tokens::id.eq(id)).filter(api_tokens::revoked_at.is_null()))
-        .set(api_tokens::revoked_at.eq(now))
-        .execute(conn)
-        .await?;
+    let revoked =
+        diesel::update(api_tokens::table.filter(api_tokens::id.eq(id)).filter(api_tokens::revoked_at.is_null()))
+            .set(api_tokens::revoked_at.eq(now))
+            .execute(conn)
+            .await?;
     Ok(revoked == 1)
 }

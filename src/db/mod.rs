@@ -2,8 +2,8 @@
 //! Every diesel query lives under this module.
 
 pub mod account_history;
-pub mod api_tokens;
 pub mod accounts;
+pub mod api_tokens;
 pub mod audience;
 pub mod comments;
 pub mod dropped_metrics;

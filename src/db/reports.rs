@@ -200,9 +200,9 @@ macro_rules! after_figure {
     ($query:expr, $column:expr, $value:expr, $id:expr) => {{
         let (value, id): (Option<_>, PostId) = ($value, $id);
         match value {
-            Some(value) => $query.filter(
-                $column.lt(value).or($column.eq(value).and(posts::id.lt(id))).or($column.is_null()),
-            ),
+            Some(value) => {
+                $query.filter($column.lt(value).or($column.eq(value).and(posts::id.lt(id))).or($column.is_null()))
+            }
             None => $query.filter($column.is_null().and(posts::id.lt(id))),
         }
     }};

@@ -372,18 +372,17 @@ pub async fn create_api_token(
         page: PageContext::new(&admin, Notice::default(), "settings"),
         name: made.token.name.clone(),
         scope: made.token.scope.as_str(),
-        until: made
-            .token
-            .expires_at
-            .map_or_else(|| "it is revoked".to_owned(), |at| at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()),
+        until: made.token.expires_at.map_or_else(
+            || "it is revoked".to_owned(),
+            |at| at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
+        ),
         jwt: made.jwt,
     };
     let mut response = render(StatusCode::OK, &page)?;
     // The token is on this page only: no cache may keep it.
-    response.headers_mut().insert(
-        actix_web::http::header::CACHE_CONTROL,
-        actix_web::http::header::HeaderValue::from_static("no-store"),
-    );
+    response
+        .headers_mut()
+        .insert(actix_web::http::header::CACHE_CONTROL, actix_web::http::header::HeaderValue::from_static("no-store"));
     Ok(response)
 }
 

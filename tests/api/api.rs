@@ -78,11 +78,15 @@ async fn the_api_refuses_a_missing_forged_revoked_expired_or_read_only_token_and
     problem(missing.unwrap(), 404).await;
 
     // Revoked and expired tokens stop at once.
-    execute(&mut app.db.connect().await, "UPDATE api_tokens SET expires_at = '2001-01-01T00:00:00Z' WHERE scope = 'write'")
-        .await;
+    execute(
+        &mut app.db.connect().await,
+        "UPDATE api_tokens SET expires_at = '2001-01-01T00:00:00Z' WHERE scope = 'write'",
+    )
+    .await;
     assert!(problem(get(&app, &writer, "/api/v1/accounts").await, 401).await.contains("expired"));
     let mut conn = app.db.connect().await;
-    let reader_id = tidemark::db::api_tokens::all(&mut conn).await.unwrap().iter().find(|t| t.scope == ApiScope::Read).unwrap().id;
+    let reader_id =
+        tidemark::db::api_tokens::all(&mut conn).await.unwrap().iter().find(|t| t.scope == ApiScope::Read).unwrap().id;
     assert!(tidemark::db::api_tokens::revoke(&mut conn, reader_id, chrono::Utc::now()).await.unwrap());
     assert!(problem(get(&app, &reader, "/api/v1/accounts").await, 401).await.contains("revoked"));
 
@@ -107,8 +111,12 @@ async fn posts_come_in_cursor_pages_that_neither_repeat_nor_skip_while_a_sync_wr
     app.connect(0).await;
     app.run_sync().await;
     let token = app.api_token(ApiScope::Read).await;
-    let before: HashSet<i64> =
-        json(&app, &token, "/api/v1/posts?limit=200").await["items"].as_array().unwrap().iter().map(|p| p["id"].as_i64().unwrap()).collect();
+    let before: HashSet<i64> = json(&app, &token, "/api/v1/posts?limit=200").await["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_i64().unwrap())
+        .collect();
     assert!(before.len() > 12, "enough posts for several pages: {}", before.len());
 
     for order in ["newest", "oldest"] {
@@ -151,13 +159,15 @@ async fn a_read_answers_304_to_its_etag_until_the_data_changes() {
     let etag = first.headers()["etag"].to_str().unwrap().to_owned();
     assert!(etag.starts_with("W/\""), "{etag}");
 
-    let again = Client::new().get(app.url("/api/v1/accounts")).bearer_auth(&token).header("If-None-Match", &etag).send();
+    let again =
+        Client::new().get(app.url("/api/v1/accounts")).bearer_auth(&token).header("If-None-Match", &etag).send();
     let again = again.await.unwrap();
     assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
     assert!(again.bytes().await.unwrap().is_empty());
 
     app.run_sync().await;
-    let after = Client::new().get(app.url("/api/v1/accounts")).bearer_auth(&token).header("If-None-Match", &etag).send();
+    let after =
+        Client::new().get(app.url("/api/v1/accounts")).bearer_auth(&token).header("If-None-Match", &etag).send();
     let after = after.await.unwrap();
     assert_eq!(after.status(), 200, "the sync changed the data");
     assert_ne!(after.headers()["etag"].to_str().unwrap(), etag);
@@ -203,7 +213,8 @@ async fn a_post_and_an_account_series_hold_the_stored_figures() {
     let reached: Vec<&Value> = days.iter().filter(|d| d["reach"].is_i64()).collect();
     assert!(!reached.is_empty(), "some days have their reach");
     for day in reached {
-        let sql = format!("SELECT reach AS n FROM account_daily_insights WHERE day = '{}'", day["day"].as_str().unwrap());
+        let sql =
+            format!("SELECT reach AS n FROM account_daily_insights WHERE day = '{}'", day["day"].as_str().unwrap());
         assert_eq!(day["reach"].as_i64(), Some(app.count(&sql).await), "{day}");
     }
 }
@@ -233,7 +244,8 @@ async fn the_token_commands_make_list_and_revoke_tokens_and_say_what_is_wrong_in
         let out = String::from_utf8_lossy(&output.stdout).into_owned();
         (output.status.success(), out, String::from_utf8_lossy(&output.stderr).into_owned())
     };
-    let (ok, token, err) = run(&["api-token", "create", "--name", "weekly report", "--scope", "write", "--expires-days", "30"]);
+    let (ok, token, err) =
+        run(&["api-token", "create", "--name", "weekly report", "--scope", "write", "--expires-days", "30"]);
     assert!(ok, "{err}");
     let token = token.trim().to_owned();
     assert_eq!(token.split('.').count(), 3, "a JWT: {token}");
@@ -263,7 +275,12 @@ async fn an_admin_makes_a_token_in_settings_sees_it_once_and_revokes_it() {
     let app = spawn_app().await;
     let admin = app.admin().await;
     let made = app
-        .post_form(&admin, "/settings", "/settings/api-tokens", &[("name", "sheet <b>sync</b>"), ("scope", "read"), ("expires", "90")])
+        .post_form(
+            &admin,
+            "/settings",
+            "/settings/api-tokens",
+            &[("name", "sheet <b>sync</b>"), ("scope", "read"), ("expires", "90")],
+        )
         .await;
     assert_eq!(made.status(), 200);
     assert_eq!(made.headers()["cache-control"], "no-store");
@@ -278,9 +295,19 @@ async fn an_admin_makes_a_token_in_settings_sees_it_once_and_revokes_it() {
     assert!(!settings.contains(&token), "never shown again");
     assert!(!settings.contains(">never<"), "its use is shown");
 
-    let refused = app.post_form(&admin, "/settings", "/settings/api-tokens", &[("name", " "), ("scope", "read"), ("expires", "30")]);
+    let refused = app.post_form(
+        &admin,
+        "/settings",
+        "/settings/api-tokens",
+        &[("name", " "), ("scope", "read"), ("expires", "30")],
+    );
     assert_eq!(refused.await.status(), 400);
-    let refused = app.post_form(&admin, "/settings", "/settings/api-tokens", &[("name", "x"), ("scope", "root"), ("expires", "30")]);
+    let refused = app.post_form(
+        &admin,
+        "/settings",
+        "/settings/api-tokens",
+        &[("name", "x"), ("scope", "root"), ("expires", "30")],
+    );
     assert_eq!(refused.await.status(), 400);
     assert_eq!(app.count("SELECT count(*) AS n FROM api_tokens").await, 1, "nothing made by a refused form");
 
@@ -354,7 +381,13 @@ async fn hashtags_best_time_and_comment_threads_come_as_the_pages_count_them() {
     ranks.sort();
     assert_eq!(ranks, [1, 2, 3]);
     assert!(slots.iter().all(|s| s["weekday"].as_u64().unwrap() < 7 && s["hour"].as_u64().unwrap() < 24));
-    let counted: u64 = best["placements"].as_array().unwrap().iter().flat_map(|p| p["slots"].as_array().unwrap()).map(|s| s["posts"].as_u64().unwrap()).sum();
+    let counted: u64 = best["placements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["slots"].as_array().unwrap())
+        .map(|s| s["posts"].as_u64().unwrap())
+        .sum();
     assert_eq!(counted as i64, app.count("SELECT count(*) AS n FROM posts").await, "every post in one slot");
 
     let media = crate::inbox::quiet_media(&app);
@@ -367,7 +400,10 @@ async fn hashtags_best_time_and_comment_threads_come_as_the_pages_count_them() {
     let cursor = first["next_cursor"].as_str().unwrap();
     let second = json(&app, &token, &format!("/api/v1/comments?post={post}&limit=1&cursor={cursor}")).await;
     assert_eq!(second["items"][0]["comment"]["id"], older.as_str());
-    assert_eq!(second["items"][0]["comment"]["text"], "First <script>alert(1)</script>?", "JSON carries the text as written");
+    assert_eq!(
+        second["items"][0]["comment"]["text"], "First <script>alert(1)</script>?",
+        "JSON carries the text as written"
+    );
     assert!(second["next_cursor"].is_null());
     let questions = json(&app, &token, &format!("/api/v1/comments?post={post}&questions=true")).await;
     assert_eq!(questions["items"].as_array().unwrap().len(), 1);
@@ -389,7 +425,9 @@ async fn a_write_token_plans_a_post_with_its_file_and_a_bad_file_keeps_nothing()
             .text("at", "2030-06-04T09:30:00+02:00")
             .part("media", Part::bytes(bytes).file_name(name).mime_str("image/jpeg").unwrap())
     };
-    let send = |token: &str, form: Form| Client::new().post(app.url("/api/v1/publications")).bearer_auth(token).multipart(form).send();
+    let send = |token: &str, form: Form| {
+        Client::new().post(app.url("/api/v1/publications")).bearer_auth(token).multipart(form).send()
+    };
     let uploads = || std::fs::read_dir(app.data_dir.0.join("uploads")).map(|d| d.count()).unwrap_or(0);
 
     let refused = send(&reader, form(samples::jpeg(1080, 1080, 1), "rye.jpg")).await.unwrap();

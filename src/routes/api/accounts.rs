@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{ApiId, ApiQuery, NotFound, ReadProblems, fresh, unchanged};
+use super::{ApiId, ApiQuery, NotFound, ReadProblems, TokenProblems, read};
 use crate::db::accounts::Account;
 use crate::domain::AccountId;
 use crate::error::Problem;
@@ -63,16 +63,14 @@ impl AccountRecord {
     get,
     path = "/api/v1/accounts",
     tag = "accounts",
-    responses((status = 200, body = Vec<AccountRecord>), ReadProblems)
+    responses((status = 200, body = Vec<AccountRecord>), ReadProblems, TokenProblems)
 )]
 pub async fn list_accounts(req: HttpRequest, views: web::Data<Views>) -> Result<HttpResponse, Problem> {
-    let basis = views.basis().await?;
-    if let Some(unchanged) = unchanged(&req, &basis) {
-        return Ok(unchanged);
-    }
-    let accounts = views.accounts_with_posts().await?;
-    let records: Vec<AccountRecord> = accounts.iter().map(|(account, posts)| AccountRecord::new(account, *posts)).collect();
-    fresh(&basis, &records)
+    read(&req, &views, async |_| {
+        let accounts = views.accounts_with_posts().await?;
+        Ok(accounts.iter().map(|(account, posts)| AccountRecord::new(account, *posts)).collect::<Vec<_>>())
+    })
+    .await
 }
 
 /// One account.
@@ -81,17 +79,18 @@ pub async fn list_accounts(req: HttpRequest, views: web::Data<Views>) -> Result<
     path = "/api/v1/accounts/{id}",
     tag = "accounts",
     params(("id" = i64, Path, description = "Tidemark's id of the account")),
-    responses((status = 200, body = AccountRecord), ReadProblems, NotFound)
+    responses((status = 200, body = AccountRecord), ReadProblems, NotFound, TokenProblems)
 )]
 pub async fn show_account(req: HttpRequest, id: ApiId, views: web::Data<Views>) -> Result<HttpResponse, Problem> {
-    let basis = views.basis().await?;
-    if let Some(unchanged) = unchanged(&req, &basis) {
-        return Ok(unchanged);
-    }
-    let accounts = views.accounts_with_posts().await?;
-    let (account, posts) =
-        accounts.iter().find(|(a, _)| a.id == AccountId(id.0)).ok_or_else(|| Problem::not_found("There is no account with this id."))?;
-    fresh(&basis, &AccountRecord::new(account, *posts))
+    read(&req, &views, async |_| {
+        let accounts = views.accounts_with_posts().await?;
+        let (account, posts) = accounts
+            .iter()
+            .find(|(a, _)| a.id == AccountId(id.0))
+            .ok_or_else(|| Problem::not_found("There is no account with this id."))?;
+        Ok(AccountRecord::new(account, *posts))
+    })
+    .await
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -131,7 +130,7 @@ pub struct SeriesDay {
     path = "/api/v1/accounts/{id}/series",
     tag = "accounts",
     params(("id" = i64, Path, description = "Tidemark's id of the account"), SeriesQuery),
-    responses((status = 200, body = Vec<SeriesDay>), ReadProblems, NotFound)
+    responses((status = 200, body = Vec<SeriesDay>), ReadProblems, NotFound, TokenProblems)
 )]
 pub async fn account_series(
     req: HttpRequest,
@@ -139,34 +138,33 @@ pub async fn account_series(
     query: ApiQuery<SeriesQuery>,
     views: web::Data<Views>,
 ) -> Result<HttpResponse, Problem> {
-    let basis = views.basis().await?;
-    if let Some(unchanged) = unchanged(&req, &basis) {
-        return Ok(unchanged);
-    }
-    let account = AccountId(id.0);
-    views.account(account).await?.ok_or_else(|| Problem::not_found("There is no account with this id."))?;
-    let today = basis.now.date_naive();
-    let last = query.0.to.unwrap_or(today);
-    let first = query.0.from.unwrap_or(last - Duration::days(DEFAULT_SERIES_DAYS - 1));
-    if first > last {
-        return Err(Problem::bad_request("`from` is after `to`."));
-    }
-    if (last - first).num_days() >= MAX_SERIES_DAYS {
-        return Err(Problem::bad_request(format!("Ask for at most {MAX_SERIES_DAYS} days at a time.")));
-    }
-    let days = views.account_series(account, first, last).await?;
-    let records: Vec<SeriesDay> = days
-        .into_iter()
-        .map(|d| SeriesDay {
-            day: d.day,
-            followers: d.followers,
-            reach: d.insights.as_ref().and_then(|i| i.reach),
-            views: d.insights.as_ref().and_then(|i| i.views),
-            interactions: d.insights.as_ref().and_then(|i| i.interactions),
-            profile_views: d.insights.as_ref().and_then(|i| i.profile_views),
-            link_taps: d.insights.as_ref().and_then(|i| i.link_taps),
-            complete: d.day < today,
-        })
-        .collect();
-    fresh(&basis, &records)
+    read(&req, &views, async |basis| {
+        let account = AccountId(id.0);
+        views.account(account).await?.ok_or_else(|| Problem::not_found("There is no account with this id."))?;
+        let today = basis.now.date_naive();
+        let last = query.0.to.unwrap_or(today);
+        let first = query.0.from.unwrap_or(last - Duration::days(DEFAULT_SERIES_DAYS - 1));
+        if first > last {
+            return Err(Problem::bad_request("`from` is after `to`."));
+        }
+        if (last - first).num_days() >= MAX_SERIES_DAYS {
+            return Err(Problem::bad_request(format!("Ask for at most {MAX_SERIES_DAYS} days at a time.")));
+        }
+        let days = views.account_series(account, first, last).await?;
+        let records: Vec<SeriesDay> = days
+            .into_iter()
+            .map(|d| SeriesDay {
+                day: d.day,
+                followers: d.followers,
+                reach: d.insights.as_ref().and_then(|i| i.reach),
+                views: d.insights.as_ref().and_then(|i| i.views),
+                interactions: d.insights.as_ref().and_then(|i| i.interactions),
+                profile_views: d.insights.as_ref().and_then(|i| i.profile_views),
+                link_taps: d.insights.as_ref().and_then(|i| i.link_taps),
+                complete: d.day < today,
+            })
+            .collect();
+        Ok(records)
+    })
+    .await
 }

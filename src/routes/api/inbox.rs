@@ -1,13 +1,11 @@
 //! The inbox: comments on the accounts' posts as threads, newest first, in cursor pages.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{ApiQuery, ReadProblems, fresh, unchanged};
+use super::{ApiQuery, ReadProblems, TokenProblems, read, read_cursor, write_cursor};
 use crate::db::comments::{InboxFilter, InboxRow};
 use crate::domain::{AccountId, PostId};
 use crate::error::Problem;
@@ -114,13 +112,6 @@ struct Cursor {
     row: i64,
 }
 
-fn read_cursor(text: &str) -> Result<(DateTime<Utc>, i64), Problem> {
-    let refused = || Problem::bad_request("The cursor is not one this API gave.");
-    let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| refused())?;
-    let cursor: Cursor = serde_json::from_slice(&bytes).map_err(|_| refused())?;
-    Ok((cursor.at, cursor.row))
-}
-
 /// Comment threads, newest first. Comments arriving meanwhile are newer than any cursor: the
 /// pages never repeat or skip a thread.
 #[utoipa::path(
@@ -128,7 +119,7 @@ fn read_cursor(text: &str) -> Result<(DateTime<Utc>, i64), Problem> {
     path = "/api/v1/comments",
     tag = "inbox",
     params(CommentsQuery),
-    responses((status = 200, body = ThreadPage), ReadProblems)
+    responses((status = 200, body = ThreadPage), ReadProblems, TokenProblems)
 )]
 pub async fn list_comments(
     req: HttpRequest,
@@ -137,38 +128,43 @@ pub async fn list_comments(
     inbox: web::Data<Inbox>,
 ) -> Result<HttpResponse, Problem> {
     let query = query.0;
-    let basis = views.basis().await?;
-    if let Some(unchanged) = unchanged(&req, &basis) {
-        return Ok(unchanged);
-    }
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(Problem::bad_request(format!("`limit` is 1 to {MAX_LIMIT}.")));
-    }
-    let keyword = query.q.map(|q| q.replace('\0', "")).filter(|q| !q.trim().is_empty());
-    if keyword.as_ref().is_some_and(|q| q.chars().count() > MAX_KEYWORD_CHARS) {
-        return Err(Problem::bad_request(format!("`q` is at most {MAX_KEYWORD_CHARS} characters.")));
-    }
-    let before = query.cursor.as_deref().filter(|c| !c.is_empty()).map(read_cursor).transpose()?;
-    let filter = InboxFilter {
-        account: query.account.map(AccountId),
-        post: query.post.map(PostId),
-        waiting: query.waiting.unwrap_or(false),
-        hidden: query.hidden.unwrap_or(false),
-        flagged: false,
-        questions: query.questions.unwrap_or(false),
-        keyword,
-        before,
-    };
-    let mut threads = inbox.threads(&filter, limit + 1).await?;
-    let more = threads.len() as i64 > limit;
-    threads.truncate(usize::try_from(limit).unwrap_or(0));
-    let next_cursor = match threads.last() {
-        Some(last) if more => serde_json::to_vec(&Cursor { at: last.comment.comment.commented_at, row: last.comment.comment.id })
-            .ok()
-            .map(|json| URL_SAFE_NO_PAD.encode(json)),
-        _ => None,
-    };
-    let items = threads.iter().map(ThreadRecord::from).collect();
-    fresh(&basis, &ThreadPage { items, next_cursor })
+    read(&req, &views, async |_| {
+        let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(Problem::bad_request(format!("`limit` is 1 to {MAX_LIMIT}.")));
+        }
+        let keyword = query.q.map(|q| q.replace('\0', "")).filter(|q| !q.trim().is_empty());
+        if keyword.as_ref().is_some_and(|q| q.chars().count() > MAX_KEYWORD_CHARS) {
+            return Err(Problem::bad_request(format!("`q` is at most {MAX_KEYWORD_CHARS} characters.")));
+        }
+        let before = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
+            None => None,
+            Some(text) => {
+                let cursor: Cursor =
+                    read_cursor(text).ok_or_else(|| Problem::bad_request("The cursor is not one this API gave."))?;
+                Some((cursor.at, cursor.row))
+            }
+        };
+        let filter = InboxFilter {
+            account: query.account.map(AccountId),
+            post: query.post.map(PostId),
+            waiting: query.waiting.unwrap_or(false),
+            hidden: query.hidden.unwrap_or(false),
+            flagged: false,
+            questions: query.questions.unwrap_or(false),
+            keyword,
+            before,
+        };
+        let mut threads = inbox.threads(&filter, limit + 1).await?;
+        let more = threads.len() as i64 > limit;
+        threads.truncate(usize::try_from(limit).unwrap_or(0));
+        let next_cursor = match threads.last() {
+            Some(last) if more => {
+                write_cursor(&Cursor { at: last.comment.comment.commented_at, row: last.comment.comment.id })
+            }
+            _ => None,
+        };
+        Ok(ThreadPage { items: threads.iter().map(ThreadRecord::from).collect(), next_cursor })
+    })
+    .await
 }

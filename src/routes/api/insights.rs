@@ -5,8 +5,8 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{ApiQuery, ReadProblems, fresh, unchanged};
-use crate::analytics::groups::{self, Placement, Summary};
+use super::{ApiQuery, ReadProblems, TokenProblems, read};
+use crate::analytics::groups::{self, Outcome, Placement, Summary};
 use crate::db::reports::PostFilter;
 use crate::domain::AccountId;
 use crate::error::Problem;
@@ -80,26 +80,26 @@ pub struct HashtagRecord {
     path = "/api/v1/hashtags",
     tag = "insights",
     params(InsightsQuery),
-    responses((status = 200, body = Vec<HashtagRecord>), ReadProblems)
+    responses((status = 200, body = Vec<HashtagRecord>), ReadProblems, TokenProblems)
 )]
 pub async fn hashtags(
     req: HttpRequest,
     query: ApiQuery<InsightsQuery>,
     views: web::Data<Views>,
 ) -> Result<HttpResponse, Problem> {
-    let basis = views.basis().await?;
-    if let Some(unchanged) = unchanged(&req, &basis) {
-        return Ok(unchanged);
-    }
-    let outcomes = views.outcomes(&basis, &query.0.filter(&basis)?).await?;
-    let (ranked, rare) = groups::hashtags(&outcomes);
-    let record = |ranked: bool| move |(tag, summary): &(String, Summary)| HashtagRecord {
-        tag: tag.clone(),
-        ranked,
-        figures: GroupFigures::from(summary),
-    };
-    let records: Vec<HashtagRecord> = ranked.iter().map(record(true)).chain(rare.iter().map(record(false))).collect();
-    fresh(&basis, &records)
+    read(&req, &views, async |basis| {
+        let outcomes = views.outcomes(basis, &query.0.filter(basis)?).await?;
+        let (ranked, rare) = groups::hashtags(&outcomes);
+        let record = |ranked: bool| {
+            move |(tag, summary): &(String, Summary)| HashtagRecord {
+                tag: tag.clone(),
+                ranked,
+                figures: GroupFigures::from(summary),
+            }
+        };
+        Ok(ranked.iter().map(record(true)).chain(rare.iter().map(record(false))).collect::<Vec<_>>())
+    })
+    .await
 }
 
 /// One weekday and hour, in the operator's time zone.
@@ -140,35 +140,36 @@ pub struct BestTime {
     path = "/api/v1/best-time",
     tag = "insights",
     params(InsightsQuery),
-    responses((status = 200, body = BestTime), ReadProblems)
+    responses((status = 200, body = BestTime), ReadProblems, TokenProblems)
 )]
 pub async fn best_time(
     req: HttpRequest,
     query: ApiQuery<InsightsQuery>,
     views: web::Data<Views>,
 ) -> Result<HttpResponse, Problem> {
-    let basis = views.basis().await?;
-    if let Some(unchanged) = unchanged(&req, &basis) {
-        return Ok(unchanged);
-    }
-    let outcomes = views.outcomes(&basis, &query.0.filter(&basis)?).await?;
-    let placements = Placement::ALL
-        .into_iter()
-        .map(|placement| {
-            let cells = groups::best_time(&outcomes, basis.tz(), placement);
-            let ranked = groups::ranked_cells(&cells);
-            let slots = cells
-                .iter()
-                .map(|(&(weekday, hour), summary)| SlotRecord {
-                    weekday,
-                    hour,
-                    rank: ranked.iter().take(groups::BEST_SLOTS).position(|(cell, _)| *cell == (weekday, hour)).map(|i| i + 1),
-                    ranked: summary.posts >= groups::MIN_CELL_POSTS,
-                    figures: GroupFigures::from(summary),
-                })
-                .collect();
-            PlacementRecord { placement: placement.key().to_owned(), slots }
+    read(&req, &views, async |basis| {
+        let outcomes = views.outcomes(basis, &query.0.filter(basis)?).await?;
+        let placements =
+            Placement::ALL.into_iter().map(|placement| placement_record(&outcomes, placement, basis)).collect();
+        Ok(BestTime { time_zone: basis.tz().name().to_owned(), placements })
+    })
+    .await
+}
+
+/// The slots of one placement, the best three ranked.
+fn placement_record(outcomes: &[Outcome], placement: Placement, basis: &Basis) -> PlacementRecord {
+    let cells = groups::best_time(outcomes, basis.tz(), placement);
+    let best: Vec<(u32, u32)> =
+        groups::ranked_cells(&cells).iter().take(groups::BEST_SLOTS).map(|(cell, _)| *cell).collect();
+    let slots = cells
+        .iter()
+        .map(|(&(weekday, hour), summary)| SlotRecord {
+            weekday,
+            hour,
+            rank: best.iter().position(|cell| *cell == (weekday, hour)).map(|i| i + 1),
+            ranked: summary.posts >= groups::MIN_CELL_POSTS,
+            figures: GroupFigures::from(summary),
         })
         .collect();
-    fresh(&basis, &BestTime { time_zone: basis.tz().name().to_owned(), placements })
+    PlacementRecord { placement: placement.key().to_owned(), slots }
 }

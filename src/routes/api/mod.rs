@@ -16,12 +16,15 @@ use std::future::{Ready, ready};
 use actix_web::dev::Payload;
 use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
 use crate::error::Problem;
+use crate::services::Views;
 use crate::services::views::Basis;
 
 /// A query string read strictly: a malformed or unknown parameter is a 400 problem, not a
@@ -68,13 +71,14 @@ fn etag(basis: &Basis) -> String {
 /// Whether the request's `If-None-Match` names `etag` (weak comparison, RFC 9110 §13.1.2).
 fn not_modified(req: &HttpRequest, etag: &str) -> bool {
     let opaque = |tag: &str| tag.trim().trim_start_matches("W/").to_owned();
-    req.headers().get_all(header::IF_NONE_MATCH).filter_map(|value| value.to_str().ok()).any(|value| {
-        value.split(',').any(|tag| tag.trim() == "*" || opaque(tag) == opaque(etag))
-    })
+    req.headers()
+        .get_all(header::IF_NONE_MATCH)
+        .filter_map(|value| value.to_str().ok())
+        .any(|value| value.split(',').any(|tag| tag.trim() == "*" || opaque(tag) == opaque(etag)))
 }
 
 /// `304 Not Modified` when the client's copy is current, else `None` (go on and answer).
-pub fn unchanged(req: &HttpRequest, basis: &Basis) -> Option<HttpResponse> {
+fn unchanged(req: &HttpRequest, basis: &Basis) -> Option<HttpResponse> {
     let etag = etag(basis);
     not_modified(req, &etag).then(|| {
         HttpResponse::NotModified()
@@ -85,7 +89,7 @@ pub fn unchanged(req: &HttpRequest, basis: &Basis) -> Option<HttpResponse> {
 }
 
 /// A read's answer, with its ETag.
-pub fn fresh(basis: &Basis, body: &impl Serialize) -> Result<HttpResponse, Problem> {
+fn fresh(basis: &Basis, body: &impl Serialize) -> Result<HttpResponse, Problem> {
     let json = serde_json::to_string(body)
         .map_err(|_| Problem::from_status(StatusCode::INTERNAL_SERVER_ERROR, "The answer could not be written."))?;
     Ok(HttpResponse::Ok()
@@ -108,24 +112,29 @@ pub struct ProblemDetails {
     pub detail: String,
 }
 
-/// What any read can answer besides its data.
+/// What any API route can answer for its token or the server's load.
 #[derive(IntoResponses)]
-pub enum ReadProblems {
-    /// The copy named by `If-None-Match` is still current.
-    #[response(status = 304)]
-    NotModified,
-    /// A query parameter is malformed or unknown.
-    #[response(status = 400, content_type = "application/problem+json")]
-    BadRequest(#[to_schema] ProblemDetails),
+pub enum TokenProblems {
     /// No token, or one that is not valid, revoked or expired.
     #[response(status = 401, content_type = "application/problem+json")]
-    Unauthorized(ProblemDetails),
+    Unauthorized(#[to_schema] ProblemDetails),
     /// This token made too many requests: wait `Retry-After` seconds.
     #[response(status = 429, content_type = "application/problem+json")]
     TooManyRequests(ProblemDetails),
     /// Tidemark is busy: try again after `Retry-After` seconds.
     #[response(status = 503, content_type = "application/problem+json")]
     Busy(ProblemDetails),
+}
+
+/// What a read can answer besides its data.
+#[derive(IntoResponses)]
+pub enum ReadProblems {
+    /// The copy named by `If-None-Match` is still current.
+    #[response(status = 304)]
+    NotModified,
+    /// A query parameter is malformed, unknown or out of range.
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadRequest(ProblemDetails),
 }
 
 /// What a read of one thing by id can answer besides it.
@@ -139,20 +148,34 @@ pub enum NotFound {
 /// What a change can answer besides its result.
 #[derive(IntoResponses)]
 pub enum WriteProblems {
-    #[response(status = 401, content_type = "application/problem+json")]
-    Unauthorized(ProblemDetails),
     /// The token may only read.
     #[response(status = 403, content_type = "application/problem+json")]
     Forbidden(ProblemDetails),
-    #[response(status = 404, content_type = "application/problem+json")]
-    NotFound(ProblemDetails),
-    /// The thing is not in a state that allows the change.
-    #[response(status = 409, content_type = "application/problem+json")]
-    Conflict(ProblemDetails),
-    #[response(status = 429, content_type = "application/problem+json")]
-    TooManyRequests(ProblemDetails),
-    #[response(status = 503, content_type = "application/problem+json")]
-    Busy(ProblemDetails),
+}
+
+/// Answers a read: `304` when the client's copy is current, else what `compute` makes of
+/// the data, with its ETag.
+pub async fn read<T: Serialize>(
+    req: &HttpRequest,
+    views: &Views,
+    compute: impl AsyncFnOnce(&Basis) -> Result<T, Problem>,
+) -> Result<HttpResponse, Problem> {
+    let basis = views.basis().await?;
+    if let Some(unchanged) = unchanged(req, &basis) {
+        return Ok(unchanged);
+    }
+    let body = compute(&basis).await?;
+    fresh(&basis, &body)
+}
+
+/// A cursor as clients see it: the place a page ended, opaque (base64url of its JSON).
+fn write_cursor(place: &impl Serialize) -> Option<String> {
+    serde_json::to_vec(place).ok().map(|json| URL_SAFE_NO_PAD.encode(json))
+}
+
+/// The place a cursor names; `None` when it is not one this API gave.
+fn read_cursor<T: DeserializeOwned>(text: &str) -> Option<T> {
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(text).ok()?).ok()
 }
 
 struct BearerToken;

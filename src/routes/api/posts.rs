@@ -1,13 +1,11 @@
 //! Posts: filtered and sorted as on the pages, in cursor pages; one post with its snapshots.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{ApiId, ApiQuery, NotFound, ReadProblems, fresh, unchanged};
+use super::{ApiId, ApiQuery, NotFound, ReadProblems, TokenProblems, read, read_cursor, write_cursor};
 use crate::analytics::{EngagementDefinition, Format};
 use crate::db::reports::{After, PostFilter, PostRow, SnapshotRow, Sort};
 use crate::domain::{AccountId, PostId};
@@ -206,18 +204,12 @@ fn definition_param(definition: EngagementDefinition) -> DefinitionParam {
     }
 }
 
-fn read_cursor(text: &str, sort: SortParam, definition: DefinitionParam) -> Result<After, Problem> {
-    let refused = || Problem::bad_request("The cursor is not one this API gave, or it was made for another sort.");
-    let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| refused())?;
-    let cursor: Cursor = serde_json::from_slice(&bytes).map_err(|_| refused())?;
-    if cursor.sort != sort || cursor.definition != definition || !cursor.after.fits(sort.sort()) {
-        return Err(refused());
-    }
-    Ok(cursor.after)
-}
-
-fn write_cursor(sort: SortParam, definition: DefinitionParam, after: After) -> Option<String> {
-    serde_json::to_vec(&Cursor { sort, definition, after }).ok().map(|json| URL_SAFE_NO_PAD.encode(json))
+/// The place a cursor names, if it was made for this sort and definition.
+fn place(text: &str, sort: SortParam, definition: DefinitionParam) -> Result<After, Problem> {
+    read_cursor::<Cursor>(text)
+        .filter(|c| c.sort == sort && c.definition == definition && c.after.fits(sort.sort()))
+        .map(|c| c.after)
+        .ok_or_else(|| Problem::bad_request("The cursor is not one this API gave, or it was made for another sort."))
 }
 
 /// Posts, newest first unless sorted otherwise, in pages. In time order the pages never
@@ -228,7 +220,7 @@ fn write_cursor(sort: SortParam, definition: DefinitionParam, after: After) -> O
     path = "/api/v1/posts",
     tag = "posts",
     params(PostsQuery),
-    responses((status = 200, body = PostPage), ReadProblems)
+    responses((status = 200, body = PostPage), ReadProblems, TokenProblems)
 )]
 pub async fn list_posts(
     req: HttpRequest,
@@ -236,45 +228,46 @@ pub async fn list_posts(
     views: web::Data<Views>,
 ) -> Result<HttpResponse, Problem> {
     let query = query.0;
-    let basis = views.basis().await?;
-    if let Some(unchanged) = unchanged(&req, &basis) {
-        return Ok(unchanged);
-    }
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(Problem::bad_request(format!("`limit` is 1 to {MAX_LIMIT}.")));
-    }
-    let search = query.q.map(|q| q.replace('\0', "")).filter(|q| !q.trim().is_empty());
-    if search.as_ref().is_some_and(|q| q.chars().count() > MAX_SEARCH_CHARS) {
-        return Err(Problem::bad_request(format!("`q` is at most {MAX_SEARCH_CHARS} characters.")));
-    }
-    let sort = query.sort.unwrap_or_default();
-    let definition = query.definition.unwrap_or_else(|| definition_param(basis.definition()));
-    let cursor = query.cursor.as_deref().filter(|cursor| !cursor.is_empty());
-    let after = cursor.map(|cursor| read_cursor(cursor, sort, definition)).transpose()?;
-    let filter = PostFilter {
-        account: query.account.map(AccountId),
-        format: query.format.map(FormatParam::format),
-        from: query.from,
-        until: query.until,
-        sort: sort.sort(),
-        definition: definition.definition(),
-        // One more than asked tells whether another page follows.
-        limit: Some(limit + 1),
-        offset: 0,
-        from_tidemark: query.from_tidemark.unwrap_or(false),
-        search,
-        after,
-    };
-    let mut rows = views.post_rows(&filter).await?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(0));
-    let next_cursor = match rows.last() {
-        Some(last) if more => write_cursor(sort, definition, After::of(last, filter.sort, filter.definition)),
-        _ => None,
-    };
-    let items = rows.iter().map(|row| PostRecord::new(row, filter.definition)).collect();
-    fresh(&basis, &PostPage { items, next_cursor })
+    read(&req, &views, async |basis| {
+        let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(Problem::bad_request(format!("`limit` is 1 to {MAX_LIMIT}.")));
+        }
+        let search = query.q.map(|q| q.replace('\0', "")).filter(|q| !q.trim().is_empty());
+        if search.as_ref().is_some_and(|q| q.chars().count() > MAX_SEARCH_CHARS) {
+            return Err(Problem::bad_request(format!("`q` is at most {MAX_SEARCH_CHARS} characters.")));
+        }
+        let sort = query.sort.unwrap_or_default();
+        let definition = query.definition.unwrap_or_else(|| definition_param(basis.definition()));
+        let cursor = query.cursor.as_deref().filter(|cursor| !cursor.is_empty());
+        let after = cursor.map(|cursor| place(cursor, sort, definition)).transpose()?;
+        let filter = PostFilter {
+            account: query.account.map(AccountId),
+            format: query.format.map(FormatParam::format),
+            from: query.from,
+            until: query.until,
+            sort: sort.sort(),
+            definition: definition.definition(),
+            // One more than asked tells whether another page follows.
+            limit: Some(limit + 1),
+            offset: 0,
+            from_tidemark: query.from_tidemark.unwrap_or(false),
+            search,
+            after,
+        };
+        let mut rows = views.post_rows(&filter).await?;
+        let more = rows.len() as i64 > limit;
+        rows.truncate(usize::try_from(limit).unwrap_or(0));
+        let next_cursor = match rows.last() {
+            Some(last) if more => {
+                write_cursor(&Cursor { sort, definition, after: After::of(last, filter.sort, filter.definition) })
+            }
+            _ => None,
+        };
+        let items = rows.iter().map(|row| PostRecord::new(row, filter.definition)).collect();
+        Ok(PostPage { items, next_cursor })
+    })
+    .await
 }
 
 /// One measurement of a post. A figure is `null` when Instagram did not give it.
@@ -318,20 +311,20 @@ pub struct PostDetail {
     path = "/api/v1/posts/{id}",
     tag = "posts",
     params(("id" = i64, Path, description = "Tidemark's id of the post")),
-    responses((status = 200, body = PostDetail), ReadProblems, NotFound)
+    responses((status = 200, body = PostDetail), ReadProblems, NotFound, TokenProblems)
 )]
 pub async fn show_post(req: HttpRequest, id: ApiId, views: web::Data<Views>) -> Result<HttpResponse, Problem> {
-    let basis = views.basis().await?;
-    if let Some(unchanged) = unchanged(&req, &basis) {
-        return Ok(unchanged);
-    }
-    let (row, snapshots) =
-        views.post_record(PostId(id.0)).await?.ok_or_else(|| Problem::not_found("There is no post with this id."))?;
-    let detail = PostDetail {
-        post: PostRecord::new(&row, basis.definition()),
-        snapshots: snapshots.iter().map(SnapshotRecord::from).collect(),
-    };
-    fresh(&basis, &detail)
+    read(&req, &views, async |basis| {
+        let (row, snapshots) = views
+            .post_record(PostId(id.0))
+            .await?
+            .ok_or_else(|| Problem::not_found("There is no post with this id."))?;
+        Ok(PostDetail {
+            post: PostRecord::new(&row, basis.definition()),
+            snapshots: snapshots.iter().map(SnapshotRecord::from).collect(),
+        })
+    })
+    .await
 }
 
 #[cfg(test)]
@@ -341,12 +334,17 @@ mod tests {
     #[test]
     fn a_cursor_reads_back_only_for_its_own_sort_and_definition() {
         let after = After::Count(Some(120), PostId(7));
-        let cursor = write_cursor(SortParam::Reach, DefinitionParam::Reach, after).unwrap();
-        assert_eq!(read_cursor(&cursor, SortParam::Reach, DefinitionParam::Reach).unwrap(), after);
-        assert!(read_cursor(&cursor, SortParam::Views, DefinitionParam::Reach).is_err());
-        assert!(read_cursor(&cursor, SortParam::Reach, DefinitionParam::Views).is_err());
-        assert!(read_cursor("not a cursor", SortParam::Reach, DefinitionParam::Reach).is_err());
-        let forged = URL_SAFE_NO_PAD.encode(br#"{"sort":"newest","definition":"reach","after":{"Rate":[0.1,3]}}"#);
-        assert!(read_cursor(&forged, SortParam::Newest, DefinitionParam::Reach).is_err(), "a rate place in time order");
+        let cursor =
+            write_cursor(&Cursor { sort: SortParam::Reach, definition: DefinitionParam::Reach, after }).unwrap();
+        assert_eq!(place(&cursor, SortParam::Reach, DefinitionParam::Reach).unwrap(), after);
+        assert!(place(&cursor, SortParam::Views, DefinitionParam::Reach).is_err());
+        assert!(place(&cursor, SortParam::Reach, DefinitionParam::Views).is_err());
+        assert!(place("not a cursor", SortParam::Reach, DefinitionParam::Reach).is_err());
+        let forged =
+            write_cursor(&serde_json::json!({"sort": "newest", "definition": "reach", "after": {"Rate": [0.1, 3]}}));
+        assert!(
+            place(&forged.unwrap(), SortParam::Newest, DefinitionParam::Reach).is_err(),
+            "a rate place in time order"
+        );
     }
 }

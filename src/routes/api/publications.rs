@@ -6,15 +6,15 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{ApiId, ApiQuery, ReadProblems, WriteProblems, fresh, unchanged};
+use super::{ApiId, ApiQuery, NotFound, ReadProblems, TokenProblems, WriteProblems, read};
 use crate::auth::ApiCaller;
 use crate::db::publications::{Listed, Publication};
 use crate::domain::{AccountId, PublicationId, PublicationKind};
 use crate::error::Problem;
-use crate::services::Publishing;
 use crate::routes::planner::{UploadForm, read_upload_form};
-use crate::services::publishing::{ChangeRefused, ComposeRefused, Composition, Upload, When};
+use crate::services::Publishing;
 use crate::services::Views;
+use crate::services::publishing::{ChangeRefused, ComposeRefused, Composition, Upload, When};
 
 /// A planned or published post.
 #[derive(Serialize, ToSchema)]
@@ -80,7 +80,7 @@ pub struct PublicationsQuery {
     path = "/api/v1/publications",
     tag = "publications",
     params(PublicationsQuery),
-    responses((status = 200, body = Vec<PublicationRecord>), ReadProblems)
+    responses((status = 200, body = Vec<PublicationRecord>), ReadProblems, TokenProblems)
 )]
 pub async fn list_publications(
     req: HttpRequest,
@@ -88,13 +88,11 @@ pub async fn list_publications(
     views: web::Data<Views>,
     publishing: web::Data<Publishing>,
 ) -> Result<HttpResponse, Problem> {
-    let basis = views.basis().await?;
-    if let Some(unchanged) = unchanged(&req, &basis) {
-        return Ok(unchanged);
-    }
-    let listed = publishing.list(query.0.account.map(AccountId)).await?;
-    let records: Vec<PublicationRecord> = listed.iter().map(PublicationRecord::from).collect();
-    fresh(&basis, &records)
+    read(&req, &views, async |_| {
+        let listed = publishing.list(query.0.account.map(AccountId)).await?;
+        Ok(listed.iter().map(PublicationRecord::from).collect::<Vec<_>>())
+    })
+    .await
 }
 
 /// One publication.
@@ -103,7 +101,7 @@ pub async fn list_publications(
     path = "/api/v1/publications/{id}",
     tag = "publications",
     params(("id" = i64, Path, description = "Tidemark's id of the publication")),
-    responses((status = 200, body = PublicationRecord), ReadProblems, super::NotFound)
+    responses((status = 200, body = PublicationRecord), ReadProblems, NotFound, TokenProblems)
 )]
 pub async fn show_publication(
     req: HttpRequest,
@@ -111,15 +109,14 @@ pub async fn show_publication(
     views: web::Data<Views>,
     publishing: web::Data<Publishing>,
 ) -> Result<HttpResponse, Problem> {
-    let basis = views.basis().await?;
-    if let Some(unchanged) = unchanged(&req, &basis) {
-        return Ok(unchanged);
-    }
-    let detail = publishing
-        .detail(PublicationId(id.0))
-        .await?
-        .ok_or_else(|| Problem::not_found("There is no publication with this id."))?;
-    fresh(&basis, &PublicationRecord::new(&detail.publication, &detail.username))
+    read(&req, &views, async |_| {
+        let detail = publishing
+            .detail(PublicationId(id.0))
+            .await?
+            .ok_or_else(|| Problem::not_found("There is no publication with this id."))?;
+        Ok(PublicationRecord::new(&detail.publication, &detail.username))
+    })
+    .await
 }
 
 /// The form of a new publication (`multipart/form-data`).
@@ -152,19 +149,18 @@ pub enum CreateProblems {
     /// The form could not be read.
     #[response(status = 400, content_type = "application/problem+json")]
     BadRequest(super::ProblemDetails),
-    #[response(status = 401, content_type = "application/problem+json")]
-    Unauthorized(super::ProblemDetails),
-    /// The token may only read.
-    #[response(status = 403, content_type = "application/problem+json")]
-    Forbidden(super::ProblemDetails),
     /// A file or field breaks Instagram's rules (named in `detail`), or the account cannot
     /// publish; nothing was kept.
     #[response(status = 422, content_type = "application/problem+json")]
     Unprocessable(super::ProblemDetails),
-    #[response(status = 429, content_type = "application/problem+json")]
-    TooManyRequests(super::ProblemDetails),
-    #[response(status = 503, content_type = "application/problem+json")]
-    Busy(super::ProblemDetails),
+}
+
+/// What cancelling can answer besides the cancelled publication.
+#[derive(utoipa::IntoResponses)]
+pub enum CancelProblems {
+    /// The publication is published, being published or cancelled already.
+    #[response(status = 409, content_type = "application/problem+json")]
+    Conflict(super::ProblemDetails),
 }
 
 /// Plans a post (needs a `write` token): its files are checked against Instagram's rules and
@@ -174,7 +170,7 @@ pub enum CreateProblems {
     path = "/api/v1/publications",
     tag = "publications",
     request_body(content = NewPublication, content_type = "multipart/form-data"),
-    responses((status = 201, description = "Planned", body = PublicationRecord), CreateProblems)
+    responses((status = 201, description = "Planned", body = PublicationRecord), CreateProblems, WriteProblems, TokenProblems)
 )]
 pub async fn create_publication(
     req: HttpRequest,
@@ -252,7 +248,13 @@ fn composition(form: &UploadForm) -> Result<Composition, String> {
     path = "/api/v1/publications/{id}/cancel",
     tag = "publications",
     params(("id" = i64, Path, description = "Tidemark's id of the publication")),
-    responses((status = 200, description = "Cancelled", body = PublicationRecord), WriteProblems)
+    responses(
+        (status = 200, description = "Cancelled", body = PublicationRecord),
+        CancelProblems,
+        NotFound,
+        WriteProblems,
+        TokenProblems
+    )
 )]
 pub async fn cancel_publication(
     req: HttpRequest,
@@ -269,7 +271,8 @@ pub async fn cancel_publication(
     if let Some(caller) = caller {
         tracing::info!(publication = %id, api_token = %caller.token, "publication cancelled through the API");
     }
-    let detail = publishing.detail(id).await?.ok_or_else(|| Problem::not_found("There is no publication with this id."))?;
+    let detail =
+        publishing.detail(id).await?.ok_or_else(|| Problem::not_found("There is no publication with this id."))?;
     let record = PublicationRecord::new(&detail.publication, &detail.username);
     Ok(HttpResponse::Ok().json(record))
 }
