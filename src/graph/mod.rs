@@ -4,6 +4,7 @@
 pub mod audience;
 pub mod client;
 pub mod comments;
+pub mod discovery;
 pub mod error;
 pub mod metrics;
 pub mod oauth;

@@ -161,6 +161,11 @@ pub fn unsupported_get(id: &str) -> String {
     )
 }
 
+/// The Graph API's answer to a field the node does not have.
+pub fn nonexisting_field(field: &str, node: &str) -> String {
+    format!("(#100) Tried accessing nonexisting field ({field}) on node type ({node})")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

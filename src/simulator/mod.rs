@@ -45,6 +45,8 @@ pub const DEFAULT_VIDEO_PROCESSING: Duration = Duration::from_secs(3);
 pub struct SimulatorConfig {
     pub seed: u64,
     pub accounts: Vec<AccountSpec>,
+    /// Professional accounts no token reads, that Business Discovery answers for.
+    pub public: Vec<AccountSpec>,
     /// Serve some media-list pages shorter than `limit` (privacy filtering), losing nothing.
     pub short_pages: bool,
     /// Answer Instagram Login's `/me` as `{"data":[…]}` instead of a flat object.
@@ -61,6 +63,7 @@ impl SimulatorConfig {
         Self {
             seed,
             accounts: AccountSpec::standard_set(),
+            public: AccountSpec::public_set(),
             short_pages: true,
             wrapped_me: false,
             regain_minutes: 5,
@@ -107,6 +110,8 @@ pub(crate) struct SimState {
 
 pub(crate) struct Inner {
     pub accounts: Vec<SimAccount>,
+    /// Accounts only Business Discovery reads (see [`SimulatorConfig::public`]).
+    pub public: Vec<SimAccount>,
     pub tokens: Vec<SimToken>,
     /// Codes the consent dialogs handed out.
     pub codes: Vec<SimCode>,
@@ -159,6 +164,7 @@ impl Simulator {
     pub fn start(config: SimulatorConfig, bind: &str) -> anyhow::Result<Simulator> {
         let epoch = Utc::now();
         let accounts = generate(&config.accounts, config.seed, epoch);
+        let public = world::generate_from(&config.public, config.accounts.len(), config.seed, epoch);
         let mut rng = StdRng::seed_from_u64(config.seed ^ 0x5EED);
         let tokens = accounts
             .iter()
@@ -183,6 +189,7 @@ impl Simulator {
         let state = Arc::new(SimState {
             inner: Mutex::new(Inner {
                 accounts,
+                public,
                 tokens,
                 codes: Vec::new(),
                 faults: Faults::default(),
@@ -223,6 +230,15 @@ impl Simulator {
 
     pub async fn stop(self) {
         self.handle.stop(true).await;
+    }
+
+    /// What Business Discovery answers for a public account now: (followers, posts).
+    pub fn public_figures(&self, username: &str) -> Option<(i64, usize)> {
+        let now = self.now();
+        let inner = self.state.lock();
+        let account = inner.public.iter().find(|a| a.spec.username == username)?;
+        let posts = account.media.iter().filter(|m| m.product != "STORY" && !m.deleted && m.posted_at <= now).count();
+        Some((account.followers_at(self.state.epoch, now), posts))
     }
 
     pub fn account_count(&self) -> usize {

@@ -470,6 +470,11 @@ impl Request<'_> {
                 self.new_token(inner, token, now, false)
             }
             ["debug_token"] => Ok(self.debug_token(inner, now)),
+            [id] if owned.iter().any(|&a| inner.accounts[a].ig_user_id == *id)
+                && self.param("fields").is_some_and(|f| f.starts_with("business_discovery.")) =>
+            {
+                self.business_discovery(state, &inner, id, token.flavour, now)
+            }
             [id] if owned.iter().any(|&a| inner.accounts[a].ig_user_id == *id) => {
                 Ok(user_json(state, account, self.param("fields").unwrap_or("id"), now, None))
             }
@@ -486,6 +491,56 @@ impl Request<'_> {
             },
             _ => Err(ApiError::new(100, facts::unsupported_get(segments.first().copied().unwrap_or(""))).sub(33)),
         }
+    }
+
+    /// Business Discovery: another professional account's public figures and posts, read
+    /// through one of the app user's accounts; Facebook Login only (graph-api.md §1).
+    fn business_discovery(
+        &self,
+        state: &SimState,
+        inner: &Inner,
+        asking: &str,
+        flavour: Flavour,
+        now: DateTime<Utc>,
+    ) -> Result<Value, ApiError> {
+        if flavour != Flavour::Facebook {
+            // Instagram Login has no Business Discovery (graph-api.md §1); the message is the
+            // Graph API's usual one for a field a node does not have.
+            return Err(ApiError::new(100, facts::nonexisting_field("business_discovery", "User")));
+        }
+        let fields = self.param("fields").unwrap_or_default();
+        let (field, sub) = split_fields(fields).into_iter().next().unwrap_or(("", None));
+        let username = field.strip_prefix("business_discovery.username(").and_then(|r| r.strip_suffix(')'));
+        let Some(username) = username.filter(|u| !u.is_empty()) else {
+            return Err(ApiError::new(100, "(#100) Missing username in business_discovery"));
+        };
+        // An unknown and a personal account answer alike: code 110, subcode 2207013 ("Invalid
+        // user id"), as clients in public code record it; Meta's reference does not list it.
+        let target = inner
+            .public
+            .iter()
+            .chain(inner.accounts.iter())
+            .find(|a| a.spec.username.eq_ignore_ascii_case(username))
+            .ok_or_else(|| ApiError::new(110, "Invalid user id").sub(2207013))?;
+        let sub = sub.unwrap_or("id");
+        let mut found = user_json(state, target, sub, now, None);
+        let media = split_fields(sub).into_iter().find(|(f, _)| *f == "media" || f.starts_with("media.limit("));
+        if let Some((edge, media_fields)) = media {
+            let limit = edge
+                .strip_prefix("media.limit(")
+                .and_then(|r| r.strip_suffix(')'))
+                .and_then(|n| n.parse::<usize>().ok())
+                .unwrap_or(25);
+            let listed: Vec<Value> = target
+                .media
+                .iter()
+                .filter(|m| m.product != "STORY" && !m.deleted && m.posted_at <= now)
+                .take(limit)
+                .map(|m| media_json(m, media_fields.unwrap_or("id"), self.origin, now))
+                .collect();
+            found["media"] = json!({ "data": listed });
+        }
+        Ok(json!({ "business_discovery": found, "id": asking }))
     }
 
     fn me(&self, state: &SimState, account: &SimAccount, flavour: Flavour, now: DateTime<Utc>) -> Value {
@@ -841,8 +896,11 @@ pub(super) fn split_fields(fields: &str) -> Vec<(&str, Option<&str>)> {
             Some(b',') | None if depth == 0 => {
                 let part = fields[start..i].trim();
                 if !part.is_empty() {
+                    // One closing brace belongs to this field; inner ones stay with its sub-fields.
                     out.push(match part.find('{') {
-                        Some(open) => (&part[..open], Some(part[open + 1..].trim_end_matches('}'))),
+                        Some(open) => {
+                            (&part[..open], Some(part[open + 1..].strip_suffix('}').unwrap_or(&part[open + 1..])))
+                        }
                         None => (part, None),
                     });
                 }
@@ -961,6 +1019,16 @@ mod tests {
         assert_eq!(
             split_fields("id,caption,children{id,media_type},timestamp"),
             vec![("id", None), ("caption", None), ("children", Some("id,media_type")), ("timestamp", None)]
+        );
+        // Business Discovery nests two levels: the inner edge keeps its own braces.
+        let outer = split_fields("business_discovery.username(x){followers_count,media.limit(5){id,like_count}}");
+        assert_eq!(
+            outer,
+            vec![("business_discovery.username(x)", Some("followers_count,media.limit(5){id,like_count}"))]
+        );
+        assert_eq!(
+            split_fields(outer[0].1.unwrap()),
+            vec![("followers_count", None), ("media.limit(5)", Some("id,like_count"))]
         );
     }
 }

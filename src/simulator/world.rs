@@ -75,6 +75,46 @@ impl AccountSpec {
         ]
     }
 
+    /// Professional accounts nobody connected, that Business Discovery answers for: what
+    /// operators track as competitors (a bakery, a studio and a guesthouse of their own).
+    pub fn public_set() -> Vec<AccountSpec> {
+        vec![
+            AccountSpec {
+                username: "north.loaf".into(),
+                name: "North Loaf".into(),
+                flavour: Flavour::Facebook,
+                followers: 9_800,
+                media: 140,
+                days: 180,
+                mix: Mix { image: 5, carousel: 2, video: 1, reels: 4 },
+                stories: 0,
+                voice: &voices::BAKERY,
+            },
+            AccountSpec {
+                username: "lumen.movement".into(),
+                name: "Lumen Movement".into(),
+                flavour: Flavour::Facebook,
+                followers: 41_500,
+                media: 90,
+                days: 120,
+                mix: Mix { image: 2, carousel: 1, video: 1, reels: 6 },
+                stories: 0,
+                voice: &voices::STUDIO,
+            },
+            AccountSpec {
+                username: "saltmarsh.rooms".into(),
+                name: "Saltmarsh Rooms".into(),
+                flavour: Flavour::Facebook,
+                followers: 2_300,
+                media: 40,
+                days: 200,
+                mix: Mix { image: 6, carousel: 3, video: 0, reels: 1 },
+                stories: 0,
+                voice: &voices::COVE,
+            },
+        ]
+    }
+
     /// The demo's three businesses: the standard set with captions and comments of their own
     /// (a bakery, a dance and yoga studio, a guesthouse) rather than the tests' fixtures.
     pub fn demo_set() -> Vec<AccountSpec> {
@@ -149,7 +189,13 @@ pub struct SimToken {
 }
 
 pub fn generate(specs: &[AccountSpec], seed: u64, epoch: DateTime<Utc>) -> Vec<SimAccount> {
-    specs.iter().enumerate().map(|(index, spec)| generate_account(spec, index, seed, epoch)).collect()
+    generate_from(specs, 0, seed, epoch)
+}
+
+/// Accounts numbered from `first` (public accounts after the connectable ones, so that no id
+/// repeats).
+pub fn generate_from(specs: &[AccountSpec], first: usize, seed: u64, epoch: DateTime<Utc>) -> Vec<SimAccount> {
+    specs.iter().enumerate().map(|(i, spec)| generate_account(spec, first + i, seed, epoch)).collect()
 }
 
 fn generate_account(spec: &AccountSpec, index: usize, seed: u64, epoch: DateTime<Utc>) -> SimAccount {

@@ -370,3 +370,34 @@ async fn no_log_line_or_error_of_a_faulty_run_contains_the_token() {
         assert!(!error.contains(&raw), "an error holds the token: {error}");
     }
 }
+
+#[tokio::test]
+async fn business_discovery_reads_another_accounts_public_figures_through_facebook_login_only() {
+    use tidemark::graph::discovery::{DISCOVERED_POSTS, is_not_found};
+    let sim = simulator();
+    let client = client_for(&sim);
+    let studio = AccessToken::new(sim.token(STUDIO));
+    let api = client.session(&studio, Flavour::Facebook);
+    let found = api.discover(&sim.ig_user_id(STUDIO), "north.loaf").await.unwrap();
+    let (followers, posts) = sim.public_figures("north.loaf").unwrap();
+    assert_eq!(found.username, "north.loaf");
+    assert_eq!(found.followers_count, Some(followers));
+    assert_eq!(found.media_count, Some(posts as i64));
+    let media = found.media.unwrap().data;
+    assert_eq!(media.len(), DISCOVERED_POSTS, "the newest {DISCOVERED_POSTS} posts");
+    assert!(media.windows(2).all(|w| w[0].timestamp >= w[1].timestamp), "newest first");
+    assert!(media.iter().all(|m| m.comments_count.is_some() && m.media_product_type.as_deref() != Some("STORY")));
+    assert!(media.iter().any(|m| m.like_count.is_some_and(|n| n > 0)));
+
+    // Case does not matter; an unknown name is Meta's "Invalid user id" (110/2207013).
+    assert!(api.discover(&sim.ig_user_id(STUDIO), "North.Loaf").await.is_ok());
+    let missing = api.discover(&sim.ig_user_id(STUDIO), "no.such.account").await.unwrap_err();
+    assert!(is_not_found(&missing), "{missing}");
+    assert_eq!(missing.action(), Action::Report);
+
+    // Instagram Login has no Business Discovery.
+    let bakery = AccessToken::new(sim.token(BAKERY));
+    let refused = client.session(&bakery, Flavour::Instagram).discover(&sim.ig_user_id(BAKERY), "north.loaf").await;
+    let refused = refused.unwrap_err();
+    assert!(!is_not_found(&refused) && refused.to_string().contains("business_discovery"), "{refused}");
+}
