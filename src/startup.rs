@@ -22,7 +22,8 @@ use crate::publishing::{MediaStore, Publisher};
 use crate::services::inbox::Inbox;
 use crate::services::webhooks::Webhooks;
 use crate::services::{
-    Accounts, Archive, Health, MetaCallbacks, Publishing, SecondFactor, SettingsEditor, Syncing, Users, Views,
+    Accounts, Archive, Competitors, Health, MetaCallbacks, Publishing, SecondFactor, SettingsEditor, Syncing, Users,
+    Views,
 };
 use crate::sync::SyncContext;
 use crate::sync::scheduler::Scheduler;
@@ -177,6 +178,7 @@ impl Application {
             .await?,
         );
         let users = web::Data::new(Users::new(pool.clone()));
+        let competitors = web::Data::new(Competitors::new(pool.clone(), settings.clock.clone()));
         let api_tokens = web::Data::new(ApiTokens::new(
             pool.clone(),
             &settings.token_key,
@@ -199,6 +201,7 @@ impl Application {
             App::new()
                 .app_data(auth.clone())
                 .app_data(users.clone())
+                .app_data(competitors.clone())
                 .app_data(api_tokens.clone())
                 .app_data(second_factor.clone())
                 .app_data(meta.clone())

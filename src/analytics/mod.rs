@@ -4,6 +4,7 @@
 pub mod account;
 pub mod audience;
 pub mod charts;
+pub mod competitors;
 pub mod curves;
 pub mod engagement;
 pub mod followers;

@@ -53,6 +53,23 @@ pub async fn prepare(
         }
     }
 
+    // Three businesses like the demo's own, compared with them: a month of their daily counts,
+    // as if tracked for that long (the first sync reads their posts).
+    for username in simulator.public_usernames() {
+        let Some(id) =
+            crate::db::competitors::add(&mut conn, &username, None, now - chrono::Duration::days(35)).await?
+        else {
+            continue;
+        };
+        for days_ago in 1..=35 {
+            let at = now - chrono::Duration::days(days_ago);
+            if let Some((followers, posts)) = simulator.public_figures(&username, at) {
+                let posts = i64::try_from(posts).ok();
+                crate::db::competitors::record_day(&mut conn, id, at.date_naive(), Some(followers), posts).await?;
+            }
+        }
+    }
+
     let password = match password {
         Some(password) => password,
         None => {

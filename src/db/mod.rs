@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod api_tokens;
 pub mod audience;
 pub mod comments;
+pub mod competitors;
 pub mod dropped_metrics;
 pub mod inbox;
 pub mod mentions;

@@ -109,6 +109,45 @@ diesel::table! {
 }
 
 diesel::table! {
+    competitor_days (competitor_id, day) {
+        competitor_id -> Int8,
+        day -> Date,
+        followers_count -> Nullable<Int8>,
+        media_count -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    competitor_posts (competitor_id, media_id) {
+        competitor_id -> Int8,
+        media_id -> Text,
+        posted_at -> Timestamptz,
+        media_type -> Nullable<Text>,
+        media_product_type -> Nullable<Text>,
+        like_count -> Nullable<Int8>,
+        comments_count -> Nullable<Int8>,
+        permalink -> Nullable<Text>,
+        read_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    competitors (id) {
+        id -> Int8,
+        username -> Text,
+        status -> Text,
+        ig_id -> Nullable<Text>,
+        name -> Nullable<Text>,
+        followers_count -> Nullable<Int8>,
+        media_count -> Nullable<Int8>,
+        read_at -> Nullable<Timestamptz>,
+        last_error -> Nullable<Text>,
+        added_by -> Nullable<Int8>,
+        added_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     data_version (id) {
         id -> Bool,
         n -> Int8,
@@ -511,6 +550,9 @@ diesel::joinable!(comment_actions -> users (user_id));
 diesel::joinable!(comment_rules -> ig_accounts (account_id));
 diesel::joinable!(comment_rules -> saved_replies (saved_reply_id));
 diesel::joinable!(comments -> ig_accounts (account_id));
+diesel::joinable!(competitor_days -> competitors (competitor_id));
+diesel::joinable!(competitor_posts -> competitors (competitor_id));
+diesel::joinable!(competitors -> users (added_by));
 diesel::joinable!(mentions -> ig_accounts (account_id));
 diesel::joinable!(post_checkpoints -> posts (post_id));
 diesel::joinable!(post_scores -> ig_accounts (account_id));
@@ -538,6 +580,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     comment_actions,
     comment_rules,
     comments,
+    competitor_days,
+    competitor_posts,
+    competitors,
     data_version,
     dropped_metrics,
     ig_accounts,

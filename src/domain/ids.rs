@@ -68,3 +68,7 @@ id_type!(
     /// A JSON API token (`api_tokens`): the id its signed JWT carries.
     ApiTokenId
 );
+id_type!(
+    /// An account tracked as a competitor (`competitors`).
+    CompetitorId
+);

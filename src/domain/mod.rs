@@ -10,8 +10,8 @@ pub mod states;
 
 pub use audience::{AudienceFigure, AudienceRead};
 pub use clock::{Clock, system_clock};
-pub use ids::{AccountId, ApiTokenId, PostId, PublicationId, SnapshotId, SyncRunId, UserId};
+pub use ids::{AccountId, ApiTokenId, CompetitorId, PostId, PublicationId, SnapshotId, SyncRunId, UserId};
 pub use states::{
-    AccountStatus, ApiScope, AudienceDimension, Flavour, MetaRequestKind, MetaRequestOutcome, PublicationKind,
-    PublicationStatus, Role, SyncOutcome, Trigger, UnknownState,
+    AccountStatus, ApiScope, AudienceDimension, CompetitorStatus, Flavour, MetaRequestKind, MetaRequestOutcome,
+    PublicationKind, PublicationStatus, Role, SyncOutcome, Trigger, UnknownState,
 };

@@ -264,6 +264,18 @@ text_state!(
 );
 
 text_state!(
+    /// Where a tracked competitor stands.
+    CompetitorStatus, "competitor status" {
+        /// Added, not read yet.
+        Waiting = "waiting",
+        /// Read through Business Discovery.
+        Tracked = "tracked",
+        /// No professional account has that username (or it is personal or age-gated).
+        NotFound = "not_found",
+    }
+);
+
+text_state!(
     /// What a JSON API token may do.
     ApiScope, "API token scope" {
         /// Read every account's figures, posts, publications and comments.

@@ -69,6 +69,13 @@ impl GraphSession<'_> {
     /// `ig_user_id`. An unknown or personal account is a `Rejected` error with
     /// [`NOT_FOUND`]'s code and subcode (see [`is_not_found`]).
     pub async fn discover(&self, ig_user_id: &str, username: &str) -> Result<Discovered, GraphError> {
+        if !is_username(username) {
+            return Err(GraphError::Rejected {
+                code: 100,
+                subcode: None,
+                message: "not an Instagram username: nothing was asked".into(),
+            });
+        }
         let fields = format!(
             "business_discovery.username({username}){{id,username,name,followers_count,media_count,\
              media.limit({DISCOVERED_POSTS}){{id,timestamp,media_type,media_product_type,like_count,comments_count,permalink}}}}"
@@ -77,6 +84,12 @@ impl GraphSession<'_> {
         let wire: DiscoveryWire = self.get(url, &[("fields", &fields)], Some(ig_user_id)).await?;
         Ok(wire.business_discovery)
     }
+}
+
+/// Whether `text` can be an Instagram username: 1 to 30 letters, digits, periods and
+/// underscores (it is put inside a field expression, so nothing else may reach the call).
+pub fn is_username(text: &str) -> bool {
+    (1..=30).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_')
 }
 
 /// Whether Business Discovery said there is no such professional account.

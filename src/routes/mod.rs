@@ -6,6 +6,7 @@ pub mod analytics;
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod competitors;
 pub mod connect;
 pub mod dashboard;
 pub mod data;
@@ -167,6 +168,9 @@ route_table! {
     GET "/planner/{id}" => planner::show_publication, SignedIn, Safe;
     POST "/planner/{id}/schedule" => planner::reschedule_publication, Admin, Form;
     POST "/planner/{id}/cancel" => planner::cancel_publication, Admin, Form;
+    GET "/competitors" => competitors::competitors_page, SignedIn, Safe;
+    POST "/competitors" => competitors::add_competitor, Admin, Form;
+    POST "/competitors/{id}/delete" => competitors::remove_competitor, Admin, Form;
     GET "/sync" => sync::sync_history, SignedIn, Safe;
     POST "/sync" => sync::sync_all, Admin, Form;
     GET "/data" => data::data_page, Admin, Safe;
@@ -341,6 +345,8 @@ impl Notice {
             }
             "sync-started" => "A sync has started; this page follows it.",
             "settings-saved" => "The settings are saved.",
+            "competitor-added" => "The competitor is tracked: it is read at the next sync.",
+            "competitor-removed" => "The competitor is removed, with everything read of it.",
             "api-token-revoked" => "The API token is revoked: it works no more.",
             "everything-deleted" => "Every Instagram account and everything that belonged to it are deleted.",
             _ => return None,

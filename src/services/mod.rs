@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod archive;
+pub mod competitors;
 pub mod health;
 pub mod inbox;
 pub mod keys;
@@ -18,6 +19,7 @@ pub mod webhooks;
 
 pub use accounts::Accounts;
 pub use archive::Archive;
+pub use competitors::Competitors;
 pub use health::Health;
 pub use meta::MetaCallbacks;
 pub use publishing::Publishing;

@@ -232,13 +232,17 @@ impl Simulator {
         self.handle.stop(true).await;
     }
 
-    /// What Business Discovery answers for a public account now: (followers, posts).
-    pub fn public_figures(&self, username: &str) -> Option<(i64, usize)> {
-        let now = self.now();
+    /// The usernames of the public accounts (the ones only Business Discovery reads).
+    pub fn public_usernames(&self) -> Vec<String> {
+        self.state.lock().public.iter().map(|a| a.spec.username.clone()).collect()
+    }
+
+    /// What Business Discovery answers for a public account at `at`: (followers, posts).
+    pub fn public_figures(&self, username: &str, at: DateTime<Utc>) -> Option<(i64, usize)> {
         let inner = self.state.lock();
         let account = inner.public.iter().find(|a| a.spec.username == username)?;
-        let posts = account.media.iter().filter(|m| m.product != "STORY" && !m.deleted && m.posted_at <= now).count();
-        Some((account.followers_at(self.state.epoch, now), posts))
+        let posts = account.media.iter().filter(|m| m.product != "STORY" && !m.deleted && m.posted_at <= at).count();
+        Some((account.followers_at(self.state.epoch, at), posts))
     }
 
     pub fn account_count(&self) -> usize {

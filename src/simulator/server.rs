@@ -473,7 +473,7 @@ impl Request<'_> {
             [id] if owned.iter().any(|&a| inner.accounts[a].ig_user_id == *id)
                 && self.param("fields").is_some_and(|f| f.starts_with("business_discovery.")) =>
             {
-                self.business_discovery(state, &inner, id, token.flavour, now)
+                self.business_discovery(state, inner, id, token.flavour, now)
             }
             [id] if owned.iter().any(|&a| inner.accounts[a].ig_user_id == *id) => {
                 Ok(user_json(state, account, self.param("fields").unwrap_or("id"), now, None))

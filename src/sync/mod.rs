@@ -7,6 +7,7 @@
 //! was committed and the next tick carries on.
 
 pub mod cadence;
+pub mod competitors;
 pub mod hashtags;
 pub mod pictures;
 pub mod retention;
@@ -270,6 +271,22 @@ async fn run_locked(ctx: &SyncContext, scope: Scope, trigger: Trigger) -> anyhow
         }
         if report.error_kind.is_some() && report.snapshots_written == 0 && report.posts_seen == 0 {
             summary.failed_accounts += 1;
+        }
+    }
+    if scope == Scope::All {
+        match competitors::read_due(ctx, now).await {
+            Ok(read) => {
+                summary.api_calls += read.api_calls;
+                if read != competitors::CompetitorSummary::default() {
+                    tracing::info!(
+                        read = read.read,
+                        not_found = read.not_found,
+                        failed = read.failed,
+                        "competitors read"
+                    );
+                }
+            }
+            Err(err) => tracing::warn!(error = format!("{err:#}"), "competitors could not be read"),
         }
     }
     tracing::info!(%summary, "sync finished");

@@ -50,6 +50,8 @@ pub async fn purge(pool: &db::Pool, database_url: &str, now: DateTime<Utc>) -> a
         let first_kept = cutoff.with_timezone(&settings.time_zone()).date_naive();
         counts.daily_insights = retention::daily_insights_before(&mut conn, first_kept).await? as i64;
         counts.audience = crate::db::audience::delete_before(&mut conn, first_kept).await? as i64;
+        let competitor_rows = crate::db::competitors::delete_before(&mut conn, cutoff, first_kept).await?;
+        tracing::info!(competitor_rows, "competitors' posts and days before the history window removed");
     }
     let runs_cutoff = now - Duration::days(i64::from(settings.sync_run_keep_days));
     counts.sync_runs = retention::sync_runs_before(&mut conn, runs_cutoff).await? as i64;

@@ -316,6 +316,7 @@ async fn the_pages_work_in_a_real_browser() {
         "/planner?view=week".to_owned(),
         "/inbox".to_owned(),
         "/inbox/rules".to_owned(),
+        "/competitors".to_owned(),
         "/planner/new".to_owned(),
         format!("/planner/{publication}"),
         shared,
@@ -718,6 +719,20 @@ async fn the_demo_reads_like_three_real_businesses_in_a_real_browser() {
     screenshot(&client, "demo-post").await;
     client.goto(&url("/best-time?days=90")).await.unwrap();
     screenshot(&client, "demo-best-time").await;
+    // The three businesses beside three of their kind, a month of counts each.
+    client.goto(&url("/competitors")).await.unwrap();
+    let competitors = client.source().await.unwrap();
+    assert_eq!(competitors.matches("class=\"badge\">yours").count(), 3);
+    for rival in ["@north.loaf", "@lumen.movement", "@saltmarsh.rooms"] {
+        let row = &competitors[competitors.find(rival).unwrap_or_else(|| panic!("{rival} listed"))..];
+        let row = &row[..row.find("</tr>").unwrap()];
+        assert!(
+            row.contains("<td class=\"num\">+") || row.contains("<td class=\"num\">−"),
+            "{rival} has a change: {row}"
+        );
+        assert!(!row.contains("Read at the next sync"), "{rival} was read by the first sync");
+    }
+    screenshot(&client, "demo-competitors").await;
     client.close().await.unwrap();
 
     let phone = browser(&driver, true).await;

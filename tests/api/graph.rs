@@ -379,7 +379,7 @@ async fn business_discovery_reads_another_accounts_public_figures_through_facebo
     let studio = AccessToken::new(sim.token(STUDIO));
     let api = client.session(&studio, Flavour::Facebook);
     let found = api.discover(&sim.ig_user_id(STUDIO), "north.loaf").await.unwrap();
-    let (followers, posts) = sim.public_figures("north.loaf").unwrap();
+    let (followers, posts) = sim.public_figures("north.loaf", sim.now()).unwrap();
     assert_eq!(found.username, "north.loaf");
     assert_eq!(found.followers_count, Some(followers));
     assert_eq!(found.media_count, Some(posts as i64));

@@ -10,6 +10,7 @@ mod archive;
 mod audience;
 mod auth;
 mod browser;
+mod competitors;
 mod connect;
 mod csrf;
 mod demo;

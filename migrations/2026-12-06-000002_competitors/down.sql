@@ -1,0 +1,3 @@
+DROP TABLE competitor_posts;
+DROP TABLE competitor_days;
+DROP TABLE competitors;
