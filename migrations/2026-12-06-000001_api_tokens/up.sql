@@ -3,6 +3,9 @@
 CREATE TABLE api_tokens (
     id           BIGSERIAL PRIMARY KEY,
     name         TEXT NOT NULL CHECK (char_length(name) BETWEEN 1 AND 100),
+    -- A random value the token carries too: a token made for an earlier row with the same id
+    -- (before the table was emptied) does not match.
+    nonce        TEXT NOT NULL CHECK (char_length(nonce) = 32),
     scope        TEXT NOT NULL CHECK (scope IN ('read', 'write')),
     -- NULL: made with `tidemark api-token create`, or its admin was deleted since.
     created_by   BIGINT REFERENCES users (id) ON DELETE SET NULL,

@@ -15,7 +15,9 @@ use chrono::{DateTime, Duration, Utc};
 use governor::clock::{Clock as _, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand::RngCore;
 use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq;
 
 use crate::crypto::TokenKey;
 use crate::db::api_tokens::{ApiToken, NewApiToken};
@@ -36,6 +38,8 @@ struct Claims {
     aud: String,
     /// The token's id in `api_tokens`.
     sub: String,
+    /// Its row's nonce: an id alone could name a later row after the table was emptied.
+    jti: String,
     iat: i64,
     /// For the holder's information; the stored expiry is what counts.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -105,6 +109,7 @@ impl ApiTokens {
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["iss", "aud", "sub"]);
+        // `jti` is required by the claims' type: a token without one does not decode.
         // The stored expiry decides (a token may have none), checked against the service's clock.
         validation.validate_exp = false;
         Self {
@@ -140,12 +145,16 @@ impl ApiTokens {
         let now = self.now();
         let expires_at = expires_in_days.map(|days| now + Duration::days(i64::from(days)));
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
-        let row = NewApiToken { name, scope, created_by: by, created_at: now, expires_at };
+        let mut nonce = [0u8; 16];
+        rand::rng().fill_bytes(&mut nonce);
+        let nonce = hex::encode(nonce);
+        let row = NewApiToken { name, nonce: &nonce, scope, created_by: by, created_at: now, expires_at };
         let token = db::api_tokens::insert(&mut conn, &row).await.map_err(DbError::from)?;
         let claims = Claims {
             iss: ISSUER.to_owned(),
             aud: AUDIENCE.to_owned(),
             sub: token.id.to_string(),
+            jti: token.nonce.clone(),
             iat: now.timestamp(),
             exp: expires_at.map(|at| at.timestamp()),
         };
@@ -181,6 +190,9 @@ impl ApiTokens {
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
         // A signed token whose row is gone was deleted after it was revoked or expired.
         let token = db::api_tokens::find(&mut conn, id).await.map_err(DbError::from)?.ok_or(ApiRefusal::Revoked)?;
+        if !bool::from(token.nonce.as_bytes().ct_eq(claims.jti.as_bytes())) {
+            return Err(ApiRefusal::Invalid.into());
+        }
         let now = self.now();
         if token.revoked_at.is_some() {
             return Err(ApiRefusal::Revoked.into());

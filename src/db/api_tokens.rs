@@ -13,6 +13,8 @@ use crate::domain::{ApiScope, ApiTokenId, UserId};
 pub struct ApiToken {
     pub id: ApiTokenId,
     pub name: String,
+    /// Carried by the token as its `jti`.
+    pub nonce: String,
     pub scope: ApiScope,
     pub created_by: Option<UserId>,
     pub created_at: DateTime<Utc>,
@@ -32,6 +34,7 @@ impl ApiToken {
 #[diesel(table_name = api_tokens)]
 pub struct NewApiToken<'a> {
     pub name: &'a str,
+    pub nonce: &'a str,
     pub scope: ApiScope,
     pub created_by: Option<UserId>,
     pub created_at: DateTime<Utc>,

@@ -49,6 +49,7 @@ diesel::table! {
     api_tokens (id) {
         id -> Int8,
         name -> Text,
+        nonce -> Text,
         scope -> Text,
         created_by -> Nullable<Int8>,
         created_at -> Timestamptz,

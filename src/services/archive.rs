@@ -46,6 +46,7 @@ pub const WITHHELD: &[(&str, &str, &str)] = &[
     ("meta_requests", "signature_hash", "a hash of Meta's signature, kept only to refuse replays"),
     ("publications", "claim", "names the publisher run holding it; meaningless elsewhere"),
     ("shared_links", "token_hash", "a hash of the link's secret, kept only to recognise the link"),
+    ("api_tokens", "nonce", "a random value each API token carries, kept only to recognise the token"),
     ("publications", "claimed_until", "when that run's hold lapses; meaningless elsewhere"),
 ];
 

@@ -90,6 +90,13 @@ async fn the_api_refuses_a_missing_forged_revoked_expired_or_read_only_token_and
     assert!(tidemark::db::api_tokens::revoke(&mut conn, reader_id, chrono::Utc::now()).await.unwrap());
     assert!(problem(get(&app, &reader, "/api/v1/accounts").await, 401).await.contains("revoked"));
 
+    // A token made for a row that is gone names nothing, even once its id is given again.
+    execute(&mut app.db.connect().await, "TRUNCATE api_tokens RESTART IDENTITY").await;
+    let renewed = app.api_token(ApiScope::Read).await;
+    assert_eq!(app.count("SELECT max(id) AS n FROM api_tokens").await, 1, "the id is given again");
+    problem(get(&app, &reader, "/api/v1/accounts").await, 401).await;
+    assert_eq!(get(&app, &renewed, "/api/v1/accounts").await.status(), 200);
+
     // Unknown addresses and malformed queries are problems too, never HTML.
     let token = app.api_token(ApiScope::Read).await;
     problem(get(&app, &token, "/api/v1/nothing-here").await, 404).await;
