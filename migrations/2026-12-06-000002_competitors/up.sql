@@ -11,8 +11,12 @@ CREATE TABLE competitors (
     name            TEXT,
     followers_count BIGINT,
     media_count     BIGINT,
-    -- When it was last read (or found missing); a failed read leaves it and says why.
+    -- When it was last read (or found missing).
     read_at         TIMESTAMPTZ,
+    -- When it was last asked for, whatever the answer: once a day, even when refused; a
+    -- temporary failure leaves it, so the next cycle asks again.
+    tried_at        TIMESTAMPTZ,
+    -- Why the last read failed, until one succeeds.
     last_error      TEXT,
     added_by        BIGINT REFERENCES users (id) ON DELETE SET NULL,
     added_at        TIMESTAMPTZ NOT NULL

@@ -20,6 +20,7 @@ pub struct Competitor {
     pub followers_count: Option<i64>,
     pub media_count: Option<i64>,
     pub read_at: Option<DateTime<Utc>>,
+    pub tried_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
     pub added_by: Option<UserId>,
     pub added_at: DateTime<Utc>,
@@ -77,11 +78,11 @@ pub async fn remove(conn: &mut AsyncPgConnection, id: CompetitorId) -> QueryResu
     Ok(diesel::delete(competitors::table.find(id)).execute(conn).await? == 1)
 }
 
-/// Competitors not read since `before` (never read first), at most `limit`.
+/// Competitors not asked for since `before` (never asked first), at most `limit`.
 pub async fn due(conn: &mut AsyncPgConnection, before: DateTime<Utc>, limit: i64) -> QueryResult<Vec<Competitor>> {
     competitors::table
-        .filter(competitors::read_at.is_null().or(competitors::read_at.lt(before)))
-        .order((competitors::read_at.asc().nulls_first(), competitors::id.asc()))
+        .filter(competitors::tried_at.is_null().or(competitors::tried_at.lt(before)))
+        .order((competitors::tried_at.asc().nulls_first(), competitors::id.asc()))
         .limit(limit)
         .select(Competitor::as_select())
         .load(conn)
@@ -104,6 +105,7 @@ pub async fn record(
                 competitors::followers_count.eq(read.followers_count),
                 competitors::media_count.eq(read.media_count),
                 competitors::read_at.eq(now),
+                competitors::tried_at.eq(now),
                 competitors::last_error.eq(None::<String>),
             ))
             .execute(conn)
@@ -160,6 +162,7 @@ pub async fn mark_not_found(conn: &mut AsyncPgConnection, id: CompetitorId, now:
         .set((
             competitors::status.eq(CompetitorStatus::NotFound),
             competitors::read_at.eq(now),
+            competitors::tried_at.eq(now),
             competitors::last_error.eq(None::<String>),
         ))
         .execute(conn)
@@ -167,9 +170,18 @@ pub async fn mark_not_found(conn: &mut AsyncPgConnection, id: CompetitorId, now:
     Ok(())
 }
 
-/// A read failed for another reason: why, kept until a read succeeds (it is asked again).
-pub async fn mark_failed(conn: &mut AsyncPgConnection, id: CompetitorId, why: &str) -> QueryResult<()> {
-    diesel::update(competitors::table.find(id)).set(competitors::last_error.eq(why)).execute(conn).await?;
+/// A read failed for another reason: why, kept until a read succeeds. `tried` marks it asked
+/// (a refusal waits a day); a temporary failure leaves it to be asked next cycle.
+pub async fn mark_failed(
+    conn: &mut AsyncPgConnection,
+    id: CompetitorId,
+    why: &str,
+    tried: Option<DateTime<Utc>>,
+) -> QueryResult<()> {
+    diesel::update(competitors::table.find(id))
+        .set((competitors::last_error.eq(why), competitors::tried_at.eq(tried)))
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

@@ -142,6 +142,7 @@ diesel::table! {
         followers_count -> Nullable<Int8>,
         media_count -> Nullable<Int8>,
         read_at -> Nullable<Timestamptz>,
+        tried_at -> Nullable<Timestamptz>,
         last_error -> Nullable<Text>,
         added_by -> Nullable<Int8>,
         added_at -> Timestamptz,

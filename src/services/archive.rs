@@ -281,6 +281,7 @@ pub const TABLES: &[ArchiveTable] = &[
             ("followers_count", "followers at the last read"),
             ("media_count", "posts on Instagram at the last read"),
             ("read_at", "when it was last read (UTC)"),
+            ("tried_at", "when it was last asked for, whatever the answer (UTC)"),
             ("last_error", "why the last read failed, until one succeeds"),
             ("added_by", "users.id of the admin who added it"),
             ("added_at", "when it was added (UTC)"),

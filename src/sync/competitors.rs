@@ -55,7 +55,9 @@ pub async fn read_due(ctx: &SyncContext, now: DateTime<Utc>) -> anyhow::Result<C
             }
             Err(err) => {
                 tracing::warn!(competitor = competitor.id.0, kind = err.kind(), error = %err, "competitor not read");
-                competitors::mark_failed(&mut conn, competitor.id, &err.to_string()).await?;
+                // A refusal would answer the same all day; anything else is asked again next cycle.
+                let tried = (err.action() == Action::Report).then_some(now).or(competitor.tried_at);
+                competitors::mark_failed(&mut conn, competitor.id, &err.to_string(), tried).await?;
                 summary.failed += 1;
                 // Waiting or re-connecting concerns every read after this one too.
                 if matches!(err.action(), Action::Wait | Action::Reconnect) {
