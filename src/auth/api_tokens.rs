@@ -50,7 +50,6 @@ struct Claims {
 #[derive(Debug, Clone, Copy)]
 pub struct ApiCaller {
     pub token: ApiTokenId,
-    pub scope: ApiScope,
 }
 
 /// Why a request was refused before its handler ran.
@@ -210,7 +209,7 @@ impl ApiTokens {
         if self.note_use(id, now) {
             db::api_tokens::mark_used(&mut conn, id, now, USE_NOTED_EVERY).await.map_err(DbError::from)?;
         }
-        Ok(ApiCaller { token: id, scope: token.scope })
+        Ok(ApiCaller { token: id })
     }
 
     /// Whether this use should be written: the first in [`USE_NOTED_EVERY`] for this process

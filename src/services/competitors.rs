@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 
 use crate::analytics::Format;
 use crate::analytics::competitors::{Compared, PublicPost, PublicRecord, compare};
@@ -159,9 +159,5 @@ impl Competitors {
             });
         }
         Ok(Comparison { sides, can_read })
-    }
-
-    pub fn now(&self) -> DateTime<Utc> {
-        (self.clock)()
     }
 }
