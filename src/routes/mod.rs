@@ -89,7 +89,7 @@ route_table! {
     GET "/privacy" => privacy::privacy, Anyone, Safe;
     GET "/shared/{token}" => shared::shared_overview, Anyone, Safe;
     GET "/definitions" => definitions::definitions, SignedIn, Safe;
-    GET "/api/v1/openapi.json" => api::openapi, Anyone, Safe;
+    GET "/api/v1/openapi.json" => api::openapi, ApiRead, Safe;
     GET "/api/v1/accounts" => api::accounts::list_accounts, ApiRead, Safe;
     GET "/api/v1/accounts/{id}" => api::accounts::show_account, ApiRead, Safe;
     GET "/api/v1/accounts/{id}/series" => api::accounts::account_series, ApiRead, Safe;
