@@ -92,3 +92,27 @@ async fn without_a_facebook_login_account_competitors_wait_and_the_page_says_why
     let seen = app.get_text(&viewer, "/competitors").await;
     assert!(seen.contains("@north.loaf") && !seen.contains("action=\"/competitors\""));
 }
+
+#[tokio::test]
+async fn a_temporary_failure_is_kept_and_asked_again_at_the_next_cycle() {
+    use tidemark::simulator::Faults;
+    use tidemark::sync::competitors::read_due;
+    let app = spawn_app().await;
+    app.connect(STUDIO).await;
+    let admin = app.admin().await;
+    assert_eq!(add(&app, &admin, "saltmarsh.rooms").await.status(), 303);
+
+    // Every answer fails for a while: the client's retries run out.
+    app.sim.set_faults(Faults { fail_next: 50, ..Faults::default() });
+    let failed = read_due(&app.sync, app.sim.now()).await.unwrap();
+    assert_eq!((failed.read, failed.failed), (0, 1));
+    let state = "SELECT count(*) AS n FROM competitors WHERE status = 'waiting' AND tried_at IS NULL AND last_error LIKE 'temporary%'";
+    assert_eq!(app.count(state).await, 1, "the reason is kept and the competitor stays due");
+    assert!(app.get_text(&admin, "/competitors").await.contains("Read at the next sync."));
+
+    app.sim.set_faults(Faults::default());
+    let read = read_due(&app.sync, app.sim.now()).await.unwrap();
+    assert_eq!(read.read, 1, "asked again at once, not a day later");
+    let cleared = "SELECT count(*) AS n FROM competitors WHERE status = 'tracked' AND last_error IS NULL AND tried_at IS NOT NULL";
+    assert_eq!(app.count(cleared).await, 1);
+}
