@@ -110,6 +110,9 @@ async fn the_api_refuses_a_missing_forged_revoked_expired_or_read_only_token_and
     problem(get(&app, &token, "/api/v1/posts/abc").await, 404).await;
     problem(get(&app, &token, "/api/v1/accounts/999/series").await, 404).await;
     problem(get(&app, &token, "/api/v1/accounts/1/series?from=2026-12-01&to=2026-11-01").await, 400).await;
+    // Dates at the ends of the calendar: refused, never a panic.
+    problem(get(&app, &token, "/api/v1/accounts/1/series?to=-262143-01-01").await, 400).await;
+    problem(get(&app, &token, "/api/v1/accounts/1/series?from=+262142-12-01&to=+262142-12-31").await, 400).await;
 }
 
 #[tokio::test]

@@ -143,7 +143,15 @@ pub async fn account_series(
         views.account(account).await?.ok_or_else(|| Problem::not_found("There is no account with this id."))?;
         let today = basis.now.date_naive();
         let last = query.0.to.unwrap_or(today);
-        let first = query.0.from.unwrap_or(last - Duration::days(DEFAULT_SERIES_DAYS - 1));
+        // Checked: a date at the calendar's end would overflow the arithmetic.
+        let out_of_range = || Problem::bad_request("The dates are outside the range this API serves.");
+        let first = match query.0.from {
+            Some(first) => first,
+            None => last.checked_sub_signed(Duration::days(DEFAULT_SERIES_DAYS - 1)).ok_or_else(out_of_range)?,
+        };
+        if first.checked_add_signed(Duration::days(MAX_SERIES_DAYS)).is_none() {
+            return Err(out_of_range());
+        }
         if first > last {
             return Err(Problem::bad_request("`from` is after `to`."));
         }

@@ -30,7 +30,13 @@ pub struct InsightsQuery {
 impl InsightsQuery {
     fn filter(&self, basis: &Basis) -> Result<PostFilter, Problem> {
         let until = self.until.unwrap_or(basis.now);
-        let from = self.from.unwrap_or(until - Duration::days(DEFAULT_DAYS));
+        let from = match self.from {
+            Some(from) => from,
+            // Checked: RFC 3339 years stop at 0000, yet a bad default must never panic.
+            None => until
+                .checked_sub_signed(Duration::days(DEFAULT_DAYS))
+                .ok_or_else(|| Problem::bad_request("`until` is outside the range this API serves."))?,
+        };
         if from >= until {
             return Err(Problem::bad_request("`from` is not before `until`."));
         }
