@@ -10,6 +10,7 @@ pub mod domain;
 pub mod error;
 pub mod graph;
 pub mod publishing;
+pub mod reports;
 pub mod routes;
 pub mod services;
 pub mod simulator;

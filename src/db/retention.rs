@@ -25,6 +25,8 @@ pub struct PurgeCounts {
     pub sign_ins: i64,
     /// Audience figures (followers by age, place, hour) read before the history window.
     pub audience: i64,
+    /// Reports kept whose period ended before the history window.
+    pub reports: i64,
 }
 
 impl std::fmt::Display for PurgeCounts {
@@ -33,7 +35,7 @@ impl std::fmt::Display for PurgeCounts {
             f,
             "{} post(s) with {} snapshot(s), {} account snapshot(s), {} day(s) of account insights, \
              {} sync-run record(s), {} Meta request record(s), {} unfinished Meta dialog(s), {} expired session(s), {} unfinished sign-in(s) or authenticator set-up(s), \
-             {} audience figure(s)",
+             {} audience figure(s), {} report(s)",
             self.posts,
             self.snapshots,
             self.account_snapshots,
@@ -43,7 +45,8 @@ impl std::fmt::Display for PurgeCounts {
             self.dialogs,
             self.sessions,
             self.sign_ins,
-            self.audience
+            self.audience,
+            self.reports
         )
     }
 }

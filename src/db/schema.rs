@@ -407,6 +407,7 @@ diesel::table! {
         sessions -> Int8,
         sign_ins -> Int8,
         audience -> Int8,
+        reports -> Int8,
     }
 }
 
@@ -420,12 +421,47 @@ diesel::table! {
 }
 
 diesel::table! {
+    report_schedules (id) {
+        id -> Int8,
+        account_id -> Nullable<Int8>,
+        cadence -> Text,
+        recipients -> Array<Nullable<Text>>,
+        time_zone -> Text,
+        send_hour -> Int2,
+        created_by -> Nullable<Int8>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     saved_replies (id) {
         id -> Int8,
         title -> Text,
         body -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    sent_reports (id) {
+        id -> Int8,
+        schedule_id -> Nullable<Int8>,
+        account_id -> Nullable<Int8>,
+        account_ids -> Array<Nullable<Int8>>,
+        cadence -> Text,
+        first_day -> Date,
+        last_day -> Date,
+        made_by_hand -> Bool,
+        made_by -> Nullable<Int8>,
+        made_at -> Timestamptz,
+        recipients -> Array<Nullable<Text>>,
+        delivery -> Text,
+        mail_error -> Nullable<Text>,
+        attempts -> Int2,
+        tried_at -> Timestamptz,
+        content -> Jsonb,
+        pdf -> Bytea,
     }
 }
 
@@ -567,6 +603,11 @@ diesel::joinable!(publication_media -> publications (publication_id));
 diesel::joinable!(publications -> ig_accounts (account_id));
 diesel::joinable!(publications -> users (created_by));
 diesel::joinable!(recovery_codes -> users (user_id));
+diesel::joinable!(report_schedules -> ig_accounts (account_id));
+diesel::joinable!(report_schedules -> users (created_by));
+diesel::joinable!(sent_reports -> ig_accounts (account_id));
+diesel::joinable!(sent_reports -> report_schedules (schedule_id));
+diesel::joinable!(sent_reports -> users (made_by));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(shared_links -> ig_accounts (account_id));
 diesel::joinable!(shared_links -> users (created_by));
@@ -602,7 +643,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     publications,
     purges,
     recovery_codes,
+    report_schedules,
     saved_replies,
+    sent_reports,
     sessions,
     settings,
     shared_links,

@@ -72,3 +72,11 @@ id_type!(
     /// An account tracked as a competitor (`competitors`).
     CompetitorId
 );
+id_type!(
+    /// A report mailed on a schedule (`report_schedules`).
+    ReportScheduleId
+);
+id_type!(
+    /// A report made and kept (`sent_reports`).
+    SentReportId
+);

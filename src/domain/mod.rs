@@ -10,8 +10,11 @@ pub mod states;
 
 pub use audience::{AudienceFigure, AudienceRead};
 pub use clock::{Clock, system_clock};
-pub use ids::{AccountId, ApiTokenId, CompetitorId, PostId, PublicationId, SnapshotId, SyncRunId, UserId};
+pub use ids::{
+    AccountId, ApiTokenId, CompetitorId, PostId, PublicationId, ReportScheduleId, SentReportId, SnapshotId, SyncRunId,
+    UserId,
+};
 pub use states::{
-    AccountStatus, ApiScope, AudienceDimension, CompetitorStatus, Flavour, MetaRequestKind, MetaRequestOutcome,
-    PublicationKind, PublicationStatus, Role, SyncOutcome, Trigger, UnknownState,
+    AccountStatus, ApiScope, AudienceDimension, Cadence, CompetitorStatus, Delivery, Flavour, MetaRequestKind,
+    MetaRequestOutcome, PublicationKind, PublicationStatus, Role, SyncOutcome, Trigger, UnknownState,
 };

@@ -292,6 +292,28 @@ impl ApiScope {
     }
 }
 
+text_state!(
+    /// How often a report is made, and so the period it covers.
+    Cadence, "report cadence" {
+        /// Monday to Sunday, sent after the Sunday.
+        Weekly = "weekly",
+        /// A calendar month, sent after its last day.
+        Monthly = "monthly",
+    }
+);
+
+text_state!(
+    /// What became of a report's e-mail.
+    Delivery, "report delivery" {
+        /// The SMTP server took it.
+        Mailed = "mailed",
+        /// The server refused it or could not be reached (tried again a few times).
+        Failed = "failed",
+        /// No SMTP server is configured: the report is only kept here.
+        NotMailed = "not_mailed",
+    }
+);
+
 impl AudienceDimension {
     /// The breakdowns of Meta's `follower_demographics`, in the order pages show them.
     pub const DEMOGRAPHICS: [AudienceDimension; 4] =
@@ -312,6 +334,12 @@ mod tests {
         }
         for outcome in SyncOutcome::ALL {
             assert_eq!(outcome.as_str().parse::<SyncOutcome>(), Ok(*outcome));
+        }
+        for cadence in Cadence::ALL {
+            assert_eq!(cadence.as_str().parse::<Cadence>(), Ok(*cadence));
+        }
+        for delivery in Delivery::ALL {
+            assert_eq!(delivery.as_str().parse::<Delivery>(), Ok(*delivery));
         }
         for scope in ApiScope::ALL {
             assert_eq!(scope.as_str().parse::<ApiScope>(), Ok(*scope));

@@ -3,7 +3,8 @@
 //! `tidemark purge`, and after the history window is shortened.
 //!
 //! - posts published before the history window, with their snapshots;
-//! - the accounts' own history (follower counts, daily insights, audience) before the window;
+//! - the accounts' own history (follower counts, daily insights, audience) before the window,
+//!   and the reports kept about periods that ended before it;
 //! - sync-run records older than their keep time (a setting, default 90 days);
 //! - comments made before the history window;
 //! - records of Meta's requests after 90 days, Meta dialogs never finished, dashboard
@@ -52,6 +53,7 @@ pub async fn purge(pool: &db::Pool, database_url: &str, now: DateTime<Utc>) -> a
         counts.audience = crate::db::audience::delete_before(&mut conn, first_kept).await? as i64;
         let competitor_rows = crate::db::competitors::delete_before(&mut conn, cutoff, first_kept).await?;
         tracing::info!(competitor_rows, "competitors' posts and days before the history window removed");
+        counts.reports = crate::db::sent_reports::delete_before(&mut conn, first_kept).await? as i64;
     }
     let runs_cutoff = now - Duration::days(i64::from(settings.sync_run_keep_days));
     counts.sync_runs = retention::sync_runs_before(&mut conn, runs_cutoff).await? as i64;

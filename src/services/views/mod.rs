@@ -144,7 +144,8 @@ impl Views {
 
     /// One account's panel for a period: the numbers of [`AccountFigures`], formatted.
     pub async fn panel(&self, basis: &Basis, account: &Account, period: &Period) -> Result<Arc<AccountPanel>, DbError> {
-        let key = format!("panel:{}:{}:{}", account.id, period.first, period.last);
+        // The zone too: a report may count its days in another zone than the pages.
+        let key = format!("panel:{}:{}:{}:{}", account.id, period.first, period.last, period.tz);
         self.cached(basis, key, async |conn| {
             let definition = basis.definition();
             let filter = PostFilter {
