@@ -499,6 +499,7 @@ async fn publish_calls(url: &str) {
         apps: Default::default(),
         data_dir: data_dir.clone(),
         api_requests_per_minute: std::num::NonZeroU32::MIN,
+        mail: None,
         publish_options: tidemark::publishing::PublishOptions {
             poll_first: Duration::from_millis(250),
             ..Default::default()

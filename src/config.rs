@@ -135,6 +135,15 @@ pub struct ServeArgs {
     pub api_requests_per_minute: u32,
     #[arg(long, env = "TIDEMARK_METRICS_TOKEN_FILE")]
     pub metrics_token_file: Option<PathBuf>,
+    /// Outgoing mail for reports and alerts: smtp://user:pass@host:587 (STARTTLS) or
+    /// smtps://user:pass@host:465; unset, nothing is mailed.
+    #[arg(long, env = "TIDEMARK_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    #[arg(long, env = "TIDEMARK_SMTP_URL_FILE")]
+    pub smtp_url_file: Option<PathBuf>,
+    /// The sender of Tidemark's mail, e.g. "Tidemark <reports@example.com>".
+    #[arg(long, env = "TIDEMARK_MAIL_FROM")]
+    pub mail_from: Option<String>,
     #[command(flatten)]
     pub apps: MetaAppArgs,
     #[command(flatten)]
@@ -331,6 +340,8 @@ pub struct Settings {
     pub publish_options: crate::publishing::PublishOptions,
     /// Requests each JSON API token may make per minute.
     pub api_requests_per_minute: NonZeroU32,
+    /// Where reports and alerts are mailed from; `None` when no SMTP server is configured.
+    pub mail: Option<crate::services::mail::MailSettings>,
 }
 
 #[derive(Clone)]
@@ -389,6 +400,15 @@ impl Settings {
         if metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
             bail!("TIDEMARK_METRICS_TOKEN must be at least 16 characters");
         }
+        let mail = match (&serve.smtp_url, &serve.smtp_url_file) {
+            (None, None) => None,
+            (inline, file) => {
+                let url = read_secret("TIDEMARK_SMTP_URL", inline.as_deref(), file.as_ref())?;
+                let host = public_url.as_ref().and_then(|u| u.host_str().map(str::to_owned));
+                let from = serve.mail_from.clone().unwrap_or_else(|| default_sender(host.as_deref()));
+                Some(crate::services::mail::MailSettings::parse(&url, &from)?)
+            }
+        };
         Ok(Self {
             database_url,
             bind,
@@ -412,6 +432,7 @@ impl Settings {
             data_dir: serve.data.data_dir.clone(),
             publish_options: crate::publishing::PublishOptions::default(),
             api_requests_per_minute,
+            mail,
         })
     }
 
@@ -448,6 +469,17 @@ fn estimated_entropy_bits(secret: &[u8]) -> f64 {
     let len = secret.len() as f64;
     let per_char: f64 = counts.iter().filter(|&&n| n > 0).map(|&n| n as f64 / len).map(|p| -p * p.log2()).sum();
     per_char * len
+}
+
+/// The sender when `TIDEMARK_MAIL_FROM` is not set: tidemark@ the public host, when it is a
+/// domain name.
+fn default_sender(public_host: Option<&str>) -> String {
+    match public_host {
+        Some(host) if host.contains('.') && host.parse::<std::net::IpAddr>().is_err() => {
+            format!("Tidemark <tidemark@{host}>")
+        }
+        _ => "Tidemark <tidemark@localhost>".to_owned(),
+    }
 }
 
 /// The public address as given: http or https, no query or fragment.

@@ -20,6 +20,8 @@ use crate::error::AppError;
 use crate::graph::GraphClient;
 use crate::publishing::{MediaStore, Publisher};
 use crate::services::inbox::Inbox;
+use crate::services::mail::Mailer;
+use crate::services::reports::{DueSummary, Reports};
 use crate::services::webhooks::Webhooks;
 use crate::services::{
     Accounts, Archive, Competitors, Health, MetaCallbacks, Publishing, SecondFactor, SettingsEditor, Syncing, Users,
@@ -45,6 +47,7 @@ pub struct Application {
     accounts: Arc<Accounts>,
     publishing: Arc<Publishing>,
     inbox: Arc<Inbox>,
+    reports: Arc<Reports>,
 }
 
 /// How long shutdown waits for a running sync to commit.
@@ -98,6 +101,8 @@ impl Application {
             Arc::new(Publishing::new(pool.clone(), Arc::new(publisher), clock.clone()).with_sync(sync.clone()));
         let inbox = Arc::new(Inbox::new(pool.clone(), graph.clone(), settings.token_key.clone(), clock.clone()));
         let views = Arc::new(Views::new(pool.clone(), clock.clone()));
+        let mailer = Mailer::new(settings.mail.clone());
+        let reports = Arc::new(Reports::new(pool.clone(), views.clone(), mailer, public_url.clone(), clock.clone()));
         let scheduler =
             if settings.run_scheduler { Some(Scheduler::start(sync.clone(), &schedule).await?) } else { None };
         if let Some(scheduler) = &scheduler {
@@ -133,6 +138,21 @@ impl Application {
                             Ok(summary) if summary.published.is_empty() && summary.failed.is_empty() => {}
                             Ok(summary) => tracing::info!(%summary, "publisher"),
                             Err(err) => tracing::error!(error = format!("{err:#}"), "publisher failed"),
+                        }
+                    }
+                })
+                .await?;
+        }
+        if let Some(scheduler) = &scheduler {
+            let reports = reports.clone();
+            scheduler
+                .every_minute("reports", move || {
+                    let reports = reports.clone();
+                    async move {
+                        match reports.send_due().await {
+                            Ok(summary) if summary == DueSummary::default() => {}
+                            Ok(summary) => tracing::info!(?summary, "reports"),
+                            Err(err) => tracing::error!(error = %err, "reports could not be made"),
                         }
                     }
                 })
@@ -190,6 +210,7 @@ impl Application {
         let editor = web::Data::new(SettingsEditor::new(pool, syncing.clone()));
         let metrics = web::Data::from(metrics);
         let publishing_data = web::Data::from(publishing.clone());
+        let reports_data = web::Data::from(reports.clone());
         let (syncing_data, accounts_data) = (web::Data::from(syncing.clone()), web::Data::from(accounts.clone()));
         let metrics_access = web::Data::new(routes::health::MetricsAccess {
             public: settings.metrics_public,
@@ -216,6 +237,7 @@ impl Application {
                 .app_data(syncing_data.clone())
                 .app_data(accounts_data.clone())
                 .app_data(publishing_data.clone())
+                .app_data(reports_data.clone())
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
                 .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
                 .app_data(web::QueryConfig::default().error_handler(|_, _| {
@@ -235,7 +257,7 @@ impl Application {
         .listen(listener)?
         .run();
         tracing::info!(address = %settings.bind, port, "listening");
-        Ok(Self { port, server, syncing, accounts, publishing, inbox })
+        Ok(Self { port, server, syncing, accounts, publishing, inbox, reports })
     }
 
     pub fn port(&self) -> u16 {
@@ -266,6 +288,11 @@ impl Application {
     }
 
     /// The accounts service of this application (tests connect accounts through it).
+    /// The reports service (tests call its scheduler pass directly).
+    pub fn reports(&self) -> Arc<Reports> {
+        self.reports.clone()
+    }
+
     pub fn accounts(&self) -> Arc<Accounts> {
         self.accounts.clone()
     }

@@ -297,8 +297,10 @@ impl<'f> Layout<'f> {
         self.room_for(height + 64.0);
         self.y += 22.0;
         let y = self.y;
-        let title = self.fitted(&chart.title, 10.0, true, CONTENT_W);
+        let title = self.fitted(&chart.title, 10.0, true, CONTENT_W - 120.0);
         self.text(MARGIN, y, 10.0, true, INK, &title, Align::Left);
+        let unit = self.fitted(&chart.unit, 7.5, false, 110.0);
+        self.text(PAGE_W - MARGIN, y, 7.5, false, MUTED, &unit, Align::Right);
         self.y += 8.0;
         let (left, top, width) = (MARGIN + 38.0, self.y, CONTENT_W - 38.0);
         let bottom = top + height;
@@ -365,9 +367,8 @@ impl<'f> Layout<'f> {
             let y = bottom + 22.0;
             let dashed = series.comparison;
             self.steps().push(Step::Line { from: (x, y - 3.0), to: (x + 16.0, y - 3.0), width: 1.4, colour, dashed });
-            let label = format!("{} ({})", series.label, chart.unit);
-            self.text(x + 20.0, y, 7.5, false, INK, &label, Align::Left);
-            x += 20.0 + self.fonts.width(&label, 7.5, false) + 16.0;
+            self.text(x + 20.0, y, 7.5, false, INK, &series.label, Align::Left);
+            x += 20.0 + self.fonts.width(&series.label, 7.5, false) + 16.0;
         }
         self.y = bottom + 26.0;
     }

@@ -21,6 +21,7 @@ pub mod meta;
 pub mod planner;
 pub mod posts;
 pub mod privacy;
+pub mod reports;
 pub mod settings;
 pub mod shared;
 pub mod sync;
@@ -171,6 +172,11 @@ route_table! {
     GET "/competitors" => competitors::competitors_page, SignedIn, Safe;
     POST "/competitors" => competitors::add_competitor, Admin, Form;
     POST "/competitors/{id}/delete" => competitors::remove_competitor, Admin, Form;
+    GET "/reports" => reports::reports_page, SignedIn, Safe;
+    GET "/reports/preview" => reports::preview_report, SignedIn, Safe;
+    GET "/reports/preview.pdf" => reports::preview_pdf, SignedIn, Safe;
+    GET "/reports/{id}" => reports::show_report, SignedIn, Safe;
+    GET "/reports/{id}/pdf" => reports::report_pdf, SignedIn, Safe;
     GET "/sync" => sync::sync_history, SignedIn, Safe;
     POST "/sync" => sync::sync_all, Admin, Form;
     GET "/data" => data::data_page, Admin, Safe;
@@ -179,6 +185,9 @@ route_table! {
     POST "/settings" => settings::save_settings, Admin, Form;
     POST "/settings/api-tokens" => settings::create_api_token, Admin, Form;
     POST "/settings/api-tokens/{id}/revoke" => settings::revoke_api_token, Admin, Form;
+    POST "/settings/reports" => reports::add_schedule, Admin, Form;
+    POST "/settings/reports/{id}/send" => reports::send_now, Admin, Form;
+    POST "/settings/reports/{id}/delete" => reports::delete_schedule, Admin, Form;
     GET "/users" => users::list_users, Admin, Safe;
     POST "/users" => users::create_user, Admin, Form;
     POST "/users/{id}/role" => users::change_role, Admin, Form;
@@ -348,6 +357,11 @@ impl Notice {
             "competitor-added" => "The competitor is tracked: it is read at the next sync.",
             "competitor-removed" => "The competitor is removed, with everything read of it.",
             "api-token-revoked" => "The API token is revoked: it works no more.",
+            "report-schedule-added" => "The report is scheduled. Preview it, or send it now to see it arrive.",
+            "report-schedule-deleted" => "The schedule is deleted; the reports it sent are kept.",
+            "report-mailed" => "The report is made, kept here and handed to the mail server.",
+            "report-kept" => "The report is made and kept here. No mail server is configured, so nothing was mailed.",
+            "report-failed" => "The report is made and kept here, but the mail server did not take it (see below).",
             "everything-deleted" => "Every Instagram account and everything that belonged to it are deleted.",
             _ => return None,
         })

@@ -16,9 +16,10 @@ use crate::db::posts::RetentionCount;
 use crate::db::settings::OperatorSettings;
 use crate::domain::{ApiScope, ApiTokenId};
 use crate::error::{AppError, AppResult};
-use crate::services::Accounts;
+use crate::routes::reports::{ReportSettings, ScheduleForm};
 use crate::services::settings::{SaveOutcome, SettingsEditor};
 use crate::services::sync::is_valid_schedule;
+use crate::services::{Accounts, Reports, Views};
 
 /// Sync intervals offered by name: (minutes, cron expression, seconds first).
 const SCHEDULE_PRESETS: &[(u32, &str)] = &[
@@ -28,6 +29,13 @@ const SCHEDULE_PRESETS: &[(u32, &str)] = &[
     (30, "0 */30 * * * *"),
     (60, "0 0 * * * *"),
 ];
+
+/// Every time zone's name, sorted, for the forms' lists.
+pub fn time_zone_names() -> Vec<&'static str> {
+    let mut zones: Vec<&'static str> = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect();
+    zones.sort_unstable();
+    zones
+}
 
 /// The form as typed: every field a string, so a bad number is a message, not a 400.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -122,9 +130,7 @@ impl SettingsForm {
 
     /// Every time zone, for the form's list: (name, selected).
     pub fn time_zones(&self) -> Vec<(&'static str, bool)> {
-        let mut zones: Vec<&'static str> = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect();
-        zones.sort_unstable();
-        zones.into_iter().map(|name| (name, name == self.timezone.trim())).collect()
+        time_zone_names().into_iter().map(|name| (name, name == self.timezone.trim())).collect()
     }
 
     /// The settings the form describes, or every problem with it.
@@ -208,6 +214,7 @@ struct SettingsPage {
     problems: Vec<String>,
     csrf_token: String,
     tokens: Vec<TokenRow>,
+    reports: ReportSettings,
 }
 
 /// An API token as Settings lists it, times in the operator's zone.
@@ -253,37 +260,62 @@ struct ConfirmPage {
     csrf_token: String,
 }
 
+/// What the settings page shows besides the settings form: the Meta app's addresses, the
+/// API tokens and the report schedules.
+pub struct SettingsParts<'a> {
+    pub accounts: &'a Accounts,
+    pub tokens: &'a ApiTokens,
+    pub reports: &'a Reports,
+    pub views: &'a Views,
+}
+
 pub async fn settings_form(
     AdminUser(admin): AdminUser,
     notice: Notice,
     settings: web::Data<SettingsEditor>,
     accounts: web::Data<Accounts>,
     tokens: web::Data<ApiTokens>,
+    reports: web::Data<Reports>,
+    views: web::Data<Views>,
 ) -> AppResult<HttpResponse> {
     let current = settings.load().await?;
     let form = SettingsForm::from_settings(&current);
-    page(&admin, notice, StatusCode::OK, form, Vec::new(), &accounts, &tokens, current.time_zone()).await
+    let parts = SettingsParts { accounts: &accounts, tokens: &tokens, reports: &reports, views: &views };
+    let section = ReportSettings::load(&reports, &views, ScheduleForm::blank(current.time_zone()), Vec::new()).await?;
+    page(&admin, notice, StatusCode::OK, (form, Vec::new()), section, &parts, current.time_zone()).await
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The settings page with the report schedule form as sent and its problems.
+pub async fn page_with_report_problems(
+    admin: &CurrentUser,
+    settings: &SettingsEditor,
+    parts: &SettingsParts<'_>,
+    section: ReportSettings,
+) -> AppResult<HttpResponse> {
+    let current = settings.load().await?;
+    let form = SettingsForm::from_settings(&current);
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    page(admin, Notice::default(), status, (form, Vec::new()), section, parts, current.time_zone()).await
+}
+
 async fn page(
     user: &CurrentUser,
     notice: Notice,
     status: StatusCode,
-    form: SettingsForm,
-    problems: Vec<String>,
-    accounts: &Accounts,
-    tokens: &ApiTokens,
+    (form, problems): (SettingsForm, Vec<String>),
+    reports: ReportSettings,
+    parts: &SettingsParts<'_>,
     tz: chrono_tz::Tz,
 ) -> AppResult<HttpResponse> {
     let now = chrono::Utc::now();
     let page = SettingsPage {
         page: PageContext::new(user, notice, "settings"),
-        meta_urls: accounts.dashboard_urls(),
+        meta_urls: parts.accounts.dashboard_urls(),
         form,
         problems,
         csrf_token: user.csrf_token.clone(),
-        tokens: tokens.list().await?.iter().map(|t| TokenRow::new(t, now, tz)).collect(),
+        tokens: parts.tokens.list().await?.iter().map(|t| TokenRow::new(t, now, tz)).collect(),
+        reports,
     };
     render(status, &page)
 }
@@ -293,6 +325,8 @@ pub async fn save_settings(
     settings: web::Data<SettingsEditor>,
     accounts: web::Data<Accounts>,
     tokens: web::Data<ApiTokens>,
+    reports: web::Data<Reports>,
+    views: web::Data<Views>,
     CsrfForm(form): CsrfForm<SettingsForm>,
 ) -> AppResult<HttpResponse> {
     let new = match form.validate() {
@@ -300,7 +334,9 @@ pub async fn save_settings(
         Err(problems) => {
             let tz = settings.load().await?.time_zone();
             let status = StatusCode::UNPROCESSABLE_ENTITY;
-            return page(&admin, Notice::default(), status, form, problems, &accounts, &tokens, tz).await;
+            let parts = SettingsParts { accounts: &accounts, tokens: &tokens, reports: &reports, views: &views };
+            let section = ReportSettings::load(&reports, &views, ScheduleForm::blank(tz), Vec::new()).await?;
+            return page(&admin, Notice::default(), status, (form, problems), section, &parts, tz).await;
         }
     };
     match settings.save(&new, form.confirm.as_deref() == Some("yes")).await? {

@@ -48,6 +48,7 @@ pub const WITHHELD: &[(&str, &str, &str)] = &[
     ("shared_links", "token_hash", "a hash of the link's secret, kept only to recognise the link"),
     ("api_tokens", "nonce", "a random value each API token carries, kept only to recognise the token"),
     ("publications", "claimed_until", "when that run's hold lapses; meaningless elsewhere"),
+    ("sent_reports", "pdf", "the report drawn as a PDF from its content column (download it under Reports)"),
 ];
 
 /// Tables never exported, and why.
@@ -314,6 +315,46 @@ pub const TABLES: &[ArchiveTable] = &[
             ("comments_count", "comments at the last read"),
             ("permalink", "its address on Instagram"),
             ("read_at", "when it was last read (UTC)"),
+        ],
+    },
+    ArchiveTable {
+        name: "report_schedules",
+        about: "Reports mailed on a schedule: for whom, how often, to whom",
+        order_by: "id",
+        account_filter: Some("account_id = $1"),
+        columns: &[
+            ("id", "Tidemark's id of the schedule"),
+            ("account_id", "ig_accounts.id; empty: every account together"),
+            ("cadence", "weekly (Monday to Sunday) or monthly (calendar month)"),
+            ("recipients", "the e-mail addresses it is sent to"),
+            ("time_zone", "the zone its weeks, months and hour are counted in"),
+            ("send_hour", "the hour it is sent at on the day after its period"),
+            ("created_by", "users.id of the admin who made it"),
+            ("created_at", "when it was made (UTC)"),
+        ],
+    },
+    ArchiveTable {
+        name: "sent_reports",
+        about: "Every report made, with its figures as they were when it was made",
+        order_by: "id",
+        account_filter: Some("$1 = ANY (account_ids)"),
+        columns: &[
+            ("id", "Tidemark's id of the report"),
+            ("schedule_id", "report_schedules.id; empty once the schedule is deleted"),
+            ("account_id", "ig_accounts.id; empty: every account together"),
+            ("account_ids", "every account the report shows"),
+            ("cadence", "weekly or monthly"),
+            ("first_day", "the period's first day"),
+            ("last_day", "the period's last day"),
+            ("made_by_hand", "true: sent with Send now; false: by the scheduler"),
+            ("made_by", "users.id of the admin who sent it now"),
+            ("made_at", "when it was made (UTC)"),
+            ("recipients", "the e-mail addresses it was sent to"),
+            ("delivery", "mailed, failed, or not_mailed (no mail server configured)"),
+            ("mail_error", "why the mail server did not take it"),
+            ("attempts", "how many times it was mailed or tried"),
+            ("tried_at", "the last try (UTC)"),
+            ("content", "the report's figures and words as JSON, exactly as sent"),
         ],
     },
     ArchiveTable {
@@ -589,6 +630,7 @@ pub const TABLES: &[ArchiveTable] = &[
                 "sign-ins never finished with their second-factor code, and authenticators never confirmed, removed",
             ),
             ("audience", "audience figures (followers by age, gender, place and hour) removed"),
+            ("reports", "reports kept about periods before the history window removed"),
         ],
     },
 ];

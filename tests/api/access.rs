@@ -95,6 +95,17 @@ async fn every_route_in_the_table_is_served() {
         .unwrap();
     let shared = share.url[share.url.find("/shared/").unwrap()..].to_owned();
     let api_token = app.api_token(tidemark::domain::ApiScope::Read).await;
+    // A report, kept.
+    let fields = [
+        ("account", "all"),
+        ("cadence", "weekly"),
+        ("recipients", "a@example.com"),
+        ("time_zone", "UTC"),
+        ("send_hour", "0"),
+    ];
+    app.post_form(&admin, "/settings", "/settings/reports", &fields).await;
+    app.reports.send_due().await.unwrap();
+    let report = app.count("SELECT max(id) AS n FROM sent_reports").await;
     for route in ROUTE_TABLE.iter().filter(|r| r.method == "GET") {
         let id = if route.path.starts_with("/users") {
             user.0
@@ -104,6 +115,8 @@ async fn every_route_in_the_table_is_served() {
             publication.0
         } else if route.path.starts_with("/posts") || route.path.starts_with("/api/v1/posts") {
             post
+        } else if route.path.starts_with("/reports") {
+            report
         } else {
             account.id.0
         };

@@ -317,6 +317,8 @@ async fn the_pages_work_in_a_real_browser() {
         "/inbox".to_owned(),
         "/inbox/rules".to_owned(),
         "/competitors".to_owned(),
+        "/reports".to_owned(),
+        format!("/reports/preview?account={account}&cadence=monthly"),
         "/planner/new".to_owned(),
         format!("/planner/{publication}"),
         shared,

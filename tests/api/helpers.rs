@@ -163,6 +163,8 @@ pub struct TestApp {
     pub publishing: Arc<Publishing>,
     /// The app's own inbox service.
     pub inbox: Arc<tidemark::services::inbox::Inbox>,
+    /// The app's own reports service (its scheduler pass is called directly).
+    pub reports: Arc<tidemark::services::Reports>,
     pub token_key: TokenKey,
     /// This app's TIDEMARK_DATA_DIR (removed when the app is dropped).
     pub data_dir: TempDir,
@@ -209,6 +211,8 @@ pub struct AppOptions {
     pub before_start: Option<&'static str>,
     /// Requests each API token may make per minute.
     pub api_requests_per_minute: u32,
+    /// Where mail goes (a test's SMTP server); `None`: nothing is mailed.
+    pub mail: Option<tidemark::services::mail::MailSettings>,
 }
 
 impl Default for AppOptions {
@@ -222,6 +226,7 @@ impl Default for AppOptions {
             metrics_token: None,
             before_start: None,
             api_requests_per_minute: 600,
+            mail: None,
         }
     }
 }
@@ -286,6 +291,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         data_dir: data_dir.0.clone(),
         publish_options: test_publish_options(),
         api_requests_per_minute: std::num::NonZeroU32::new(options.api_requests_per_minute).expect("a rate above zero"),
+        mail: options.mail.clone(),
     };
     let app = Application::build(settings).await.expect("the application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -293,8 +299,9 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     let accounts = app.accounts();
     let publishing = app.publishing();
     let inbox = app.inbox();
+    let reports = app.reports();
     tokio::spawn(app.run_until_stopped());
-    TestApp { address, db, sim, sync, accounts, publishing, inbox, token_key, data_dir }
+    TestApp { address, db, sim, sync, accounts, publishing, inbox, reports, token_key, data_dir }
 }
 
 /// A browser-like client: keeps cookies, does not follow redirects, asks for HTML.

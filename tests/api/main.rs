@@ -23,6 +23,7 @@ mod meta;
 mod migrations;
 mod planner;
 mod publishing;
+mod reports;
 mod retention;
 mod second_factor;
 mod security;
