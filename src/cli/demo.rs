@@ -223,6 +223,24 @@ pub async fn seed_inbox(inbox: &crate::services::inbox::Inbox) -> anyhow::Result
     Ok(())
 }
 
+/// A weekly report of every account, so the Reports page has one made within a minute of
+/// the start (the demo configures no mail server: it is kept, not mailed).
+pub async fn schedule_reports(reports: &crate::services::Reports, tz: chrono_tz::Tz) -> anyhow::Result<()> {
+    use crate::db::report_schedules::NewReportSchedule;
+    reports
+        .add_schedule(&NewReportSchedule {
+            account_id: None,
+            cadence: crate::domain::Cadence::Weekly,
+            recipients: vec!["team@example.com".to_owned()],
+            time_zone: tz.to_string(),
+            send_hour: 7,
+            created_by: None,
+            created_at: chrono::Utc::now(),
+        })
+        .await?;
+    Ok(())
+}
+
 pub async fn plan_posts(publishing: &crate::services::Publishing) -> anyhow::Result<usize> {
     use crate::domain::PublicationKind;
     use crate::publishing::samples;

@@ -342,6 +342,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 if let Err(err) = demo::seed_inbox(&app.inbox()).await {
                     tracing::warn!(error = format!("{err:#}"), "the demo's saved replies and rule could not be made");
                 }
+                if let Err(err) = demo::schedule_reports(&app.reports(), chrono_tz::UTC).await {
+                    tracing::warn!(error = format!("{err:#}"), "the demo's report schedule could not be made");
+                }
                 match demo::plan_posts(&app.publishing()).await {
                     Ok(planned) => tracing::info!(planned, "demo posts planned"),
                     Err(err) => tracing::warn!(error = format!("{err:#}"), "demo posts could not be planned"),

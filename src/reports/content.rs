@@ -274,7 +274,10 @@ impl ReportContent {
         top: &[PostView],
         formats: Vec<GroupView<crate::analytics::Format>>,
     ) -> ReportContent {
-        let scope = format!("All {} account{}", panels.len(), if panels.len() == 1 { "" } else { "s" });
+        let scope = match panels.len() {
+            1 => "the one account".to_owned(),
+            n => format!("all {n} accounts"),
+        };
         let charts = DailyChart::from_chart(&overview.chart).into_iter().collect();
         let accounts = panels.iter().map(|p| AccountLine::new(p)).collect();
         let formats = formats.iter().map(format_line).collect();

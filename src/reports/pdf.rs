@@ -455,7 +455,7 @@ impl<'f> Layout<'f> {
                 colour: RULE,
                 dashed: false,
             });
-            let left = format!("{} · {}", c.scope, c.period);
+            let left = format!("{} · {}", c.title, c.period);
             page.push(Step::Text { x: MARGIN, y, size: 7.5, bold: false, colour: MUTED, text: left });
             let right = format!("page {} of {total}", n + 1);
             let x = PAGE_W - MARGIN - self.fonts.width(&right, 7.5, false);

@@ -735,6 +735,23 @@ async fn the_demo_reads_like_three_real_businesses_in_a_real_browser() {
         assert!(!row.contains("Read at the next sync"), "{rival} was read by the first sync");
     }
     screenshot(&client, "demo-competitors").await;
+    // The demo schedules a weekly report of every account: the scheduler's minute makes it.
+    let mut reports = String::new();
+    for _ in 0..90 {
+        client.goto(&url("/reports")).await.unwrap();
+        reports = client.source().await.unwrap();
+        if reports.contains("href=\"/reports/1\"") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    assert!(reports.contains("Weekly report for all accounts"), "the demo's report is made: {reports}");
+    assert!(reports.contains("kept here only: no mail server is configured"));
+    client.goto(&url("/reports/1")).await.unwrap();
+    let report = client.source().await.unwrap();
+    assert!(report.contains("Weekly report for all 3 accounts"));
+    assert!(drawn_charts(&client).await >= 1);
+    screenshot(&client, "demo-report").await;
     client.close().await.unwrap();
 
     let phone = browser(&driver, true).await;

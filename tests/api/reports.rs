@@ -216,7 +216,7 @@ async fn send_now_without_a_mail_server_keeps_the_report_and_says_it_was_not_mai
     let to = location(&response);
     assert!(to.ends_with("?notice=report-kept"), "{to}");
     let page = app.get_text(&admin, &to).await;
-    assert!(page.contains("Monthly report for All 1 account"), "{page}");
+    assert!(page.contains("Monthly report for the one account"), "{page}");
     assert!(page.contains("kept here only: no mail server is configured"));
     assert!(page.contains(&format!("@{}", account.username)), "the account's line");
 
