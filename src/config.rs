@@ -341,7 +341,7 @@ pub struct Settings {
     /// Requests each JSON API token may make per minute.
     pub api_requests_per_minute: NonZeroU32,
     /// Where reports and alerts are mailed from; `None` when no SMTP server is configured.
-    pub mail: Option<crate::services::mail::MailSettings>,
+    pub mail: Option<crate::mail::MailSettings>,
 }
 
 #[derive(Clone)]
@@ -406,7 +406,7 @@ impl Settings {
                 let url = read_secret("TIDEMARK_SMTP_URL", inline.as_deref(), file.as_ref())?;
                 let host = public_url.as_ref().and_then(|u| u.host_str().map(str::to_owned));
                 let from = serve.mail_from.clone().unwrap_or_else(|| default_sender(host.as_deref()));
-                Some(crate::services::mail::MailSettings::parse(&url, &from)?)
+                Some(crate::mail::MailSettings::parse(&url, &from)?)
             }
         };
         Ok(Self {

@@ -18,9 +18,10 @@ use crate::db::users::User;
 use crate::domain::Trigger;
 use crate::error::AppError;
 use crate::graph::GraphClient;
+use crate::mail::Mailer;
 use crate::publishing::{MediaStore, Publisher};
+use crate::services::alerts::{AlertSummary, Alerts};
 use crate::services::inbox::Inbox;
-use crate::services::mail::Mailer;
 use crate::services::reports::{DueSummary, Reports};
 use crate::services::webhooks::Webhooks;
 use crate::services::{
@@ -48,6 +49,7 @@ pub struct Application {
     publishing: Arc<Publishing>,
     inbox: Arc<Inbox>,
     reports: Arc<Reports>,
+    alerts: Arc<Alerts>,
 }
 
 /// How long shutdown waits for a running sync to commit.
@@ -102,7 +104,10 @@ impl Application {
         let inbox = Arc::new(Inbox::new(pool.clone(), graph.clone(), settings.token_key.clone(), clock.clone()));
         let views = Arc::new(Views::new(pool.clone(), clock.clone()));
         let mailer = Mailer::new(settings.mail.clone());
-        let reports = Arc::new(Reports::new(pool.clone(), views.clone(), mailer, public_url.clone(), clock.clone()));
+        let reports =
+            Arc::new(Reports::new(pool.clone(), views.clone(), mailer.clone(), public_url.clone(), clock.clone()));
+        let alerts =
+            Arc::new(Alerts::new(pool.clone(), mailer, &settings.token_key, public_url.clone(), clock.clone()));
         let scheduler =
             if settings.run_scheduler { Some(Scheduler::start(sync.clone(), &schedule).await?) } else { None };
         if let Some(scheduler) = &scheduler {
@@ -138,6 +143,21 @@ impl Application {
                             Ok(summary) if summary.published.is_empty() && summary.failed.is_empty() => {}
                             Ok(summary) => tracing::info!(%summary, "publisher"),
                             Err(err) => tracing::error!(error = format!("{err:#}"), "publisher failed"),
+                        }
+                    }
+                })
+                .await?;
+        }
+        if let Some(scheduler) = &scheduler {
+            let alerts = alerts.clone();
+            scheduler
+                .every_minute("alerts", move || {
+                    let alerts = alerts.clone();
+                    async move {
+                        match alerts.evaluate().await {
+                            Ok(summary) if summary == AlertSummary::default() => {}
+                            Ok(summary) => tracing::info!(?summary, "alerts"),
+                            Err(err) => tracing::error!(error = %err, "alerts could not be judged"),
                         }
                     }
                 })
@@ -211,6 +231,7 @@ impl Application {
         let metrics = web::Data::from(metrics);
         let publishing_data = web::Data::from(publishing.clone());
         let reports_data = web::Data::from(reports.clone());
+        let alerts_data = web::Data::from(alerts.clone());
         let (syncing_data, accounts_data) = (web::Data::from(syncing.clone()), web::Data::from(accounts.clone()));
         let metrics_access = web::Data::new(routes::health::MetricsAccess {
             public: settings.metrics_public,
@@ -238,6 +259,7 @@ impl Application {
                 .app_data(accounts_data.clone())
                 .app_data(publishing_data.clone())
                 .app_data(reports_data.clone())
+                .app_data(alerts_data.clone())
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
                 .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
                 .app_data(web::QueryConfig::default().error_handler(|_, _| {
@@ -257,7 +279,7 @@ impl Application {
         .listen(listener)?
         .run();
         tracing::info!(address = %settings.bind, port, "listening");
-        Ok(Self { port, server, syncing, accounts, publishing, inbox, reports })
+        Ok(Self { port, server, syncing, accounts, publishing, inbox, reports, alerts })
     }
 
     pub fn port(&self) -> u16 {
@@ -291,6 +313,11 @@ impl Application {
     /// The reports service (tests call its scheduler pass directly).
     pub fn reports(&self) -> Arc<Reports> {
         self.reports.clone()
+    }
+
+    /// The alerts service (tests call its evaluation directly).
+    pub fn alerts(&self) -> Arc<Alerts> {
+        self.alerts.clone()
     }
 
     pub fn accounts(&self) -> Arc<Accounts> {

@@ -2,6 +2,7 @@
 //! unit-tested with its worked examples.
 
 pub mod account;
+pub mod alerts;
 pub mod audience;
 pub mod charts;
 pub mod competitors;

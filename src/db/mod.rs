@@ -3,6 +3,7 @@
 
 pub mod account_history;
 pub mod accounts;
+pub mod alerts;
 pub mod api_tokens;
 pub mod audience;
 pub mod comments;

@@ -27,6 +27,8 @@ pub struct PurgeCounts {
     pub audience: i64,
     /// Reports kept whose period ended before the history window.
     pub reports: i64,
+    /// Alerts fired longer ago than records are kept.
+    pub alerts: i64,
 }
 
 impl std::fmt::Display for PurgeCounts {
@@ -35,7 +37,7 @@ impl std::fmt::Display for PurgeCounts {
             f,
             "{} post(s) with {} snapshot(s), {} account snapshot(s), {} day(s) of account insights, \
              {} sync-run record(s), {} Meta request record(s), {} unfinished Meta dialog(s), {} expired session(s), {} unfinished sign-in(s) or authenticator set-up(s), \
-             {} audience figure(s), {} report(s)",
+             {} audience figure(s), {} report(s), {} alert(s)",
             self.posts,
             self.snapshots,
             self.account_snapshots,
@@ -46,7 +48,8 @@ impl std::fmt::Display for PurgeCounts {
             self.sessions,
             self.sign_ins,
             self.audience,
-            self.reports
+            self.reports,
+            self.alerts
         )
     }
 }

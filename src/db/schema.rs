@@ -46,6 +46,40 @@ diesel::table! {
 }
 
 diesel::table! {
+    alert_events (id) {
+        id -> Int8,
+        rule_id -> Nullable<Int8>,
+        kind -> Text,
+        account_id -> Nullable<Int8>,
+        subject -> Text,
+        fired_at -> Timestamptz,
+        title -> Text,
+        detail -> Text,
+        email -> Text,
+        email_error -> Nullable<Text>,
+        webhook -> Text,
+        webhook_error -> Nullable<Text>,
+        attempts -> Int2,
+        tried_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    alert_rules (id) {
+        id -> Int8,
+        kind -> Text,
+        account_id -> Nullable<Int8>,
+        threshold -> Int4,
+        quiet_hours -> Int4,
+        recipients -> Array<Nullable<Text>>,
+        webhook_url -> Nullable<Text>,
+        enabled -> Bool,
+        created_by -> Nullable<Int8>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     api_tokens (id) {
         id -> Int8,
         name -> Text,
@@ -408,6 +442,7 @@ diesel::table! {
         sign_ins -> Int8,
         audience -> Int8,
         reports -> Int8,
+        alerts -> Int8,
     }
 }
 
@@ -581,6 +616,10 @@ diesel::table! {
 diesel::joinable!(account_audience -> ig_accounts (account_id));
 diesel::joinable!(account_daily_insights -> ig_accounts (account_id));
 diesel::joinable!(account_snapshots -> ig_accounts (account_id));
+diesel::joinable!(alert_events -> alert_rules (rule_id));
+diesel::joinable!(alert_events -> ig_accounts (account_id));
+diesel::joinable!(alert_rules -> ig_accounts (account_id));
+diesel::joinable!(alert_rules -> users (created_by));
 diesel::joinable!(api_tokens -> users (created_by));
 diesel::joinable!(comment_actions -> comment_rules (rule_id));
 diesel::joinable!(comment_actions -> ig_accounts (account_id));
@@ -619,6 +658,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     account_audience,
     account_daily_insights,
     account_snapshots,
+    alert_events,
+    alert_rules,
     api_tokens,
     comment_actions,
     comment_rules,

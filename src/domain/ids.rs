@@ -80,3 +80,11 @@ id_type!(
     /// A report made and kept (`sent_reports`).
     SentReportId
 );
+id_type!(
+    /// An alert rule (`alert_rules`).
+    AlertRuleId
+);
+id_type!(
+    /// An alert fired (`alert_events`).
+    AlertEventId
+);

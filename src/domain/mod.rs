@@ -11,10 +11,10 @@ pub mod states;
 pub use audience::{AudienceFigure, AudienceRead};
 pub use clock::{Clock, system_clock};
 pub use ids::{
-    AccountId, ApiTokenId, CompetitorId, PostId, PublicationId, ReportScheduleId, SentReportId, SnapshotId, SyncRunId,
-    UserId,
+    AccountId, AlertEventId, AlertRuleId, ApiTokenId, CompetitorId, PostId, PublicationId, ReportScheduleId,
+    SentReportId, SnapshotId, SyncRunId, UserId,
 };
 pub use states::{
-    AccountStatus, ApiScope, AudienceDimension, Cadence, CompetitorStatus, Delivery, Flavour, MetaRequestKind,
-    MetaRequestOutcome, PublicationKind, PublicationStatus, Role, SyncOutcome, Trigger, UnknownState,
+    AccountStatus, AlertKind, ApiScope, AudienceDimension, Cadence, CompetitorStatus, Delivery, Flavour,
+    MetaRequestKind, MetaRequestOutcome, PublicationKind, PublicationStatus, Role, SyncOutcome, Trigger, UnknownState,
 };

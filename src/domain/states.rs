@@ -314,6 +314,59 @@ text_state!(
     }
 );
 
+text_state!(
+    /// What an alert rule watches.
+    AlertKind, "alert kind" {
+        /// A post whose impact score is at or above the threshold (well above its cohort).
+        PostAbove = "post_above",
+        /// A post whose impact score is at or below the threshold (well below its cohort).
+        PostBelow = "post_below",
+        /// An account's reach on its last measured day below the threshold's percentage of its norm.
+        ReachBelow = "reach_below",
+        /// The threshold's number of an account's last sync cycles all failed.
+        SyncFailing = "sync_failing",
+        /// A token expiring within the threshold's days, or an account needing re-connection.
+        TokenExpiring = "token_expiring",
+        /// A publication failed.
+        PublishingFailed = "publishing_failed",
+    }
+);
+
+impl AlertKind {
+    /// What the rule watches, in words for the pages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            AlertKind::PostAbove => "a post well above its account's earlier posts",
+            AlertKind::PostBelow => "a post well below its account's earlier posts",
+            AlertKind::ReachBelow => "reach falling below the account's norm",
+            AlertKind::SyncFailing => "sync failing for an account",
+            AlertKind::TokenExpiring => "a token expiring or needing re-connection",
+            AlertKind::PublishingFailed => "publishing failed",
+        }
+    }
+
+    /// What the threshold means for this kind, and its default.
+    pub fn threshold_meaning(self) -> (&'static str, i32) {
+        match self {
+            AlertKind::PostAbove => ("impact score at or above (0–100; 100 beats every earlier post)", 90),
+            AlertKind::PostBelow => ("impact score at or below (0–100; 0 is below every earlier post)", 10),
+            AlertKind::ReachBelow => ("reach below this percentage of the account's median day", 60),
+            AlertKind::SyncFailing => ("this many sync cycles in a row failed", 3),
+            AlertKind::TokenExpiring => ("days before the token expires", 7),
+            AlertKind::PublishingFailed => ("not used: every failure counts", 1),
+        }
+    }
+
+    /// The quiet period proposed for this kind, in hours.
+    pub fn default_quiet_hours(self) -> i32 {
+        match self {
+            AlertKind::PostAbove | AlertKind::PostBelow => 168,
+            AlertKind::PublishingFailed => 1,
+            _ => 24,
+        }
+    }
+}
+
 impl AudienceDimension {
     /// The breakdowns of Meta's `follower_demographics`, in the order pages show them.
     pub const DEMOGRAPHICS: [AudienceDimension; 4] =
@@ -334,6 +387,9 @@ mod tests {
         }
         for outcome in SyncOutcome::ALL {
             assert_eq!(outcome.as_str().parse::<SyncOutcome>(), Ok(*outcome));
+        }
+        for kind in AlertKind::ALL {
+            assert_eq!(kind.as_str().parse::<AlertKind>(), Ok(*kind));
         }
         for cadence in Cadence::ALL {
             assert_eq!(cadence.as_str().parse::<Cadence>(), Ok(*cadence));

@@ -2,6 +2,7 @@
 //! and the route table that declares every route with its access rule and CSRF check.
 
 pub mod accounts;
+pub mod alerts;
 pub mod analytics;
 pub mod api;
 pub mod assets;
@@ -172,6 +173,11 @@ route_table! {
     GET "/competitors" => competitors::competitors_page, SignedIn, Safe;
     POST "/competitors" => competitors::add_competitor, Admin, Form;
     POST "/competitors/{id}/delete" => competitors::remove_competitor, Admin, Form;
+    GET "/alerts" => alerts::alerts_page, SignedIn, Safe;
+    POST "/alerts/rules" => alerts::add_rule, Admin, Form;
+    POST "/alerts/rules/{id}/enable" => alerts::enable_rule, Admin, Form;
+    POST "/alerts/rules/{id}/disable" => alerts::disable_rule, Admin, Form;
+    POST "/alerts/rules/{id}/delete" => alerts::delete_rule, Admin, Form;
     GET "/reports" => reports::reports_page, SignedIn, Safe;
     GET "/reports/preview" => reports::preview_report, SignedIn, Safe;
     GET "/reports/preview.pdf" => reports::preview_pdf, SignedIn, Safe;
@@ -357,6 +363,10 @@ impl Notice {
             "competitor-added" => "The competitor is tracked: it is read at the next sync.",
             "competitor-removed" => "The competitor is removed, with everything read of it.",
             "api-token-revoked" => "The API token is revoked: it works no more.",
+            "alert-rule-added" => "The rule is on: it is judged within a minute.",
+            "alert-rule-on" => "The rule is on.",
+            "alert-rule-off" => "The rule is off: it fires nothing until switched on.",
+            "alert-rule-deleted" => "The rule is deleted; the alerts it fired stay listed.",
             "report-schedule-added" => "The report is scheduled. Preview it, or send it now to see it arrive.",
             "report-schedule-deleted" => "The schedule is deleted; the reports it sent are kept.",
             "report-mailed" => "The report is made, kept here and handed to the mail server.",

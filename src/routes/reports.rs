@@ -17,9 +17,9 @@ use crate::db::report_schedules::{NewReportSchedule, ReportSchedule};
 use crate::db::sent_reports::SentReport;
 use crate::domain::{AccountId, Cadence, Delivery, ReportScheduleId, SentReportId};
 use crate::error::{AppError, AppResult};
-use crate::reports::content::ReportContent;
-use crate::services::mail::is_address;
+use crate::mail::is_address;
 use crate::services::reports::ReportRequest;
+use crate::services::reports::content::ReportContent;
 use crate::services::settings::SettingsEditor;
 use crate::services::{Accounts, Reports, Views};
 

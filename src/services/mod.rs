@@ -3,12 +3,12 @@
 //! service it uses, and only services reach Meta or open a token.
 
 pub mod accounts;
+pub mod alerts;
 pub mod archive;
 pub mod competitors;
 pub mod health;
 pub mod inbox;
 pub mod keys;
-pub mod mail;
 pub mod meta;
 pub mod publishing;
 pub mod reports;
@@ -20,6 +20,7 @@ pub mod views;
 pub mod webhooks;
 
 pub use accounts::Accounts;
+pub use alerts::Alerts;
 pub use archive::Archive;
 pub use competitors::Competitors;
 pub use health::Health;

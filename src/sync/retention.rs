@@ -59,6 +59,7 @@ pub async fn purge(pool: &db::Pool, database_url: &str, now: DateTime<Utc>) -> a
     counts.sync_runs = retention::sync_runs_before(&mut conn, runs_cutoff).await? as i64;
     let records_cutoff = now - Duration::days(RECORD_KEEP_DAYS);
     counts.meta_requests = meta_requests::purge_before(&mut conn, records_cutoff).await? as i64;
+    counts.alerts = crate::db::alerts::delete_events_before(&mut conn, records_cutoff).await? as i64;
     counts.dialogs = retention::expired_dialogs(&mut conn, now).await? as i64;
     counts.sessions = crate::db::sessions::purge_expired(&mut conn, now).await? as i64;
     counts.sign_ins = crate::db::second_factor::purge_unfinished(&mut conn, now).await? as i64;

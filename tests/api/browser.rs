@@ -318,6 +318,7 @@ async fn the_pages_work_in_a_real_browser() {
         "/inbox/rules".to_owned(),
         "/competitors".to_owned(),
         "/reports".to_owned(),
+        "/alerts".to_owned(),
         format!("/reports/preview?account={account}&cadence=monthly"),
         "/planner/new".to_owned(),
         format!("/planner/{publication}"),

@@ -165,6 +165,8 @@ pub struct TestApp {
     pub inbox: Arc<tidemark::services::inbox::Inbox>,
     /// The app's own reports service (its scheduler pass is called directly).
     pub reports: Arc<tidemark::services::Reports>,
+    /// The app's own alerts service (its evaluation is called directly).
+    pub alerts: Arc<tidemark::services::Alerts>,
     pub token_key: TokenKey,
     /// This app's TIDEMARK_DATA_DIR (removed when the app is dropped).
     pub data_dir: TempDir,
@@ -212,7 +214,7 @@ pub struct AppOptions {
     /// Requests each API token may make per minute.
     pub api_requests_per_minute: u32,
     /// Where mail goes (a test's SMTP server); `None`: nothing is mailed.
-    pub mail: Option<tidemark::services::mail::MailSettings>,
+    pub mail: Option<tidemark::mail::MailSettings>,
 }
 
 impl Default for AppOptions {
@@ -300,8 +302,9 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     let publishing = app.publishing();
     let inbox = app.inbox();
     let reports = app.reports();
+    let alerts = app.alerts();
     tokio::spawn(app.run_until_stopped());
-    TestApp { address, db, sim, sync, accounts, publishing, inbox, reports, token_key, data_dir }
+    TestApp { address, db, sim, sync, accounts, publishing, inbox, reports, alerts, token_key, data_dir }
 }
 
 /// A browser-like client: keeps cookies, does not follow redirects, asks for HTML.

@@ -6,16 +6,16 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use mail_parser::{MessageParser, MimeHeaders};
-use tidemark::services::mail::MailSettings;
+use tidemark::mail::MailSettings;
 use tidemark::services::reports::DueSummary;
 
 use crate::helpers::{AppOptions, TempDir, TestApp, location, spawn_app, spawn_app_with};
 
 /// A real SMTP server on a local port that writes every message it receives to a Maildir.
-struct SmtpSink {
+pub struct SmtpSink {
     child: Child,
     maildir: TempDir,
-    port: u16,
+    pub port: u16,
 }
 
 impl SmtpSink {
@@ -27,13 +27,13 @@ impl SmtpSink {
         })
     }
 
-    fn free_port() -> u16 {
+    pub fn free_port() -> u16 {
         std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
     }
 
-    async fn start_on(port: u16) -> SmtpSink {
+    pub async fn start_on(port: u16) -> SmtpSink {
         let maildir = TempDir::new("maildir");
-        let child = Command::new(Self::python())
+        let mut child = Command::new(Self::python())
             .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
             .arg(maildir.0.join("box"))
             .stdout(Stdio::null())
@@ -46,19 +46,21 @@ impl SmtpSink {
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("aiosmtpd did not listen on {port}");
     }
 
-    async fn start() -> SmtpSink {
+    pub async fn start() -> SmtpSink {
         Self::start_on(Self::free_port()).await
     }
 
-    fn settings(port: u16) -> MailSettings {
+    pub fn settings(port: u16) -> MailSettings {
         MailSettings::parse(&format!("smtp://127.0.0.1:{port}?tls=none"), "Tidemark <reports@tidemark.test>").unwrap()
     }
 
     /// Every message received, as raw bytes.
-    fn messages(&self) -> Vec<Vec<u8>> {
+    pub fn messages(&self) -> Vec<Vec<u8>> {
         let new = self.maildir.0.join("box").join("new");
         let mut files: Vec<PathBuf> =
             std::fs::read_dir(&new).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();

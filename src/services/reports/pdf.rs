@@ -17,8 +17,8 @@ use krilla::text::{Font, TextDirection};
 
 use super::content::{DailyChart, ReportContent};
 
-static REGULAR: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
-static BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
+static REGULAR: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
+static BOLD: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans-Bold.ttf");
 
 const PAGE_W: f32 = 595.0;
 const PAGE_H: f32 = 842.0;
@@ -80,6 +80,14 @@ impl Fonts {
     }
 }
 
+/// How a piece of text is set.
+#[derive(Clone, Copy)]
+struct Style {
+    size: f32,
+    bold: bool,
+    colour: (u8, u8, u8),
+}
+
 #[derive(Clone, Copy)]
 enum Align {
     Left,
@@ -122,7 +130,8 @@ impl<'f> Layout<'f> {
         }
     }
 
-    fn text(&mut self, x: f32, y: f32, size: f32, bold: bool, colour: (u8, u8, u8), text: &str, align: Align) {
+    fn text(&mut self, x: f32, y: f32, style: Style, text: &str, align: Align) {
+        let Style { size, bold, colour } = style;
         let x = match align {
             Align::Left => x,
             Align::Right => x - self.fonts.width(text, size, bold),
@@ -165,7 +174,7 @@ impl<'f> Layout<'f> {
             self.room_for(size * 1.4);
             self.y += size * 1.4;
             let y = self.y;
-            self.text(MARGIN, y, size, false, colour, &line, Align::Left);
+            self.text(MARGIN, y, Style { size, bold: false, colour }, &line, Align::Left);
         }
     }
 
@@ -173,7 +182,7 @@ impl<'f> Layout<'f> {
         self.room_for(60.0);
         self.y += 26.0;
         let y = self.y;
-        self.text(MARGIN, y, 13.0, true, INK, text, Align::Left);
+        self.text(MARGIN, y, Style { size: 13.0, bold: true, colour: INK }, text, Align::Left);
         self.y += 6.0;
         let y = self.y;
         self.steps().push(Step::Line {
@@ -188,11 +197,11 @@ impl<'f> Layout<'f> {
     fn report(&mut self, c: &ReportContent, pictures: &Pictures) {
         self.y += 8.0;
         let y = self.y;
-        self.text(MARGIN, y, 9.0, true, ACCENT, "TIDEMARK", Align::Left);
+        self.text(MARGIN, y, Style { size: 9.0, bold: true, colour: ACCENT }, "TIDEMARK", Align::Left);
         self.y += 24.0;
         let y = self.y;
         let title = self.fitted(&c.title, 19.0, true, CONTENT_W);
-        self.text(MARGIN, y, 19.0, true, INK, &title, Align::Left);
+        self.text(MARGIN, y, Style { size: 19.0, bold: true, colour: INK }, &title, Align::Left);
         self.paragraph(&format!("{} · compared with {}", c.period, c.compared_with), 10.5, INK);
         self.paragraph(&format!("Made {} · times in {}", c.made_at, c.time_zone), 8.5, MUTED);
         self.cards(c);
@@ -270,9 +279,15 @@ impl<'f> Layout<'f> {
             for (i, card) in row.iter().enumerate() {
                 let x = MARGIN + i as f32 * (width + gap);
                 self.steps().push(Step::Box { x, y: top, w: width, h: height, colour: PARTIAL });
-                self.text(x + 8.0, top + 15.0, 8.0, false, MUTED, &card.label, Align::Left);
+                self.text(
+                    x + 8.0,
+                    top + 15.0,
+                    Style { size: 8.0, bold: false, colour: MUTED },
+                    &card.label,
+                    Align::Left,
+                );
                 let value = self.fitted(&card.value, 17.0, true, width - 16.0);
-                self.text(x + 8.0, top + 36.0, 17.0, true, INK, &value, Align::Left);
+                self.text(x + 8.0, top + 36.0, Style { size: 17.0, bold: true, colour: INK }, &value, Align::Left);
                 if !card.change.is_empty() {
                     let colour = match card.direction.as_str() {
                         "up" => UP,
@@ -280,10 +295,16 @@ impl<'f> Layout<'f> {
                         _ => MUTED,
                     };
                     let change = format!("{} {} ({})", card.arrow(), card.change, card.direction);
-                    self.text(x + 8.0, top + 50.0, 8.5, true, colour, &change, Align::Left);
+                    self.text(x + 8.0, top + 50.0, Style { size: 8.5, bold: true, colour }, &change, Align::Left);
                 }
                 for (n, line) in contexts[i].iter().enumerate() {
-                    self.text(x + 8.0, top + 62.0 + n as f32 * 10.0, 7.5, false, MUTED, line, Align::Left);
+                    self.text(
+                        x + 8.0,
+                        top + 62.0 + n as f32 * 10.0,
+                        Style { size: 7.5, bold: false, colour: MUTED },
+                        line,
+                        Align::Left,
+                    );
                 }
             }
             self.y = top + height;
@@ -298,16 +319,22 @@ impl<'f> Layout<'f> {
         self.y += 22.0;
         let y = self.y;
         let title = self.fitted(&chart.title, 10.0, true, CONTENT_W - 120.0);
-        self.text(MARGIN, y, 10.0, true, INK, &title, Align::Left);
+        self.text(MARGIN, y, Style { size: 10.0, bold: true, colour: INK }, &title, Align::Left);
         let unit = self.fitted(&chart.unit, 7.5, false, 110.0);
-        self.text(PAGE_W - MARGIN, y, 7.5, false, MUTED, &unit, Align::Right);
+        self.text(PAGE_W - MARGIN, y, Style { size: 7.5, bold: false, colour: MUTED }, &unit, Align::Right);
         self.y += 8.0;
         let (left, top, width) = (MARGIN + 38.0, self.y, CONTENT_W - 38.0);
         let bottom = top + height;
         if !chart.has_data() {
             self.y += 14.0;
             let y = self.y;
-            self.text(MARGIN, y, 9.0, false, MUTED, "No data in this period.", Align::Left);
+            self.text(
+                MARGIN,
+                y,
+                Style { size: 9.0, bold: false, colour: MUTED },
+                "No data in this period.",
+                Align::Left,
+            );
             return;
         }
         let days = chart.days.len().max(1);
@@ -318,7 +345,13 @@ impl<'f> Layout<'f> {
         if let Some(from) = chart.partial_from {
             let x = x_of(from) - if days > 1 { width / (days - 1) as f32 / 2.0 } else { 0.0 };
             self.steps().push(Step::Box { x, y: top, w: left + width - x, h: height, colour: PARTIAL });
-            self.text(left + width - 2.0, top + 10.0, 7.0, false, MUTED, "so far (still counting)", Align::Right);
+            self.text(
+                left + width - 2.0,
+                top + 10.0,
+                Style { size: 7.0, bold: false, colour: MUTED },
+                "so far (still counting)",
+                Align::Right,
+            );
         }
         for step in 0..=4 {
             let value = top_value * f64::from(step) / 4.0;
@@ -331,7 +364,7 @@ impl<'f> Layout<'f> {
                 dashed: false,
             });
             let label = crate::services::views::format::count(Some(value.round() as i64));
-            self.text(left - 4.0, y + 2.5, 7.0, false, MUTED, &label, Align::Right);
+            self.text(left - 4.0, y + 2.5, Style { size: 7.0, bold: false, colour: MUTED }, &label, Align::Right);
         }
         let colours = [ACCENT, MUTED, UP, DOWN];
         for (n, series) in chart.series.iter().enumerate() {
@@ -359,15 +392,15 @@ impl<'f> Layout<'f> {
         }
         let first = chart.days.first().map(|d| d.format("%-d %b").to_string()).unwrap_or_default();
         let last = chart.days.last().map(|d| d.format("%-d %b").to_string()).unwrap_or_default();
-        self.text(left, bottom + 10.0, 7.0, false, MUTED, &first, Align::Left);
-        self.text(left + width, bottom + 10.0, 7.0, false, MUTED, &last, Align::Right);
+        self.text(left, bottom + 10.0, Style { size: 7.0, bold: false, colour: MUTED }, &first, Align::Left);
+        self.text(left + width, bottom + 10.0, Style { size: 7.0, bold: false, colour: MUTED }, &last, Align::Right);
         let mut x = left;
         for (n, series) in chart.series.iter().enumerate() {
             let colour = colours[n % colours.len()];
             let y = bottom + 22.0;
             let dashed = series.comparison;
             self.steps().push(Step::Line { from: (x, y - 3.0), to: (x + 16.0, y - 3.0), width: 1.4, colour, dashed });
-            self.text(x + 20.0, y, 7.5, false, INK, &series.label, Align::Left);
+            self.text(x + 20.0, y, Style { size: 7.5, bold: false, colour: INK }, &series.label, Align::Left);
             x += 20.0 + self.fonts.width(&series.label, 7.5, false) + 16.0;
         }
         self.y = bottom + 26.0;
@@ -392,9 +425,9 @@ impl<'f> Layout<'f> {
                 let text = layout.fitted(cell, 8.5, bold, w - 6.0);
                 let colour = if bold { MUTED } else { INK };
                 if i == 0 {
-                    layout.text(x, y, 8.5, bold, colour, &text, Align::Left);
+                    layout.text(x, y, Style { size: 8.5, bold, colour }, &text, Align::Left);
                 } else {
-                    layout.text(x + w - 2.0, y, 8.5, bold, colour, &text, Align::Right);
+                    layout.text(x + w - 2.0, y, Style { size: 8.5, bold, colour }, &text, Align::Right);
                 }
             }
             layout.y += 4.0;
@@ -427,19 +460,19 @@ impl<'f> Layout<'f> {
         let x = MARGIN + side + 10.0;
         let figures_x = PAGE_W - MARGIN;
         let heading = format!("@{} · {} · {}", post.username, post.format, post.posted);
-        self.text(x, top + 10.0, 8.5, true, INK, &heading, Align::Left);
+        self.text(x, top + 10.0, Style { size: 8.5, bold: true, colour: INK }, &heading, Align::Left);
         let caption = if post.caption.is_empty() { "(no caption)".to_owned() } else { post.caption.clone() };
         let caption = self.fitted(&caption, 8.5, false, figures_x - x - 150.0);
-        self.text(x, top + 22.0, 8.5, false, INK, &caption, Align::Left);
+        self.text(x, top + 22.0, Style { size: 8.5, bold: false, colour: INK }, &caption, Align::Left);
         let note =
             self.fitted(&format!("impact {}: {}", post.impact, post.impact_note), 7.5, false, figures_x - x - 150.0);
-        self.text(x, top + 34.0, 7.5, false, MUTED, &note, Align::Left);
+        self.text(x, top + 34.0, Style { size: 7.5, bold: false, colour: MUTED }, &note, Align::Left);
         let figures = format!("reach {}", post.reach);
-        self.text(figures_x, top + 10.0, 8.5, true, INK, &figures, Align::Right);
+        self.text(figures_x, top + 10.0, Style { size: 8.5, bold: true, colour: INK }, &figures, Align::Right);
         let rate = format!("engagement {}", post.rate);
-        self.text(figures_x, top + 22.0, 8.5, false, INK, &rate, Align::Right);
+        self.text(figures_x, top + 22.0, Style { size: 8.5, bold: false, colour: INK }, &rate, Align::Right);
         let impact = format!("impact {}", post.impact);
-        self.text(figures_x, top + 34.0, 8.5, false, INK, &impact, Align::Right);
+        self.text(figures_x, top + 34.0, Style { size: 8.5, bold: false, colour: INK }, &impact, Align::Right);
         self.y = top + side;
     }
 

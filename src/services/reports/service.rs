@@ -8,8 +8,9 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use url::Url;
 
-use super::Views;
-use super::mail::{AttachedFile, InlinePicture, MailError, Mailer, Outgoing};
+use super::content::{Frame, ReportContent, SlotLine};
+use super::pdf::{self, Pictures};
+use super::{email, last_complete_period, send_time};
 use crate::analytics::groups::{self, Placement};
 use crate::analytics::period::Period;
 use crate::db::report_schedules::{self, NewReportSchedule, ReportSchedule};
@@ -17,9 +18,8 @@ use crate::db::reports::PostFilter;
 use crate::db::sent_reports::{self, NewSentReport, SentReport};
 use crate::db::{self, DbError};
 use crate::domain::{AccountId, Cadence, Clock, Delivery, ReportScheduleId, SentReportId, UserId};
-use crate::reports::content::{Frame, ReportContent, SlotLine};
-use crate::reports::pdf::{self, Pictures};
-use crate::reports::{email, last_complete_period, send_time};
+use crate::mail::{AttachedFile, InlinePicture, MailError, Mailer, Outgoing};
+use crate::services::Views;
 use crate::services::views::models::group_views;
 
 /// Days of posts the best slots are ranked from, ending with the report's period.

@@ -1,10 +1,13 @@
 //! Reports: one account's (or every account's) week or month as a PDF and an e-mail, kept
 //! as made. [`content`] is what a report says, [`pdf`] draws it, [`email`] writes its
-//! message; `services::reports` makes, mails and keeps them.
+//! message; [`service`] makes, mails and keeps them.
 
 pub mod content;
 pub mod email;
 pub mod pdf;
+mod service;
+
+pub use service::{DueSummary, MadeReport, ReportError, ReportRequest, Reports};
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
