@@ -241,6 +241,27 @@ pub async fn schedule_reports(reports: &crate::services::Reports, tz: chrono_tz:
     Ok(())
 }
 
+/// Two alert rules, listed only (no recipients): posts far above their cohort, and tokens
+/// close to expiring.
+pub async fn add_alert_rules(alerts: &crate::services::Alerts) -> anyhow::Result<()> {
+    use crate::db::alerts::NewAlertRule;
+    use crate::domain::AlertKind;
+    for kind in [AlertKind::PostAbove, AlertKind::TokenExpiring] {
+        let rule = NewAlertRule {
+            kind,
+            account_id: None,
+            threshold: kind.threshold_meaning().1,
+            quiet_hours: kind.default_quiet_hours(),
+            recipients: Vec::new(),
+            webhook_url: None,
+            created_by: None,
+            created_at: chrono::Utc::now(),
+        };
+        alerts.add_rule(&rule).await?;
+    }
+    Ok(())
+}
+
 pub async fn plan_posts(publishing: &crate::services::Publishing) -> anyhow::Result<usize> {
     use crate::domain::PublicationKind;
     use crate::publishing::samples;

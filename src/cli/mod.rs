@@ -342,6 +342,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 if let Err(err) = demo::seed_inbox(&app.inbox()).await {
                     tracing::warn!(error = format!("{err:#}"), "the demo's saved replies and rule could not be made");
                 }
+                if let Err(err) = demo::add_alert_rules(&app.alerts()).await {
+                    tracing::warn!(error = format!("{err:#}"), "the demo's alert rules could not be made");
+                }
                 if let Err(err) = demo::schedule_reports(&app.reports(), chrono_tz::UTC).await {
                     tracing::warn!(error = format!("{err:#}"), "the demo's report schedule could not be made");
                 }

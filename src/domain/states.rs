@@ -352,7 +352,9 @@ impl AlertKind {
             AlertKind::PostBelow => ("impact score at or below (0–100; 0 is below every earlier post)", 10),
             AlertKind::ReachBelow => ("reach below this percentage of the account's median day", 60),
             AlertKind::SyncFailing => ("this many sync cycles in a row failed", 3),
-            AlertKind::TokenExpiring => ("days before the token expires", 7),
+            // Under the default refresh horizon (7 days): a token Tidemark can refresh is
+            // refreshed before the alert would fire.
+            AlertKind::TokenExpiring => ("days before the token expires", 5),
             AlertKind::PublishingFailed => ("not used: every failure counts", 1),
         }
     }

@@ -428,13 +428,28 @@ async fn a_viewer_sees_no_admin_form_or_button_on_any_page() {
     let account = app.count("SELECT min(id) AS n FROM ig_accounts").await;
     let (publication, _) = crate::publishing::planned_draft(&app, tidemark::domain::AccountId(account)).await;
     let rule = crate::inbox::a_rule(&app).await;
+    let schedule = tidemark::db::report_schedules::NewReportSchedule {
+        account_id: None,
+        cadence: tidemark::domain::Cadence::Weekly,
+        recipients: vec!["team@example.com".to_owned()],
+        time_zone: "UTC".to_owned(),
+        send_hour: 0,
+        created_by: None,
+        created_at: chrono::Utc::now(),
+    };
+    app.reports.add_schedule(&schedule).await.unwrap();
+    app.reports.send_due().await.unwrap();
+    let report = app.count("SELECT max(id) AS n FROM sent_reports").await;
     for route in ROUTE_TABLE.iter().filter(|r| r.method == "GET" && r.access == Access::SignedIn) {
-        // Files, not pages: the exports and the posts' pictures.
-        if route.path.starts_with("/export") || route.path.ends_with("/picture") || route.path == "/me" {
+        // Files, not pages: the exports, the posts' pictures and the reports' PDFs.
+        let file = route.path.ends_with("pdf") || route.path.ends_with("/picture");
+        if route.path.starts_with("/export") || file || route.path == "/me" {
             continue;
         }
         let id = if route.path.starts_with("/posts") {
             post
+        } else if route.path.starts_with("/reports") {
+            report
         } else if route.path.starts_with("/inbox/rules") {
             rule
         } else if route.path.starts_with("/planner") {

@@ -753,6 +753,15 @@ async fn the_demo_reads_like_three_real_businesses_in_a_real_browser() {
     assert!(report.contains("Weekly report for all 3 accounts"));
     assert!(drawn_charts(&client).await >= 1);
     screenshot(&client, "demo-report").await;
+    // The demo's alert rules were judged in the same minute.
+    client.goto(&url("/alerts")).await.unwrap();
+    let alerts = client.source().await.unwrap();
+    assert!(
+        alerts.contains("A post well above its account&#39;s earlier posts")
+            || alerts.contains("A post well above its account's earlier posts"),
+        "{alerts}"
+    );
+    screenshot(&client, "demo-alerts").await;
     client.close().await.unwrap();
 
     let phone = browser(&driver, true).await;

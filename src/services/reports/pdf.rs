@@ -69,6 +69,13 @@ impl Fonts {
         })
     }
 
+    /// `text` without the characters the font has no glyph for (emoji in captions): left in,
+    /// they would print as empty boxes.
+    fn drawable(&self, text: &str, bold: bool) -> String {
+        let face = if bold { &self.bold_face } else { &self.regular_face };
+        text.chars().filter(|c| face.glyph_index(*c).is_some() || c.is_whitespace()).collect()
+    }
+
     /// The width of `text` at `size` points (advances only; close enough to align and wrap).
     fn width(&self, text: &str, size: f32, bold: bool) -> f32 {
         let face = if bold { &self.bold_face } else { &self.regular_face };
@@ -136,7 +143,8 @@ impl<'f> Layout<'f> {
             Align::Left => x,
             Align::Right => x - self.fonts.width(text, size, bold),
         };
-        self.steps().push(Step::Text { x, y, size, bold, colour, text: text.to_owned() });
+        let text = self.fonts.drawable(text, bold);
+        self.steps().push(Step::Text { x, y, size, bold, colour, text });
     }
 
     /// `text` cut with "…" to fit `width`.
@@ -667,6 +675,7 @@ mod tests {
         };
         assert_eq!(pages(&sample(1)), 1);
         assert!(pages(&sample(40)) > 1, "forty posts do not fit one page");
+        assert_eq!(fonts.drawable("Rye 🌾 loaves", false), "Rye  loaves", "no empty boxes for emoji");
         let with_bad_picture = Pictures::from([(0, b"not a jpeg".to_vec())]);
         assert!(render(&sample(1), &with_bad_picture).is_ok(), "a broken picture is left out, not the report");
     }
