@@ -45,20 +45,21 @@ pub fn posts_beyond(posts: &[ScoredPost], threshold: i32, above: bool) -> Vec<Fi
         .filter(|p| if above { i32::from(p.impact) >= threshold } else { i32::from(p.impact) <= threshold })
         .map(|p| {
             let age = checkpoint_label(i64::from(p.checkpoint_hours));
-            let (word, beaten) = if above { ("above", "beat") } else { ("below", "fell behind") };
+            let (word, only) = if above { ("above", "") } else { ("below", "only ") };
             let caption: String = p.caption.chars().take(60).collect();
             Finding {
                 account: Some(p.account),
                 subject: format!("post:{}", p.post),
                 title: format!("@{}'s {} is well {word} its earlier {}", p.username, p.format, p.format.plural()),
                 detail: format!(
-                    "Impact score {} at {age}: it {beaten} most of the {} earlier {} of @{} at the same age \
+                    "Impact score {} at {age}: better than {only}{} % of the {} earlier {} of @{} at the same age \
                      (reach {}). Posted {}{}.",
+                    p.impact,
                     p.impact,
                     p.cohort,
                     p.format.plural(),
                     p.username,
-                    p.reach.map_or_else(|| "not measured".to_owned(), |r| r.to_string()),
+                    p.reach.map_or_else(|| "not measured".to_owned(), grouped),
                     p.posted_at.format("%Y-%m-%d %H:%M UTC"),
                     if caption.is_empty() { String::new() } else { format!(": \u{201c}{caption}\u{201d}") },
                 ),
@@ -93,13 +94,27 @@ pub fn reach_below(input: &ReachDays<'_>, percent: i32) -> Option<Finding> {
         subject: format!("account:{}", input.account),
         title: format!("@{}'s reach fell below its norm", input.username),
         detail: format!(
-            "{reach} accounts reached on {day}: {:.0} % of its median day ({:.0}) over the {} measured days before; \
+            "{} accounts reached on {day}: {:.0} % of its median day ({}) over the {} measured days before; \
              the rule fires under {percent} %.",
+            grouped(reach),
             reach as f64 / norm * 100.0,
-            norm,
+            grouped(norm.round() as i64),
             before.len()
         ),
     })
+}
+
+/// 12345 as "12,345", as the pages write counts.
+fn grouped(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("−{out}") } else { out }
 }
 
 fn median(values: &[i64]) -> f64 {
@@ -230,9 +245,14 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].subject, "post:7");
         assert!(found[0].detail.contains("Impact score 95 at 24 h"), "{}", found[0].detail);
-        assert!(found[0].detail.contains("14 earlier Reels"), "{}", found[0].detail);
+        assert!(found[0].detail.contains("better than 95 % of the 14 earlier Reels"), "{}", found[0].detail);
+        assert!(found[0].detail.contains("(reach 5,400)"), "{}", found[0].detail);
         assert_eq!(posts_beyond(&[post(90)], 90, true).len(), 1, "at the threshold counts");
-        assert_eq!(posts_beyond(&[post(10), post(11)], 10, false).len(), 1);
+        let below = posts_beyond(&[post(10), post(11)], 10, false);
+        assert_eq!(below.len(), 1);
+        assert!(below[0].detail.contains("better than only 10 %"), "{}", below[0].detail);
+        assert_eq!(grouped(1_234_567), "1,234,567");
+        assert_eq!(grouped(999), "999");
     }
 
     #[test]
