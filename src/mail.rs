@@ -172,9 +172,23 @@ fn error_chain(err: &dyn std::error::Error) -> String {
     text
 }
 
-/// Whether `address` is one address a message can go to (the forms check each recipient).
-pub fn is_address(address: &str) -> bool {
-    address.parse::<lettre::Address>().is_ok()
+/// Addresses one report or alert may go to.
+pub const MAX_RECIPIENTS: usize = 20;
+
+/// The addresses typed into a form (separated by commas, semicolons, spaces or lines), each
+/// checked; what is wrong with them, in words, otherwise. No address at all is an empty list.
+pub fn recipients(text: &str) -> Result<Vec<String>, String> {
+    let list: Vec<String> =
+        text.split([',', ';', '\n', '\r', ' ']).map(str::trim).filter(|r| !r.is_empty()).map(str::to_owned).collect();
+    let wrong: Vec<&str> =
+        list.iter().filter(|r| r.parse::<lettre::Address>().is_err()).map(String::as_str).collect();
+    if !wrong.is_empty() {
+        return Err(format!("These are not e-mail addresses: {}.", wrong.join(", ")));
+    }
+    if list.len() > MAX_RECIPIENTS {
+        return Err(format!("At most {MAX_RECIPIENTS} addresses."));
+    }
+    Ok(list)
 }
 
 #[cfg(test)]
@@ -190,6 +204,15 @@ mod tests {
         assert!(MailSettings::parse("http://mail.example.com", from).is_err());
         assert!(MailSettings::parse("smtp://mail.example.com?tls=maybe", from).is_err());
         assert!(MailSettings::parse("smtp://mail.example.com", "not an address").is_err());
+    }
+
+    #[test]
+    fn typed_recipients_are_split_and_each_checked() {
+        assert_eq!(recipients("a@example.com, b@example.org\nc@example.net").unwrap().len(), 3);
+        assert_eq!(recipients("  ").unwrap(), Vec::<String>::new());
+        assert_eq!(recipients("a@example.com bad@").unwrap_err(), "These are not e-mail addresses: bad@.");
+        let many = (0..21).map(|n| format!("p{n}@example.com")).collect::<Vec<_>>().join(",");
+        assert!(recipients(&many).is_err());
     }
 
     #[test]

@@ -12,12 +12,11 @@ use crate::auth::{AdminUser, CsrfForm, CurrentUser};
 use crate::db::alerts::{AlertEvent, AlertRule, NewAlertRule};
 use crate::domain::{AccountId, AlertKind, AlertRuleId};
 use crate::error::{AppError, AppResult};
-use crate::mail::is_address;
+use crate::mail;
 use crate::services::{Alerts, Views};
 
 /// Alerts listed.
 const LISTED: i64 = 200;
-const MAX_RECIPIENTS: usize = 20;
 
 /// An alert as the page lists it.
 pub struct EventRow {
@@ -192,19 +191,10 @@ impl RuleForm {
         if quiet_hours.is_none() && kind.is_some() {
             problems.push("The quiet period is a whole number of hours from 1 to 8760 (a year).".to_owned());
         }
-        let recipients: Vec<String> = self
-            .recipients
-            .split([',', ';', '\n', '\r', ' '])
-            .map(str::trim)
-            .filter(|r| !r.is_empty())
-            .map(str::to_owned)
-            .collect();
-        let wrong: Vec<&str> = recipients.iter().filter(|r| !is_address(r)).map(String::as_str).collect();
-        if !wrong.is_empty() {
-            problems.push(format!("These are not e-mail addresses: {}.", wrong.join(", ")));
-        } else if recipients.len() > MAX_RECIPIENTS {
-            problems.push(format!("At most {MAX_RECIPIENTS} addresses per alert."));
-        }
+        let recipients = mail::recipients(&self.recipients).unwrap_or_else(|problem| {
+            problems.push(problem);
+            Vec::new()
+        });
         let webhook_url = match self.webhook_url.trim() {
             "" => None,
             text => match url::Url::parse(text) {

@@ -17,7 +17,7 @@ use crate::db::report_schedules::{NewReportSchedule, ReportSchedule};
 use crate::db::sent_reports::SentReport;
 use crate::domain::{AccountId, Cadence, Delivery, ReportScheduleId, SentReportId};
 use crate::error::{AppError, AppResult};
-use crate::mail::is_address;
+use crate::mail;
 use crate::services::reports::ReportRequest;
 use crate::services::reports::content::ReportContent;
 use crate::services::settings::SettingsEditor;
@@ -25,8 +25,6 @@ use crate::services::{Accounts, Reports, Views};
 
 /// Reports listed on `/reports`.
 const LISTED: i64 = 100;
-/// Recipients one schedule may have.
-const MAX_RECIPIENTS: usize = 20;
 
 /// A kept report as the list shows it.
 pub struct KeptRow {
@@ -300,21 +298,17 @@ impl ScheduleForm {
         if cadence.is_none() {
             problems.push("Choose weekly or monthly.".to_owned());
         }
-        let recipients: Vec<String> = self
-            .recipients
-            .split([',', ';', '\n', '\r', ' '])
-            .map(str::trim)
-            .filter(|r| !r.is_empty())
-            .map(str::to_owned)
-            .collect();
-        let wrong: Vec<&str> = recipients.iter().filter(|r| !is_address(r)).map(String::as_str).collect();
-        if recipients.is_empty() {
-            problems.push("Give at least one e-mail address to send the report to.".to_owned());
-        } else if !wrong.is_empty() {
-            problems.push(format!("These are not e-mail addresses: {}.", wrong.join(", ")));
-        } else if recipients.len() > MAX_RECIPIENTS {
-            problems.push(format!("At most {MAX_RECIPIENTS} addresses per report."));
-        }
+        let recipients = match mail::recipients(&self.recipients) {
+            Ok(list) if list.is_empty() => {
+                problems.push("Give at least one e-mail address to send the report to.".to_owned());
+                list
+            }
+            Ok(list) => list,
+            Err(problem) => {
+                problems.push(problem);
+                Vec::new()
+            }
+        };
         if self.time_zone.parse::<Tz>().is_err() {
             problems.push("Choose a time zone from the list.".to_owned());
         }
