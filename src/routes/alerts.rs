@@ -64,7 +64,9 @@ pub struct RuleRow {
 }
 
 impl RuleRow {
-    fn new(rule: &AlertRule, names: &[(AccountId, String)]) -> RuleRow {
+    /// A webhook address can carry its receiver's secret (a chat service's incoming hook):
+    /// only admins see it.
+    fn new(rule: &AlertRule, names: &[(AccountId, String)], is_admin: bool) -> RuleRow {
         let whose = match rule.account_id {
             None => "any account".to_owned(),
             Some(id) => {
@@ -77,8 +79,10 @@ impl RuleRow {
         if !recipients.is_empty() {
             to.push(recipients.join(", "));
         }
-        if let Some(url) = &rule.webhook_url {
-            to.push(format!("webhook {url}"));
+        match &rule.webhook_url {
+            Some(url) if is_admin => to.push(format!("webhook {url}")),
+            Some(_) => to.push("a webhook".to_owned()),
+            None => {}
         }
         RuleRow {
             id: rule.id.0,
@@ -270,7 +274,7 @@ async fn page(
     let page = AlertsPage {
         page: PageContext::new(user, notice, "alerts"),
         events: alerts.events(LISTED).await?.iter().map(|e| EventRow::new(e, tz)).collect(),
-        rules: alerts.rules().await?.iter().map(|r| RuleRow::new(r, &names)).collect(),
+        rules: alerts.rules().await?.iter().map(|r| RuleRow::new(r, &names, is_admin)).collect(),
         is_admin,
         csrf_token: user.csrf_token.clone(),
         form,

@@ -200,6 +200,7 @@ async fn a_post_far_above_its_cohort_is_mailed_and_posted_signed_once_then_the_r
     let seen = app.get_text(&viewer, "/alerts").await;
     assert!(seen.contains("Impact score 97 at 24 h"));
     assert!(!seen.contains("class=\"secret\""));
+    assert!(!seen.contains(&hook.url) && seen.contains("a webhook"), "a webhook address can hold a secret");
 }
 
 trait ReplaceBytes {
