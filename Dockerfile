@@ -2,11 +2,16 @@
 # Build: a release binary with templates, static files and migrations compiled in.
 FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
-COPY Cargo.toml Cargo.lock ./
+COPY Cargo.toml Cargo.lock build.rs ./
 COPY src src
 COPY templates templates
 COPY static static
 COPY migrations migrations
+# Compiled in too: the definitions page (docs/metrics.md) and the PDF fonts (assets/fonts). The
+# benchmark is a target the manifest declares, so cargo reads it even when not building it.
+COPY docs docs
+COPY assets assets
+COPY benches benches
 RUN cargo build --release --locked && strip target/release/tidemark && mkdir -p /data
 
 

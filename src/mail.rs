@@ -180,8 +180,7 @@ pub const MAX_RECIPIENTS: usize = 20;
 pub fn recipients(text: &str) -> Result<Vec<String>, String> {
     let list: Vec<String> =
         text.split([',', ';', '\n', '\r', ' ']).map(str::trim).filter(|r| !r.is_empty()).map(str::to_owned).collect();
-    let wrong: Vec<&str> =
-        list.iter().filter(|r| r.parse::<lettre::Address>().is_err()).map(String::as_str).collect();
+    let wrong: Vec<&str> = list.iter().filter(|r| r.parse::<lettre::Address>().is_err()).map(String::as_str).collect();
     if !wrong.is_empty() {
         return Err(format!("These are not e-mail addresses: {}.", wrong.join(", ")));
     }

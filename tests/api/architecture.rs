@@ -186,3 +186,45 @@ fn no_handler_holds_a_database_connection_or_a_diesel_query() {
     }
     assert!(found.is_empty(), "handlers call services, which hold the database:\n{}", found.join("\n"));
 }
+
+/// The container builds from what the Dockerfile copies: every file the code compiles in
+/// (`include_str!`, `include_bytes!`, the migrations), the build script and every target the
+/// manifest declares must sit under a path it copies.
+#[test]
+fn the_dockerfile_copies_everything_the_build_reads() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dockerfile = std::fs::read_to_string(root.join("Dockerfile")).unwrap();
+    let copied: BTreeSet<String> = dockerfile
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("COPY "))
+        .filter(|l| !l.starts_with("--from"))
+        .flat_map(|l| {
+            let parts: Vec<&str> = l.split_whitespace().collect();
+            parts[..parts.len() - 1].iter().map(|p| p.trim_end_matches('/').to_owned()).collect::<Vec<_>>()
+        })
+        .collect();
+    let mut needed = BTreeSet::from(["Cargo.toml".to_owned(), "Cargo.lock".to_owned(), "migrations".to_owned()]);
+    if root.join("build.rs").exists() {
+        needed.insert("build.rs".to_owned());
+    }
+    if std::fs::read_to_string(root.join("Cargo.toml")).unwrap().contains("[[bench]]") {
+        needed.insert("benches".to_owned());
+    }
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        for marker in ["include_str!(\"", "include_bytes!(\""] {
+            for piece in text.split(marker).skip(1) {
+                let relative = &piece[..piece.find('"').unwrap()];
+                let path = file.parent().unwrap().join(relative);
+                let path =
+                    std::fs::canonicalize(&path).unwrap_or_else(|_| panic!("{} names {relative}", file.display()));
+                let top = path.strip_prefix(std::fs::canonicalize(root).unwrap()).unwrap().components().next().unwrap();
+                needed.insert(top.as_os_str().to_string_lossy().into_owned());
+            }
+        }
+    }
+    let missing: Vec<&String> = needed.iter().filter(|n| !copied.contains(*n)).collect();
+    assert!(missing.is_empty(), "the Dockerfile does not copy {missing:?} (it copies {copied:?})");
+}
