@@ -397,7 +397,7 @@ pub async fn add_schedule(
         }
         Err(problems) => {
             let section = ReportSettings::load(&reports, &views, form, problems).await?;
-            let parts = SettingsParts { accounts: &accounts, tokens: &tokens, reports: &reports, views: &views };
+            let parts = SettingsParts { accounts: &accounts, tokens: &tokens };
             page_with_report_problems(&admin, &settings, &parts, section).await
         }
     }

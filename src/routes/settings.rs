@@ -260,13 +260,11 @@ struct ConfirmPage {
     csrf_token: String,
 }
 
-/// What the settings page shows besides the settings form: the Meta app's addresses, the
-/// API tokens and the report schedules.
+/// What the settings page reads besides the settings and the report schedules: the Meta
+/// app's addresses and the API tokens.
 pub struct SettingsParts<'a> {
     pub accounts: &'a Accounts,
     pub tokens: &'a ApiTokens,
-    pub reports: &'a Reports,
-    pub views: &'a Views,
 }
 
 pub async fn settings_form(
@@ -280,7 +278,7 @@ pub async fn settings_form(
 ) -> AppResult<HttpResponse> {
     let current = settings.load().await?;
     let form = SettingsForm::from_settings(&current);
-    let parts = SettingsParts { accounts: &accounts, tokens: &tokens, reports: &reports, views: &views };
+    let parts = SettingsParts { accounts: &accounts, tokens: &tokens };
     let section = ReportSettings::load(&reports, &views, ScheduleForm::blank(current.time_zone()), Vec::new()).await?;
     page(&admin, notice, StatusCode::OK, (form, Vec::new()), section, &parts, current.time_zone()).await
 }
@@ -334,7 +332,7 @@ pub async fn save_settings(
         Err(problems) => {
             let tz = settings.load().await?.time_zone();
             let status = StatusCode::UNPROCESSABLE_ENTITY;
-            let parts = SettingsParts { accounts: &accounts, tokens: &tokens, reports: &reports, views: &views };
+            let parts = SettingsParts { accounts: &accounts, tokens: &tokens };
             let section = ReportSettings::load(&reports, &views, ScheduleForm::blank(tz), Vec::new()).await?;
             return page(&admin, Notice::default(), status, (form, problems), section, &parts, tz).await;
         }
