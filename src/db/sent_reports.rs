@@ -81,6 +81,15 @@ pub async fn scheduled_exists(
     .await
 }
 
+/// True once a schedule has made any report by itself.
+pub async fn scheduled_any(conn: &mut AsyncPgConnection, schedule: ReportScheduleId) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        sent_reports::table.filter(sent_reports::schedule_id.eq(schedule)).filter(sent_reports::made_by_hand.eq(false)),
+    ))
+    .get_result(conn)
+    .await
+}
+
 /// The newest reports first.
 pub async fn recent(conn: &mut AsyncPgConnection, limit: i64) -> QueryResult<Vec<SentReport>> {
     sent_reports::table.order(sent_reports::id.desc()).limit(limit).select(SentReport::as_select()).load(conn).await

@@ -312,3 +312,36 @@ async fn deleting_an_account_deletes_every_report_that_shows_it() {
     assert_eq!(app.count("SELECT count(*) AS n FROM sent_reports").await, 0, "the all-accounts report showed it too");
     assert_eq!(app.count("SELECT count(*) AS n FROM report_schedules").await, 1, "the all-accounts schedule stays");
 }
+
+#[tokio::test]
+async fn a_new_schedule_sends_the_period_just_ended_at_once_then_keeps_to_its_hour() {
+    use chrono::{Datelike, Timelike};
+    let app = spawn_app().await;
+    let account = app.connect(0).await;
+    app.run_sync().await;
+    // To the next Monday, 00:30 UTC: the week has just ended, its sending hour (23:00) is far.
+    let now = app.sim.now();
+    let to_monday = (7 - i64::from(now.weekday().num_days_from_monday())) % 7;
+    let midnight = chrono::Duration::seconds(i64::from(now.num_seconds_from_midnight()));
+    app.sim.advance(
+        chrono::Duration::days(if to_monday == 0 { 7 } else { to_monday }) - midnight + chrono::Duration::minutes(30),
+    );
+    let admin = app.admin().await;
+    let fields = [
+        ("account", &*account.id.to_string()),
+        ("cadence", "weekly"),
+        ("recipients", "ana@example.com"),
+        ("time_zone", "UTC"),
+        ("send_hour", "23"),
+    ];
+    assert_eq!(app.post_form(&admin, "/settings", "/settings/reports", &fields).await.status(), 303);
+    assert_eq!(app.reports.send_due().await.unwrap().made, 1, "the first report goes out at once");
+    app.sim.advance(chrono::Duration::hours(1));
+    assert_eq!(app.reports.send_due().await.unwrap().made, 0, "that week is sent");
+    // A week later the next report waits for its hour.
+    app.sim.advance(chrono::Duration::days(7) - chrono::Duration::hours(1));
+    assert_eq!(app.reports.send_due().await.unwrap().made, 0, "00:30, before 23:00");
+    app.sim.advance(chrono::Duration::hours(23));
+    assert_eq!(app.reports.send_due().await.unwrap().made, 1, "23:30");
+    assert_eq!(app.count("SELECT count(DISTINCT first_day) AS n FROM sent_reports").await, 2);
+}

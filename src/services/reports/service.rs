@@ -253,11 +253,14 @@ impl Reports {
             let request = ReportRequest::from(&schedule);
             let (first, last) = last_complete_period(schedule.cadence, now, request.tz);
             let hour = u32::try_from(schedule.send_hour).unwrap_or(0);
-            if now < send_time(last, hour, request.tz) {
-                continue;
-            }
             {
                 let mut conn = self.pool.get().await?;
+                // A new schedule sends the period that has just ended at once (the page says
+                // so), even before that period's sending hour; from then on it keeps its hour.
+                let waiting = now < send_time(last, hour, request.tz);
+                if waiting && sent_reports::scheduled_any(&mut conn, schedule.id).await? {
+                    continue;
+                }
                 if sent_reports::scheduled_exists(&mut conn, schedule.id, first).await? {
                     continue;
                 }
