@@ -3,14 +3,14 @@
 use std::sync::Arc;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Deserialize;
 
 use super::analytics::{PeriodNav, ViewQuery, query_tail};
 use super::posts::{Choice, Sorting, filter_params, sort_label};
-use super::{EmptyForm, Notice, PageContext, render, see_other};
+use super::{EmptyForm, Notice, PageContext, kept_pages, render, see_other};
 use crate::analytics::Format;
 use crate::auth::{AdminUser, CsrfForm, CurrentUser};
 use crate::db::accounts::{Account, Footprint};
@@ -60,8 +60,18 @@ struct AccountPage {
     /// The operator's zone, for the sync runs' times.
     tz: chrono_tz::Tz,
     audience: Arc<AudienceView>,
-    /// The account's read-only links (admins only).
+    /// The table of the account's read-only links (admins only; HTML made per request).
+    shares: String,
+}
+
+/// The account page's table of its read-only links.
+#[derive(Template)]
+#[template(path = "accounts/shares.html")]
+struct ShareTable<'a> {
+    account_id: i64,
+    username: &'a str,
     shares: Vec<ShareRow>,
+    csrf_token: &'a str,
 }
 
 /// A shared link as the account page lists it.
@@ -233,6 +243,7 @@ async fn find(views: &Views, id: i64) -> AppResult<Account> {
 }
 
 pub async fn show_account(
+    req: HttpRequest,
     user: CurrentUser,
     notice: Notice,
     path: web::Path<i64>,
@@ -242,50 +253,59 @@ pub async fn show_account(
     accounts: web::Data<Accounts>,
 ) -> AppResult<HttpResponse> {
     let account = find(&views, path.into_inner()).await?;
-    let runs = views.recent_runs(Some(account.id), 10).await?;
     let basis = views.basis().await?;
     let period = query.period(basis.now, basis.tz());
-    let previous = period.previous();
-    let responses = ResponseView::new(
-        inbox.response_stats(account.id, period.start(), period.end().min(basis.now)).await?,
-        inbox.response_stats(account.id, previous.start(), previous.end()).await?,
-    );
-    let data = views.account_page(&basis, &account, &period, query.format(), query.sort()).await?;
     let mut keep = filter_params(&query);
     // The account is in the path; the page has no caption search, so its links and CSV carry
     // none either.
     keep.retain(|(k, _)| *k != "account" && *k != "q");
     let here = format!("/accounts/{}", account.id);
     let view = format!("account={}&{}{}", account.id, period.query(), query_tail(&keep));
-    let page = AccountPage {
-        page: PageContext::new(&user, notice, "accounts"),
-        account: AccountView::new(&account, Some(data.footprint.posts), basis.now, basis.tz()),
-        tz: basis.tz(),
-        runs,
-        csrf_token: user.csrf_token.clone(),
-        is_admin: user.is_admin(),
-        data,
-        nav: PeriodNav::new(&here, &period, &keep, basis.today()),
-        definition: basis.definition().formula(),
-        formats: Format::ALL
-            .into_iter()
-            .map(|f| Choice { value: f.key().into(), label: f.to_string(), selected: query.format() == Some(f) })
-            .collect(),
-        sorts: Sort::ALL
-            .into_iter()
-            .map(|s| Choice { value: s.key().into(), label: sort_label(s).into(), selected: s == query.sort() })
-            .collect(),
-        sorting: Some(Sorting::new(&here, &period, &keep, query.sort(), "#posts")),
-        view,
-        responses,
-        audience: views.audience(&basis, &account).await?,
-        shares: if user.is_admin() {
-            accounts.shares(account.id).await?.iter().map(|l| ShareRow::new(l, basis.now, basis.tz())).collect()
-        } else {
-            Vec::new()
-        },
+    // The read-only links change without the data (each view is counted): read per request.
+    let shares = if user.is_admin() {
+        let shares =
+            accounts.shares(account.id).await?.iter().map(|l| ShareRow::new(l, basis.now, basis.tz())).collect();
+        let table =
+            ShareTable { account_id: account.id.0, username: &account.username, shares, csrf_token: &user.csrf_token };
+        vec![table.render().map_err(|err| AppError::Internal(anyhow::Error::new(err)))?]
+    } else {
+        Vec::new()
     };
-    render(StatusCode::OK, &page)
+    let key = format!("account:{view}");
+    kept_pages::serve(&req, &views, &basis, &user, notice, "accounts", &key, shares, async |personal| {
+        let runs = views.recent_runs(Some(account.id), 10).await?;
+        let previous = period.previous();
+        let responses = ResponseView::new(
+            inbox.response_stats(account.id, period.start(), period.end().min(basis.now)).await?,
+            inbox.response_stats(account.id, previous.start(), previous.end()).await?,
+        );
+        let data = views.account_page(&basis, &account, &period, query.format(), query.sort()).await?;
+        Ok(AccountPage {
+            page: personal.page,
+            account: AccountView::new(&account, Some(data.footprint.posts), basis.now, basis.tz()),
+            tz: basis.tz(),
+            runs,
+            csrf_token: personal.csrf_token,
+            is_admin: user.is_admin(),
+            data,
+            nav: PeriodNav::new(&here, &period, &keep, basis.today()),
+            definition: basis.definition().formula(),
+            formats: Format::ALL
+                .into_iter()
+                .map(|f| Choice { value: f.key().into(), label: f.to_string(), selected: query.format() == Some(f) })
+                .collect(),
+            sorts: Sort::ALL
+                .into_iter()
+                .map(|s| Choice { value: s.key().into(), label: sort_label(s).into(), selected: s == query.sort() })
+                .collect(),
+            sorting: Some(Sorting::new(&here, &period, &keep, query.sort(), "#posts")),
+            view: view.clone(),
+            responses,
+            audience: views.audience(&basis, &account).await?,
+            shares: personal.fragments.into_iter().next().unwrap_or_default(),
+        })
+    })
+    .await
 }
 
 /// How the account answered comments in the period, against the previous one.

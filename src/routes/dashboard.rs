@@ -1,12 +1,11 @@
 //! The dashboard: all accounts as one over the chosen period, then side by side, under a
 //! status line that speaks up only when a token or a sync needs the operator.
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use super::analytics::{PeriodNav, ViewQuery};
-use super::{Notice, PageContext, render};
+use super::{Notice, PageContext, kept_pages};
 use crate::auth::CurrentUser;
 use crate::error::AppResult;
 use crate::services::Views;
@@ -24,6 +23,7 @@ struct DashboardPage {
 }
 
 pub async fn dashboard(
+    req: HttpRequest,
     user: CurrentUser,
     notice: Notice,
     query: web::Query<ViewQuery>,
@@ -31,12 +31,15 @@ pub async fn dashboard(
 ) -> AppResult<HttpResponse> {
     let basis = views.basis().await?;
     let period = query.period(basis.now, basis.tz());
-    let page = DashboardPage {
-        page: PageContext::new(&user, notice, "dashboard"),
-        data: views.dashboard(&basis, &period).await?,
-        nav: PeriodNav::new("/", &period, &[], basis.today()),
-        is_admin: user.is_admin(),
-        tz: basis.tz(),
-    };
-    render(StatusCode::OK, &page)
+    let key = format!("dashboard:{}", period.query());
+    kept_pages::serve(&req, &views, &basis, &user, notice, "dashboard", &key, Vec::new(), async |personal| {
+        Ok(DashboardPage {
+            page: personal.page,
+            data: views.dashboard(&basis, &period).await?,
+            nav: PeriodNav::new("/", &period, &[], basis.today()),
+            is_admin: user.is_admin(),
+            tz: basis.tz(),
+        })
+    })
+    .await
 }

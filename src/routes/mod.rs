@@ -16,6 +16,7 @@ pub mod export;
 pub mod health;
 pub mod inbox;
 pub mod insights;
+pub mod kept_pages;
 pub mod me;
 pub mod media;
 pub mod meta;
@@ -236,8 +237,19 @@ pub struct PageContext {
     pub notice: Option<&'static str>,
     /// Which navigation entry is current.
     pub section: &'static str,
-    /// Inbox threads waiting for an answer (shown beside the Inbox link).
-    pub inbox_waiting: i64,
+    /// The count of inbox threads waiting for an answer, shown beside the Inbox link (HTML,
+    /// empty when none waits).
+    pub inbox: String,
+}
+
+/// The navigation's count of inbox threads waiting for an answer.
+#[derive(Template)]
+#[template(
+    source = r#"{% if waiting > 0 %} <span class="nav-count">{{ waiting }}<span class="visually-hidden"> waiting for an answer</span></span>{% endif %}"#,
+    ext = "html"
+)]
+struct InboxCount {
+    waiting: i64,
 }
 
 impl PageContext {
@@ -247,12 +259,12 @@ impl PageContext {
             demo: user.demo,
             notice: notice.0,
             section,
-            inbox_waiting: user.inbox_waiting.unwrap_or(0),
+            inbox: InboxCount { waiting: user.inbox_waiting.unwrap_or(0) }.render().unwrap_or_default(),
         }
     }
 
     pub fn anonymous(notice: Notice, demo: bool) -> Self {
-        Self { user: None, demo, notice: notice.0, section: "", inbox_waiting: 0 }
+        Self { user: None, demo, notice: notice.0, section: "", inbox: String::new() }
     }
 }
 

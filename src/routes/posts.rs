@@ -2,12 +2,11 @@
 
 use std::sync::Arc;
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use super::analytics::{PeriodNav, ViewQuery, query_tail};
-use super::{Notice, PageContext, render};
+use super::{Notice, PageContext, kept_pages};
 use crate::analytics::Format;
 use crate::analytics::period::Period;
 use crate::auth::CurrentUser;
@@ -49,6 +48,7 @@ struct PostsPage {
 }
 
 pub async fn list_posts(
+    req: HttpRequest,
     user: CurrentUser,
     notice: Notice,
     query: web::Query<ViewQuery>,
@@ -58,35 +58,38 @@ pub async fn list_posts(
     let (tz, definition) = (basis.tz(), basis.definition());
     let period = query.period(basis.now, tz);
     let page_no = query.page.unwrap_or(1).clamp(1, 10_000);
-    let filter = PostFilter {
-        limit: Some(PAGE_SIZE + 1),
-        offset: (page_no - 1) * PAGE_SIZE,
-        ..query.post_filter(&period, definition)
-    };
-    let rows = views.posts(&basis, &filter).await?;
-    let has_more = rows.len() as i64 > PAGE_SIZE;
-    let accounts = views.accounts().await?;
     let keep = filter_params(&query);
     let view = format!("{}{}", period.query(), query_tail(&keep));
-    let page = PostsPage {
-        page: PageContext::new(&user, notice, "posts"),
-        posts: rows.iter().take(PAGE_SIZE as usize).map(|r| PostView::new(r, definition, tz)).collect(),
-        nav: PeriodNav::new("/posts", &period, &keep, basis.today()),
-        accounts: account_choices(&accounts, query.account),
-        formats: format_choices(query.format()),
-        sorts: Sort::ALL
-            .into_iter()
-            .map(|s| Choice { value: s.key().into(), label: sort_label(s).into(), selected: s == query.sort() })
-            .collect(),
-        definition: definition.formula(),
-        view,
-        page_no,
-        has_more,
-        from_tidemark: query.from_tidemark(),
-        sorting: Some(Sorting::new("/posts", &period, &keep, query.sort(), "")),
-        search: query.search().unwrap_or_default(),
-    };
-    render(StatusCode::OK, &page)
+    let key = format!("posts:{view}&page={page_no}");
+    kept_pages::serve(&req, &views, &basis, &user, notice, "posts", &key, Vec::new(), async |personal| {
+        let filter = PostFilter {
+            limit: Some(PAGE_SIZE + 1),
+            offset: (page_no - 1) * PAGE_SIZE,
+            ..query.post_filter(&period, definition)
+        };
+        let rows = views.posts(&basis, &filter).await?;
+        let has_more = rows.len() as i64 > PAGE_SIZE;
+        let accounts = views.accounts().await?;
+        Ok(PostsPage {
+            page: personal.page,
+            posts: rows.iter().take(PAGE_SIZE as usize).map(|r| PostView::new(r, definition, tz)).collect(),
+            nav: PeriodNav::new("/posts", &period, &keep, basis.today()),
+            accounts: account_choices(&accounts, query.account),
+            formats: format_choices(query.format()),
+            sorts: Sort::ALL
+                .into_iter()
+                .map(|s| Choice { value: s.key().into(), label: sort_label(s).into(), selected: s == query.sort() })
+                .collect(),
+            definition: definition.formula(),
+            view,
+            page_no,
+            has_more,
+            from_tidemark: query.from_tidemark(),
+            sorting: Some(Sorting::new("/posts", &period, &keep, query.sort(), "")),
+            search: query.search().unwrap_or_default(),
+        })
+    })
+    .await
 }
 
 /// The posts table's headers as links that sort the same view by their column: "published"
@@ -194,6 +197,7 @@ struct PostPage {
 }
 
 pub async fn show_post(
+    req: HttpRequest,
     user: CurrentUser,
     notice: Notice,
     path: web::Path<i64>,
@@ -201,12 +205,17 @@ pub async fn show_post(
     publishing: web::Data<Publishing>,
 ) -> AppResult<HttpResponse> {
     let basis = views.basis().await?;
-    let data = views.post(&basis, PostId(path.into_inner())).await?.ok_or(AppError::NotFound)?;
-    let planned = publishing.for_media(data.post.account_id, &data.media_id).await?.map(|p| Planned {
-        id: p.id.0,
-        planned_for: p.due_at.with_timezone(&basis.tz()).format("%Y-%m-%d %H:%M").to_string(),
-    });
-    render(StatusCode::OK, &PostPage { page: PageContext::new(&user, notice, "posts"), data, planned })
+    let id = PostId(path.into_inner());
+    let key = format!("post:{id}");
+    kept_pages::serve(&req, &views, &basis, &user, notice, "posts", &key, Vec::new(), async |personal| {
+        let data = views.post(&basis, id).await?.ok_or(AppError::NotFound)?;
+        let planned = publishing.for_media(data.post.account_id, &data.media_id).await?.map(|p| Planned {
+            id: p.id.0,
+            planned_for: p.due_at.with_timezone(&basis.tz()).format("%Y-%m-%d %H:%M").to_string(),
+        });
+        Ok(PostPage { page: personal.page, data, planned })
+    })
+    .await
 }
 
 /// The small copy of a post's picture. Private to signed-in users and kept by their

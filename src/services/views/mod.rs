@@ -100,6 +100,16 @@ impl Views {
             .await
     }
 
+    /// Anything made from this data version (a rendered page), kept with the views.
+    pub async fn kept<T: Send + Sync + 'static, E>(
+        &self,
+        basis: &Basis,
+        key: String,
+        make: impl AsyncFnOnce() -> Result<T, E>,
+    ) -> Result<Arc<T>, E> {
+        self.cache.get_or_compute(key, basis.version, make).await
+    }
+
     /// Every account, by username (filters, the accounts page).
     pub async fn accounts(&self) -> Result<Vec<Account>, DbError> {
         let mut conn = self.pool.get().await?;
