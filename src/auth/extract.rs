@@ -53,6 +53,8 @@ pub struct SignInBrowser {
 pub struct ActiveSession {
     pub user: CurrentUser,
     pub claims: Claims,
+    /// The data version read with the session, for the pages of this request.
+    pub data_version: i64,
 }
 
 impl FromRequest for CurrentUser {

@@ -37,8 +37,8 @@ use diesel::migration::MigrationSource;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
-use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::deadpool::{Object, Pool as DeadPool};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
@@ -79,7 +79,11 @@ pub fn pool(database_url: &str, size: usize) -> anyhow::Result<Pool> {
 
 /// A pool whose callers wait at most `wait` for a connection ([`DbError::Busy`] after that).
 pub fn pool_waiting(database_url: &str, size: usize, wait: std::time::Duration) -> anyhow::Result<Pool> {
-    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(database_url);
+    // No `SELECT 1` before each use: a connection the server closed is already known broken
+    // (its client is closed) and is replaced; the ping would double every page's round trips.
+    let mut config = ManagerConfig::default();
+    config.recycling_method = RecyclingMethod::Fast;
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(database_url, config);
     DeadPool::builder(manager)
         .max_size(size)
         .wait_timeout(Some(wait))

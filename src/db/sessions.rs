@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::schema::{sessions, settings, users};
+use super::schema::{data_version, sessions, settings, users};
 use super::users::User;
 use crate::domain::{Role, UserId};
 
@@ -43,6 +43,8 @@ pub struct LiveSession {
     pub user: User,
     /// Admins must have one (some admin has one), or the operator requires it of everyone.
     pub second_factor_required: bool,
+    /// The data version at this moment (read with the session: a page needs both).
+    pub data_version: i64,
 }
 
 /// The live session `id`, its user and the second-factor rules, in one query.
@@ -54,17 +56,18 @@ pub async fn find_live(conn: &mut AsyncPgConnection, id: &str, now: DateTime<Utc
             .filter(enrolled_admins.field(users::totp_enabled_at).is_not_null()),
     );
     let everyone = settings::table.select(settings::second_factor_for_everyone).single_value();
-    let found: Option<(User, bool, Option<bool>)> = sessions::table
+    let version = data_version::table.select(data_version::n).single_value();
+    let found: Option<(User, bool, Option<bool>, Option<i64>)> = sessions::table
         .inner_join(users::table)
         .filter(sessions::id.eq(id))
         .filter(sessions::expires_at.gt(now))
-        .select((User::as_select(), for_admins, everyone))
+        .select((User::as_select(), for_admins, everyone, version))
         .first(conn)
         .await
         .optional()?;
-    Ok(found.map(|(user, for_admins, for_everyone)| {
+    Ok(found.map(|(user, for_admins, for_everyone, version)| {
         let second_factor_required = for_everyone.unwrap_or(false) || (for_admins && user.role == Role::Admin);
-        LiveSession { user, second_factor_required }
+        LiveSession { user, second_factor_required, data_version: version.unwrap_or_default() }
     }))
 }
 

@@ -252,8 +252,8 @@ pub async fn show_account(
     inbox: web::Data<Inbox>,
     accounts: web::Data<Accounts>,
 ) -> AppResult<HttpResponse> {
-    let account = find(&views, path.into_inner()).await?;
-    let basis = views.basis().await?;
+    let basis = super::basis(&req, &views).await?;
+    let account = views.account_as_of(&basis, AccountId(path.into_inner())).await?.ok_or(AppError::NotFound)?;
     let period = query.period(basis.now, basis.tz());
     let mut keep = filter_params(&query);
     // The account is in the path; the page has no caption search, so its links and CSV carry

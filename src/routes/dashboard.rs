@@ -29,7 +29,7 @@ pub async fn dashboard(
     query: web::Query<ViewQuery>,
     views: web::Data<Views>,
 ) -> AppResult<HttpResponse> {
-    let basis = views.basis().await?;
+    let basis = super::basis(&req, &views).await?;
     let period = query.period(basis.now, basis.tz());
     let key = format!("dashboard:{}", period.query());
     kept_pages::serve(&req, &views, &basis, &user, notice, "dashboard", &key, Vec::new(), async |personal| {

@@ -191,10 +191,7 @@ impl KeptPage {
     /// The response for this request: gzip when the client takes it.
     pub fn respond(&self, req: &HttpRequest, fill: &Fill<'_>) -> HttpResponse {
         let mut response = HttpResponse::Ok();
-        response
-            .content_type("text/html; charset=utf-8")
-            .insert_header((header::VARY, "Accept-Encoding"))
-            .insert_header((header::CACHE_CONTROL, "private, no-cache"));
+        response.content_type("text/html; charset=utf-8").insert_header((header::VARY, "Accept-Encoding"));
         if takes_gzip(req) {
             response.insert_header((header::CONTENT_ENCODING, "gzip")).body(self.gzip(fill))
         } else {

@@ -402,6 +402,14 @@ impl FromRequest for Notice {
     }
 }
 
+/// What this request's views are computed against, at the data version read with its session
+/// (no second round trip for it).
+pub async fn basis(req: &HttpRequest, views: &crate::services::Views) -> AppResult<crate::services::views::Basis> {
+    use actix_web::HttpMessage;
+    let version = req.extensions().get::<crate::auth::extract::ActiveSession>().map(|s| s.data_version);
+    Ok(views.basis_at(version).await?)
+}
+
 pub fn render(status: StatusCode, page: &impl Template) -> AppResult<HttpResponse> {
     let body =
         page.render().map_err(|err| AppError::Internal(anyhow::Error::new(err).context("rendering a page failed")))?;

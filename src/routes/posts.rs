@@ -54,7 +54,7 @@ pub async fn list_posts(
     query: web::Query<ViewQuery>,
     views: web::Data<Views>,
 ) -> AppResult<HttpResponse> {
-    let basis = views.basis().await?;
+    let basis = super::basis(&req, &views).await?;
     let (tz, definition) = (basis.tz(), basis.definition());
     let period = query.period(basis.now, tz);
     let page_no = query.page.unwrap_or(1).clamp(1, 10_000);
@@ -204,7 +204,7 @@ pub async fn show_post(
     views: web::Data<Views>,
     publishing: web::Data<Publishing>,
 ) -> AppResult<HttpResponse> {
-    let basis = views.basis().await?;
+    let basis = super::basis(&req, &views).await?;
     let id = PostId(path.into_inner());
     let key = format!("post:{id}");
     kept_pages::serve(&req, &views, &basis, &user, notice, "posts", &key, Vec::new(), async |personal| {

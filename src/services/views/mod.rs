@@ -79,10 +79,23 @@ impl Views {
 
     /// The settings and data version every view of this request is computed against.
     pub async fn basis(&self) -> Result<Basis, DbError> {
-        let mut conn = self.pool.get().await?;
-        let settings = OperatorSettings::load(&mut conn).await?;
-        let version = stats::data_version(&mut conn).await?;
-        Ok(Basis { settings, version, now: self.now() })
+        self.basis_at(None).await
+    }
+
+    /// The same, at a data version already read (with the session); the settings are kept
+    /// per data version like any view (saving them moves the version).
+    pub async fn basis_at(&self, version: Option<i64>) -> Result<Basis, DbError> {
+        let version = match version {
+            Some(version) => version,
+            None => stats::data_version(&mut *self.pool.get().await?).await?,
+        };
+        let settings = self
+            .cache
+            .get_or_compute("settings".to_owned(), version, async || {
+                OperatorSettings::load(&mut *self.pool.get().await?).await.map_err(DbError::from)
+            })
+            .await?;
+        Ok(Basis { settings: settings.as_ref().clone(), version, now: self.now() })
     }
 
     /// The value for `key`, computed by `compute` when the data moved since it was kept.
@@ -127,6 +140,13 @@ impl Views {
     pub async fn account(&self, id: AccountId) -> Result<Option<Account>, DbError> {
         let mut conn = self.pool.get().await?;
         Ok(Account::find(&mut conn, id).await?)
+    }
+
+    /// One account as the basis' data version has it.
+    pub async fn account_as_of(&self, basis: &Basis, id: AccountId) -> Result<Option<Account>, DbError> {
+        let found =
+            self.cached(basis, format!("account:{id}"), async |conn| Ok(Account::find(conn, id).await?)).await?;
+        Ok(found.as_ref().clone())
     }
 
     pub async fn footprint(&self, id: AccountId) -> Result<Footprint, DbError> {
