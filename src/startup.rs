@@ -180,10 +180,12 @@ impl Application {
         }
         if let Some(scheduler) = &scheduler {
             // After a sync (or any change) the first visitor would pay for the pages' figures:
-            // the background computes the default views first.
+            // the background computes the default views first. It looks every five seconds (one
+            // read of the data version when nothing moved), so a sync's commit, in this process
+            // or another, is followed within seconds, before most visitors come.
             let views = views.clone();
             scheduler
-                .every_minute("page warm-up", move || {
+                .every("*/5 * * * * *", "page warm-up", move || {
                     let views = views.clone();
                     async move {
                         match views.warm().await {

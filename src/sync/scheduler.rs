@@ -84,13 +84,22 @@ impl Scheduler {
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: std::future::Future<Output = ()> + Send + 'static,
     {
+        self.every("0 * * * * *", name, job).await
+    }
+
+    /// Adds a job run on a six-field cron `schedule`, never twice at once.
+    pub async fn every<F, Fut>(&self, schedule: &str, name: &'static str, job: F) -> anyhow::Result<()>
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
         let job = Arc::new(job);
         let running = Arc::new(Mutex::new(()));
-        let job = Job::new_async("0 * * * * *", move |_, _| {
+        let job = Job::new_async(schedule, move |_, _| {
             let (job, running) = (job.clone(), running.clone());
             Box::pin(async move {
                 let Ok(_guard) = running.try_lock() else {
-                    tracing::debug!(name, "still running from the last minute; skipped");
+                    tracing::debug!(name, "still running from the last time; skipped");
                     return;
                 };
                 job().await;
