@@ -245,7 +245,6 @@ async fn find(views: &Views, id: i64) -> AppResult<Account> {
 pub async fn show_account(
     req: HttpRequest,
     user: CurrentUser,
-    notice: Notice,
     path: web::Path<i64>,
     query: web::Query<ViewQuery>,
     views: web::Data<Views>,
@@ -272,7 +271,7 @@ pub async fn show_account(
         Vec::new()
     };
     let key = format!("account:{view}");
-    kept_pages::serve(&req, &views, &basis, &user, notice, "accounts", &key, shares, async |personal| {
+    kept_pages::serve(&req, &views, &basis, &user, "accounts", &key, shares, async |personal| {
         let runs = views.recent_runs(Some(account.id), 10).await?;
         let previous = period.previous();
         let responses = ResponseView::new(

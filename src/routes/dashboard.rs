@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use super::analytics::{PeriodNav, ViewQuery};
-use super::{Notice, PageContext, kept_pages};
+use super::{PageContext, kept_pages};
 use crate::auth::CurrentUser;
 use crate::error::AppResult;
 use crate::services::Views;
@@ -25,14 +25,13 @@ struct DashboardPage {
 pub async fn dashboard(
     req: HttpRequest,
     user: CurrentUser,
-    notice: Notice,
     query: web::Query<ViewQuery>,
     views: web::Data<Views>,
 ) -> AppResult<HttpResponse> {
     let basis = super::basis(&req, &views).await?;
     let period = query.period(basis.now, basis.tz());
     let key = format!("dashboard:{}", period.query());
-    kept_pages::serve(&req, &views, &basis, &user, notice, "dashboard", &key, Vec::new(), async |personal| {
+    kept_pages::serve(&req, &views, &basis, &user, "dashboard", &key, Vec::new(), async |personal| {
         Ok(DashboardPage {
             page: personal.page,
             data: views.dashboard(&basis, &period).await?,

@@ -268,18 +268,18 @@ pub struct Personal {
 /// `key` names the view with every parameter that changes it; the role is added here. A
 /// page showing a one-time notice is rendered for its request alone. `build` must take
 /// everything personal from the [`Personal`] it is given, never from `user` beyond its role.
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments)] // each is one thing the page is made of; a struct would only rename them
 pub async fn serve<T: Template>(
     req: &HttpRequest,
     views: &Views,
     basis: &Basis,
     user: &CurrentUser,
-    notice: Notice,
     section: &'static str,
     key: &str,
     fragments: Vec<String>,
     build: impl AsyncFnOnce(Personal) -> AppResult<T>,
 ) -> AppResult<HttpResponse> {
+    let notice = Notice::of(req);
     if notice.0.is_some() {
         let personal =
             Personal { page: PageContext::new(user, notice, section), csrf_token: user.csrf_token.clone(), fragments };

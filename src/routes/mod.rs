@@ -395,10 +395,17 @@ impl FromRequest for Notice {
     type Future = Ready<Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(Notice::of(req)))
+    }
+}
+
+impl Notice {
+    /// The notice a request's address names, if any.
+    pub fn of(req: &HttpRequest) -> Self {
         let notice = url::form_urlencoded::parse(req.query_string().as_bytes())
             .find(|(name, _)| name == "notice")
             .and_then(|(_, code)| Notice::from_code(&code));
-        ready(Ok(Notice(notice)))
+        Notice(notice)
     }
 }
 

@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use super::analytics::{PeriodNav, ViewQuery, query_tail};
-use super::{Notice, PageContext, kept_pages};
+use super::{PageContext, kept_pages};
 use crate::analytics::Format;
 use crate::analytics::period::Period;
 use crate::auth::CurrentUser;
@@ -50,7 +50,6 @@ struct PostsPage {
 pub async fn list_posts(
     req: HttpRequest,
     user: CurrentUser,
-    notice: Notice,
     query: web::Query<ViewQuery>,
     views: web::Data<Views>,
 ) -> AppResult<HttpResponse> {
@@ -61,7 +60,7 @@ pub async fn list_posts(
     let keep = filter_params(&query);
     let view = format!("{}{}", period.query(), query_tail(&keep));
     let key = format!("posts:{view}&page={page_no}");
-    kept_pages::serve(&req, &views, &basis, &user, notice, "posts", &key, Vec::new(), async |personal| {
+    kept_pages::serve(&req, &views, &basis, &user, "posts", &key, Vec::new(), async |personal| {
         let filter = PostFilter {
             limit: Some(PAGE_SIZE + 1),
             offset: (page_no - 1) * PAGE_SIZE,
@@ -199,7 +198,6 @@ struct PostPage {
 pub async fn show_post(
     req: HttpRequest,
     user: CurrentUser,
-    notice: Notice,
     path: web::Path<i64>,
     views: web::Data<Views>,
     publishing: web::Data<Publishing>,
@@ -207,7 +205,7 @@ pub async fn show_post(
     let basis = super::basis(&req, &views).await?;
     let id = PostId(path.into_inner());
     let key = format!("post:{id}");
-    kept_pages::serve(&req, &views, &basis, &user, notice, "posts", &key, Vec::new(), async |personal| {
+    kept_pages::serve(&req, &views, &basis, &user, "posts", &key, Vec::new(), async |personal| {
         let data = views.post(&basis, id).await?.ok_or(AppError::NotFound)?;
         let planned = publishing.for_media(data.post.account_id, &data.media_id).await?.map(|p| Planned {
             id: p.id.0,

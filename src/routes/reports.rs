@@ -376,7 +376,6 @@ impl ReportSettings {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 pub async fn add_schedule(
     AdminUser(admin): AdminUser,
     reports: web::Data<Reports>,
