@@ -21,7 +21,7 @@ use tidemark::analytics::impact::checkpoints_at;
 use tidemark::crypto::TokenKey;
 use tidemark::db::accounts::{Account, ConnectedAccount, token_binding};
 use tidemark::db::snapshots::{self, NewSnapshot};
-use tidemark::domain::{AccountStatus, PostId, Trigger};
+use tidemark::domain::{AccountId, AccountStatus, PostId, Trigger};
 
 use tidemark::graph::{ClientOptions, GraphClient, GraphConfig};
 use tidemark::simulator::world::{AccountSpec, Mix};
@@ -256,10 +256,6 @@ async fn generate(url: &str, accounts: u64, posts_per_account: u64) {
         checkpoint_rows.into_iter(),
     )
     .await;
-    client
-        .batch_execute("UPDATE posts p SET last_snapshot_at = s.at FROM (SELECT post_id, max(captured_at) AS at FROM post_snapshots GROUP BY post_id) s WHERE s.post_id = p.id")
-        .await
-        .unwrap();
 
     // Account history: hourly counts and daily insights for a year.
     copy(
@@ -342,13 +338,13 @@ async fn ingest(url: &str, rows: u64) {
     };
     let all: Vec<NewSnapshot> = (0..per_post * posts).map(make).collect();
 
-    // The sync's path: batches of 200, each its own transaction (lock, re-check, insert, checkpoints).
-    let pool = tidemark::db::pool(url, 2).unwrap();
-    let mut conn = pool.get().await.unwrap();
+    // The sync's path: batches as large as the sync writes, each its own transaction (lock the
+    // account, re-check each post against its latest snapshot, COPY, checkpoints, commit).
+    let mut writer = snapshots::SnapshotWriter::connect(url).await.unwrap();
     let always = |_: DateTime<Utc>, _: Option<DateTime<Utc>>, _: DateTime<Utc>| true;
     let started = Instant::now();
-    for batch in all.chunks(200) {
-        snapshots::write(&mut conn, batch, &always).await.unwrap();
+    for batch in all.chunks(tidemark::sync::WRITE_BATCH) {
+        writer.write(AccountId(1), batch, &always).await.unwrap();
     }
     let path = started.elapsed();
 

@@ -11,7 +11,7 @@ use crate::auth;
 use crate::db::account_history::{self, DailyInsights, NewAccountSnapshot};
 use crate::db::accounts::Account;
 use crate::db::posts::{self, ListedPost};
-use crate::db::snapshots::{self, NewSnapshot};
+use crate::db::snapshots::{NewSnapshot, SnapshotWriter};
 use crate::db::thumbnails;
 use crate::db::users::{NewUser, User};
 use crate::db::{self};
@@ -44,12 +44,13 @@ pub async fn prepare(
         crate::graph::ClientOptions::default(),
     )?;
     let now = Utc::now();
+    let mut writer = SnapshotWriter::connect(database_url).await.context("cannot connect to the database")?;
     for index in 0..simulator.account_count() {
         let connected = accounts::connect(&mut conn, &graph, key, &simulator.token(index), None, now)
             .await
             .with_context(|| format!("cannot connect demo account {index}"))?;
         for account in connected {
-            backfill(&mut conn, &simulator, index, &account, now).await?;
+            backfill(&mut conn, &mut writer, &simulator, index, &account, now).await?;
         }
     }
 
@@ -111,6 +112,7 @@ async fn reset(conn: &mut AsyncPgConnection) -> anyhow::Result<()> {
 /// cadence, hourly follower counts and daily account insights, from the simulator's own model.
 async fn backfill(
     conn: &mut AsyncPgConnection,
+    writer: &mut SnapshotWriter,
     simulator: &Simulator,
     index: usize,
     account: &Account,
@@ -162,7 +164,7 @@ async fn backfill(
     batch.sort_by_key(|s| s.captured_at);
     let always = |_: DateTime<Utc>, _: Option<DateTime<Utc>>, _: DateTime<Utc>| true;
     for chunk in batch.chunks(2000) {
-        snapshots::write(conn, chunk, &always).await?;
+        writer.write(account.id, chunk, &always).await?;
     }
 
     let hours: Vec<NewAccountSnapshot> = (0..=BACKFILL_DAYS * 24)

@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 use diesel::dsl::sql;
 use diesel::pg::upsert::excluded;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Timestamptz};
+use diesel::expression::SqlLiteral;
+use diesel::sql_types::{Bool, Nullable, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::schema::{post_snapshots, posts};
@@ -37,9 +38,16 @@ pub struct LivePost {
     pub media_product_type: Option<String>,
     pub permalink: Option<String>,
     pub posted_at: DateTime<Utc>,
+    /// Read from the snapshots' (post_id, captured_at) index: one entry per post.
+    #[diesel(
+        select_expression = sql::<Nullable<Timestamptz>>(LATEST_SNAPSHOT),
+        select_expression_type = SqlLiteral<Nullable<Timestamptz>>
+    )]
     pub last_snapshot_at: Option<DateTime<Utc>>,
     pub insights_unavailable: Option<String>,
 }
+
+const LATEST_SNAPSHOT: &str = "(SELECT max(s.captured_at) FROM post_snapshots s WHERE s.post_id = posts.id)";
 
 /// Posts and snapshots a retention cut would delete.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -370,7 +370,6 @@ diesel::table! {
         insights_unavailable -> Nullable<Text>,
         first_seen_at -> Timestamptz,
         updated_at -> Timestamptz,
-        last_snapshot_at -> Nullable<Timestamptz>,
         comments_seen -> Nullable<Int4>,
     }
 }

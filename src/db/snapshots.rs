@@ -3,18 +3,17 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Float8, Nullable, Timestamptz};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use futures_util::pin_mut;
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::{ToSql, Type};
 
-use super::schema::{post_checkpoints, posts};
 use crate::analytics::PostFigures;
 use crate::analytics::impact::checkpoints_at;
-use crate::domain::PostId;
+use crate::domain::{AccountId, PostId};
 
 /// Declares the metric columns of a snapshot once, each beside the Graph API metric it
 /// stores: the [`NewSnapshot`] fields, how they are read from an insights answer, and the
-/// column list and parameters of the insert all come from this one list.
+/// columns and types `COPY` sends all come from this one list.
 macro_rules! snapshot_columns {
     (counts { $($count:ident = $count_metric:literal,)+ } rates { $($rate:ident = $rate_metric:literal,)+ }) => {
         /// One snapshot to write. `None` is "not measured"; counts are whole numbers.
@@ -43,31 +42,19 @@ macro_rules! snapshot_columns {
             }
         }
 
-        /// `INSERT … SELECT * FROM unnest(…)`: each column goes as one array parameter and
-        /// `unnest` turns them back into rows (far fewer parameters than a multi-row VALUES).
-        fn insert_statement() -> String {
-            let counts = [$(stringify!($count)),+];
-            let rates = [$(stringify!($rate)),+];
-            let columns: Vec<&str> = ["post_id", "captured_at"].into_iter().chain(counts).chain(rates).collect();
-            let types = ["bigint", "timestamptz"]
-                .into_iter()
-                .chain(counts.map(|_| "bigint"))
-                .chain(rates.map(|_| "float8"));
-            let parameters: Vec<String> = types.enumerate().map(|(i, t)| format!("${}::{t}[]", i + 1)).collect();
-            format!(
-                "INSERT INTO post_snapshots ({}) SELECT * FROM unnest({}) ON CONFLICT DO NOTHING",
-                columns.join(", "),
-                parameters.join(", ")
-            )
+        /// The columns a snapshot fills, as `COPY` sends them.
+        const COPY_COLUMNS: &str = concat!("post_id, captured_at", $(", ", stringify!($count),)+ $(", ", stringify!($rate),)+);
+
+        /// Each of [`COPY_COLUMNS`]' binary type, in order.
+        fn copy_types() -> Vec<Type> {
+            [Type::INT8, Type::TIMESTAMPTZ].into_iter().chain([$(stringify!($count)),+].map(|_| Type::INT8)).chain([$(stringify!($rate)),+].map(|_| Type::FLOAT8)).collect()
         }
 
-        async fn insert_rows(conn: &mut AsyncPgConnection, rows: &[&NewSnapshot]) -> QueryResult<usize> {
-            let query = diesel::sql_query(insert_statement())
-                .bind::<Array<BigInt>, _>(rows.iter().map(|r| r.post_id.0).collect::<Vec<_>>())
-                .bind::<Array<Timestamptz>, _>(rows.iter().map(|r| r.captured_at).collect::<Vec<_>>());
-            $(let query = query.bind::<Array<Nullable<BigInt>>, _>(rows.iter().map(|r| r.$count).collect::<Vec<_>>());)+
-            $(let query = query.bind::<Array<Nullable<Float8>>, _>(rows.iter().map(|r| r.$rate).collect::<Vec<_>>());)+
-            query.execute(conn).await
+        impl NewSnapshot {
+            /// The row's values in [`COPY_COLUMNS`] order.
+            fn copy_values(&self) -> Vec<&(dyn ToSql + Sync)> {
+                vec![&self.post_id.0, &self.captured_at, $(&self.$count,)+ $(&self.$rate,)+]
+            }
         }
     };
 }
@@ -111,8 +98,7 @@ impl NewSnapshot {
     }
 }
 
-#[derive(Debug, Insertable)]
-#[diesel(table_name = post_checkpoints)]
+/// A snapshot that falls on a checkpoint age, kept as that post's figures at the age.
 struct NewCheckpoint {
     post_id: PostId,
     checkpoint_hours: i32,
@@ -122,75 +108,118 @@ struct NewCheckpoint {
     interactions: Option<i64>,
 }
 
-/// Writes snapshots in one transaction, skipping any post that another (retried or
-/// overlapping) cycle has snapshotted meanwhile: the posts are locked, `still_due` is asked
-/// again against their latest snapshot time, and that time moves forward with the write.
-/// Snapshots that fall on a checkpoint age are recorded as that post's checkpoint too.
-pub async fn write(
-    conn: &mut AsyncPgConnection,
-    snapshots: &[NewSnapshot],
-    still_due: &(dyn Fn(DateTime<Utc>, Option<DateTime<Utc>>, DateTime<Utc>) -> bool + Send + Sync),
-) -> QueryResult<usize> {
-    if snapshots.is_empty() {
-        return Ok(0);
+/// A connection of its own that writes snapshots with binary `COPY`, which diesel-async
+/// cannot send. The sync opens one per run and writes through it one account after another.
+pub struct SnapshotWriter {
+    client: tokio_postgres::Client,
+}
+
+impl SnapshotWriter {
+    pub async fn connect(database_url: &str) -> Result<SnapshotWriter, tokio_postgres::Error> {
+        let (client, connection) = tokio_postgres::connect(database_url, tokio_postgres::NoTls).await?;
+        tokio::spawn(async move {
+            if let Err(err) = connection.await {
+                tracing::warn!(error = %err, "the snapshot writer's connection ended");
+            }
+        });
+        Ok(SnapshotWriter { client })
     }
-    conn.transaction(async |conn| {
-        let ids: Vec<PostId> = snapshots.iter().map(|s| s.post_id).collect();
-        let current: Vec<(PostId, DateTime<Utc>, Option<DateTime<Utc>>)> = posts::table
-            .filter(posts::id.eq_any(&ids))
-            .select((posts::id, posts::posted_at, posts::last_snapshot_at))
-            .order(posts::id)
-            .for_update()
-            .load(conn)
-            .await?;
-        let current: HashMap<PostId, (DateTime<Utc>, Option<DateTime<Utc>>)> =
-            current.into_iter().map(|(id, posted_at, last)| (id, (posted_at, last))).collect();
+
+    /// Writes one account's snapshots in one transaction, skipping any post that another
+    /// (retried or overlapping) cycle has snapshotted meanwhile: the account's row is locked,
+    /// so writers of one account take turns, and `still_due` is asked again against each
+    /// post's latest snapshot as committed now (a snapshot not newer than it never is). The rows go by binary `COPY`; snapshots that
+    /// fall on a checkpoint age are recorded as that post's checkpoint too. Snapshots of
+    /// posts that are not the account's, and of a deleted account, are not written.
+    pub async fn write(
+        &mut self,
+        account: AccountId,
+        snapshots: &[NewSnapshot],
+        still_due: &(dyn Fn(DateTime<Utc>, Option<DateTime<Utc>>, DateTime<Utc>) -> bool + Send + Sync),
+    ) -> Result<usize, tokio_postgres::Error> {
+        if snapshots.is_empty() {
+            return Ok(0);
+        }
+        let tx = self.client.transaction().await?;
+        // One row lock for the whole batch (not one per post); it does not block the foreign-key
+        // checks of inserts elsewhere. Read after it, the latest snapshots include any that a
+        // writer before us committed.
+        if tx.query_opt("SELECT 1 FROM ig_accounts WHERE id = $1 FOR NO KEY UPDATE", &[&account.0]).await?.is_none() {
+            return Ok(0);
+        }
+        let ids: Vec<i64> = snapshots.iter().map(|s| s.post_id.0).collect();
+        let current: HashMap<PostId, (DateTime<Utc>, Option<DateTime<Utc>>)> = tx
+            .query(
+                "SELECT p.id, p.posted_at, (SELECT max(s.captured_at) FROM post_snapshots s WHERE s.post_id = p.id) \
+                 FROM posts p WHERE p.account_id = $1 AND p.id = ANY($2)",
+                &[&account.0, &ids],
+            )
+            .await?
+            .into_iter()
+            .map(|row| (PostId(row.get(0)), (row.get(1), row.get(2))))
+            .collect();
         let keep: Vec<&NewSnapshot> = snapshots
             .iter()
             .filter(|s| {
-                current.get(&s.post_id).is_some_and(|(posted_at, last)| still_due(*posted_at, *last, s.captured_at))
+                current.get(&s.post_id).is_some_and(|(posted_at, last)| {
+                    last.is_none_or(|last| s.captured_at > last) && still_due(*posted_at, *last, s.captured_at)
+                })
             })
             .collect();
         if keep.is_empty() {
             return Ok(0);
         }
-        let written = insert_rows(conn, &keep).await?;
-        // Each post's latest snapshot time moves forward, in one statement.
-        let mut latest: HashMap<PostId, DateTime<Utc>> = HashMap::new();
-        let mut checkpoints = Vec::new();
+        // Straight into the table: under the lock and the re-check no row can already be there.
+        let sink = tx.copy_in(&format!("COPY post_snapshots ({COPY_COLUMNS}) FROM STDIN (FORMAT binary)")).await?;
+        let writer = BinaryCopyInWriter::new(sink, &copy_types());
+        pin_mut!(writer);
         for snapshot in &keep {
-            let entry = latest.entry(snapshot.post_id).or_insert(snapshot.captured_at);
-            *entry = (*entry).max(snapshot.captured_at);
-            if let Some((posted_at, _)) = current.get(&snapshot.post_id) {
-                let interactions = snapshot.figures().interactions();
-                for hours in checkpoints_at(snapshot.captured_at - *posted_at) {
-                    checkpoints.push(NewCheckpoint {
-                        post_id: snapshot.post_id,
-                        checkpoint_hours: hours as i32,
-                        captured_at: snapshot.captured_at,
-                        reach: snapshot.reach,
-                        views: snapshot.views,
-                        interactions,
-                    });
-                }
-            }
+            writer.as_mut().write(&snapshot.copy_values()).await?;
         }
-        let (ids, times): (Vec<i64>, Vec<DateTime<Utc>>) = latest.into_iter().map(|(id, at)| (id.0, at)).unzip();
-        diesel::sql_query(
-            "UPDATE posts SET last_snapshot_at = v.at FROM unnest($1::bigint[], $2::timestamptz[]) AS v(id, at) \
-             WHERE posts.id = v.id AND (posts.last_snapshot_at IS NULL OR posts.last_snapshot_at < v.at)",
-        )
-        .bind::<Array<BigInt>, _>(ids)
-        .bind::<Array<Timestamptz>, _>(times)
-        .execute(conn)
-        .await?;
-        // The first snapshot at or after an age stands for it; later ones do not replace it.
-        diesel::insert_into(post_checkpoints::table)
-            .values(&checkpoints)
-            .on_conflict_do_nothing()
-            .execute(conn)
+        let written = writer.finish().await?;
+        let checkpoints = checkpoints_of(&keep, &current);
+        if !checkpoints.is_empty() {
+            let counts = |f: fn(&NewCheckpoint) -> Option<i64>| checkpoints.iter().map(f).collect::<Vec<_>>();
+            // The first snapshot at or after an age stands for it; later ones do not replace it.
+            tx.execute(
+                "INSERT INTO post_checkpoints (post_id, checkpoint_hours, captured_at, reach, views, interactions) \
+                 SELECT * FROM unnest($1::bigint[], $2::int[], $3::timestamptz[], $4::bigint[], $5::bigint[], $6::bigint[]) \
+                 ON CONFLICT DO NOTHING",
+                &[
+                    &checkpoints.iter().map(|c| c.post_id.0).collect::<Vec<_>>(),
+                    &checkpoints.iter().map(|c| c.checkpoint_hours).collect::<Vec<_>>(),
+                    &checkpoints.iter().map(|c| c.captured_at).collect::<Vec<_>>(),
+                    &counts(|c| c.reach),
+                    &counts(|c| c.views),
+                    &counts(|c| c.interactions),
+                ],
+            )
             .await?;
-        Ok(written)
-    })
-    .await
+        }
+        tx.commit().await?;
+        Ok(usize::try_from(written).unwrap_or(usize::MAX))
+    }
+}
+
+/// The checkpoints the kept snapshots fall on.
+fn checkpoints_of(
+    keep: &[&NewSnapshot],
+    current: &HashMap<PostId, (DateTime<Utc>, Option<DateTime<Utc>>)>,
+) -> Vec<NewCheckpoint> {
+    let mut checkpoints = Vec::new();
+    for snapshot in keep {
+        let Some((posted_at, _)) = current.get(&snapshot.post_id) else { continue };
+        let interactions = snapshot.figures().interactions();
+        for hours in checkpoints_at(snapshot.captured_at - *posted_at) {
+            checkpoints.push(NewCheckpoint {
+                post_id: snapshot.post_id,
+                checkpoint_hours: hours as i32,
+                captured_at: snapshot.captured_at,
+                reach: snapshot.reach,
+                views: snapshot.views,
+                interactions,
+            });
+        }
+    }
+    checkpoints
 }

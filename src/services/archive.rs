@@ -117,7 +117,6 @@ pub const TABLES: &[ArchiveTable] = &[
             ("insights_unavailable", "why Instagram gives no insights for it"),
             ("first_seen_at", "when Tidemark first listed it (UTC)"),
             ("updated_at", "when the row last changed (UTC)"),
-            ("last_snapshot_at", "time of its latest metric snapshot (UTC)"),
             ("comments_seen", "its comment count when the sync last read its comments"),
         ],
     },

@@ -30,7 +30,7 @@ use crate::db::accounts::{Account, token_binding};
 use crate::db::comments::{self, NewComment};
 use crate::db::posts::{self, ListedPost, LivePost};
 use crate::db::settings::OperatorSettings;
-use crate::db::snapshots::{self, NewSnapshot};
+use crate::db::snapshots::{NewSnapshot, SnapshotWriter};
 use crate::db::sync_runs::{self, RunReport};
 use crate::db::thumbnails;
 use crate::db::{self, dropped_metrics};
@@ -42,8 +42,11 @@ use futures_util::stream::{self, StreamExt};
 
 /// Any number; it only has to be the same in every Tidemark process.
 const SYNC_LOCK_KEY: i64 = 0x7469_6465_6d61_726b;
-/// Snapshots written per transaction.
-const BATCH: usize = 200;
+/// Posts whose insights are fetched before the gathered snapshots may be written.
+const FETCH_BATCH: usize = 200;
+/// Snapshots gathered before they are written, in one transaction: each transaction's fixed
+/// cost (lock, re-check, commit) is spread over this many rows (BENCHMARKS.md §2).
+pub const WRITE_BATCH: usize = 2000;
 /// Insights requests in flight at once for one account.
 const INSIGHTS_IN_FLIGHT: usize = 8;
 /// Account counters are recorded at most this often.
@@ -260,8 +263,10 @@ async fn run_locked(ctx: &SyncContext, scope: Scope, trigger: Trigger) -> anyhow
     drop(conn);
 
     let mut summary = SyncSummary::default();
+    // Opened at the first write; shared by the accounts, which run one after another.
+    let mut writer = None;
     for account in &accounts {
-        let report = sync_account(ctx, account, &settings, &registry, trigger).await;
+        let report = sync_account(ctx, account, &settings, &registry, trigger, &mut writer).await;
         summary.accounts += 1;
         summary.posts_seen += usize::try_from(report.posts_seen).unwrap_or(0);
         summary.snapshots_written += usize::try_from(report.snapshots_written).unwrap_or(0);
@@ -319,6 +324,12 @@ impl From<diesel::result::Error> for Stop {
     }
 }
 
+impl From<tokio_postgres::Error> for Stop {
+    fn from(err: tokio_postgres::Error) -> Self {
+        Stop::Other(anyhow::Error::new(err).context("database"))
+    }
+}
+
 impl From<diesel_async::pooled_connection::deadpool::PoolError> for Stop {
     fn from(err: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
         Stop::Other(anyhow::Error::new(err).context("no database connection"))
@@ -332,10 +343,11 @@ async fn sync_account(
     settings: &OperatorSettings,
     registry: &MetricRegistry,
     trigger: Trigger,
+    writer: &mut Option<SnapshotWriter>,
 ) -> RunReport {
     // Account ids only: a deleted account must leave no name behind in the logs.
     let span = tracing::info_span!("sync_account", account_id = account.id.0);
-    sync_account_in_span(ctx, account, settings, registry, trigger).instrument(span).await
+    sync_account_in_span(ctx, account, settings, registry, trigger, writer).instrument(span).await
 }
 
 async fn sync_account_in_span(
@@ -344,6 +356,7 @@ async fn sync_account_in_span(
     settings: &OperatorSettings,
     registry: &MetricRegistry,
     trigger: Trigger,
+    writer: &mut Option<SnapshotWriter>,
 ) -> RunReport {
     let started = ctx.now();
     // A cycle that cannot be recorded does not run: the sync page must show every cycle.
@@ -359,8 +372,16 @@ async fn sync_account_in_span(
             };
         }
     };
-    let mut cycle =
-        Cycle { ctx, account, settings, registry, now: started, report: RunReport::default(), soft_errors: Vec::new() };
+    let mut cycle = Cycle {
+        ctx,
+        account,
+        settings,
+        registry,
+        writer,
+        now: started,
+        report: RunReport::default(),
+        soft_errors: Vec::new(),
+    };
     let result = cycle.run().await;
     let outcome = match result {
         Ok(()) if cycle.soft_errors.is_empty() => SyncOutcome::Success,
@@ -422,6 +443,7 @@ struct Cycle<'a> {
     account: &'a Account,
     settings: &'a OperatorSettings,
     registry: &'a MetricRegistry,
+    writer: &'a mut Option<SnapshotWriter>,
     now: DateTime<Utc>,
     report: RunReport,
     /// Problems that did not stop the cycle: (kind, message).
@@ -674,9 +696,11 @@ impl Cycle<'_> {
             .filter(|p| listed.contains_key(p.media_id.as_str()))
             .filter(|p| cadence.is_due(p.posted_at, p.last_snapshot_at, self.now))
             .collect();
-        // Each batch: its insights fetched a few at a time, then written in one transaction.
+        // Insights are fetched a few at a time, a batch after another; what was gathered is
+        // written once it fills a write batch, at the end, and before a stop.
         let (ig_user_id, registry) = (self.account.ig_user_id.as_str(), self.registry);
-        for chunk in due.chunks(BATCH) {
+        let mut gathered = Vec::new();
+        for chunk in due.chunks(FETCH_BATCH) {
             let requests: Vec<_> = chunk
                 .iter()
                 .map(|post| {
@@ -684,13 +708,12 @@ impl Cycle<'_> {
                 })
                 .collect();
             let fetched: Vec<_> = stream::iter(requests).buffered(INSIGHTS_IN_FLIGHT).collect().await;
-            let mut batch = Vec::with_capacity(chunk.len());
             let mut stop = None;
             for (post, media, result) in fetched {
                 match result {
                     Ok(insights) => {
                         self.remember(post, &insights).await;
-                        batch.push(snapshot_from(post.id, self.now, &insights.values, media));
+                        gathered.push(snapshot_from(post.id, self.now, &insights.values, media));
                     }
                     Err(err) if matches!(err.action(), Action::Reconnect | Action::Wait) => {
                         stop.get_or_insert(err);
@@ -699,13 +722,15 @@ impl Cycle<'_> {
                     Err(err) => self.soft(&err),
                 }
             }
-            // What was gathered before a stop is kept.
-            self.write(&batch, &cadence).await?;
+            if gathered.len() >= WRITE_BATCH || stop.is_some() {
+                // What was gathered before a stop is kept.
+                self.write(&std::mem::take(&mut gathered), &cadence).await?;
+            }
             if let Some(err) = stop {
                 return Err(err.into());
             }
         }
-        Ok(())
+        self.write(&gathered, &cadence).await
     }
 
     /// Remembers account metrics Meta refused (as for media metrics), so they are not asked again.
@@ -754,9 +779,17 @@ impl Cycle<'_> {
         if batch.is_empty() {
             return Ok(());
         }
-        let mut conn = self.ctx.pool.get().await?;
+        let writer = match self.writer {
+            Some(writer) => writer,
+            None => self.writer.insert(SnapshotWriter::connect(&self.ctx.database_url).await?),
+        };
         let still_due = |posted_at, last, at| cadence.is_due(posted_at, last, at);
-        let written = snapshots::write(&mut conn, batch, &still_due).await?;
+        let result = writer.write(self.account.id, batch, &still_due).await;
+        if result.is_err() {
+            // A broken connection is not reused: the next write opens another.
+            *self.writer = None;
+        }
+        let written = result?;
         self.report.snapshots_written += i32::try_from(written).unwrap_or(i32::MAX);
         Ok(())
     }

@@ -3,8 +3,10 @@
 use chrono::Duration;
 use diesel_async::RunQueryDsl;
 use tidemark::db::accounts::Account;
+use tidemark::db::snapshots::{NewSnapshot, SnapshotWriter};
 use tidemark::domain::{AccountStatus, Trigger};
 use tidemark::simulator::{Faults, SimulatorConfig};
+use tidemark::sync::cadence::Cadence;
 use tidemark::sync::{self, RunResult, Scope};
 
 use crate::helpers::{AppOptions, TestApp, spawn_app, spawn_app_with};
@@ -133,6 +135,56 @@ async fn a_retried_cycle_writes_no_duplicate_snapshot() {
         .count("SELECT count(*) AS n FROM (SELECT post_id FROM post_snapshots GROUP BY post_id HAVING count(*) > 1) d")
         .await;
     assert_eq!(duplicates, 0);
+}
+
+#[tokio::test]
+async fn the_snapshot_writer_skips_what_another_cycle_wrote_and_what_is_not_the_accounts() {
+    let app = spawn_app().await;
+    let cove = app.connect(COVE).await;
+    let studio = app.connect(STUDIO).await;
+    let first = app.run_sync().await;
+    assert!(first.snapshots_written > 0);
+    #[derive(diesel::QueryableByName)]
+    struct Latest {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        post_id: i64,
+        #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+        at: chrono::DateTime<chrono::Utc>,
+    }
+    let mut conn = app.db.connect().await;
+    let latest: Latest = diesel::sql_query(format!(
+        "SELECT s.post_id, max(s.captured_at) AS at FROM post_snapshots s JOIN posts p ON p.id = s.post_id \
+         WHERE p.account_id = {} GROUP BY s.post_id ORDER BY s.post_id LIMIT 1",
+        cove.id
+    ))
+    .get_result(&mut conn)
+    .await
+    .unwrap();
+    let post = tidemark::domain::PostId(latest.post_id);
+    let at = |later: Duration| NewSnapshot::from_metrics(post, latest.at + later, |_| Some(7.0));
+    let always = |_, _, _| true;
+    let cadence = Cadence::default();
+    let due = |posted_at, last, now| cadence.is_due(posted_at, last, now);
+    let stored = app.count("SELECT count(*) AS n FROM post_snapshots").await;
+
+    let mut writer = SnapshotWriter::connect(&app.db.url).await.unwrap();
+    // A retried cycle: the very snapshot already stored is skipped, not an error.
+    assert_eq!(writer.write(cove.id, &[at(Duration::zero())], &always).await.unwrap(), 0);
+    // An overlapping cycle a minute later: the re-check sees the stored one, so not due.
+    assert_eq!(writer.write(cove.id, &[at(Duration::minutes(1))], &due).await.unwrap(), 0);
+    // Written under another account's name: not that account's post.
+    assert_eq!(writer.write(studio.id, &[at(Duration::days(2))], &always).await.unwrap(), 0);
+    assert_eq!(app.count("SELECT count(*) AS n FROM post_snapshots").await, stored, "nothing was written");
+
+    // Two days on it is due, and the next cycle reads it as the post's latest.
+    assert_eq!(writer.write(cove.id, &[at(Duration::days(2))], &due).await.unwrap(), 1);
+    let live = tidemark::db::posts::live(&mut conn, cove.id, None).await.unwrap();
+    let read = live.iter().find(|p| p.id == post).unwrap();
+    assert_eq!(read.last_snapshot_at, Some(latest.at + Duration::days(2)));
+    assert_eq!(
+        app.count(&format!("SELECT count(*) AS n FROM post_snapshots WHERE post_id = {} AND views = 7", post.0)).await,
+        1
+    );
 }
 
 #[tokio::test]
