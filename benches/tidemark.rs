@@ -339,12 +339,13 @@ async fn ingest(url: &str, rows: u64) {
     let all: Vec<NewSnapshot> = (0..per_post * posts).map(make).collect();
 
     // The sync's path: batches as large as the sync writes, each its own transaction (lock the
-    // account, re-check each post against its latest snapshot, COPY, checkpoints, commit).
+    // account, find no other write came between, COPY, checkpoints, count the write, commit).
     let mut writer = snapshots::SnapshotWriter::connect(url).await.unwrap();
     let always = |_: DateTime<Utc>, _: Option<DateTime<Utc>>, _: DateTime<Utc>| true;
     let started = Instant::now();
+    let mut seen = writer.mark(AccountId(1)).await.unwrap();
     for batch in all.chunks(tidemark::sync::WRITE_BATCH) {
-        writer.write(AccountId(1), batch, &always).await.unwrap();
+        seen = writer.write(AccountId(1), seen, batch, &always).await.unwrap().1;
     }
     let path = started.elapsed();
 

@@ -163,8 +163,9 @@ async fn backfill(
     // Oldest first, so each post's latest-snapshot time moves forward batch by batch.
     batch.sort_by_key(|s| s.captured_at);
     let always = |_: DateTime<Utc>, _: Option<DateTime<Utc>>, _: DateTime<Utc>| true;
+    let mut seen = writer.mark(account.id).await?;
     for chunk in batch.chunks(2000) {
-        writer.write(account.id, chunk, &always).await?;
+        seen = writer.write(account.id, seen, chunk, &always).await?.1;
     }
 
     let hours: Vec<NewAccountSnapshot> = (0..=BACKFILL_DAYS * 24)

@@ -227,6 +227,7 @@ diesel::table! {
         granted_scopes -> Array<Nullable<Text>>,
         disconnected_at -> Nullable<Timestamptz>,
         audience_read_at -> Nullable<Timestamptz>,
+        snapshot_writes -> Int8,
     }
 }
 

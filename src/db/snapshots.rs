@@ -108,6 +108,16 @@ struct NewCheckpoint {
     interactions: Option<i64>,
 }
 
+/// How many snapshot writes an account had when it was read (`None`: unknown, or no such
+/// account). A write handed a stale or unknown mark re-checks every post.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteMark(Option<i64>);
+
+impl WriteMark {
+    /// For a writer that read nothing first: every post is re-checked.
+    pub const UNKNOWN: WriteMark = WriteMark(None);
+}
+
 /// A connection of its own that writes snapshots with binary `COPY`, which diesel-async
 /// cannot send. The sync opens one per run and writes through it one account after another.
 pub struct SnapshotWriter {
@@ -125,49 +135,74 @@ impl SnapshotWriter {
         Ok(SnapshotWriter { client })
     }
 
-    /// Writes one account's snapshots in one transaction, skipping any post that another
-    /// (retried or overlapping) cycle has snapshotted meanwhile: the account's row is locked,
-    /// so writers of one account take turns, and `still_due` is asked again against each
-    /// post's latest snapshot as committed now (a snapshot not newer than it never is). The rows go by binary `COPY`; snapshots that
-    /// fall on a checkpoint age are recorded as that post's checkpoint too. Snapshots of
-    /// posts that are not the account's, and of a deleted account, are not written.
+    /// A connection the server closed (or lost) is not reused.
+    pub fn is_closed(&self) -> bool {
+        self.client.is_closed()
+    }
+
+    /// Where the account's snapshot writes stand now. Read it before the due posts: if
+    /// [`SnapshotWriter::write`] finds it unchanged, nothing was written in between.
+    pub async fn mark(&self, account: AccountId) -> Result<WriteMark, tokio_postgres::Error> {
+        let row = self.client.query_opt("SELECT snapshot_writes FROM ig_accounts WHERE id = $1", &[&account.0]).await?;
+        Ok(WriteMark(row.map(|row| row.get(0))))
+    }
+
+    /// Writes one account's snapshots in one transaction and returns how many, with the mark
+    /// to hand to the next write. Retried and overlapping cycles write no duplicate: the
+    /// account's row is locked, so writers of one account take turns, and unless the mark is
+    /// where `seen` left it (nothing written since the caller read its due posts), each post's
+    /// latest snapshot is read again and `still_due` asked against it (a snapshot not newer
+    /// than it never is). The rows go by binary `COPY`; snapshots that fall on a checkpoint
+    /// age are recorded as that post's checkpoint too. Snapshots of posts that are not the
+    /// account's, and of a deleted account, are not written.
     pub async fn write(
         &mut self,
         account: AccountId,
+        seen: WriteMark,
         snapshots: &[NewSnapshot],
         still_due: &(dyn Fn(DateTime<Utc>, Option<DateTime<Utc>>, DateTime<Utc>) -> bool + Send + Sync),
-    ) -> Result<usize, tokio_postgres::Error> {
+    ) -> Result<(usize, WriteMark), tokio_postgres::Error> {
         if snapshots.is_empty() {
-            return Ok(0);
+            return Ok((0, seen));
         }
         let tx = self.client.transaction().await?;
         // One row lock for the whole batch (not one per post); it does not block the foreign-key
         // checks of inserts elsewhere. Read after it, the latest snapshots include any that a
         // writer before us committed.
-        if tx.query_opt("SELECT 1 FROM ig_accounts WHERE id = $1 FOR NO KEY UPDATE", &[&account.0]).await?.is_none() {
-            return Ok(0);
-        }
+        let Some(lock) =
+            tx.query_opt("SELECT snapshot_writes FROM ig_accounts WHERE id = $1 FOR NO KEY UPDATE", &[&account.0]).await?
+        else {
+            return Ok((0, WriteMark(None)));
+        };
+        let writes: i64 = lock.get(0);
+        let overlapped = seen != WriteMark(Some(writes));
         let ids: Vec<i64> = snapshots.iter().map(|s| s.post_id.0).collect();
+        let latest = if overlapped {
+            "(SELECT max(s.captured_at) FROM post_snapshots s WHERE s.post_id = p.id)"
+        } else {
+            "NULL::timestamptz"
+        };
         let current: HashMap<PostId, (DateTime<Utc>, Option<DateTime<Utc>>)> = tx
-            .query(
-                "SELECT p.id, p.posted_at, (SELECT max(s.captured_at) FROM post_snapshots s WHERE s.post_id = p.id) \
-                 FROM posts p WHERE p.account_id = $1 AND p.id = ANY($2)",
-                &[&account.0, &ids],
-            )
+            .query(&format!("SELECT p.id, p.posted_at, {latest} FROM posts p WHERE p.account_id = $1 AND p.id = ANY($2)"), &[
+                &account.0,
+                &ids,
+            ])
             .await?
             .into_iter()
             .map(|row| (PostId(row.get(0)), (row.get(1), row.get(2))))
             .collect();
+        // Without an overlap the caller's own reading of what is due stands.
         let keep: Vec<&NewSnapshot> = snapshots
             .iter()
             .filter(|s| {
                 current.get(&s.post_id).is_some_and(|(posted_at, last)| {
-                    last.is_none_or(|last| s.captured_at > last) && still_due(*posted_at, *last, s.captured_at)
+                    !overlapped
+                        || (last.is_none_or(|last| s.captured_at > last) && still_due(*posted_at, *last, s.captured_at))
                 })
             })
             .collect();
         if keep.is_empty() {
-            return Ok(0);
+            return Ok((0, WriteMark(Some(writes))));
         }
         // Straight into the table: under the lock and the re-check no row can already be there.
         let sink = tx.copy_in(&format!("COPY post_snapshots ({COPY_COLUMNS}) FROM STDIN (FORMAT binary)")).await?;
@@ -196,8 +231,9 @@ impl SnapshotWriter {
             )
             .await?;
         }
+        tx.execute("UPDATE ig_accounts SET snapshot_writes = snapshot_writes + 1 WHERE id = $1", &[&account.0]).await?;
         tx.commit().await?;
-        Ok(usize::try_from(written).unwrap_or(usize::MAX))
+        Ok((usize::try_from(written).unwrap_or(usize::MAX), WriteMark(Some(writes + 1))))
     }
 }
 

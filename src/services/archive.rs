@@ -44,6 +44,7 @@ pub const WITHHELD: &[(&str, &str, &str)] = &[
     ("users", "totp_key_version", "names the key that encrypts the second-factor secret"),
     ("users", "totp_last_step", "guards against a code being used twice; meaningless elsewhere"),
     ("meta_requests", "signature_hash", "a hash of Meta's signature, kept only to refuse replays"),
+    ("ig_accounts", "snapshot_writes", "counts the sync's snapshot writes so that overlapping ones notice; meaningless elsewhere"),
     ("publications", "claim", "names the publisher run holding it; meaningless elsewhere"),
     ("shared_links", "token_hash", "a hash of the link's secret, kept only to recognise the link"),
     ("api_tokens", "nonce", "a random value each API token carries, kept only to recognise the token"),

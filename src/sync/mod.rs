@@ -30,7 +30,7 @@ use crate::db::accounts::{Account, token_binding};
 use crate::db::comments::{self, NewComment};
 use crate::db::posts::{self, ListedPost, LivePost};
 use crate::db::settings::OperatorSettings;
-use crate::db::snapshots::{NewSnapshot, SnapshotWriter};
+use crate::db::snapshots::{NewSnapshot, SnapshotWriter, WriteMark};
 use crate::db::sync_runs::{self, RunReport};
 use crate::db::thumbnails;
 use crate::db::{self, dropped_metrics};
@@ -686,6 +686,9 @@ impl Cycle<'_> {
         window_start: Option<DateTime<Utc>>,
     ) -> Result<(), Stop> {
         let cadence = Cadence::from_settings(self.settings);
+        // The mark first: a write that lands between the two readings is then noticed.
+        let account = self.account.id;
+        let mut seen = self.writer().await?.mark(account).await?;
         let live = {
             let mut conn = self.ctx.pool.get().await?;
             posts::live(&mut conn, self.account.id, window_start).await?
@@ -724,13 +727,14 @@ impl Cycle<'_> {
             }
             if gathered.len() >= WRITE_BATCH || stop.is_some() {
                 // What was gathered before a stop is kept.
-                self.write(&std::mem::take(&mut gathered), &cadence).await?;
+                seen = self.write(&std::mem::take(&mut gathered), &cadence, seen).await?;
             }
             if let Some(err) = stop {
                 return Err(err.into());
             }
         }
-        self.write(&gathered, &cadence).await
+        self.write(&gathered, &cadence, seen).await?;
+        Ok(())
     }
 
     /// Remembers account metrics Meta refused (as for media metrics), so they are not asked again.
@@ -775,23 +779,25 @@ impl Cycle<'_> {
         }
     }
 
-    async fn write(&mut self, batch: &[NewSnapshot], cadence: &Cadence) -> Result<(), Stop> {
-        if batch.is_empty() {
-            return Ok(());
-        }
-        let writer = match self.writer {
-            Some(writer) => writer,
-            None => self.writer.insert(SnapshotWriter::connect(&self.ctx.database_url).await?),
+    /// The run's snapshot writer, connected at first use and again after its connection ends.
+    async fn writer(&mut self) -> Result<&mut SnapshotWriter, Stop> {
+        let writer = match self.writer.take() {
+            Some(writer) if !writer.is_closed() => writer,
+            _ => SnapshotWriter::connect(&self.ctx.database_url).await?,
         };
-        let still_due = |posted_at, last, at| cadence.is_due(posted_at, last, at);
-        let result = writer.write(self.account.id, batch, &still_due).await;
-        if result.is_err() {
-            // A broken connection is not reused: the next write opens another.
-            *self.writer = None;
+        Ok(self.writer.insert(writer))
+    }
+
+    /// Writes a batch; returns the mark for the next one.
+    async fn write(&mut self, batch: &[NewSnapshot], cadence: &Cadence, seen: WriteMark) -> Result<WriteMark, Stop> {
+        if batch.is_empty() {
+            return Ok(seen);
         }
-        let written = result?;
+        let account = self.account.id;
+        let still_due = |posted_at, last, at| cadence.is_due(posted_at, last, at);
+        let (written, mark) = self.writer().await?.write(account, seen, batch, &still_due).await?;
         self.report.snapshots_written += i32::try_from(written).unwrap_or(i32::MAX);
-        Ok(())
+        Ok(mark)
     }
 
     /// Yesterday's account insights (UTC day), once.

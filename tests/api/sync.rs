@@ -3,7 +3,7 @@
 use chrono::Duration;
 use diesel_async::RunQueryDsl;
 use tidemark::db::accounts::Account;
-use tidemark::db::snapshots::{NewSnapshot, SnapshotWriter};
+use tidemark::db::snapshots::{NewSnapshot, SnapshotWriter, WriteMark};
 use tidemark::domain::{AccountStatus, Trigger};
 use tidemark::simulator::{Faults, SimulatorConfig};
 use tidemark::sync::cadence::Cadence;
@@ -138,7 +138,7 @@ async fn a_retried_cycle_writes_no_duplicate_snapshot() {
 }
 
 #[tokio::test]
-async fn the_snapshot_writer_skips_what_another_cycle_wrote_and_what_is_not_the_accounts() {
+async fn the_snapshot_writer_skips_what_another_cycle_wrote_and_what_is_not_the_accounts_and_rechecks_only_after_an_overlap() {
     let app = spawn_app().await;
     let cove = app.connect(COVE).await;
     let studio = app.connect(STUDIO).await;
@@ -168,22 +168,34 @@ async fn the_snapshot_writer_skips_what_another_cycle_wrote_and_what_is_not_the_
     let stored = app.count("SELECT count(*) AS n FROM post_snapshots").await;
 
     let mut writer = SnapshotWriter::connect(&app.db.url).await.unwrap();
+    let unknown = WriteMark::UNKNOWN;
     // A retried cycle: the very snapshot already stored is skipped, not an error.
-    assert_eq!(writer.write(cove.id, &[at(Duration::zero())], &always).await.unwrap(), 0);
+    assert_eq!(writer.write(cove.id, unknown, &[at(Duration::zero())], &always).await.unwrap().0, 0);
     // An overlapping cycle a minute later: the re-check sees the stored one, so not due.
-    assert_eq!(writer.write(cove.id, &[at(Duration::minutes(1))], &due).await.unwrap(), 0);
+    assert_eq!(writer.write(cove.id, unknown, &[at(Duration::minutes(1))], &due).await.unwrap().0, 0);
     // Written under another account's name: not that account's post.
-    assert_eq!(writer.write(studio.id, &[at(Duration::days(2))], &always).await.unwrap(), 0);
+    assert_eq!(writer.write(studio.id, unknown, &[at(Duration::days(2))], &always).await.unwrap().0, 0);
     assert_eq!(app.count("SELECT count(*) AS n FROM post_snapshots").await, stored, "nothing was written");
 
-    // Two days on it is due, and the next cycle reads it as the post's latest.
-    assert_eq!(writer.write(cove.id, &[at(Duration::days(2))], &due).await.unwrap(), 1);
+    // Read before the due posts, a mark lets the write trust them; two days on, it is due.
+    let seen = writer.mark(cove.id).await.unwrap();
+    let (written, next) = writer.write(cove.id, seen, &[at(Duration::days(2))], &due).await.unwrap();
+    assert_eq!(written, 1);
+    assert_ne!(next, seen, "the write moves the mark");
+    // A writer still holding the old mark has missed that write: it re-checks, and skips.
+    assert_eq!(writer.write(cove.id, seen, &[at(Duration::days(2) + Duration::minutes(1))], &due).await.unwrap().0, 0);
+    assert_eq!(writer.mark(cove.id).await.unwrap(), next, "a write of nothing leaves the mark");
+    // With the current mark nothing is asked again: the caller's reading of what is due stands.
+    let never = |_, _, _| false;
+    assert_eq!(writer.write(cove.id, next, &[at(Duration::days(3))], &never).await.unwrap().0, 1);
+
+    // The next cycle reads the newest as the post's latest.
     let live = tidemark::db::posts::live(&mut conn, cove.id, None).await.unwrap();
     let read = live.iter().find(|p| p.id == post).unwrap();
-    assert_eq!(read.last_snapshot_at, Some(latest.at + Duration::days(2)));
+    assert_eq!(read.last_snapshot_at, Some(latest.at + Duration::days(3)));
     assert_eq!(
         app.count(&format!("SELECT count(*) AS n FROM post_snapshots WHERE post_id = {} AND views = 7", post.0)).await,
-        1
+        2
     );
 }
 

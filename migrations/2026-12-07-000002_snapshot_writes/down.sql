@@ -1,0 +1,1 @@
+ALTER TABLE ig_accounts DROP COLUMN snapshot_writes;
