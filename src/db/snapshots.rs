@@ -167,8 +167,8 @@ impl SnapshotWriter {
         }
         let tx = self.client.transaction().await?;
         // One row lock for the whole batch (not one per post); it does not block the foreign-key
-        // checks of inserts elsewhere. Read after it, the latest snapshots include any that a
-        // writer before us committed.
+        // checks of inserts elsewhere. Read after it, the count and the latest snapshots include
+        // whatever a writer before us committed.
         let Some(lock) =
             tx.query_opt("SELECT snapshot_writes FROM ig_accounts WHERE id = $1 FOR NO KEY UPDATE", &[&account.0]).await?
         else {
@@ -204,7 +204,8 @@ impl SnapshotWriter {
         if keep.is_empty() {
             return Ok((0, WriteMark(Some(writes))));
         }
-        // Straight into the table: under the lock and the re-check no row can already be there.
+        // Straight into the table: under the lock, with the mark unchanged or the posts re-checked,
+        // no row can already be there.
         let sink = tx.copy_in(&format!("COPY post_snapshots ({COPY_COLUMNS}) FROM STDIN (FORMAT binary)")).await?;
         let writer = BinaryCopyInWriter::new(sink, &copy_types());
         pin_mut!(writer);

@@ -45,7 +45,7 @@ const SYNC_LOCK_KEY: i64 = 0x7469_6465_6d61_726b;
 /// Posts whose insights are fetched before the gathered snapshots may be written.
 const FETCH_BATCH: usize = 200;
 /// Snapshots gathered before they are written, in one transaction: each transaction's fixed
-/// cost (lock, re-check, commit) is spread over this many rows (BENCHMARKS.md §2).
+/// cost (lock, round trips, commit) is spread over this many rows (BENCHMARKS.md §2).
 pub const WRITE_BATCH: usize = 2000;
 /// Insights requests in flight at once for one account.
 const INSIGHTS_IN_FLIGHT: usize = 8;
@@ -263,7 +263,7 @@ async fn run_locked(ctx: &SyncContext, scope: Scope, trigger: Trigger) -> anyhow
     drop(conn);
 
     let mut summary = SyncSummary::default();
-    // Opened at the first write; shared by the accounts, which run one after another.
+    // Opened at first use; shared by the accounts, which run one after another.
     let mut writer = None;
     for account in &accounts {
         let report = sync_account(ctx, account, &settings, &registry, trigger, &mut writer).await;
