@@ -160,7 +160,7 @@ async fn backfill(
             at += cadence.interval(at - m.posted_at);
         }
     }
-    // Oldest first, so each post's latest-snapshot time moves forward batch by batch.
+    // Oldest first, as a sync would have written them.
     batch.sort_by_key(|s| s.captured_at);
     let always = |_: DateTime<Utc>, _: Option<DateTime<Utc>>, _: DateTime<Utc>| true;
     let mut seen = writer.mark(account.id).await?;

@@ -172,7 +172,7 @@ impl SnapshotWriter {
         let Some(lock) =
             tx.query_opt("SELECT snapshot_writes FROM ig_accounts WHERE id = $1 FOR NO KEY UPDATE", &[&account.0]).await?
         else {
-            return Ok((0, WriteMark(None)));
+            return Ok((0, WriteMark::UNKNOWN));
         };
         let writes: i64 = lock.get(0);
         let overlapped = seen != WriteMark(Some(writes));
