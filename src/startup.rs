@@ -15,17 +15,16 @@ use crate::auth::{ApiTokens, Auth};
 use crate::config::Settings;
 use crate::db::settings::OperatorSettings;
 use crate::db::users::User;
-use crate::domain::Trigger;
 use crate::error::AppError;
 use crate::graph::GraphClient;
 use crate::mail::Mailer;
 use crate::publishing::{MediaStore, Publisher};
-use crate::services::alerts::{AlertSummary, Alerts};
+use crate::services::alerts::Alerts;
 use crate::services::inbox::Inbox;
-use crate::services::reports::{DueSummary, Reports};
+use crate::services::reports::Reports;
 use crate::services::webhooks::Webhooks;
 use crate::services::{
-    Accounts, Archive, Competitors, Health, MetaCallbacks, Publishing, SecondFactor, SettingsEditor, Syncing, Users,
+    Accounts, Archive, Background, Competitors, Health, MetaCallbacks, Publishing, SecondFactor, SettingsEditor, Syncing, Users,
     Views,
 };
 use crate::sync::SyncContext;
@@ -50,6 +49,7 @@ pub struct Application {
     inbox: Arc<Inbox>,
     reports: Arc<Reports>,
     alerts: Arc<Alerts>,
+    background: Arc<Background>,
 }
 
 /// How long shutdown waits for a running sync to commit.
@@ -110,92 +110,16 @@ impl Application {
             Arc::new(Alerts::new(pool.clone(), mailer, &settings.token_key, public_url.clone(), clock.clone()));
         let scheduler =
             if settings.run_scheduler { Some(Scheduler::start(sync.clone(), &schedule).await?) } else { None };
+        let background = Arc::new(Background::new(
+            &settings.database_url,
+            inbox.clone(),
+            publishing.clone(),
+            alerts.clone(),
+            reports.clone(),
+            views.clone(),
+        ));
         if let Some(scheduler) = &scheduler {
-            let inbox = inbox.clone();
-            scheduler
-                .every_minute("inbox rules", move || {
-                    let inbox = inbox.clone();
-                    async move {
-                        if let Err(err) = inbox.fetch_mentions().await {
-                            tracing::error!(error = %err, "mentions could not be read");
-                        }
-                        match inbox.apply_rules().await {
-                            Ok(summary) if summary.acted + summary.limited + summary.failed == 0 => {}
-                            Ok(summary) => tracing::info!(
-                                acted = summary.acted,
-                                limited = summary.limited,
-                                failed = summary.failed,
-                                "inbox rules"
-                            ),
-                            Err(err) => tracing::error!(error = %err, "inbox rules failed"),
-                        }
-                    }
-                })
-                .await?;
-        }
-        if let Some(scheduler) = &scheduler {
-            let publishing = publishing.clone();
-            scheduler
-                .every_minute("publisher", move || {
-                    let publishing = publishing.clone();
-                    async move {
-                        match publishing.run_due(Trigger::Schedule).await {
-                            Ok(summary) if summary.published.is_empty() && summary.failed.is_empty() => {}
-                            Ok(summary) => tracing::info!(%summary, "publisher"),
-                            Err(err) => tracing::error!(error = format!("{err:#}"), "publisher failed"),
-                        }
-                    }
-                })
-                .await?;
-        }
-        if let Some(scheduler) = &scheduler {
-            let alerts = alerts.clone();
-            scheduler
-                .every_minute("alerts", move || {
-                    let alerts = alerts.clone();
-                    async move {
-                        match alerts.evaluate().await {
-                            Ok(summary) if summary == AlertSummary::default() => {}
-                            Ok(summary) => tracing::info!(?summary, "alerts"),
-                            Err(err) => tracing::error!(error = %err, "alerts could not be judged"),
-                        }
-                    }
-                })
-                .await?;
-        }
-        if let Some(scheduler) = &scheduler {
-            let reports = reports.clone();
-            scheduler
-                .every_minute("reports", move || {
-                    let reports = reports.clone();
-                    async move {
-                        match reports.send_due().await {
-                            Ok(summary) if summary == DueSummary::default() => {}
-                            Ok(summary) => tracing::info!(?summary, "reports"),
-                            Err(err) => tracing::error!(error = %err, "reports could not be made"),
-                        }
-                    }
-                })
-                .await?;
-        }
-        if let Some(scheduler) = &scheduler {
-            // After a sync (or any change) the first visitor would pay for the pages' figures:
-            // the background computes the default views first. It looks every five seconds (one
-            // read of the data version when nothing moved), so a sync's commit, in this process
-            // or another, is followed within seconds, before most visitors come.
-            let views = views.clone();
-            scheduler
-                .every("*/5 * * * * *", "page warm-up", move || {
-                    let views = views.clone();
-                    async move {
-                        match views.warm().await {
-                            Ok(0) => {}
-                            Ok(computed) => tracing::debug!(computed, "pages computed ahead of their visitors"),
-                            Err(err) => tracing::warn!(error = %err, "pages could not be computed ahead"),
-                        }
-                    }
-                })
-                .await?;
+            schedule_background(scheduler, &background).await?;
         }
         let syncing = Arc::new(Syncing::new(sync, scheduler));
         let meta =
@@ -281,7 +205,7 @@ impl Application {
         .listen(listener)?
         .run();
         tracing::info!(address = %settings.bind, port, "listening");
-        Ok(Self { port, server, syncing, accounts, publishing, inbox, reports, alerts })
+        Ok(Self { port, server, syncing, accounts, publishing, inbox, reports, alerts, background })
     }
 
     pub fn port(&self) -> u16 {
@@ -311,7 +235,6 @@ impl Application {
         self.publishing.clone()
     }
 
-    /// The accounts service of this application (tests connect accounts through it).
     /// The reports service (tests call its scheduler pass directly).
     pub fn reports(&self) -> Arc<Reports> {
         self.reports.clone()
@@ -322,9 +245,62 @@ impl Application {
         self.alerts.clone()
     }
 
+    /// The accounts service of this application (tests connect accounts through it).
     pub fn accounts(&self) -> Arc<Accounts> {
         self.accounts.clone()
     }
+
+    /// The passes the scheduler runs (tests run them as the scheduler would, in two processes).
+    pub fn background(&self) -> Arc<Background> {
+        self.background.clone()
+    }
+}
+
+/// Schedules the background passes: each every minute, the page warm-up every five seconds.
+async fn schedule_background(scheduler: &Scheduler, background: &Arc<Background>) -> anyhow::Result<()> {
+    every_minute(scheduler, background, "inbox rules", |b| async move { b.inbox_rules().await.map(drop) }).await?;
+    every_minute(scheduler, background, "publisher", |b| async move { b.publisher().await.map(drop) }).await?;
+    every_minute(scheduler, background, "alerts", |b| async move { b.alerts().await.map(drop) }).await?;
+    every_minute(scheduler, background, "reports", |b| async move { b.reports().await.map(drop) }).await?;
+    // After a sync (or any change) the first visitor would pay for the pages' figures: the
+    // warm-up computes the default views first. It looks every five seconds (one read of the
+    // data version when nothing moved), so a sync's commit, in this process or another, is
+    // followed within seconds, before most visitors come.
+    let background = background.clone();
+    scheduler
+        .every("*/5 * * * * *", "page warm-up", move || {
+            let background = background.clone();
+            async move {
+                if let Err(err) = background.warm_up().await {
+                    tracing::warn!(error = format!("{err:#}"), "pages could not be computed ahead");
+                }
+            }
+        })
+        .await?;
+    Ok(())
+}
+
+/// Runs `pass` every minute, logging a failure (the next minute tries again).
+async fn every_minute<Fut>(
+    scheduler: &Scheduler,
+    background: &Arc<Background>,
+    name: &'static str,
+    pass: fn(Arc<Background>) -> Fut,
+) -> anyhow::Result<()>
+where
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
+{
+    let background = background.clone();
+    scheduler
+        .every_minute(name, move || {
+            let pass = pass(background.clone());
+            async move {
+                if let Err(err) = pass.await {
+                    tracing::error!(pass = name, error = format!("{err:#}"), "a background pass failed");
+                }
+            }
+        })
+        .await
 }
 
 /// Headers every answer carries; with Secure cookies (served over HTTPS) also HSTS, so a

@@ -10,6 +10,7 @@ pub mod comments;
 pub mod competitors;
 pub mod dropped_metrics;
 pub mod inbox;
+pub mod locks;
 pub mod mentions;
 pub mod meta_requests;
 pub mod oauth;

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod alerts;
 pub mod archive;
+pub mod background;
 pub mod competitors;
 pub mod health;
 pub mod inbox;
@@ -22,6 +23,7 @@ pub mod webhooks;
 pub use accounts::Accounts;
 pub use alerts::Alerts;
 pub use archive::Archive;
+pub use background::Background;
 pub use competitors::Competitors;
 pub use health::Health;
 pub use meta::MetaCallbacks;

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::{DateTime, Duration, NaiveTime, Utc};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::AsyncPgConnection;
 use tracing::Instrument;
 
 use self::cadence::Cadence;
@@ -28,6 +28,7 @@ use crate::crypto::TokenKey;
 use crate::db::account_history::{self, DailyInsights, NewAccountSnapshot};
 use crate::db::accounts::{Account, token_binding};
 use crate::db::comments::{self, NewComment};
+use crate::db::locks::{self, Exclusive};
 use crate::db::posts::{self, ListedPost, LivePost};
 use crate::db::settings::OperatorSettings;
 use crate::db::snapshots::{NewSnapshot, SnapshotWriter, WriteMark};
@@ -40,8 +41,6 @@ use crate::graph::{AccessToken, Action, GraphClient, GraphError, GraphSession, I
 use crate::telemetry::metrics::{Metrics, OutcomeLabels, ProblemLabels};
 use futures_util::stream::{self, StreamExt};
 
-/// Any number; it only has to be the same in every Tidemark process.
-const SYNC_LOCK_KEY: i64 = 0x7469_6465_6d61_726b;
 /// Posts whose insights are fetched before the gathered snapshots may be written.
 const FETCH_BATCH: usize = 200;
 /// Snapshots gathered before they are written, in one transaction: each transaction's fixed
@@ -123,14 +122,13 @@ impl SyncContext {
     /// Closes the runs a process that died left "running" (at start-up), unless a sync of
     /// another process holds the lock right now: then they may be its own.
     pub async fn close_abandoned_runs(&self) -> anyhow::Result<usize> {
-        let mut lock_conn =
-            AsyncPgConnection::establish(&self.database_url).await.context("cannot connect for the sync lock")?;
-        if !try_lock(&mut lock_conn).await? {
+        let Some(lock) = locks::try_take(&self.database_url, Exclusive::Sync).await? else {
             return Ok(0);
-        }
+        };
         let mut conn = self.pool.get().await.context("no database connection")?;
-        let closed = sync_runs::close_abandoned(&mut conn, self.now()).await?;
-        let _ = diesel::sql_query(format!("SELECT pg_advisory_unlock({SYNC_LOCK_KEY})")).execute(&mut lock_conn).await;
+        let closed = sync_runs::close_abandoned(&mut conn, self.now()).await;
+        lock.release().await;
+        let closed = closed?;
         if closed > 0 {
             tracing::warn!(closed, "sync runs left running by a stopped process were closed as interrupted");
         }
@@ -202,40 +200,13 @@ pub enum RunResult {
 /// One sync cycle over every due account (or one). Accounts fail independently.
 pub async fn run(ctx: &SyncContext, scope: Scope, trigger: Trigger) -> anyhow::Result<RunResult> {
     let _in_flight = ctx.in_flight.lock().await;
-    let mut lock_conn =
-        AsyncPgConnection::establish(&ctx.database_url).await.context("cannot connect for the sync lock")?;
-    if !try_lock(&mut lock_conn).await? {
+    let Some(lock) = locks::try_take(&ctx.database_url, Exclusive::Sync).await? else {
         tracing::info!("another sync is running; this one is skipped");
         return Ok(RunResult::Busy);
-    }
+    };
     let result = run_locked(ctx, scope, trigger).await;
-    // Closing the connection would release the lock too; unlocking says so plainly.
-    let _ = diesel::sql_query(format!("SELECT pg_advisory_unlock({SYNC_LOCK_KEY})")).execute(&mut lock_conn).await;
+    lock.release().await;
     result.map(RunResult::Ran)
-}
-
-/// Waits for the sync lock on a connection of its own; the lock holds while the connection
-/// lives (retention takes it so that it never runs beside a sync).
-pub(crate) async fn hold_sync_lock(database_url: &str) -> anyhow::Result<AsyncPgConnection> {
-    let mut conn = AsyncPgConnection::establish(database_url).await.context("cannot connect for the sync lock")?;
-    diesel::sql_query(format!("SELECT pg_advisory_lock({SYNC_LOCK_KEY})"))
-        .execute(&mut conn)
-        .await
-        .context("cannot take the sync lock")?;
-    Ok(conn)
-}
-
-async fn try_lock(conn: &mut AsyncPgConnection) -> anyhow::Result<bool> {
-    #[derive(diesel::QueryableByName)]
-    struct Locked {
-        #[diesel(sql_type = diesel::sql_types::Bool)]
-        locked: bool,
-    }
-    let row: Locked = diesel::sql_query(format!("SELECT pg_try_advisory_lock({SYNC_LOCK_KEY}) AS locked"))
-        .get_result(conn)
-        .await
-        .context("cannot take the sync lock")?;
-    Ok(row.locked)
 }
 
 async fn run_locked(ctx: &SyncContext, scope: Scope, trigger: Trigger) -> anyhow::Result<SyncSummary> {

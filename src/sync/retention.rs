@@ -13,7 +13,7 @@
 use chrono::{DateTime, Duration, Utc};
 use diesel_async::AsyncConnection;
 
-use super::hold_sync_lock;
+use crate::db::locks::{self, Exclusive};
 use crate::db::posts;
 use crate::db::retention::{self, PurgeCounts};
 use crate::db::settings::OperatorSettings;
@@ -27,7 +27,7 @@ pub const RECORD_KEEP_DAYS: i64 = 90;
 
 /// Applies every rule now and records what it removed.
 pub async fn purge(pool: &db::Pool, database_url: &str, now: DateTime<Utc>) -> anyhow::Result<PurgeCounts> {
-    let _lock = hold_sync_lock(database_url).await?;
+    let _lock = locks::take(database_url, Exclusive::Sync).await?;
     let mut conn = pool.get().await?;
     let settings = OperatorSettings::load(&mut conn).await?;
     let mut counts = PurgeCounts::default();

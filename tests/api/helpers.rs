@@ -167,9 +167,27 @@ pub struct TestApp {
     pub reports: Arc<tidemark::services::Reports>,
     /// The app's own alerts service (its evaluation is called directly).
     pub alerts: Arc<tidemark::services::Alerts>,
+    /// The passes the app's scheduler runs every minute.
+    pub background: Arc<tidemark::services::Background>,
     pub token_key: TokenKey,
     /// This app's TIDEMARK_DATA_DIR (removed when the app is dropped).
     pub data_dir: TempDir,
+    /// What the app was built with (a second server is built with the same).
+    settings: Settings,
+}
+
+/// A second `serve` process beside a [`TestApp`], as behind a load balancer: the same
+/// database, simulator, secrets and data directory, its own memory and port.
+pub struct SecondServer {
+    pub address: String,
+    pub sync: Arc<SyncContext>,
+    pub background: Arc<tidemark::services::Background>,
+}
+
+impl SecondServer {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
 }
 
 /// A directory removed on drop.
@@ -295,7 +313,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         api_requests_per_minute: std::num::NonZeroU32::new(options.api_requests_per_minute).expect("a rate above zero"),
         mail: options.mail.clone(),
     };
-    let app = Application::build(settings).await.expect("the application builds");
+    let app = Application::build(settings.clone()).await.expect("the application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let sync = app.sync();
     let accounts = app.accounts();
@@ -303,8 +321,34 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     let inbox = app.inbox();
     let reports = app.reports();
     let alerts = app.alerts();
+    let background = app.background();
     tokio::spawn(app.run_until_stopped());
-    TestApp { address, db, sim, sync, accounts, publishing, inbox, reports, alerts, token_key, data_dir }
+    TestApp {
+        address,
+        db,
+        sim,
+        sync,
+        accounts,
+        publishing,
+        inbox,
+        reports,
+        alerts,
+        background,
+        token_key,
+        data_dir,
+        settings,
+    }
+}
+
+impl TestApp {
+    /// Starts a second server on this app's database (see [`SecondServer`]).
+    pub async fn second_server(&self) -> SecondServer {
+        let app = Application::build(self.settings.clone()).await.expect("the second application builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let (sync, background) = (app.sync(), app.background());
+        tokio::spawn(app.run_until_stopped());
+        SecondServer { address, sync, background }
+    }
 }
 
 /// A browser-like client: keeps cookies, does not follow redirects, asks for HTML.

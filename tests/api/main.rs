@@ -23,6 +23,7 @@ mod input;
 mod meta;
 mod migrations;
 mod planner;
+mod processes;
 mod publishing;
 mod reports;
 mod retention;
