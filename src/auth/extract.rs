@@ -55,6 +55,8 @@ pub struct ActiveSession {
     pub claims: Claims,
     /// The data version read with the session, for the pages of this request.
     pub data_version: i64,
+    /// The read-only links' version read with the session.
+    pub shares_version: i64,
 }
 
 impl FromRequest for CurrentUser {

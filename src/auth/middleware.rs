@@ -48,7 +48,7 @@ pub async fn load_session(
             // The session's row and its user in one query: no row, no session.
             let live = sessions::find_live(&mut conn, &claims.sid, Utc::now()).await.map_err(AppError::from)?;
             if let Some(live) = live.filter(|l| l.user.id == user_id && l.user.session_version == claims.ver) {
-                let data_version = live.data_version;
+                let (data_version, shares_version) = (live.data_version, live.shares_version);
                 let user = live.user;
                 let must_set_up_second_factor = live.second_factor_required && user.second_factor_since.is_none();
                 if state.sessions.wants_refresh(&claims) {
@@ -67,6 +67,7 @@ pub async fn load_session(
                     },
                     claims: claims.clone(),
                     data_version,
+                    shares_version,
                 });
                 cookie_state = CookieState::Valid(claims);
             }

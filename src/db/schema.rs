@@ -187,6 +187,7 @@ diesel::table! {
     data_version (id) {
         id -> Bool,
         n -> Int8,
+        shares -> Int8,
     }
 }
 

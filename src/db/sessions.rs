@@ -45,6 +45,8 @@ pub struct LiveSession {
     pub second_factor_required: bool,
     /// The data version at this moment (read with the session: a page needs both).
     pub data_version: i64,
+    /// The read-only links' version at this moment (the account page keeps them per it).
+    pub shares_version: i64,
 }
 
 /// The live session `id`, its user and the second-factor rules, in one query.
@@ -57,17 +59,23 @@ pub async fn find_live(conn: &mut AsyncPgConnection, id: &str, now: DateTime<Utc
     );
     let everyone = settings::table.select(settings::second_factor_for_everyone).single_value();
     let version = data_version::table.select(data_version::n).single_value();
-    let found: Option<(User, bool, Option<bool>, Option<i64>)> = sessions::table
+    let shares = data_version::table.select(data_version::shares).single_value();
+    let found: Option<(User, bool, Option<bool>, Option<i64>, Option<i64>)> = sessions::table
         .inner_join(users::table)
         .filter(sessions::id.eq(id))
         .filter(sessions::expires_at.gt(now))
-        .select((User::as_select(), for_admins, everyone, version))
+        .select((User::as_select(), for_admins, everyone, version, shares))
         .first(conn)
         .await
         .optional()?;
-    Ok(found.map(|(user, for_admins, for_everyone, version)| {
+    Ok(found.map(|(user, for_admins, for_everyone, version, shares)| {
         let second_factor_required = for_everyone.unwrap_or(false) || (for_admins && user.role == Role::Admin);
-        LiveSession { user, second_factor_required, data_version: version.unwrap_or_default() }
+        LiveSession {
+            user,
+            second_factor_required,
+            data_version: version.unwrap_or_default(),
+            shares_version: shares.unwrap_or_default(),
+        }
     }))
 }
 

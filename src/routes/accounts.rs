@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Deserialize;
@@ -12,6 +12,7 @@ use super::analytics::{PeriodNav, ViewQuery, query_tail};
 use super::posts::{Choice, Sorting, filter_params, sort_label};
 use super::{EmptyForm, Notice, PageContext, kept_pages, render, see_other};
 use crate::analytics::Format;
+use crate::auth::extract::ActiveSession;
 use crate::auth::{AdminUser, CsrfForm, CurrentUser};
 use crate::db::accounts::{Account, Footprint};
 use crate::db::comments::ResponseStats;
@@ -260,10 +261,16 @@ pub async fn show_account(
     keep.retain(|(k, _)| *k != "account" && *k != "q");
     let here = format!("/accounts/{}", account.id);
     let view = format!("account={}&{}{}", account.id, period.query(), query_tail(&keep));
-    // The read-only links change without the data (each view is counted): read per request.
+    // The read-only links change without the data (each view is counted): kept per their own
+    // version, and their table made per request (it says "expires in 5 hours").
     let shares = if user.is_admin() {
-        let shares =
-            accounts.shares(account.id).await?.iter().map(|l| ShareRow::new(l, basis.now, basis.tz())).collect();
+        let version = req.extensions().get::<ActiveSession>().map_or(0, |s| s.shares_version);
+        let shares = accounts
+            .shares_as_of(account.id, version)
+            .await?
+            .iter()
+            .map(|l| ShareRow::new(l, basis.now, basis.tz()))
+            .collect();
         let table =
             ShareTable { account_id: account.id.0, username: &account.username, shares, csrf_token: &user.csrf_token };
         vec![table.render().map_err(|err| AppError::Internal(anyhow::Error::new(err)))?]

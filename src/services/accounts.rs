@@ -3,6 +3,8 @@
 //! line alike call this service; it owns the Graph client and the token key, so nothing else
 //! opens a token.
 
+use std::sync::Arc;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -22,6 +24,7 @@ use crate::domain::{AccountId, AccountStatus, Clock, Flavour, UserId};
 use crate::graph::oauth::required_scopes;
 use crate::graph::{AccessToken, Connectable, GraphClient, GraphError};
 use crate::publishing::MediaStore;
+use crate::services::views::cache::ViewCache;
 
 /// How long the admin has to finish Meta's dialog, and then to choose the accounts.
 const DIALOG_LIFETIME: Duration = Duration::minutes(30);
@@ -136,13 +139,24 @@ pub struct Accounts {
     public_url: Url,
     /// Where publications' files wait: deleted with their account.
     media: Option<MediaStore>,
+    /// Each account's read-only links, per the links' version (see [`Accounts::shares_as_of`]).
+    kept_shares: ViewCache,
 }
 
 impl Accounts {
     pub fn new(pool: db::Pool, graph: GraphClient, key: TokenKey, clock: Clock) -> Self {
         #[allow(clippy::expect_used)]
         let public_url = Url::parse("http://127.0.0.1/").expect("a valid URL");
-        Self { pool, graph, key, clock, apps: MetaApps::default(), public_url, media: None }
+        Self {
+            pool,
+            graph,
+            key,
+            clock,
+            apps: MetaApps::default(),
+            public_url,
+            media: None,
+            kept_shares: ViewCache::default(),
+        }
     }
 
     /// Connecting through Meta's dialogs with the operator's apps, answering at `public_url`.
@@ -623,9 +637,15 @@ impl Accounts {
     }
 
     /// The account's links, newest first.
-    pub async fn shares(&self, account: AccountId) -> Result<Vec<SharedLink>, DbError> {
+    async fn shares(&self, account: AccountId) -> Result<Vec<SharedLink>, DbError> {
         let mut conn = self.pool.get().await?;
         Ok(db::shared_links::of_account(&mut conn, account).await?)
+    }
+
+    /// The same, as of the links' `version` read with the session: read again only when a
+    /// link changed (a view counted is a change), so the account page costs no extra query.
+    pub async fn shares_as_of(&self, account: AccountId, version: i64) -> Result<Arc<Vec<SharedLink>>, DbError> {
+        self.kept_shares.get_or_compute(account.to_string(), version, async || self.shares(account).await).await
     }
 
     /// Ends a link at once; false when the account has no such open link.

@@ -54,11 +54,15 @@ async fn a_shared_link_shows_one_accounts_overview_to_anyone_until_it_is_revoked
     // The account page lists it, its label escaped, with its views; revoking ends it at once.
     let listed = app.get_text(&admin, &here).await;
     assert!(listed.contains("&#60;i&#62;the owner&#60;/i&#62;") && listed.contains("the last 30 days"), "{listed}");
+    assert!(listed.contains("<td class=\"num\">2</td>"), "both views, though the page was kept before them");
+    app.get(&visitor, &path).await;
+    assert!(app.get_text(&admin, &here).await.contains("<td class=\"num\">3</td>"), "a view since is shown at once");
     let id = app.count("SELECT id AS n FROM shared_links").await;
     let revoked = app.post_form(&admin, &here, &format!("{here}/shares/{id}/revoke"), &[]).await;
     assert_eq!(revoked.status(), 303);
+    assert!(!app.get_text(&admin, &here).await.contains("/revoke\""), "the revoked link has no Revoke button");
     assert_eq!(app.get(&visitor, &path).await.status(), 404);
-    assert_eq!(app.count("SELECT views AS n FROM shared_links").await, 2, "a refused view is not counted");
+    assert_eq!(app.count("SELECT views AS n FROM shared_links").await, 3, "a refused view is not counted");
     let again = app.post_form(&admin, &here, &format!("{here}/shares/{id}/revoke"), &[]).await;
     assert_eq!(again.status(), 404, "a revoked link cannot be revoked twice");
 }

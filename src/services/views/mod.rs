@@ -3,7 +3,7 @@
 //! pure functions of `analytics`; this service reads their inputs and keeps the results.
 
 pub mod audience;
-mod cache;
+pub(crate) mod cache;
 pub mod format;
 pub mod models;
 pub mod overview;
