@@ -49,6 +49,10 @@ pub struct LiveSession {
     pub shares_version: i64,
 }
 
+/// The user, whether admins must have a second factor, whether everyone must, the data version
+/// and the links' version.
+type SessionRow = (User, bool, Option<bool>, Option<i64>, Option<i64>);
+
 /// The live session `id`, its user and the second-factor rules, in one query.
 pub async fn find_live(conn: &mut AsyncPgConnection, id: &str, now: DateTime<Utc>) -> QueryResult<Option<LiveSession>> {
     let enrolled_admins = diesel::alias!(users as enrolled_admins);
@@ -60,7 +64,7 @@ pub async fn find_live(conn: &mut AsyncPgConnection, id: &str, now: DateTime<Utc
     let everyone = settings::table.select(settings::second_factor_for_everyone).single_value();
     let version = data_version::table.select(data_version::n).single_value();
     let shares = data_version::table.select(data_version::shares).single_value();
-    let found: Option<(User, bool, Option<bool>, Option<i64>, Option<i64>)> = sessions::table
+    let found: Option<SessionRow> = sessions::table
         .inner_join(users::table)
         .filter(sessions::id.eq(id))
         .filter(sessions::expires_at.gt(now))
