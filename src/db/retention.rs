@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use super::schema::{account_daily_insights, account_snapshots, oauth_pending, oauth_states, purges, sync_runs};
 
@@ -101,4 +101,74 @@ pub async fn record(
 
 pub async fn recent(conn: &mut AsyncPgConnection, limit: i64) -> QueryResult<Vec<PurgeRecord>> {
     purges::table.order(purges::ran_at.desc()).limit(limit).select(PurgeRecord::as_select()).load(conn).await
+}
+
+/// Makes the snapshots' monthly partitions for the months holding `days` (UTC), those not
+/// made yet (see the migration `post_snapshots_by_month`).
+pub async fn make_snapshot_months(conn: &mut AsyncPgConnection, days: &[NaiveDate]) -> QueryResult<()> {
+    diesel::sql_query("SELECT post_snapshots_month(m) FROM unnest($1::date[]) AS m")
+        .bind::<diesel::sql_types::Array<diesel::sql_types::Date>, _>(days)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Drops, whole, every monthly partition of the snapshots that ends on or before `cutoff`;
+/// returns how many snapshots they held. Each goes in a transaction of its own, counted first.
+pub async fn drop_snapshot_months_ending_by(conn: &mut AsyncPgConnection, cutoff: DateTime<Utc>) -> QueryResult<i64> {
+    #[derive(QueryableByName)]
+    struct Partition {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+    }
+    #[derive(QueryableByName)]
+    struct Rows {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let partitions: Vec<Partition> = diesel::sql_query(
+        "SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid \
+         WHERE i.inhparent = 'post_snapshots'::regclass",
+    )
+    .load(conn)
+    .await?;
+    let mut dropped = 0;
+    for partition in partitions {
+        // Only the partitions `post_snapshots_month` makes, by their names: nothing else is
+        // ever dropped.
+        let Some(month) = snapshot_month(&partition.name) else { continue };
+        let Some(end) = month.checked_add_months(chrono::Months::new(1)) else { continue };
+        if end.and_time(chrono::NaiveTime::MIN).and_utc() > cutoff {
+            continue;
+        }
+        let name = partition.name;
+        dropped += conn
+            .transaction(async |c| {
+                let rows: Rows = diesel::sql_query(format!("SELECT count(*) AS n FROM \"{name}\"")).get_result(c).await?;
+                diesel::sql_query(format!("DROP TABLE \"{name}\"")).execute(c).await?;
+                Ok::<_, diesel::result::Error>(rows.n)
+            })
+            .await?;
+    }
+    Ok(dropped)
+}
+
+/// The month a partition `post_snapshots_YYYY_MM` holds (its first day).
+fn snapshot_month(name: &str) -> Option<NaiveDate> {
+    let (year, month) = name.strip_prefix("post_snapshots_")?.split_once('_')?;
+    let valid = year.len() == 4 && month.len() == 2 && (year.to_owned() + month).bytes().all(|b| b.is_ascii_digit());
+    valid.then(|| NaiveDate::from_ymd_opt(year.parse().ok()?, month.parse().ok()?, 1)).flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::snapshot_month;
+
+    #[test]
+    fn only_the_names_the_month_function_makes_are_months() {
+        assert_eq!(snapshot_month("post_snapshots_2026_03"), chrono::NaiveDate::from_ymd_opt(2026, 3, 1));
+        for other in ["post_snapshots", "post_snapshots_2026_3", "post_snapshots_2026_13", "post_snapshots_20x6_03", "posts_2026_03"] {
+            assert_eq!(snapshot_month(other), None, "{other}");
+        }
+    }
 }

@@ -1,8 +1,8 @@
 //! Post metric snapshots: one row per post and moment; NULL means "not measured".
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use futures_util::pin_mut;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{ToSql, Type};
@@ -122,6 +122,8 @@ impl WriteMark {
 /// cannot send. The sync opens one per run and writes through it one account after another.
 pub struct SnapshotWriter {
     client: tokio_postgres::Client,
+    /// Months (their first days) whose partition this writer has made sure of.
+    months: HashSet<NaiveDate>,
 }
 
 impl SnapshotWriter {
@@ -132,7 +134,7 @@ impl SnapshotWriter {
                 tracing::warn!(error = %err, "the snapshot writer's connection ended");
             }
         });
-        Ok(SnapshotWriter { client })
+        Ok(SnapshotWriter { client, months: HashSet::new() })
     }
 
     /// A connection the server closed (or lost) is not reused.
@@ -165,6 +167,7 @@ impl SnapshotWriter {
         if snapshots.is_empty() {
             return Ok((0, seen));
         }
+        self.make_months(snapshots).await?;
         let tx = self.client.transaction().await?;
         // One row lock for the whole batch (not one per post); it does not block the foreign-key
         // checks of inserts elsewhere. Read after it, the count and the latest snapshots include
@@ -236,6 +239,30 @@ impl SnapshotWriter {
         tx.commit().await?;
         Ok((usize::try_from(written).unwrap_or(usize::MAX), WriteMark(Some(writes + 1))))
     }
+}
+
+impl SnapshotWriter {
+    /// Makes the monthly partitions the snapshots fall in, unless this writer already did:
+    /// `COPY` into a month without one would fail. Outside the write's transaction, so the new
+    /// partition is not held locked while the batch writes.
+    async fn make_months(&mut self, snapshots: &[NewSnapshot]) -> Result<(), tokio_postgres::Error> {
+        let mut missing: Vec<NaiveDate> =
+            snapshots.iter().map(|s| month_of(s.captured_at)).filter(|m| !self.months.contains(m)).collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        missing.sort_unstable();
+        missing.dedup();
+        self.client.execute("SELECT post_snapshots_month(m) FROM unnest($1::date[]) AS m", &[&missing]).await?;
+        self.months.extend(missing);
+        Ok(())
+    }
+}
+
+/// The first day of the month (UTC) holding `at`: the partition it belongs to.
+fn month_of(at: DateTime<Utc>) -> NaiveDate {
+    let day = at.date_naive();
+    day.with_day(1).unwrap_or(day)
 }
 
 /// The checkpoints the kept snapshots fall on.

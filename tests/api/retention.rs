@@ -95,3 +95,37 @@ async fn purge_applies_every_retention_rule_and_records_what_it_removed() {
     let (ok, out, _) = purge(&app);
     assert!(ok && out.contains("0 post(s) with 0 snapshot(s)"), "a second purge finds nothing: {out}");
 }
+
+#[tokio::test]
+async fn a_month_of_snapshots_before_the_history_window_is_dropped_whole_and_next_month_is_made() {
+    let app = spawn_app().await;
+    app.connect(2).await;
+    app.run_sync().await;
+    let recent = app.count("SELECT count(*) AS n FROM post_snapshots").await;
+    // An old post, with three snapshots in a month long before the window and one this month.
+    exec(&app, "UPDATE posts SET posted_at = now() - interval '100 days' WHERE id = (SELECT min(id) FROM posts)").await;
+    app.count("SELECT count(*) AS n FROM (SELECT post_snapshots_month((now() - interval '95 days')::date)) AS made").await;
+    exec(
+        &app,
+        "INSERT INTO post_snapshots (post_id, captured_at, reach) \
+         SELECT (SELECT min(id) FROM posts), now() - interval '95 days' + n * interval '1 hour', n FROM generate_series(1, 3) n",
+    )
+    .await;
+    let old_month = (Utc::now() - chrono::Duration::days(95)).format("post_snapshots_%Y_%m").to_string();
+    let partition = |name: &str| format!("SELECT count(*) AS n FROM pg_class WHERE relname = '{name}'");
+    assert_eq!(app.count(&partition(&old_month)).await, 1);
+    let old_posts = app.count("SELECT count(*) AS n FROM posts WHERE posted_at < now() - interval '30 days'").await;
+    let old_snapshots = app
+        .count("SELECT count(*) AS n FROM post_snapshots s JOIN posts p ON p.id = s.post_id WHERE p.posted_at < now() - interval '30 days'")
+        .await;
+    exec(&app, "UPDATE settings SET lookback_days = 30").await;
+
+    let (ok, out, err) = purge(&app);
+    assert!(ok, "{err}");
+    // The month's three are counted with the rest of the old posts' snapshots.
+    assert!(out.contains(&format!("{old_posts} post(s) with {old_snapshots} snapshot(s)")), "{out}");
+    assert_eq!(app.count(&partition(&old_month)).await, 0, "the month went whole");
+    assert_eq!(app.count("SELECT count(*) AS n FROM post_snapshots").await, recent + 3 - old_snapshots);
+    let next_month = (Utc::now() + chrono::Months::new(1)).format("post_snapshots_%Y_%m").to_string();
+    assert_eq!(app.count(&partition(&next_month)).await, 1, "next month's is made ahead");
+}

@@ -200,6 +200,36 @@ async fn the_snapshot_writer_skips_what_another_cycle_wrote_and_what_is_not_the_
 }
 
 #[tokio::test]
+async fn the_snapshot_writer_makes_the_month_it_writes_into_and_the_months_read_as_one_table() {
+    let app = spawn_app().await;
+    let cove = app.connect(COVE).await;
+    app.run_sync().await;
+    let post = tidemark::domain::PostId(
+        app.count(&format!("SELECT min(id) AS n FROM posts WHERE account_id = {}", cove.id)).await,
+    );
+    let months = "SELECT count(*) AS n FROM pg_inherits WHERE inhparent = 'post_snapshots'::regclass";
+    let before = app.count(months).await;
+    // Four months on, a month no partition holds yet: the write makes it rather than fail.
+    // PostgreSQL keeps microseconds.
+    let later = chrono::SubsecRound::trunc_subsecs(app.sim.now() + Duration::days(120), 6);
+    let month = format!("post_snapshots_{}", later.format("%Y_%m"));
+    assert_eq!(app.count(&format!("SELECT count(*) AS n FROM pg_class WHERE relname = '{month}'")).await, 0);
+    let mut writer = SnapshotWriter::connect(&app.db.url).await.unwrap();
+    let snapshot = NewSnapshot::from_metrics(post, later, |_| Some(11.0));
+    let (written, _) = writer.write(cove.id, WriteMark::UNKNOWN, &[snapshot], &|_, _, _| true).await.unwrap();
+    assert_eq!(written, 1);
+    assert_eq!(app.count(&format!("SELECT count(*) AS n FROM \"{month}\" WHERE views = 11")).await, 1);
+    assert_eq!(app.count(months).await, before + 1);
+    // The post's history reads across its months, newest first as the sync asks it.
+    let mut conn = app.db.connect().await;
+    let live = tidemark::db::posts::live(&mut conn, cove.id, None).await.unwrap();
+    assert_eq!(live.iter().find(|p| p.id == post).unwrap().last_snapshot_at, Some(later));
+    let months_of_post =
+        format!("SELECT count(DISTINCT tableoid) AS n FROM post_snapshots WHERE post_id = {}", post.0);
+    assert_eq!(app.count(&months_of_post).await, 2, "the first sync's month and the new one");
+}
+
+#[tokio::test]
 async fn two_concurrent_syncs_run_once() {
     let app = spawn_app().await;
     app.connect(COVE).await;
