@@ -51,7 +51,7 @@ pub async fn load_session(
                 let (data_version, shares_version) = (live.data_version, live.shares_version);
                 let user = live.user;
                 let must_set_up_second_factor = live.second_factor_required && user.second_factor_since.is_none();
-                if state.sessions.wants_refresh(&claims) {
+                if state.sessions.wants_refresh(&claims) && state.sessions.wants_touch(live.last_seen_at) {
                     sessions::touch(&mut conn, &claims.sid, Utc::now()).await.map_err(AppError::from)?;
                 }
                 req.extensions_mut().insert(ActiveSession {

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use actix_web::cookie::{Cookie, SameSite, time};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -132,6 +132,14 @@ impl SessionKeys {
     /// True when the token was issued long enough ago that activity should renew it.
     pub fn wants_refresh(&self, claims: &Claims) -> bool {
         Utc::now().timestamp() - claims.iat >= REFRESH_AFTER_SECS
+    }
+
+    /// True when the session's row was last marked as used long enough ago to mark it again.
+    /// Checked beside [`Self::wants_refresh`]: a client that keeps sending an old cookie (a
+    /// script, a load test) gets a renewed cookie each time, but the row is written once a
+    /// minute, not on every request.
+    pub fn wants_touch(&self, last_seen_at: DateTime<Utc>) -> bool {
+        (Utc::now() - last_seen_at).num_seconds() >= REFRESH_AFTER_SECS
     }
 
     /// Verifies signature, algorithm and expiry, and the absolute lifetime.

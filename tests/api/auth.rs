@@ -304,3 +304,58 @@ async fn a_failed_sign_in_renews_the_sign_in_cookie_with_its_retry_form() {
         .unwrap();
     assert_eq!(right.status(), 303);
 }
+
+#[tokio::test]
+async fn an_old_cookie_sent_again_and_again_is_renewed_each_time_but_its_session_row_written_once_a_minute() {
+    use diesel_async::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Session {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        id: String,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        user_id: i64,
+    }
+    let app = spawn_app().await;
+    app.create_user("ana", Role::Admin).await;
+    app.signed_in("ana").await;
+    let mut conn = app.db.connect().await;
+    let session: Session =
+        diesel::sql_query("SELECT id, user_id FROM sessions").get_result(&mut conn).await.unwrap();
+    // A script holding the cookie it was given two minutes ago, which never takes a new one.
+    let two_minutes_ago = chrono::Utc::now().timestamp() - 120;
+    let claims = tidemark::auth::session::Claims {
+        sub: session.user_id.to_string(),
+        ver: app.count("SELECT session_version::bigint AS n FROM users WHERE username = 'ana'").await as i32,
+        sid: session.id,
+        auth: two_minutes_ago,
+        iat: two_minutes_ago,
+        exp: two_minutes_ago + 3600,
+    };
+    let old = app.session_keys().cookie(&claims);
+    let script = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    diesel::sql_query("UPDATE sessions SET last_seen_at = now() - interval '5 minutes'")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let seen = "SELECT (extract(epoch FROM last_seen_at) * 1000000)::bigint AS n FROM sessions";
+    let before = app.count(seen).await;
+
+    let mut marked = Vec::new();
+    for _ in 0..3 {
+        let response = script
+            .get(app.url("/"))
+            .header(reqwest::header::COOKIE, format!("{}={}", old.name(), old.value()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "the old cookie still holds a session");
+        let renewed = response.headers().get_all(reqwest::header::SET_COOKIE).iter().any(|c| {
+            c.to_str().unwrap().starts_with(&format!("{}=", old.name()))
+        });
+        assert!(renewed, "a renewed cookie every time");
+        marked.push(app.count(seen).await);
+    }
+    assert!(marked[0] > before, "the first request marks the session as used");
+    assert_eq!(marked[1], marked[0], "the next ones within the minute do not write it again");
+    assert_eq!(marked[2], marked[0]);
+}

@@ -341,6 +341,11 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
 }
 
 impl TestApp {
+    /// The session cookie's keys this app signs with.
+    pub fn session_keys(&self) -> tidemark::auth::session::SessionKeys {
+        tidemark::auth::session::SessionKeys::new(&self.settings.session)
+    }
+
     /// Starts a second server on this app's database (see [`SecondServer`]).
     pub async fn second_server(&self) -> SecondServer {
         let app = Application::build(self.settings.clone()).await.expect("the second application builds");
