@@ -24,8 +24,8 @@ use crate::services::inbox::Inbox;
 use crate::services::reports::Reports;
 use crate::services::webhooks::Webhooks;
 use crate::services::{
-    Accounts, Archive, Background, Competitors, Health, MetaCallbacks, Publishing, SecondFactor, SettingsEditor, Syncing, Users,
-    Views,
+    Accounts, Archive, Background, Competitors, Health, MetaCallbacks, Publishing, SecondFactor, SettingsEditor,
+    Syncing, Users, Views,
 };
 use crate::sync::SyncContext;
 use crate::sync::scheduler::Scheduler;

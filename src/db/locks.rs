@@ -95,5 +95,7 @@ pub async fn take(database_url: &str, lock: Exclusive) -> anyhow::Result<Held> {
 }
 
 async fn connect(database_url: &str, lock: Exclusive) -> anyhow::Result<AsyncPgConnection> {
-    AsyncPgConnection::establish(database_url).await.with_context(|| format!("cannot connect for the {} lock", lock.name()))
+    AsyncPgConnection::establish(database_url)
+        .await
+        .with_context(|| format!("cannot connect for the {} lock", lock.name()))
 }

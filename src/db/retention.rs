@@ -144,7 +144,8 @@ pub async fn drop_snapshot_months_ending_by(conn: &mut AsyncPgConnection, cutoff
         let name = partition.name;
         dropped += conn
             .transaction(async |c| {
-                let rows: Rows = diesel::sql_query(format!("SELECT count(*) AS n FROM \"{name}\"")).get_result(c).await?;
+                let rows: Rows =
+                    diesel::sql_query(format!("SELECT count(*) AS n FROM \"{name}\"")).get_result(c).await?;
                 diesel::sql_query(format!("DROP TABLE \"{name}\"")).execute(c).await?;
                 Ok::<_, diesel::result::Error>(rows.n)
             })
@@ -167,7 +168,13 @@ mod tests {
     #[test]
     fn only_the_names_the_month_function_makes_are_months() {
         assert_eq!(snapshot_month("post_snapshots_2026_03"), chrono::NaiveDate::from_ymd_opt(2026, 3, 1));
-        for other in ["post_snapshots", "post_snapshots_2026_3", "post_snapshots_2026_13", "post_snapshots_20x6_03", "posts_2026_03"] {
+        for other in [
+            "post_snapshots",
+            "post_snapshots_2026_3",
+            "post_snapshots_2026_13",
+            "post_snapshots_20x6_03",
+            "posts_2026_03",
+        ] {
             assert_eq!(snapshot_month(other), None, "{other}");
         }
     }

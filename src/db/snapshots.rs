@@ -172,8 +172,9 @@ impl SnapshotWriter {
         // One row lock for the whole batch (not one per post); it does not block the foreign-key
         // checks of inserts elsewhere. Read after it, the count and the latest snapshots include
         // whatever a writer before us committed.
-        let Some(lock) =
-            tx.query_opt("SELECT snapshot_writes FROM ig_accounts WHERE id = $1 FOR NO KEY UPDATE", &[&account.0]).await?
+        let Some(lock) = tx
+            .query_opt("SELECT snapshot_writes FROM ig_accounts WHERE id = $1 FOR NO KEY UPDATE", &[&account.0])
+            .await?
         else {
             return Ok((0, WriteMark::UNKNOWN));
         };
@@ -186,10 +187,10 @@ impl SnapshotWriter {
             "NULL::timestamptz"
         };
         let current: HashMap<PostId, (DateTime<Utc>, Option<DateTime<Utc>>)> = tx
-            .query(&format!("SELECT p.id, p.posted_at, {latest} FROM posts p WHERE p.account_id = $1 AND p.id = ANY($2)"), &[
-                &account.0,
-                &ids,
-            ])
+            .query(
+                &format!("SELECT p.id, p.posted_at, {latest} FROM posts p WHERE p.account_id = $1 AND p.id = ANY($2)"),
+                &[&account.0, &ids],
+            )
             .await?
             .into_iter()
             .map(|row| (PostId(row.get(0)), (row.get(1), row.get(2))))
@@ -239,9 +240,7 @@ impl SnapshotWriter {
         tx.commit().await?;
         Ok((usize::try_from(written).unwrap_or(usize::MAX), WriteMark(Some(writes + 1))))
     }
-}
 
-impl SnapshotWriter {
     /// Makes the monthly partitions the snapshots fall in, unless this writer already did:
     /// `COPY` into a month without one would fail. Outside the write's transaction, so the new
     /// partition is not held locked while the batch writes.

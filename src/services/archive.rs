@@ -44,7 +44,11 @@ pub const WITHHELD: &[(&str, &str, &str)] = &[
     ("users", "totp_key_version", "names the key that encrypts the second-factor secret"),
     ("users", "totp_last_step", "guards against a code being used twice; meaningless elsewhere"),
     ("meta_requests", "signature_hash", "a hash of Meta's signature, kept only to refuse replays"),
-    ("ig_accounts", "snapshot_writes", "counts the sync's snapshot writes so that overlapping ones notice; meaningless elsewhere"),
+    (
+        "ig_accounts",
+        "snapshot_writes",
+        "counts the sync's snapshot writes so that overlapping ones notice; meaningless elsewhere",
+    ),
     ("publications", "claim", "names the publisher run holding it; meaningless elsewhere"),
     ("shared_links", "token_hash", "a hash of the link's secret, kept only to recognise the link"),
     ("api_tokens", "nonce", "a random value each API token carries, kept only to recognise the token"),
@@ -768,7 +772,7 @@ impl Archive {
     }
 }
 
-fn write_archive<W: Write>(
+fn write_archive<W: Write + Send>(
     out: W,
     pool: &db::Pool,
     runtime: &tokio::runtime::Handle,
@@ -813,7 +817,7 @@ fn write_archive<W: Write>(
 }
 
 /// Writes one table as CSV, page by page; returns its row count.
-fn write_table<W: Write>(
+fn write_table<W: Write + Send>(
     out: &mut W,
     pool: &db::Pool,
     runtime: &tokio::runtime::Handle,
@@ -830,32 +834,42 @@ fn write_table<W: Write>(
         (Scope::Account(id), Some(filter)) => Some((id, filter)),
         _ => None,
     };
-    let mut written = 0u64;
-    let mut offset = 0i64;
-    loop {
-        let rows: Vec<Row> = runtime.block_on(async {
-            let mut conn = pool.get().await.map_err(DbError::from)?;
-            let query = match account {
-                Some((id, filter)) => {
-                    diesel::sql_query(format!("{select} WHERE {filter} ORDER BY {} LIMIT $2 OFFSET $3", table.order_by))
-                        .into_boxed()
-                        .bind::<BigInt, _>(id.0)
+    // One cursor per table, read page by page inside one read-only transaction: each page
+    // costs only its own rows (OFFSET would read every row before it again, and a year of an
+    // agency's snapshots would take hours), and the table is read as of one moment.
+    let written = runtime.block_on(async {
+        let mut conn = pool.get().await.map_err(DbError::from)?;
+        conn.build_transaction()
+            .read_only()
+            .run(async |conn| {
+                let declare = format!("DECLARE archive_rows NO SCROLL CURSOR FOR {select}");
+                let declare = match account {
+                    Some((id, filter)) => {
+                        diesel::sql_query(format!("{declare} WHERE {filter} ORDER BY {}", table.order_by))
+                            .into_boxed()
+                            .bind::<BigInt, _>(id.0)
+                    }
+                    None => diesel::sql_query(format!("{declare} ORDER BY {}", table.order_by)).into_boxed(),
+                };
+                declare.execute(conn).await?;
+                let mut written = 0u64;
+                loop {
+                    let rows: Vec<Row> =
+                        diesel::sql_query(format!("FETCH {PAGE} FROM archive_rows")).load(conn).await?;
+                    for row in &rows {
+                        csv.write_record(
+                            row.cells.iter().map(|c| spreadsheet_safe(c.as_deref().unwrap_or("")).into_owned()),
+                        )?;
+                    }
+                    written += rows.len() as u64;
+                    if (rows.len() as i64) < PAGE {
+                        break;
+                    }
                 }
-                None => {
-                    diesel::sql_query(format!("{select} ORDER BY {} LIMIT $1 OFFSET $2", table.order_by)).into_boxed()
-                }
-            };
-            query.bind::<BigInt, _>(PAGE).bind::<BigInt, _>(offset).load(&mut conn).await.map_err(DbError::from)
-        })?;
-        for row in &rows {
-            csv.write_record(row.cells.iter().map(|c| spreadsheet_safe(c.as_deref().unwrap_or("")).into_owned()))?;
-        }
-        written += rows.len() as u64;
-        if (rows.len() as i64) < PAGE {
-            break;
-        }
-        offset += PAGE;
-    }
+                Ok::<_, anyhow::Error>(written)
+            })
+            .await
+    })?;
     csv.flush()?;
     Ok(written)
 }

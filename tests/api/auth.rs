@@ -319,8 +319,7 @@ async fn an_old_cookie_sent_again_and_again_is_renewed_each_time_but_its_session
     app.create_user("ana", Role::Admin).await;
     app.signed_in("ana").await;
     let mut conn = app.db.connect().await;
-    let session: Session =
-        diesel::sql_query("SELECT id, user_id FROM sessions").get_result(&mut conn).await.unwrap();
+    let session: Session = diesel::sql_query("SELECT id, user_id FROM sessions").get_result(&mut conn).await.unwrap();
     // A script holding the cookie it was given two minutes ago, which never takes a new one.
     let two_minutes_ago = chrono::Utc::now().timestamp() - 120;
     let claims = tidemark::auth::session::Claims {
@@ -349,9 +348,11 @@ async fn an_old_cookie_sent_again_and_again_is_renewed_each_time_but_its_session
             .await
             .unwrap();
         assert_eq!(response.status(), 200, "the old cookie still holds a session");
-        let renewed = response.headers().get_all(reqwest::header::SET_COOKIE).iter().any(|c| {
-            c.to_str().unwrap().starts_with(&format!("{}=", old.name()))
-        });
+        let renewed = response
+            .headers()
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .any(|c| c.to_str().unwrap().starts_with(&format!("{}=", old.name())));
         assert!(renewed, "a renewed cookie every time");
         marked.push(app.count(seen).await);
     }

@@ -104,7 +104,8 @@ async fn a_month_of_snapshots_before_the_history_window_is_dropped_whole_and_nex
     let recent = app.count("SELECT count(*) AS n FROM post_snapshots").await;
     // An old post, with three snapshots in a month long before the window and one this month.
     exec(&app, "UPDATE posts SET posted_at = now() - interval '100 days' WHERE id = (SELECT min(id) FROM posts)").await;
-    app.count("SELECT count(*) AS n FROM (SELECT post_snapshots_month((now() - interval '95 days')::date)) AS made").await;
+    app.count("SELECT count(*) AS n FROM (SELECT post_snapshots_month((now() - interval '95 days')::date)) AS made")
+        .await;
     exec(
         &app,
         "INSERT INTO post_snapshots (post_id, captured_at, reach) \

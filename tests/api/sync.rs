@@ -138,7 +138,8 @@ async fn a_retried_cycle_writes_no_duplicate_snapshot() {
 }
 
 #[tokio::test]
-async fn the_snapshot_writer_skips_what_another_cycle_wrote_and_what_is_not_the_accounts_and_rechecks_only_after_an_overlap() {
+async fn the_snapshot_writer_skips_what_another_cycle_wrote_and_what_is_not_the_accounts_and_rechecks_only_after_an_overlap()
+ {
     let app = spawn_app().await;
     let cove = app.connect(COVE).await;
     let studio = app.connect(STUDIO).await;
@@ -224,8 +225,7 @@ async fn the_snapshot_writer_makes_the_month_it_writes_into_and_the_months_read_
     let mut conn = app.db.connect().await;
     let live = tidemark::db::posts::live(&mut conn, cove.id, None).await.unwrap();
     assert_eq!(live.iter().find(|p| p.id == post).unwrap().last_snapshot_at, Some(later));
-    let months_of_post =
-        format!("SELECT count(DISTINCT tableoid) AS n FROM post_snapshots WHERE post_id = {}", post.0);
+    let months_of_post = format!("SELECT count(DISTINCT tableoid) AS n FROM post_snapshots WHERE post_id = {}", post.0);
     assert_eq!(app.count(&months_of_post).await, 2, "the first sync's month and the new one");
 }
 
