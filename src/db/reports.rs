@@ -12,7 +12,7 @@ use super::schema::{
 };
 use crate::analytics::curves::CheckpointPoint;
 use crate::analytics::{EngagementDefinition, Format};
-use crate::domain::{AccountId, PostId, SnapshotId};
+use crate::domain::{AccountId, PostId};
 
 /// A post with its account and latest figures. Figures are `None` when not measured (or
 /// when the post has no snapshot yet: the scores are left-joined, hence `.nullable()`).
@@ -471,7 +471,6 @@ pub async fn account_days(
 /// A snapshot with its post and account, for the CSV export.
 #[derive(Debug, Clone, Queryable)]
 pub struct ExportSnapshot {
-    pub id: SnapshotId,
     pub username: String,
     pub post_id: PostId,
     pub media_id: String,
@@ -494,18 +493,17 @@ pub struct ExportSnapshot {
     pub reels_skip_rate: Option<f64>,
 }
 
-/// The next `limit` snapshots after `after_id` (of one account, or all), in id order.
+/// The next `limit` snapshots after `after` (a post and a capture time; `None`: from the start),
+/// of one account or all, in the order of the table's key: by post, then by time.
 pub async fn snapshots_after(
     conn: &mut AsyncPgConnection,
     account: Option<AccountId>,
-    after_id: SnapshotId,
+    after: Option<(PostId, DateTime<Utc>)>,
     limit: i64,
 ) -> QueryResult<Vec<ExportSnapshot>> {
     let mut query = post_snapshots::table
         .inner_join(posts::table.inner_join(ig_accounts::table))
-        .filter(post_snapshots::id.gt(after_id))
         .select((
-            post_snapshots::id,
             ig_accounts::username,
             posts::id,
             posts::media_id,
@@ -527,11 +525,17 @@ pub async fn snapshots_after(
             post_snapshots::ig_reels_video_view_total_time_ms,
             post_snapshots::reels_skip_rate,
         ))
-        .order(post_snapshots::id.asc())
+        .order((post_snapshots::post_id.asc(), post_snapshots::captured_at.asc()))
         .limit(limit)
         .into_boxed();
     if let Some(account) = account {
         query = query.filter(posts::account_id.eq(account));
+    }
+    if let Some((post, at)) = after {
+        // Written out so the key's index serves it: from the post on, past the time within it.
+        query = query
+            .filter(post_snapshots::post_id.ge(post))
+            .filter(post_snapshots::post_id.gt(post).or(post_snapshots::captured_at.gt(at)));
     }
     query.load(conn).await
 }

@@ -53,10 +53,6 @@ id_type!(
     PostId
 );
 id_type!(
-    /// One metric snapshot of a post (`post_snapshots`).
-    SnapshotId
-);
-id_type!(
     /// One account's sync cycle (`sync_runs`).
     SyncRunId
 );

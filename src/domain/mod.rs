@@ -12,7 +12,7 @@ pub use audience::{AudienceFigure, AudienceRead};
 pub use clock::{Clock, system_clock};
 pub use ids::{
     AccountId, AlertEventId, AlertRuleId, ApiTokenId, CompetitorId, PostId, PublicationId, ReportScheduleId,
-    SentReportId, SnapshotId, SyncRunId, UserId,
+    SentReportId, SyncRunId, UserId,
 };
 pub use states::{
     AccountStatus, AlertKind, ApiScope, AudienceDimension, Cadence, CompetitorStatus, Delivery, Flavour,

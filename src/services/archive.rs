@@ -128,7 +128,7 @@ pub const TABLES: &[ArchiveTable] = &[
     ArchiveTable {
         name: "post_snapshots",
         about: "Each post's metrics as read at each moment; empty means not measured",
-        order_by: "id",
+        order_by: "post_id, captured_at",
         account_filter: Some(ACCOUNT_POSTS),
         columns: &[
             ("id", "Tidemark's id of the snapshot"),

@@ -270,6 +270,8 @@ async fn the_csv_exports_equal_the_database_rows() {
     assert_eq!(header, expected);
     let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(records.len() as i64, snapshots, "every snapshot, across pages of 1000");
+    let keys: Vec<(i64, String)> = records.iter().map(|r| (r[1].parse().unwrap(), r[3].to_owned())).collect();
+    assert!(keys.windows(2).all(|w| w[0] < w[1]), "by post, then time, each once");
     assert!(records.iter().all(|r| r[3].ends_with('Z')), "UTC ISO-8601");
     let empty_reach = records.iter().filter(|r| r[5].is_empty()).count() as i64;
     let null_reach = app

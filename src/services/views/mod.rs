@@ -37,7 +37,7 @@ use crate::db::settings::OperatorSettings;
 use crate::db::stats::{self, Totals};
 use crate::db::sync_runs::{self, RunListing};
 use crate::db::{self, DbError, posts};
-use crate::domain::{AccountId, AccountStatus, Clock, PostId, SnapshotId};
+use crate::domain::{AccountId, AccountStatus, Clock, PostId};
 
 /// What every view of one request is computed against.
 pub struct Basis {
@@ -446,14 +446,15 @@ impl Views {
         })
     }
 
-    /// Every snapshot (of one account, or all) in id order, in pages of `size` rows.
+    /// Every snapshot (of one account, or all) by post, then time, in pages of `size` rows.
     pub fn snapshot_pages(
         &self,
         account: Option<AccountId>,
         size: i64,
     ) -> impl Stream<Item = Result<Vec<ExportSnapshot>, DbError>> + 'static {
         let pool = self.pool.clone();
-        stream::unfold(Some(SnapshotId(0)), move |next| {
+        // `None`: done; `Some(None)`: from the start; `Some(Some(key))`: after that key.
+        stream::unfold(Some(None), move |next| {
             let pool = pool.clone();
             async move {
                 let after = next?;
@@ -463,7 +464,7 @@ impl Views {
                 }
                 .await;
                 let following = match &page {
-                    Ok(rows) if rows.len() as i64 == size => rows.last().map(|r| r.id),
+                    Ok(rows) if rows.len() as i64 == size => rows.last().map(|r| Some((r.post_id, r.captured_at))),
                     _ => None,
                 };
                 Some((page, following))

@@ -1,0 +1,1 @@
+CREATE INDEX post_snapshots_id ON post_snapshots (id);
