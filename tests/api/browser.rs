@@ -722,9 +722,17 @@ async fn the_demo_reads_like_three_real_businesses_in_a_real_browser() {
     screenshot(&client, "demo-post").await;
     client.goto(&url("/best-time?days=90")).await.unwrap();
     screenshot(&client, "demo-best-time").await;
-    // The three businesses beside three of their kind, a month of counts each.
-    client.goto(&url("/competitors")).await.unwrap();
-    let competitors = client.source().await.unwrap();
+    // The three businesses beside three of their kind, a month of counts each. The first sync
+    // reads them after its accounts' runs are recorded (the dashboard already says it is done).
+    let mut competitors = String::new();
+    for _ in 0..120 {
+        client.goto(&url("/competitors")).await.unwrap();
+        competitors = client.source().await.unwrap();
+        if !competitors.contains("Read at the next sync") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
     assert_eq!(competitors.matches("class=\"badge\">yours").count(), 3);
     for rival in ["@north.loaf", "@lumen.movement", "@saltmarsh.rooms"] {
         let row = &competitors[competitors.find(rival).unwrap_or_else(|| panic!("{rival} listed"))..];
