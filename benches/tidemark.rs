@@ -4,6 +4,7 @@
 //!   cargo bench --bench tidemark -- ingest DATABASE_URL [--rows 200000]
 //!   cargo bench --bench tidemark -- sync DATABASE_URL [--accounts 10 --media 1000 --latency-ms 50]
 //!   cargo bench --bench tidemark -- publish DATABASE_URL
+//!   cargo bench --bench tidemark -- plot CURVE_TSV OUTPUT_SVG
 //!
 //! Each prints `key = value` lines that bench/run collects into target/bench/results.md.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -29,6 +30,9 @@ use tidemark::simulator::{Faults, Simulator, SimulatorConfig};
 use tidemark::sync::cadence::Cadence;
 use tidemark::sync::{self, RunResult, Scope, SyncContext};
 
+#[path = "tidemark/plot.rs"]
+mod plot;
+
 const KEY: [u8; 32] = [42; 32];
 
 fn arg(args: &[String], name: &str, default: u64) -> u64 {
@@ -38,6 +42,13 @@ fn arg(args: &[String], name: &str, default: u64) -> u64 {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    if let [command, tsv, svg] = args.as_slice()
+        && command == "plot"
+    {
+        let rows = plot::read(&std::fs::read_to_string(tsv).unwrap());
+        std::fs::write(svg, plot::svg(&rows)).unwrap();
+        return;
+    }
     let (Some(command), Some(url)) = (args.first(), args.get(1)) else {
         eprintln!("usage: tidemark bench (generate|ingest|sync) DATABASE_URL [options]");
         std::process::exit(2);
@@ -200,55 +211,58 @@ async fn generate(url: &str, accounts: u64, posts_per_account: u64) {
     let rows = client.query("SELECT id, media_id FROM posts", &[]).await.unwrap();
     let ids: BTreeMap<String, i64> = rows.iter().map(|r| (r.get::<_, String>(1), r.get::<_, i64>(0))).collect();
 
-    // Snapshots and checkpoints at the adaptive cadence, streamed.
+    // Snapshots and checkpoints at the adaptive cadence, one account's rows at a time: a
+    // hundred accounts' year is 24 million rows, too many to hold before sending.
     let mut snapshot_count = 0u64;
     let mut checkpoint_rows = Vec::new();
-    let snapshot_rows = posts.iter().flat_map(|(_, a, media_id, posted_at, reel)| {
-        let post_id = ids[media_id];
-        let followers = 5_000.0 + 20_000.0 * *a as f64;
-        let seed = post_id as u64;
-        let mut at = *posted_at + chrono::Duration::minutes(20);
-        let mut out = Vec::new();
-        let mut filled = Vec::new();
-        while at <= now {
-            let age = at - *posted_at;
-            let s = metrics(PostId(post_id), at, seed, age.num_minutes() as f64 / 60.0, followers, *reel);
-            let interactions =
-                PostFigures { total_interactions: s.total_interactions, ..PostFigures::default() }.interactions();
-            for c in checkpoints_at(age).filter(|c| !filled.contains(c)).collect::<Vec<_>>() {
-                filled.push(c);
-                checkpoint_rows.push(format!(
-                    "{post_id},{c},{},{},{},{}",
+    for account in &account_ids {
+        let snapshot_rows = posts.iter().filter(|p| p.0 == *account).flat_map(|(_, a, media_id, posted_at, reel)| {
+            let post_id = ids[media_id];
+            let followers = 5_000.0 + 20_000.0 * *a as f64;
+            let seed = post_id as u64;
+            let mut at = *posted_at + chrono::Duration::minutes(20);
+            let mut out = Vec::new();
+            let mut filled = Vec::new();
+            while at <= now {
+                let age = at - *posted_at;
+                let s = metrics(PostId(post_id), at, seed, age.num_minutes() as f64 / 60.0, followers, *reel);
+                let interactions =
+                    PostFigures { total_interactions: s.total_interactions, ..PostFigures::default() }.interactions();
+                for c in checkpoints_at(age).filter(|c| !filled.contains(c)).collect::<Vec<_>>() {
+                    filled.push(c);
+                    checkpoint_rows.push(format!(
+                        "{post_id},{c},{},{},{},{}",
+                        at.to_rfc3339(),
+                        opt(s.reach),
+                        opt(s.views),
+                        opt(interactions)
+                    ));
+                }
+                out.push(format!(
+                    "{post_id},{},{},{},{},{},{},{},{}",
                     at.to_rfc3339(),
-                    opt(s.reach),
                     opt(s.views),
-                    opt(interactions)
+                    opt(s.reach),
+                    opt(s.likes),
+                    opt(s.comments),
+                    opt(s.saved),
+                    opt(s.shares),
+                    opt(s.total_interactions)
                 ));
+                at += cadence.interval(age);
             }
-            out.push(format!(
-                "{post_id},{},{},{},{},{},{},{},{}",
-                at.to_rfc3339(),
-                opt(s.views),
-                opt(s.reach),
-                opt(s.likes),
-                opt(s.comments),
-                opt(s.saved),
-                opt(s.shares),
-                opt(s.total_interactions)
-            ));
-            at += cadence.interval(age);
-        }
-        snapshot_count += out.len() as u64;
-        out
-    });
-    let snapshot_rows: Vec<String> = snapshot_rows.collect();
-    copy(
-        &client,
-        "post_snapshots",
-        "post_id, captured_at, views, reach, likes, comments, saved, shares, total_interactions",
-        snapshot_rows.into_iter(),
-    )
-    .await;
+            snapshot_count += out.len() as u64;
+            out
+        });
+        let snapshot_rows: Vec<String> = snapshot_rows.collect();
+        copy(
+            &client,
+            "post_snapshots",
+            "post_id, captured_at, views, reach, likes, comments, saved, shares, total_interactions",
+            snapshot_rows.into_iter(),
+        )
+        .await;
+    }
     copy(
         &client,
         "post_checkpoints",
@@ -497,6 +511,7 @@ async fn publish_calls(url: &str) {
         data_dir: data_dir.clone(),
         api_requests_per_minute: std::num::NonZeroU32::MIN,
         mail: None,
+        keep_sessions: false,
         publish_options: tidemark::publishing::PublishOptions {
             poll_first: Duration::from_millis(250),
             ..Default::default()

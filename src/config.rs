@@ -144,6 +144,11 @@ pub struct ServeArgs {
     /// The sender of Tidemark's mail, e.g. "Tidemark <reports@example.com>".
     #[arg(long, env = "TIDEMARK_MAIL_FROM")]
     pub mail_from: Option<String>,
+    /// Keep signed-in sessions in memory between requests, told of changes by PostgreSQL's
+    /// LISTEN/NOTIFY (default: true). Turn off behind a pooler that cannot LISTEN (PgBouncer in
+    /// transaction mode): every request then reads its session from the database.
+    #[arg(long, env = "TIDEMARK_KEEP_SESSIONS")]
+    pub keep_sessions: Option<bool>,
     #[command(flatten)]
     pub apps: MetaAppArgs,
     #[command(flatten)]
@@ -342,6 +347,8 @@ pub struct Settings {
     pub api_requests_per_minute: NonZeroU32,
     /// Where reports and alerts are mailed from; `None` when no SMTP server is configured.
     pub mail: Option<crate::mail::MailSettings>,
+    /// Sessions kept in memory between requests (see `auth::kept_sessions`).
+    pub keep_sessions: bool,
 }
 
 #[derive(Clone)]
@@ -433,6 +440,7 @@ impl Settings {
             publish_options: crate::publishing::PublishOptions::default(),
             api_requests_per_minute,
             mail,
+            keep_sessions: serve.keep_sessions.unwrap_or(true),
         })
     }
 

@@ -13,6 +13,7 @@ use anyhow::Context;
 use crate::auth::middleware::load_session;
 use crate::auth::{ApiTokens, Auth};
 use crate::config::Settings;
+use crate::db::changes::Changes;
 use crate::db::settings::OperatorSettings;
 use crate::db::users::User;
 use crate::error::AppError;
@@ -50,6 +51,9 @@ pub struct Application {
     reports: Arc<Reports>,
     alerts: Arc<Alerts>,
     background: Arc<Background>,
+    /// What PostgreSQL says changed, when sessions are kept in memory.
+    changes: Option<Arc<Changes>>,
+    listener_task: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// How long shutdown waits for a running sync to commit.
@@ -133,6 +137,9 @@ impl Application {
         );
         let views = web::Data::from(views);
         let health = web::Data::new(Health::new(pool.clone(), metrics.clone(), syncing.clone(), clock));
+        // Sessions are kept in memory only while PostgreSQL can say when they change.
+        let changes = settings.keep_sessions.then(|| Arc::new(Changes::default()));
+        let listener_task = changes.as_ref().map(|changes| changes.listen(&settings.database_url));
         let auth = web::Data::new(
             Auth::new(
                 pool.clone(),
@@ -140,6 +147,7 @@ impl Application {
                 settings.demo,
                 settings.trusted_proxies.clone(),
                 settings.public_url.clone(),
+                changes.clone(),
             )
             .await?,
         );
@@ -205,7 +213,19 @@ impl Application {
         .listen(listener)?
         .run();
         tracing::info!(address = %settings.bind, port, "listening");
-        Ok(Self { port, server, syncing, accounts, publishing, inbox, reports, alerts, background })
+        Ok(Self {
+            port,
+            server,
+            syncing,
+            accounts,
+            publishing,
+            inbox,
+            reports,
+            alerts,
+            background,
+            changes,
+            listener_task,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -216,8 +236,16 @@ impl Application {
     /// sync commit.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
+        if let Some(task) = &self.listener_task {
+            task.abort();
+        }
         self.syncing.shutdown(SHUTDOWN_GRACE).await;
         result
+    }
+
+    /// What PostgreSQL has said changed (`None` when sessions are not kept in memory).
+    pub fn changes(&self) -> Option<Arc<Changes>> {
+        self.changes.clone()
     }
 
     /// The sync this application runs (tests call `sync::run` with it).

@@ -60,6 +60,10 @@ pub enum CsrfCheck {
     /// A JSON API request, authorised only by its `Authorization` header, which a browser
     /// never adds on its own to a request another site makes it send.
     Bearer,
+    /// Where Meta's sign-in dialog sends the browser back: a GET that connects accounts,
+    /// accepted only with the single-use `state` this session was given when it left (the
+    /// handler's service checks it).
+    OAuthState,
 }
 
 /// Put in the request extensions once the form's CSRF token passed, so that
@@ -80,11 +84,24 @@ pub async fn enforce(
     mut req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    // A route that may write can change what kept sessions hold (a sign-out, a role, the
+    // settings, the data behind the data version): they are read again after it. The
+    // database's notice would say so too, but a few milliseconds after this response.
+    let kept = (csrf != CsrfCheck::Safe)
+        .then(|| req.app_data::<web::Data<Auth>>().cloned())
+        .flatten()
+        .filter(|auth| auth.kept.is_some());
+    let moved = |response| {
+        if let Some(kept) = kept.as_ref().and_then(|auth| auth.kept.as_ref()) {
+            kept.moved();
+        }
+        response
+    };
     if let Some(needs) = access.api_scope() {
         return match check_token(needs, &req).await {
             Ok(caller) => {
                 req.extensions_mut().insert(caller);
-                Ok(next.call(req).await?.map_into_left_body())
+                Ok(moved(next.call(req).await?.map_into_left_body()))
             }
             Err(problem) => Ok(req.error_response(problem).map_into_right_body()),
         };
@@ -92,7 +109,7 @@ pub async fn enforce(
     if let Err(refused) = check(access, csrf, &mut req).await {
         return Ok(req.error_response(refused).map_into_right_body());
     }
-    Ok(next.call(req).await?.map_into_left_body())
+    Ok(moved(next.call(req).await?.map_into_left_body()))
 }
 
 /// The API token of the request, of the scope needed and within its rate limit.

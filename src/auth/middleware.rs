@@ -1,5 +1,5 @@
-//! Reads the session cookie on every request, checks it against the database, and keeps
-//! an active session's cookie fresh.
+//! Reads the session cookie on every request, checks it against the database (or the sessions
+//! kept in memory, see `kept_sessions`), and keeps an active session's cookie fresh.
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -44,15 +44,32 @@ pub async fn load_session(
         } else if let Some(claims) = claims
             && let Some(user_id) = claims.user_id()
         {
-            let mut conn = state.pool.get().await.map_err(AppError::from)?;
-            // The session's row and its user in one query: no row, no session.
-            let live = sessions::find_live(&mut conn, &claims.sid, Utc::now()).await.map_err(AppError::from)?;
+            let now = Utc::now();
+            let live = match state.kept.as_ref().and_then(|kept| kept.get(&claims.sid, now)) {
+                Some(live) => Some(live),
+                None => {
+                    // Taken before the read: a change committed meanwhile makes the entry stale.
+                    let generation = state.kept.as_ref().and_then(|kept| kept.generation());
+                    let mut conn = state.pool.get().await.map_err(AppError::from)?;
+                    // The session's row and its user in one query: no row, no session.
+                    let live = sessions::find_live(&mut conn, &claims.sid, now).await.map_err(AppError::from)?;
+                    if let (Some(kept), Some(generation), Some(live)) = (&state.kept, generation, &live) {
+                        kept.keep(&claims.sid, generation, live.clone());
+                    }
+                    live
+                }
+            };
             if let Some(live) = live.filter(|l| l.user.id == user_id && l.user.session_version == claims.ver) {
                 let (data_version, shares_version) = (live.data_version, live.shares_version);
                 let user = live.user;
                 let must_set_up_second_factor = live.second_factor_required && user.second_factor_since.is_none();
                 if state.sessions.wants_refresh(&claims) && state.sessions.wants_touch(live.last_seen_at) {
-                    sessions::touch(&mut conn, &claims.sid, Utc::now()).await.map_err(AppError::from)?;
+                    let mut conn = state.pool.get().await.map_err(AppError::from)?;
+                    sessions::touch(&mut conn, &claims.sid, now).await.map_err(AppError::from)?;
+                    if let Some(kept) = &state.kept {
+                        // The kept entry's last use is now old: read it again rather than touch twice.
+                        kept.moved();
+                    }
                 }
                 req.extensions_mut().insert(ActiveSession {
                     user: CurrentUser {

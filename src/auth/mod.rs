@@ -6,6 +6,7 @@ pub mod access;
 pub mod api_tokens;
 pub mod csrf;
 pub mod extract;
+pub mod kept_sessions;
 pub mod middleware;
 pub mod password;
 pub mod session;
@@ -16,16 +17,19 @@ pub use api_tokens::{ApiCaller, ApiTokens};
 pub use extract::{AdminUser, CsrfForm, CsrfUpload, CurrentUser};
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::cookie::Cookie;
 
 use self::csrf::CsrfKey;
+use self::kept_sessions::KeptSessions;
 use self::password::MAX_PASSWORD_BYTES;
 use self::session::SessionKeys;
 use self::throttle::{LoginThrottle, Verdict};
 use crate::config::{SessionSettings, TrustedProxies};
 use crate::db::users::{MAX_USERNAME_CHARS, User, normalize_username};
+use crate::db::changes::Changes;
 use crate::db::{self, DbError};
 use crate::domain::UserId;
 
@@ -88,6 +92,9 @@ pub struct Auth {
     pub proxies: TrustedProxies,
     /// The origin forms must come from, when the public address is configured.
     pub public_url: Option<url::Url>,
+    /// Live sessions kept between requests; `None` when sessions are read on every request
+    /// (`TIDEMARK_KEEP_SESSIONS=off`).
+    pub kept: Option<KeptSessions>,
 }
 
 impl Auth {
@@ -97,6 +104,7 @@ impl Auth {
         demo: bool,
         proxies: TrustedProxies,
         public_url: Option<url::Url>,
+        changes: Option<Arc<Changes>>,
     ) -> anyhow::Result<Self> {
         Ok(Self {
             pool,
@@ -107,6 +115,7 @@ impl Auth {
             demo,
             proxies,
             public_url,
+            kept: changes.map(KeptSessions::new),
         })
     }
 

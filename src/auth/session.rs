@@ -3,7 +3,8 @@
 //! The token names the user, the user's session version and a random session id (which
 //! CSRF tokens are bound to). The id names a row of the `sessions` table: a session lives
 //! only while its row does, so signing out ends it everywhere the cookie was copied to. Role
-//! and version are always re-read from the database, so the token is never trusted for them.
+//! and version always come from the database (or its copy kept until the database says it changed,
+//! see `kept_sessions`), so the token is never trusted for them.
 
 use std::time::Duration;
 

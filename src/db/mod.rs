@@ -4,6 +4,7 @@
 pub mod account_history;
 pub mod accounts;
 pub mod alerts;
+pub mod changes;
 pub mod api_tokens;
 pub mod audience;
 pub mod comments;

@@ -49,11 +49,13 @@ pub struct LiveSession {
     pub shares_version: i64,
     /// When the session was last marked as used.
     pub last_seen_at: DateTime<Utc>,
+    /// When it ends, however active.
+    pub expires_at: DateTime<Utc>,
 }
 
-/// The user, when the session was last seen, whether admins must have a second factor, whether
-/// everyone must, the data version and the links' version.
-type SessionRow = (User, DateTime<Utc>, bool, Option<bool>, Option<i64>, Option<i64>);
+/// The user, when the session was last seen, when it ends, whether admins must have a second
+/// factor, whether everyone must, the data version and the links' version.
+type SessionRow = (User, DateTime<Utc>, DateTime<Utc>, bool, Option<bool>, Option<i64>, Option<i64>);
 
 /// The live session `id`, its user and the second-factor rules, in one query.
 pub async fn find_live(conn: &mut AsyncPgConnection, id: &str, now: DateTime<Utc>) -> QueryResult<Option<LiveSession>> {
@@ -70,11 +72,11 @@ pub async fn find_live(conn: &mut AsyncPgConnection, id: &str, now: DateTime<Utc
         .inner_join(users::table)
         .filter(sessions::id.eq(id))
         .filter(sessions::expires_at.gt(now))
-        .select((User::as_select(), sessions::last_seen_at, for_admins, everyone, version, shares))
+        .select((User::as_select(), sessions::last_seen_at, sessions::expires_at, for_admins, everyone, version, shares))
         .first(conn)
         .await
         .optional()?;
-    Ok(found.map(|(user, last_seen_at, for_admins, for_everyone, version, shares)| {
+    Ok(found.map(|(user, last_seen_at, expires_at, for_admins, for_everyone, version, shares)| {
         let second_factor_required = for_everyone.unwrap_or(false) || (for_admins && user.role == Role::Admin);
         LiveSession {
             user,
@@ -82,6 +84,7 @@ pub async fn find_live(conn: &mut AsyncPgConnection, id: &str, now: DateTime<Utc
             data_version: version.unwrap_or_default(),
             shares_version: shares.unwrap_or_default(),
             last_seen_at,
+            expires_at,
         }
     }))
 }

@@ -123,8 +123,8 @@ route_table! {
     POST "/accounts" => accounts::connect_account, Admin, Form;
     GET "/accounts/connect/instagram" => connect::connect_instagram, Admin, Safe;
     GET "/accounts/connect/facebook" => connect::connect_facebook, Admin, Safe;
-    GET "/accounts/connect/instagram/callback" => connect::instagram_callback, Admin, Safe;
-    GET "/accounts/connect/facebook/callback" => connect::facebook_callback, Admin, Safe;
+    GET "/accounts/connect/instagram/callback" => connect::instagram_callback, Admin, OAuthState;
+    GET "/accounts/connect/facebook/callback" => connect::facebook_callback, Admin, OAuthState;
     GET "/accounts/connect/facebook/choose" => connect::choose_form, Admin, Safe;
     POST "/accounts/connect/facebook/choose" => connect::choose, Admin, Form;
     GET "/accounts/{id}" => accounts::show_account, SignedIn, Safe;

@@ -7,6 +7,10 @@ use crate::helpers::{PASSWORD, browser, csrf_token_in, spawn_app};
 fn every_state_changing_route_declares_the_csrf_check_and_no_safe_route_changes_state() {
     for route in ROUTE_TABLE {
         match route.method {
+            // Meta's dialog sends the browser back with a GET; its single-use state is the check.
+            "GET" if route.path.ends_with("/callback") => {
+                assert_eq!(route.csrf, CsrfCheck::OAuthState, "GET {}", route.path)
+            }
             "GET" => assert_eq!(route.csrf, CsrfCheck::Safe, "GET {} must not change state", route.path),
             // Meta posts these, signed with the app secret; no browser form reaches them.
             _ if route.path.starts_with("/meta/") => {

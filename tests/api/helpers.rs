@@ -9,10 +9,12 @@ use rand::RngCore;
 use reqwest::{Client, Response, redirect};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use tidemark::config::{MetaApps, SessionSettings, Settings, TrustedProxies};
 use tidemark::crypto::TokenKey;
 use tidemark::db::accounts::Account;
+use tidemark::db::changes::{self, Changes};
 use tidemark::domain::{Role, Trigger, UserId};
 
 use tidemark::db::users::{NewUser, User};
@@ -169,6 +171,8 @@ pub struct TestApp {
     pub alerts: Arc<tidemark::services::Alerts>,
     /// The passes the app's scheduler runs every minute.
     pub background: Arc<tidemark::services::Background>,
+    /// What the database told the app changed, when it keeps sessions.
+    pub changes: Option<Arc<Changes>>,
     pub token_key: TokenKey,
     /// This app's TIDEMARK_DATA_DIR (removed when the app is dropped).
     pub data_dir: TempDir,
@@ -182,6 +186,7 @@ pub struct SecondServer {
     pub address: String,
     pub sync: Arc<SyncContext>,
     pub background: Arc<tidemark::services::Background>,
+    pub changes: Option<Arc<Changes>>,
 }
 
 impl SecondServer {
@@ -233,6 +238,11 @@ pub struct AppOptions {
     pub api_requests_per_minute: u32,
     /// Where mail goes (a test's SMTP server); `None`: nothing is mailed.
     pub mail: Option<tidemark::mail::MailSettings>,
+    /// Keep sessions in memory, as `serve` does by default. Off here: most tests write rows by
+    /// hand or call services directly and read a page at once, before the database's notice
+    /// could arrive; `kept_sessions.rs` tests the kept sessions, waiting for it with
+    /// [`TestApp::settle`].
+    pub keep_sessions: bool,
 }
 
 impl Default for AppOptions {
@@ -247,6 +257,7 @@ impl Default for AppOptions {
             before_start: None,
             api_requests_per_minute: 600,
             mail: None,
+            keep_sessions: false,
         }
     }
 }
@@ -312,6 +323,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         publish_options: test_publish_options(),
         api_requests_per_minute: std::num::NonZeroU32::new(options.api_requests_per_minute).expect("a rate above zero"),
         mail: options.mail.clone(),
+        keep_sessions: options.keep_sessions,
     };
     let app = Application::build(settings.clone()).await.expect("the application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -322,6 +334,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     let reports = app.reports();
     let alerts = app.alerts();
     let background = app.background();
+    let changes = app.changes();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
@@ -334,6 +347,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         reports,
         alerts,
         background,
+        changes,
         token_key,
         data_dir,
         settings,
@@ -350,9 +364,33 @@ impl TestApp {
     pub async fn second_server(&self) -> SecondServer {
         let app = Application::build(self.settings.clone()).await.expect("the second application builds");
         let address = format!("http://127.0.0.1:{}", app.port());
-        let (sync, background) = (app.sync(), app.background());
+        let (sync, background, changes) = (app.sync(), app.background(), app.changes());
         tokio::spawn(app.run_until_stopped());
-        SecondServer { address, sync, background }
+        SecondServer { address, sync, background, changes }
+    }
+
+    /// Waits until this app (and `others`) have heard every change committed so far: a probe
+    /// is notified after them and notices arrive in commit order. Nothing to wait for when
+    /// sessions are not kept.
+    pub async fn settle(&self, others: &[&SecondServer]) {
+        static PROBES: AtomicU64 = AtomicU64::new(0);
+        let probe = PROBES.fetch_add(1, Ordering::Relaxed) + 1;
+        let listening: Vec<&Arc<Changes>> =
+            self.changes.iter().chain(others.iter().filter_map(|other| other.changes.as_ref())).collect();
+        if listening.is_empty() {
+            return;
+        }
+        let mut conn = self.db.connect().await;
+        execute(&mut conn, &format!("NOTIFY {}, '{}{probe}'", changes::CHANNEL, changes::PROBE)).await;
+        for changes in listening {
+            for _ in 0..1000 {
+                if changes.probe_seen() >= probe {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            assert!(changes.probe_seen() >= probe, "the probe's notice did not arrive within 10 s");
+        }
     }
 }
 

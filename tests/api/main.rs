@@ -19,6 +19,7 @@ mod graph;
 mod health;
 mod helpers;
 mod inbox;
+mod kept_sessions;
 mod input;
 mod meta;
 mod migrations;
