@@ -211,6 +211,15 @@ async fn generate(url: &str, accounts: u64, posts_per_account: u64) {
     let rows = client.query("SELECT id, media_id FROM posts", &[]).await.unwrap();
     let ids: BTreeMap<String, i64> = rows.iter().map(|r| (r.get::<_, String>(1), r.get::<_, i64>(0))).collect();
 
+    // The snapshots' monthly partitions, as the sync's writer makes them: a year back, this
+    // month and the next.
+    client
+        .batch_execute(
+            "SELECT post_snapshots_month(m::date) FROM generate_series(now() - interval '13 months', \
+             now() + interval '1 month', interval '1 month') AS m",
+        )
+        .await
+        .unwrap();
     // Snapshots and checkpoints at the adaptive cadence, one account's rows at a time: a
     // hundred accounts' year is 24 million rows, too many to hold before sending.
     let mut snapshot_count = 0u64;
@@ -452,6 +461,14 @@ async fn sync_efficiency(url: &str, accounts: u64, media: u64, latency_ms: u64) 
     println!("sync_wall_seconds = {:.1}", elapsed.as_secs_f64());
     println!("sync_snapshots_per_second = {:.0}", summary.snapshots_written as f64 / elapsed.as_secs_f64());
     println!("sync_errors = {}", summary.errors.len());
+
+    // The next cycle straight after: every post was just measured, so what is left is each
+    // account's fixed work per tick (profile, media pages, stories), one account after another.
+    let started = Instant::now();
+    let RunResult::Ran(next) = sync::run(&ctx, Scope::All, Trigger::Command).await.unwrap() else { panic!("busy") };
+    println!("sync_next_cycle_seconds = {:.1}", started.elapsed().as_secs_f64());
+    println!("sync_next_cycle_api_calls = {}", next.api_calls);
+    println!("sync_next_cycle_snapshots = {}", next.snapshots_written);
 
     // Calls per day: the adaptive cadence against every post every hour, over these posts' ages.
     let cadence = Cadence::default();

@@ -74,9 +74,12 @@ fn charts() -> Vec<Chart> {
             target: None,
         },
         Chart {
-            title: "First sync, every post due (s, log scale)",
+            title: "Sync cycle, 50 ms a call (s, log scale)",
             scale: Scale::Log,
-            series: one("wall time", "sync_s"),
+            series: vec![
+                Series { label: "first, every post due", column: "sync_s".into(), colour: "#1f5fa8" },
+                Series { label: "next, none due", column: "sync_next_s".into(), colour: "#c2410c" },
+            ],
             target: None,
         },
         Chart {
@@ -221,8 +224,9 @@ fn draw(out: &mut String, chart: &Chart, rows: &[Row], sizes: &[f64], x0: f64, y
             let _ = writeln!(out, r#"<circle cx="{x:.1}" cy="{y:.1}" r="3" fill="{}"/>"#, series.colour);
         }
         if chart.series.len() > 1 {
-            // Two to a line under the chart.
-            let (lx, ly) = (px + (n % 2) as f64 * 130.0, py + plot_h + 28.0 + (n / 2) as f64 * 13.0);
+            // Under the chart: two to a line when the labels are short, else one.
+            let per_line = if chart.series.iter().all(|s| s.label.len() <= 12) { 2 } else { 1 };
+            let (lx, ly) = (px + (n % per_line) as f64 * 130.0, py + plot_h + 28.0 + (n / per_line) as f64 * 13.0);
             let _ = writeln!(
                 out,
                 r#"<rect x="{lx:.1}" y="{:.1}" width="10" height="3" fill="{}"/><text x="{:.1}" y="{ly:.1}">{}</text>"#,

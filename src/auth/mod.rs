@@ -28,8 +28,8 @@ use self::password::MAX_PASSWORD_BYTES;
 use self::session::SessionKeys;
 use self::throttle::{LoginThrottle, Verdict};
 use crate::config::{SessionSettings, TrustedProxies};
-use crate::db::users::{MAX_USERNAME_CHARS, User, normalize_username};
 use crate::db::changes::Changes;
+use crate::db::users::{MAX_USERNAME_CHARS, User, normalize_username};
 use crate::db::{self, DbError};
 use crate::domain::UserId;
 

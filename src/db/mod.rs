@@ -4,9 +4,9 @@
 pub mod account_history;
 pub mod accounts;
 pub mod alerts;
-pub mod changes;
 pub mod api_tokens;
 pub mod audience;
+pub mod changes;
 pub mod comments;
 pub mod competitors;
 pub mod dropped_metrics;

@@ -72,7 +72,15 @@ pub async fn find_live(conn: &mut AsyncPgConnection, id: &str, now: DateTime<Utc
         .inner_join(users::table)
         .filter(sessions::id.eq(id))
         .filter(sessions::expires_at.gt(now))
-        .select((User::as_select(), sessions::last_seen_at, sessions::expires_at, for_admins, everyone, version, shares))
+        .select((
+            User::as_select(),
+            sessions::last_seen_at,
+            sessions::expires_at,
+            for_admins,
+            everyone,
+            version,
+            shares,
+        ))
         .first(conn)
         .await
         .optional()?;
