@@ -11,7 +11,6 @@ use super::extract::{ActiveSession, CurrentUser, SignInBrowser};
 use super::session::Claims;
 use chrono::Utc;
 
-use crate::db::sessions;
 use crate::error::AppError;
 
 /// Paths that never need to know who is asking (and must not touch the database for it).
@@ -45,31 +44,13 @@ pub async fn load_session(
             && let Some(user_id) = claims.user_id()
         {
             let now = Utc::now();
-            let live = match state.kept.as_ref().and_then(|kept| kept.get(&claims.sid, now)) {
-                Some(live) => Some(live),
-                None => {
-                    // Taken before the read: a change committed meanwhile makes the entry stale.
-                    let generation = state.kept.as_ref().and_then(|kept| kept.generation());
-                    let mut conn = state.pool.get().await.map_err(AppError::from)?;
-                    // The session's row and its user in one query: no row, no session.
-                    let live = sessions::find_live(&mut conn, &claims.sid, now).await.map_err(AppError::from)?;
-                    if let (Some(kept), Some(generation), Some(live)) = (&state.kept, generation, &live) {
-                        kept.keep(&claims.sid, generation, live.clone());
-                    }
-                    live
-                }
-            };
+            let live = state.live_session(&claims.sid, now).await.map_err(AppError::from)?;
             if let Some(live) = live.filter(|l| l.user.id == user_id && l.user.session_version == claims.ver) {
                 let (data_version, shares_version) = (live.data_version, live.shares_version);
                 let user = live.user;
                 let must_set_up_second_factor = live.second_factor_required && user.second_factor_since.is_none();
                 if state.sessions.wants_refresh(&claims) && state.sessions.wants_touch(live.last_seen_at) {
-                    let mut conn = state.pool.get().await.map_err(AppError::from)?;
-                    sessions::touch(&mut conn, &claims.sid, now).await.map_err(AppError::from)?;
-                    if let Some(kept) = &state.kept {
-                        // The kept entry's last use is now old: read it again rather than touch twice.
-                        kept.moved();
-                    }
+                    state.touch_session(&claims.sid, now).await.map_err(AppError::from)?;
                 }
                 req.extensions_mut().insert(ActiveSession {
                     user: CurrentUser {

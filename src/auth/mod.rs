@@ -21,6 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::cookie::Cookie;
+use chrono::{DateTime, Utc};
 
 use self::csrf::CsrfKey;
 use self::kept_sessions::KeptSessions;
@@ -29,6 +30,7 @@ use self::session::SessionKeys;
 use self::throttle::{LoginThrottle, Verdict};
 use crate::config::{SessionSettings, TrustedProxies};
 use crate::db::changes::Changes;
+use crate::db::sessions::LiveSession;
 use crate::db::users::{MAX_USERNAME_CHARS, User, normalize_username};
 use crate::db::{self, DbError};
 use crate::domain::UserId;
@@ -226,6 +228,34 @@ impl Auth {
         let mut conn = self.pool.get().await?;
         db::sessions::create(&mut conn, &new).await?;
         Ok(self.sessions.cookie(&claims))
+    }
+
+    /// The live session `id` at `now` with its user: as kept from an earlier request while the
+    /// database has said nothing changed, else read (and kept).
+    pub async fn live_session(&self, id: &str, now: DateTime<Utc>) -> Result<Option<LiveSession>, DbError> {
+        if let Some(live) = self.kept.as_ref().and_then(|kept| kept.get(id, now)) {
+            return Ok(Some(live));
+        }
+        // Taken before the read: a change committed meanwhile makes the entry stale.
+        let generation = self.kept.as_ref().and_then(KeptSessions::generation);
+        let mut conn = self.pool.get().await?;
+        // The session's row and its user in one query: no row, no session.
+        let live = db::sessions::find_live(&mut conn, id, now).await?;
+        if let (Some(kept), Some(generation), Some(live)) = (&self.kept, generation, &live) {
+            kept.keep(id, generation, live.clone());
+        }
+        Ok(live)
+    }
+
+    /// Marks the session `id` as used at `now`.
+    pub async fn touch_session(&self, id: &str, now: DateTime<Utc>) -> Result<(), DbError> {
+        let mut conn = self.pool.get().await?;
+        db::sessions::touch(&mut conn, id, now).await?;
+        if let Some(kept) = &self.kept {
+            // The kept entry's last use is now old: read it again rather than touch twice.
+            kept.moved();
+        }
+        Ok(())
     }
 
     /// Ends one session (sign-out); the browser's cookie is removed by the caller.
