@@ -414,12 +414,12 @@ pub async fn snapshots_of(conn: &mut AsyncPgConnection, post: PostId) -> QueryRe
         .await
 }
 
-/// Checkpoint values of the account's posts of one format: (hours, reach, interactions).
-pub async fn checkpoints_of_format(
+/// Checkpoint values of every post of the account, with each post's format: (format, (hours,
+/// reach, interactions)).
+pub async fn checkpoints_of_account(
     conn: &mut AsyncPgConnection,
     account: AccountId,
-    format: Format,
-) -> QueryResult<Vec<CheckpointPoint>> {
+) -> QueryResult<Vec<(Format, CheckpointPoint)>> {
     type Loaded = (i32, Option<i64>, Option<i64>, Option<String>, String);
     let rows: Vec<Loaded> = post_checkpoints::table
         .inner_join(posts::table)
@@ -433,7 +433,7 @@ pub async fn checkpoints_of_format(
         ))
         .load(conn)
         .await?;
-    Ok(rows.into_iter().filter(|r| Format::of(r.3.as_deref(), &r.4) == format).map(|r| (r.0, r.1, r.2)).collect())
+    Ok(rows.into_iter().map(|r| (Format::of(r.3.as_deref(), &r.4), (r.0, r.1, r.2))).collect())
 }
 
 #[derive(Debug, Clone, Queryable)]

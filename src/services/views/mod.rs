@@ -25,7 +25,7 @@ use self::models::{
 use self::overview::OverviewView;
 use crate::analytics::account::{AccountFigures, AccountInput, BOTTOM_POSTS, DayInsights, TOP_POSTS};
 use crate::analytics::charts::Chart;
-use crate::analytics::curves::{CurvePoint, age_hours, age_label, post_curves};
+use crate::analytics::curves::{CheckpointPoint, CurvePoint, age_hours, age_label, post_curves};
 use crate::analytics::groups::Outcome;
 use crate::analytics::overview::Overview;
 use crate::analytics::period::Period;
@@ -263,7 +263,8 @@ impl Views {
 
     /// Computes, for the current data, the views a visitor most likely opens next (the
     /// dashboard and each account's page over the default period, as their addresses without
-    /// parameters show them), so that nobody waits for them after a sync. Returns how many were
+    /// parameters show them, and what every post page of an account reads), so that nobody
+    /// waits for them after a sync. Returns how many were
     /// computed: none when the data has not moved since the last call.
     pub async fn warm(&self) -> Result<usize, DbError> {
         let basis = self.basis().await?;
@@ -273,9 +274,12 @@ impl Views {
         let mut computed = 0;
         if self.cache.get::<()>(&dashboard_key, basis.version).is_none() {
             self.dashboard(&basis, &period).await?;
+            let mut conn = self.pool.get().await?;
             for account in &accounts {
                 self.account_page(&basis, account, &period, None, Sort::default()).await?;
                 self.audience(&basis, account).await?;
+                // Which post is opened next is unknown; what every post page of the account reads is.
+                self.account_checkpoints(&basis, &mut conn, account.id).await?;
             }
             self.cache.put(dashboard_key, basis.version, Arc::new(()));
             computed = 1 + accounts.len();
@@ -390,7 +394,10 @@ impl Views {
                 let row = reports::post(conn, id).await?.ok_or(diesel::result::Error::NotFound)?;
                 let snapshots = reports::snapshots_of(conn, row.id).await?;
                 let latest = reports::latest_details(conn, row.id).await?;
-                let typical = reports::checkpoints_of_format(conn, row.account_id, row.format()).await?;
+                let checkpoints = self.account_checkpoints(basis, conn, row.account_id).await?;
+                let format = row.format();
+                let typical: Vec<CheckpointPoint> =
+                    checkpoints.iter().filter(|(f, _)| *f == format).map(|(_, point)| *point).collect();
                 Ok(post_page(&row, &snapshots, latest.as_ref(), &typical, basis))
             })
             .await;
@@ -399,6 +406,23 @@ impl Views {
             Err(DbError::Query(diesel::result::Error::NotFound)) => Ok(None),
             Err(err) => Err(err),
         }
+    }
+
+    /// Every checkpoint of an account's posts with each post's format, kept per data version:
+    /// each of its post pages draws the typical post of its format from them (at 100 accounts
+    /// reading them took 30–40 ms of a post page's first request; BENCHMARKS.md §5). Read on
+    /// the caller's connection, so a post page never waits for a second one.
+    async fn account_checkpoints(
+        &self,
+        basis: &Basis,
+        conn: &mut db::Conn,
+        account: AccountId,
+    ) -> Result<Arc<Vec<(Format, CheckpointPoint)>>, DbError> {
+        self.cache
+            .get_or_compute(format!("checkpoints:{account}"), basis.version, async || {
+                Ok(reports::checkpoints_of_account(conn, account).await?)
+            })
+            .await
     }
 
     /// The posts of a filter in pages of `size` rows (streamed exports never hold a whole
@@ -513,7 +537,7 @@ fn post_page(
     row: &PostRow,
     snapshots: &[SnapshotRow],
     latest: Option<&reports::DetailRow>,
-    typical: &[crate::analytics::curves::CheckpointPoint],
+    typical: &[CheckpointPoint],
     basis: &Basis,
 ) -> PostPageView {
     let (tz, definition, format) = (basis.tz(), basis.definition(), row.format());
