@@ -25,7 +25,7 @@ use self::models::{
 use self::overview::OverviewView;
 use crate::analytics::account::{AccountFigures, AccountInput, BOTTOM_POSTS, DayInsights, TOP_POSTS};
 use crate::analytics::charts::Chart;
-use crate::analytics::curves::{CheckpointPoint, CurvePoint, age_hours, age_label, post_curves};
+use crate::analytics::curves::{CurvePoint, TypicalPoint, age_hours, age_label, post_curves, typical_points};
 use crate::analytics::groups::Outcome;
 use crate::analytics::overview::Overview;
 use crate::analytics::period::Period;
@@ -279,7 +279,7 @@ impl Views {
                 self.account_page(&basis, account, &period, None, Sort::default()).await?;
                 self.audience(&basis, account).await?;
                 // Which post is opened next is unknown; what every post page of the account reads is.
-                self.account_checkpoints(&basis, &mut conn, account.id).await?;
+                self.typical_posts(&basis, &mut conn, account.id).await?;
             }
             self.cache.put(dashboard_key, basis.version, Arc::new(()));
             computed = 1 + accounts.len();
@@ -394,10 +394,7 @@ impl Views {
                 let row = reports::post(conn, id).await?.ok_or(diesel::result::Error::NotFound)?;
                 let snapshots = reports::snapshots_of(conn, row.id).await?;
                 let latest = reports::latest_details(conn, row.id).await?;
-                let checkpoints = self.account_checkpoints(basis, conn, row.account_id).await?;
-                let format = row.format();
-                let typical: Vec<CheckpointPoint> =
-                    checkpoints.iter().filter(|(f, _)| *f == format).map(|(_, point)| *point).collect();
+                let typical = self.typical_posts(basis, conn, row.account_id).await?;
                 Ok(post_page(&row, &snapshots, latest.as_ref(), &typical, basis))
             })
             .await;
@@ -408,19 +405,19 @@ impl Views {
         }
     }
 
-    /// Every checkpoint of an account's posts with each post's format, kept per data version:
-    /// each of its post pages draws the typical post of its format from them (at 100 accounts
-    /// reading them took 30–40 ms of a post page's first request; BENCHMARKS.md §5). Read on
-    /// the caller's connection, so a post page never waits for a second one.
-    async fn account_checkpoints(
+    /// The typical post of each format of an account, kept per data version: each of its post
+    /// pages draws its format's from them (at 100 accounts reading the checkpoints took 30–40 ms
+    /// of a post page's first request; BENCHMARKS.md). Read on the caller's connection, so a
+    /// post page never waits for a second one.
+    async fn typical_posts(
         &self,
         basis: &Basis,
         conn: &mut db::Conn,
         account: AccountId,
-    ) -> Result<Arc<Vec<(Format, CheckpointPoint)>>, DbError> {
+    ) -> Result<Arc<Vec<TypicalPoint>>, DbError> {
         self.cache
-            .get_or_compute(format!("checkpoints:{account}"), basis.version, async || {
-                Ok(reports::checkpoints_of_account(conn, account).await?)
+            .get_or_compute(format!("typical:{account}"), basis.version, async || {
+                Ok(typical_points(&reports::checkpoints_of_account(conn, account).await?))
             })
             .await
     }
@@ -537,7 +534,7 @@ fn post_page(
     row: &PostRow,
     snapshots: &[SnapshotRow],
     latest: Option<&reports::DetailRow>,
-    typical: &[CheckpointPoint],
+    typical: &[TypicalPoint],
     basis: &Basis,
 ) -> PostPageView {
     let (tz, definition, format) = (basis.tz(), basis.definition(), row.format());
