@@ -193,6 +193,14 @@ impl SecondServer {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
+
+    /// A sync cycle of every account through this server, which must finish without error.
+    pub async fn run_sync(&self) {
+        match sync::run(&self.sync, Scope::All, Trigger::Command).await.expect("the sync runs") {
+            RunResult::Ran(summary) => assert!(summary.errors.is_empty(), "{summary}"),
+            RunResult::Busy => panic!("no other sync runs"),
+        }
+    }
 }
 
 /// A directory removed on drop.

@@ -105,13 +105,7 @@ async fn two_servers_keeping_sessions_hear_what_the_other_changed() {
     // A sync through the second server brings in a post: the first server's kept session
     // holds the old data version until the notice, then shows the post.
     let media_id = app.sim.publish(0, false);
-    match tidemark::sync::run(&second.sync, tidemark::sync::Scope::All, tidemark::domain::Trigger::Command)
-        .await
-        .unwrap()
-    {
-        tidemark::sync::RunResult::Ran(summary) => assert!(summary.errors.is_empty(), "{summary}"),
-        tidemark::sync::RunResult::Busy => panic!("no other sync runs"),
-    }
+    second.run_sync().await;
     let post = app.count(&format!("SELECT id AS n FROM posts WHERE media_id = '{media_id}'")).await;
     let link = format!("href=\"/posts/{post}\"");
     assert!(!before.contains(&link));

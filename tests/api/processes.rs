@@ -24,13 +24,7 @@ async fn a_visitor_can_land_on_either_server_and_sees_what_the_other_wrote() {
 
     // ...and a sync through the second brings in a new post.
     let media_id = app.sim.publish(0, false);
-    match tidemark::sync::run(&second.sync, tidemark::sync::Scope::All, tidemark::domain::Trigger::Command)
-        .await
-        .unwrap()
-    {
-        tidemark::sync::RunResult::Ran(summary) => assert!(summary.errors.is_empty(), "{summary}"),
-        tidemark::sync::RunResult::Busy => panic!("no other sync runs"),
-    }
+    second.run_sync().await;
     let post = app.count(&format!("SELECT id AS n FROM posts WHERE media_id = '{media_id}'")).await;
     let link = format!("href=\"/posts/{post}\"");
     assert!(!before.contains(&link));
