@@ -10,8 +10,10 @@ BEGIN
 END;
 $$;
 
--- A new session is kept nowhere yet: only changes and removals matter.
-CREATE TRIGGER sessions_notify AFTER UPDATE OR DELETE OR TRUNCATE ON sessions
+-- A new session is kept nowhere yet, and the only update is a process marking a session as
+-- used (it updates its own kept copy): only removals matter. Notifying each such mark would
+-- drop every kept session in every process once a minute per active session.
+CREATE TRIGGER sessions_notify AFTER DELETE OR TRUNCATE ON sessions
     FOR EACH STATEMENT EXECUTE FUNCTION notify_change();
 CREATE TRIGGER users_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON users
     FOR EACH STATEMENT EXECUTE FUNCTION notify_change();

@@ -5,7 +5,7 @@
 //! What is kept is exactly what [`sessions::find_live`] read: the session, its user, the
 //! second-factor rule and the data and links versions. Each entry belongs to the
 //! [`Changes`] generation it was read under and is used only while that generation is current;
-//! any notice from the database (a session touched or ended, a user or the settings changed,
+//! any notice from the database (a session ended, a user or the settings changed,
 //! the data version moved), any request of this process that may have written, or the
 //! listening connection going down, moves the generation and so drops every entry at once.
 
@@ -61,6 +61,16 @@ impl KeptSessions {
             }
         }
         entries.insert(id.to_owned(), Kept { generation, live });
+    }
+
+    /// This process marked the session `id` as used at `at`: its kept copy says so, and the
+    /// next request does not mark it again within the minute.
+    pub fn touched(&self, id: &str, at: DateTime<Utc>) {
+        if let Ok(mut entries) = self.entries.lock()
+            && let Some(kept) = entries.get_mut(id)
+        {
+            kept.live.last_seen_at = at;
+        }
     }
 
     /// This process may just have written what a kept session holds.

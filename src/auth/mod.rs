@@ -252,8 +252,7 @@ impl Auth {
         let mut conn = self.pool.get().await?;
         db::sessions::touch(&mut conn, id, now).await?;
         if let Some(kept) = &self.kept {
-            // The kept entry's last use is now old: read it again rather than touch twice.
-            kept.moved();
+            kept.touched(id, now);
         }
         Ok(())
     }
