@@ -53,7 +53,8 @@ pub struct Application {
     background: Arc<Background>,
     /// What PostgreSQL says changed, when sessions are kept in memory.
     changes: Option<Arc<Changes>>,
-    listener_task: Option<tokio::task::JoinHandle<()>>,
+    /// What runs beside the server until it stops: the listener for changes, the warm-up.
+    tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 /// How long shutdown waits for a running sync to commit.
@@ -122,8 +123,12 @@ impl Application {
             reports.clone(),
             views.clone(),
         ));
+        // Sessions are kept in memory only while PostgreSQL can say when they change.
+        let changes = settings.keep_sessions.then(|| Arc::new(Changes::default()));
+        let mut tasks: Vec<_> = changes.iter().map(|changes| changes.listen(&settings.database_url)).collect();
         if let Some(scheduler) = &scheduler {
             schedule_background(scheduler, &background).await?;
+            tasks.push(warm_up(background.clone(), changes.clone()));
         }
         let syncing = Arc::new(Syncing::new(sync, scheduler));
         let meta =
@@ -137,9 +142,6 @@ impl Application {
         );
         let views = web::Data::from(views);
         let health = web::Data::new(Health::new(pool.clone(), metrics.clone(), syncing.clone(), clock));
-        // Sessions are kept in memory only while PostgreSQL can say when they change.
-        let changes = settings.keep_sessions.then(|| Arc::new(Changes::default()));
-        let listener_task = changes.as_ref().map(|changes| changes.listen(&settings.database_url));
         let auth = web::Data::new(
             Auth::new(
                 pool.clone(),
@@ -224,7 +226,7 @@ impl Application {
             alerts,
             background,
             changes,
-            listener_task,
+            tasks,
         })
     }
 
@@ -236,7 +238,7 @@ impl Application {
     /// sync commit.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
-        if let Some(task) = &self.listener_task {
+        for task in &self.tasks {
             task.abort();
         }
         self.syncing.shutdown(SHUTDOWN_GRACE).await;
@@ -284,28 +286,42 @@ impl Application {
     }
 }
 
-/// Schedules the background passes: each every minute, the page warm-up every five seconds.
+/// Schedules the background passes, each every minute.
 async fn schedule_background(scheduler: &Scheduler, background: &Arc<Background>) -> anyhow::Result<()> {
     every_minute(scheduler, background, "inbox rules", |b| async move { b.inbox_rules().await.map(drop) }).await?;
     every_minute(scheduler, background, "publisher", |b| async move { b.publisher().await.map(drop) }).await?;
     every_minute(scheduler, background, "alerts", |b| async move { b.alerts().await.map(drop) }).await?;
     every_minute(scheduler, background, "reports", |b| async move { b.reports().await.map(drop) }).await?;
-    // After a sync (or any change) the first visitor would pay for the pages' figures: the
-    // warm-up computes the default views first. It looks every five seconds (one read of the
-    // data version when nothing moved), so a sync's commit, in this process or another, is
-    // followed within seconds, before most visitors come.
-    let background = background.clone();
-    scheduler
-        .every("*/5 * * * * *", "page warm-up", move || {
-            let background = background.clone();
-            async move {
-                if let Err(err) = background.warm_up().await {
-                    tracing::warn!(error = format!("{err:#}"), "pages could not be computed ahead");
-                }
-            }
-        })
-        .await?;
     Ok(())
+}
+
+/// How often the warm-up looks whether the data moved when no notice says so.
+const WARM_UP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long the warm-up lets a burst of changes gather: a sync commits account after account.
+const WARM_UP_SETTLE: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// After a sync (or any change) the first visitor would pay for the pages' figures: the warm-up
+/// computes the default views first, as soon as PostgreSQL says the data version moved (in this
+/// process or another), and every five seconds besides (one read of the data version when
+/// nothing moved), which is all it has while nobody listens for changes.
+fn warm_up(background: Arc<Background>, changes: Option<Arc<Changes>>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let every = tokio::time::sleep(WARM_UP_EVERY);
+            match &changes {
+                Some(changes) => {
+                    tokio::select! {
+                        () = changes.data_moved() => tokio::time::sleep(WARM_UP_SETTLE).await,
+                        () = every => {}
+                    }
+                }
+                None => every.await,
+            }
+            if let Err(err) = background.warm_up().await {
+                tracing::warn!(error = format!("{err:#}"), "pages could not be computed ahead");
+            }
+        }
+    })
 }
 
 /// Runs `pass` every minute, logging a failure (the next minute tries again).

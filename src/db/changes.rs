@@ -20,6 +20,8 @@ use tokio_postgres::AsyncMessage;
 
 /// The channel the triggers notify.
 pub const CHANNEL: &str = "tidemark_changes";
+/// The payload of the data version's notices (the table's name).
+const DATA_VERSION: &str = "data_version";
 /// A notice whose payload starts with this names a probe (see [`Changes::probe_seen`]).
 pub const PROBE: &str = "probe:";
 /// How long the listener waits before connecting again after losing its connection.
@@ -34,6 +36,9 @@ pub struct Changes {
     listening: AtomicBool,
     /// The highest probe number seen in a notice.
     probe: AtomicU64,
+    /// Wakes the page warm-up when the data version moved. It keeps one permit at most, so
+    /// the notices that arrive during a warm-up make one more, not one each.
+    data_moved: tokio::sync::Notify,
 }
 
 impl Changes {
@@ -53,6 +58,12 @@ impl Changes {
         self.listening.load(Ordering::Acquire)
     }
 
+    /// Returns once the data version has moved since the last call returned (or the listening
+    /// connection came up: notices may have been missed).
+    pub async fn data_moved(&self) {
+        self.data_moved.notified().await;
+    }
+
     /// The highest probe seen. Notices arrive in commit order, so once a probe sent after a
     /// write is seen, that write's notice was seen too: tests send one to wait for the
     /// notices of what they wrote by hand.
@@ -64,6 +75,9 @@ impl Changes {
         self.listening.store(up, Ordering::Release);
         // Notices may have been missed while down; whatever was kept before is read again.
         self.moved();
+        if up {
+            self.data_moved.notify_one();
+        }
     }
 
     fn notice(&self, payload: &str) {
@@ -72,7 +86,12 @@ impl Changes {
             Some(probe) => {
                 self.probe.fetch_max(probe, Ordering::AcqRel);
             }
-            None => self.moved(),
+            None => {
+                self.moved();
+                if payload == DATA_VERSION {
+                    self.data_moved.notify_one();
+                }
+            }
         }
     }
 

@@ -46,6 +46,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    account_versions (account_id) {
+        account_id -> Int8,
+        n -> Int8,
+    }
+}
+
+diesel::table! {
     alert_events (id) {
         id -> Int8,
         rule_id -> Nullable<Int8>,
@@ -188,6 +195,7 @@ diesel::table! {
         id -> Bool,
         n -> Int8,
         shares -> Int8,
+        common -> Int8,
     }
 }
 
@@ -617,6 +625,7 @@ diesel::table! {
 diesel::joinable!(account_audience -> ig_accounts (account_id));
 diesel::joinable!(account_daily_insights -> ig_accounts (account_id));
 diesel::joinable!(account_snapshots -> ig_accounts (account_id));
+diesel::joinable!(account_versions -> ig_accounts (account_id));
 diesel::joinable!(alert_events -> alert_rules (rule_id));
 diesel::joinable!(alert_events -> ig_accounts (account_id));
 diesel::joinable!(alert_rules -> ig_accounts (account_id));
@@ -659,6 +668,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     account_audience,
     account_daily_insights,
     account_snapshots,
+    account_versions,
     alert_events,
     alert_rules,
     api_tokens,

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::schema::{data_version, ig_accounts, post_snapshots, posts, sync_runs};
+use super::schema::{account_versions, data_version, ig_accounts, sync_runs};
 
 use crate::domain::{AccountStatus, SyncOutcome};
 
@@ -13,12 +13,19 @@ pub async fn data_version(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
     data_version::table.select(data_version::n).first(conn).await
 }
 
+/// The version of what every account's views read beside their own rows (settings, for one),
+/// and each account's own version (an account missing has never been written since the
+/// versions began: 0).
+pub async fn account_versions(conn: &mut AsyncPgConnection) -> QueryResult<(i64, Vec<(i64, i64)>)> {
+    let common = data_version::table.select(data_version::common).first(conn).await?;
+    let accounts = account_versions::table.select((account_versions::account_id, account_versions::n)).load(conn).await?;
+    Ok((common, accounts))
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Totals {
     pub accounts: i64,
     pub active_accounts: i64,
-    pub posts: i64,
-    pub snapshots: i64,
     pub last_sync: Option<LastSync>,
 }
 
@@ -36,8 +43,6 @@ impl Totals {
         let accounts = ig_accounts::table.count().get_result(conn).await?;
         let active_accounts =
             ig_accounts::table.filter(ig_accounts::status.eq(AccountStatus::Active)).count().get_result(conn).await?;
-        let posts = posts::table.count().get_result(conn).await?;
-        let snapshots = post_snapshots::table.count().get_result(conn).await?;
         let last_sync = sync_runs::table
             .inner_join(ig_accounts::table)
             .order(sync_runs::started_at.desc())
@@ -51,6 +56,6 @@ impl Totals {
             .first(conn)
             .await
             .optional()?;
-        Ok(Totals { accounts, active_accounts, posts, snapshots, last_sync })
+        Ok(Totals { accounts, active_accounts, last_sync })
     }
 }

@@ -252,8 +252,11 @@ pub async fn show_account(
     inbox: web::Data<Inbox>,
     accounts: web::Data<Accounts>,
 ) -> AppResult<HttpResponse> {
-    let basis = super::basis(&req, &views).await?;
-    let account = views.account_as_of(&basis, AccountId(path.into_inner())).await?.ok_or(AppError::NotFound)?;
+    let id = AccountId(path.into_inner());
+    // Everything on the page is the account's own (its runs, comments and figures): kept while
+    // other accounts sync.
+    let basis = super::basis(&req, &views).await?.of(id);
+    let account = views.account_as_of(&basis, id).await?.ok_or(AppError::NotFound)?;
     let period = query.period(basis.now, basis.tz());
     let mut keep = filter_params(&query);
     // The account is in the path; the page has no caption search, so its links and CSV carry

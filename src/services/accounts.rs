@@ -24,7 +24,7 @@ use crate::domain::{AccountId, AccountStatus, Clock, Flavour, UserId};
 use crate::graph::oauth::required_scopes;
 use crate::graph::{AccessToken, Connectable, GraphClient, GraphError};
 use crate::publishing::MediaStore;
-use crate::services::views::cache::ViewCache;
+use crate::services::views::cache::{Stamp, ViewCache};
 
 /// How long the admin has to finish Meta's dialog, and then to choose the accounts.
 const DIALOG_LIFETIME: Duration = Duration::minutes(30);
@@ -645,7 +645,9 @@ impl Accounts {
     /// The same, as of the links' `version` read with the session: read again only when a
     /// link changed (a view counted is a change), so the account page costs no extra query.
     pub async fn shares_as_of(&self, account: AccountId, version: i64) -> Result<Arc<Vec<SharedLink>>, DbError> {
-        self.kept_shares.get_or_compute(account.to_string(), version, async || self.shares(account).await).await
+        // A cache of their own, whose one counter is the links'.
+        let stamp = Stamp::All(version);
+        self.kept_shares.get_or_compute(account.to_string(), stamp, async || self.shares(account).await).await
     }
 
     /// Ends a link at once; false when the account has no such open link.

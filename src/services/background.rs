@@ -103,10 +103,11 @@ impl Background {
 
     /// Computes this process's default pages after data changed, before a visitor asks.
     /// No lock: the pages are kept in each process's memory.
-    pub async fn warm_up(&self) -> anyhow::Result<usize> {
+    pub async fn warm_up(&self) -> anyhow::Result<Option<i64>> {
         let computed = self.views.warm().await?;
-        if computed > 0 {
-            tracing::debug!(computed, "pages computed ahead of their visitors");
+        if let Some(version) = computed {
+            // bench/run waits for this line, naming the version it waits for.
+            tracing::debug!(version, "pages computed ahead of their visitors");
         }
         Ok(computed)
     }

@@ -546,11 +546,14 @@ async fn the_default_pages_are_computed_ahead_once_per_change_of_the_data() {
     app.connect(2).await;
     app.run_sync().await;
     let views = tidemark::services::Views::new(app.sync.pool().clone(), app.sim.clock());
-    assert_eq!(views.warm().await.unwrap(), 3, "the dashboard and both accounts' pages");
-    assert_eq!(views.warm().await.unwrap(), 0, "nothing moved: nothing to compute");
+    let version = app.count("SELECT n FROM data_version").await;
+    assert_eq!(views.warm().await.unwrap(), Some(version), "computed at the current data");
+    assert_eq!(views.warm().await.unwrap(), None, "nothing moved: nothing to compute");
     app.sim.advance(chrono::Duration::hours(2));
     app.run_sync().await;
-    assert_eq!(views.warm().await.unwrap(), 3, "a sync moved the data: computed again, ahead of any visitor");
+    let moved = app.count("SELECT n FROM data_version").await;
+    assert!(moved > version);
+    assert_eq!(views.warm().await.unwrap(), Some(moved), "a sync moved the data: computed again, ahead of any visitor");
 }
 
 /// The body of `path` for `client`, asking for gzip like a browser, decompressed.
@@ -613,8 +616,46 @@ async fn a_page_is_kept_per_role_and_data_version_and_each_user_gets_their_own_p
     crate::helpers::execute(&mut conn, "SET session_replication_role = replica").await;
     crate::helpers::execute(&mut conn, "UPDATE ig_accounts SET name = 'Renamed Bakery'").await;
     assert!(!app.get_text(&first, &here).await.contains("Renamed Bakery"), "served from the kept copy");
-    // ...until the version moves, as every real write makes it.
+    // ...until the account's version moves, with the data version, as every real write of its
+    // rows makes them.
+    crate::helpers::execute(&mut conn, &format!("UPDATE account_versions SET n = n + 1 WHERE account_id = {account}"))
+        .await;
     crate::helpers::execute(&mut conn, "UPDATE data_version SET n = n + 1").await;
     assert!(app.get_text(&first, &here).await.contains("Renamed Bakery"));
     assert!(gunzipped(&app, &viewer, &here).await.contains("Renamed Bakery"));
+}
+
+#[tokio::test]
+async fn an_accounts_page_is_kept_while_another_account_changes_and_made_again_when_its_own_rows_or_the_settings_do() {
+    let app = spawn_app().await;
+    app.connect(BAKERY).await;
+    app.connect(COVE).await;
+    app.run_sync().await;
+    let (mine, other) =
+        (app.count("SELECT min(id) AS n FROM ig_accounts").await, app.count("SELECT max(id) AS n FROM ig_accounts").await);
+    let here = format!("/accounts/{mine}");
+    let admin = app.admin().await;
+    assert!(!app.get_text(&admin, &here).await.contains("Renamed Bakery"));
+    // A change the page would show, made without the triggers: seen only once the page is made again.
+    let mut quiet = app.db.connect().await;
+    crate::helpers::execute(&mut quiet, "SET session_replication_role = replica").await;
+    let rename = format!("UPDATE ig_accounts SET name = 'Renamed Bakery' WHERE id = {mine}");
+    crate::helpers::execute(&mut quiet, &rename).await;
+
+    let mut conn = app.db.connect().await;
+    crate::helpers::execute(&mut conn, &format!("UPDATE ig_accounts SET username = 'renamed.other' WHERE id = {other}"))
+        .await;
+    assert!(app.get_text(&admin, "/").await.contains("@renamed.other"), "the dashboard shows every account");
+    assert!(app.get_text(&admin, &format!("/accounts/{other}")).await.contains("renamed.other"));
+    assert!(!app.get_text(&admin, &here).await.contains("Renamed Bakery"), "kept: none of its rows changed");
+
+    // A write of one of its own rows makes it again...
+    crate::helpers::execute(&mut conn, &format!("UPDATE posts SET hashtags = hashtags || '{{new}}' WHERE account_id = {mine}"))
+        .await;
+    assert!(app.get_text(&admin, &here).await.contains("Renamed Bakery"), "its posts changed");
+    // ...and so does a change of what every account's page reads beside its rows.
+    crate::helpers::execute(&mut quiet, &rename.replace("Renamed Bakery", "Bakery Again")).await;
+    assert!(app.get_text(&admin, &here).await.contains("Renamed Bakery"), "kept again");
+    crate::helpers::execute(&mut conn, "UPDATE settings SET lookback_days = lookback_days").await;
+    assert!(app.get_text(&admin, &here).await.contains("Bakery Again"), "the settings changed");
 }

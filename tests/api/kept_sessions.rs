@@ -176,3 +176,23 @@ async fn wait_until(condition: impl Fn() -> bool) {
     }
     panic!("the listening connection did not change state within 10 s");
 }
+
+#[tokio::test]
+async fn a_write_of_the_data_wakes_the_page_warm_up_and_other_changes_do_not() {
+    let app = spawn_app_with(keeping()).await;
+    let changes = app.changes.clone().expect("the app listens for changes");
+    app.settle(&[]).await;
+    // Coming up may have left one wake-up (notices could have been missed before): take it.
+    let _ = tokio::time::timeout(Duration::from_millis(200), changes.data_moved()).await;
+
+    let mut conn = app.db.connect().await;
+    execute(&mut conn, "UPDATE users SET username = username").await;
+    app.settle(&[]).await;
+    let asleep = tokio::time::timeout(Duration::from_millis(300), changes.data_moved()).await;
+    assert!(asleep.is_err(), "a user's row is no data the pages show");
+
+    execute(&mut conn, "UPDATE settings SET lookback_days = lookback_days").await;
+    tokio::time::timeout(Duration::from_secs(10), changes.data_moved())
+        .await
+        .expect("the data version's notice wakes the warm-up");
+}

@@ -71,6 +71,7 @@ async fn deleting_an_account_removes_everything_that_belongs_to_it() {
         "account_daily_insights",
         "account_audience",
         "sync_runs",
+        "account_versions",
     ] {
         let left: Count =
             diesel::sql_query(format!("SELECT count(*) AS n FROM {table}")).get_result(&mut conn).await.unwrap();

@@ -626,3 +626,24 @@ async fn a_picture_that_is_not_an_image_is_recorded_and_tried_again_a_day_later(
          WHERE t.image IS NULL AND p.media_product_type IS DISTINCT FROM 'STORY'";
     assert_eq!(app.count(failed_posts).await, 0, "a day later the posts' pictures are kept");
 }
+
+#[tokio::test]
+async fn a_sync_of_one_account_moves_its_own_version_and_leaves_the_others() {
+    let app = spawn_app().await;
+    let (bakery, cove) = (app.connect(BAKERY).await, app.connect(COVE).await);
+    app.run_sync().await;
+    let version = |id: tidemark::domain::AccountId| format!("SELECT n FROM account_versions WHERE account_id = {}", id.0);
+    let (common, data) = ("SELECT common AS n FROM data_version", "SELECT n FROM data_version");
+    let before = (app.count(&version(bakery.id)).await, app.count(&version(cove.id)).await);
+    let (common_before, data_before) = (app.count(common).await, app.count(data).await);
+
+    app.sim.advance(Duration::hours(2));
+    let RunResult::Ran(summary) = sync::run(&app.sync, Scope::Account(bakery.id), Trigger::Manual).await.unwrap() else {
+        panic!("the sync lock was free");
+    };
+    assert!(summary.snapshots_written > 0, "the run wrote snapshots: {summary:?}");
+    assert!(app.count(&version(bakery.id)).await > before.0, "the synced account's pages are made again");
+    assert_eq!(app.count(&version(cove.id)).await, before.1, "the other account's pages stay kept");
+    assert_eq!(app.count(common).await, common_before, "nothing every account's pages read changed");
+    assert!(app.count(data).await > data_before, "the pages across accounts are made again");
+}

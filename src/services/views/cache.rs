@@ -1,24 +1,46 @@
 //! Figures the pages compute, kept until the data they came from changes.
 //!
-//! The database keeps a counter (`data_version`) that triggers move on every write to the
-//! tables the pages read, from whichever process. A cached value is used only while the
-//! counter still reads what it read when the value was computed.
+//! The database keeps counters that triggers move on every write to the tables the pages read,
+//! from whichever process: one for everything, and one per account for the rows that belong to
+//! it (with `common` for what every account's views read beside their own rows). A kept value
+//! is used only while the counters it was computed at still read the same.
 
 use std::any::Any;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-/// Entries kept at most; past that, the oldest data versions go first.
-const MAX_ENTRIES: usize = 512;
+/// Entries kept at most; past that, the half used longest ago goes. An account's views are
+/// kept across other accounts' syncs, so at 100 accounts a few hundred are in use at once.
+const MAX_ENTRIES: usize = 2048;
 
-type Entry = (i64, Arc<dyn Any + Send + Sync>);
+/// The data a kept value was computed from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stamp {
+    /// Everything, at this data version (the pages across accounts).
+    All(i64),
+    /// One account's rows at its own version, and what all accounts' views read at `common`.
+    Account { common: i64, own: i64 },
+}
+
+struct Entry {
+    stamp: Stamp,
+    value: Arc<dyn Any + Send + Sync>,
+    /// When it was last put or read, on the cache's own clock.
+    used: u64,
+}
+
+#[derive(Default)]
+struct Entries {
+    map: HashMap<String, Entry>,
+    clock: u64,
+}
 
 /// The turn to compute one key.
 type Turn = Arc<tokio::sync::Mutex<()>>;
 
 #[derive(Default)]
 pub struct ViewCache {
-    entries: Mutex<HashMap<String, Entry>>,
+    entries: Mutex<Entries>,
     /// One computation per key at a time: when data changes under many readers of a page,
     /// the first computes and the others wait for its result instead of all computing the
     /// same thing, while other pages compute at the same time. A waiter holds no database
@@ -27,27 +49,27 @@ pub struct ViewCache {
 }
 
 impl ViewCache {
-    /// The value for `key` at `version`, computing (and keeping) it when missing.
+    /// The value for `key` at `stamp`, computing (and keeping) it when missing.
     pub async fn get_or_compute<T, E>(
         &self,
         key: String,
-        version: i64,
+        stamp: Stamp,
         compute: impl AsyncFnOnce() -> Result<T, E>,
     ) -> Result<Arc<T>, E>
     where
         T: Any + Send + Sync,
     {
-        if let Some(value) = self.get(&key, version) {
+        if let Some(value) = self.get(&key, stamp) {
             return Ok(value);
         }
         let turn: Turn = self.turns().entry(key.clone()).or_default().clone();
         let result = {
             let _held = turn.lock().await;
-            match self.get(&key, version) {
+            match self.get(&key, stamp) {
                 Some(value) => Ok(value),
                 None => compute().await.map(|value| {
                     let value = Arc::new(value);
-                    self.put(key.clone(), version, value.clone());
+                    self.put(key.clone(), stamp, value.clone());
                     value
                 }),
             }
@@ -60,29 +82,32 @@ impl ViewCache {
         result
     }
 
-    /// The value computed for `key` at data version `version`, if any.
-    pub fn get<T: Any + Send + Sync>(&self, key: &str, version: i64) -> Option<Arc<T>> {
-        let entries = self.lock();
-        let (at, value) = entries.get(key)?;
-        if *at != version {
-            return None;
-        }
-        value.clone().downcast::<T>().ok()
-    }
-
-    pub fn put<T: Any + Send + Sync>(&self, key: String, version: i64, value: Arc<T>) {
+    /// The value computed for `key` from the data at `stamp`, if any.
+    pub fn get<T: Any + Send + Sync>(&self, key: &str, stamp: Stamp) -> Option<Arc<T>> {
         let mut entries = self.lock();
-        if entries.len() >= MAX_ENTRIES {
-            // Values of older versions can never be used again.
-            entries.retain(|_, (at, _)| *at == version);
-            if entries.len() >= MAX_ENTRIES {
-                entries.clear();
-            }
-        }
-        entries.insert(key, (version, value));
+        entries.clock += 1;
+        let now = entries.clock;
+        let entry = entries.map.get_mut(key).filter(|e| e.stamp == stamp)?;
+        entry.used = now;
+        entry.value.clone().downcast::<T>().ok()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
+    pub fn put<T: Any + Send + Sync>(&self, key: String, stamp: Stamp, value: Arc<T>) {
+        let mut entries = self.lock();
+        if entries.map.len() >= MAX_ENTRIES && !entries.map.contains_key(&key) {
+            // Values of older versions are never read again and go with the rest of the least
+            // recently used half.
+            let mut used: Vec<u64> = entries.map.values().map(|e| e.used).collect();
+            let (_, middle, _) = used.select_nth_unstable(MAX_ENTRIES / 2);
+            let middle = *middle;
+            entries.map.retain(|_, e| e.used > middle);
+        }
+        entries.clock += 1;
+        let used = entries.clock;
+        entries.map.insert(key, Entry { stamp, value, used });
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
         self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
@@ -98,11 +123,17 @@ mod tests {
     #[test]
     fn a_value_is_served_only_for_the_data_version_it_was_computed_at() {
         let cache = ViewCache::default();
-        cache.put("k".into(), 7, Arc::new(42u32));
-        assert_eq!(cache.get::<u32>("k", 7).as_deref(), Some(&42));
-        assert_eq!(cache.get::<u32>("k", 8), None, "the data moved on");
-        assert_eq!(cache.get::<String>("k", 7), None, "another type is not this value");
-        assert_eq!(cache.get::<u32>("other", 7), None);
+        cache.put("k".into(), Stamp::All(7), Arc::new(42u32));
+        assert_eq!(cache.get::<u32>("k", Stamp::All(7)).as_deref(), Some(&42));
+        assert_eq!(cache.get::<u32>("k", Stamp::All(8)), None, "the data moved on");
+        assert_eq!(cache.get::<String>("k", Stamp::All(7)), None, "another type is not this value");
+        assert_eq!(cache.get::<u32>("other", Stamp::All(7)), None);
+        let account = Stamp::Account { common: 3, own: 7 };
+        cache.put("a".into(), account, Arc::new(1u32));
+        assert_eq!(cache.get::<u32>("a", account).as_deref(), Some(&1));
+        assert_eq!(cache.get::<u32>("a", Stamp::Account { common: 3, own: 8 }), None, "the account's rows moved on");
+        assert_eq!(cache.get::<u32>("a", Stamp::Account { common: 4, own: 7 }), None, "what all accounts read moved on");
+        assert_eq!(cache.get::<u32>("a", Stamp::All(7)), None);
     }
 
     #[tokio::test]
@@ -118,7 +149,7 @@ mod tests {
             let (cache, computed, started) = (cache.clone(), computed.clone(), started.clone());
             tokio::spawn(async move {
                 cache
-                    .get_or_compute("slow".into(), 1, async || {
+                    .get_or_compute("slow".into(), Stamp::All(1), async || {
                         computed.fetch_add(1, Ordering::SeqCst);
                         started.notify_one();
                         (&mut other_done.1).await.ok();
@@ -132,7 +163,7 @@ mod tests {
             let (cache, computed) = (cache.clone(), computed.clone());
             tokio::spawn(async move {
                 cache
-                    .get_or_compute("slow".into(), 1, async || {
+                    .get_or_compute("slow".into(), Stamp::All(1), async || {
                         computed.fetch_add(1, Ordering::SeqCst);
                         Ok::<u32, ()>(2)
                     })
@@ -141,7 +172,7 @@ mod tests {
         };
         let other = tokio::time::timeout(
             std::time::Duration::from_secs(5),
-            cache.get_or_compute("other".into(), 1, async || Ok::<u32, ()>(3)),
+            cache.get_or_compute("other".into(), Stamp::All(1), async || Ok::<u32, ()>(3)),
         )
         .await
         .expect("another key is not held up by a slow one");
@@ -154,13 +185,16 @@ mod tests {
     }
 
     #[test]
-    fn the_cache_stays_bounded() {
+    fn the_cache_stays_bounded_and_keeps_what_was_used_last() {
         let cache = ViewCache::default();
+        cache.put("read often".into(), Stamp::All(0), Arc::new(-1i64));
         for n in 0..(MAX_ENTRIES as i64 + 10) {
-            cache.put(format!("k{n}"), n, Arc::new(n));
+            cache.put(format!("k{n}"), Stamp::All(n), Arc::new(n));
+            assert!(cache.get::<i64>("read often", Stamp::All(0)).is_some(), "a value in use is never the one to go");
         }
-        assert!(cache.lock().len() <= MAX_ENTRIES);
+        assert!(cache.lock().map.len() <= MAX_ENTRIES);
         let last = MAX_ENTRIES as i64 + 9;
-        assert_eq!(cache.get::<i64>(&format!("k{last}"), last).as_deref(), Some(&last));
+        assert_eq!(cache.get::<i64>(&format!("k{last}"), Stamp::All(last)).as_deref(), Some(&last));
+        assert_eq!(cache.get::<i64>("k0", Stamp::All(0)), None, "the one used longest ago went");
     }
 }

@@ -17,7 +17,7 @@ use chrono_tz::Tz;
 use futures_util::stream::{self, Stream};
 
 use self::audience::AudienceView;
-use self::cache::ViewCache;
+use self::cache::{Stamp, ViewCache};
 use self::format::count;
 use self::models::{
     AccountPageView, AccountPanel, AccountView, DashboardView, PostPageView, PostView, SnapshotView, outcome, percent,
@@ -42,12 +42,42 @@ use crate::domain::{AccountId, AccountStatus, Clock, PostId};
 /// What every view of one request is computed against.
 pub struct Basis {
     pub settings: OperatorSettings,
-    /// The data version the views are valid for.
+    /// The data version (of everything) the views are valid for.
     pub version: i64,
     pub now: DateTime<Utc>,
+    /// Each account's own version, as read at `version`.
+    versions: Arc<AccountVersions>,
+    /// The account the request's page shows, if it shows one (see [`Basis::of`]).
+    scope: Option<AccountId>,
+}
+
+/// The per-account versions (see `cache`).
+struct AccountVersions {
+    common: i64,
+    accounts: HashMap<AccountId, i64>,
 }
 
 impl Basis {
+    /// The same basis for a page that shows one account's rows alone: what it keeps stays valid
+    /// while other accounts sync.
+    pub fn of(self, account: AccountId) -> Self {
+        Self { scope: Some(account), ..self }
+    }
+
+    /// The data what is kept for this basis is computed from.
+    fn stamp(&self) -> Stamp {
+        match self.scope {
+            Some(account) => self.stamp_of(account),
+            None => Stamp::All(self.version),
+        }
+    }
+
+    /// The data an account's own views are computed from.
+    fn stamp_of(&self, account: AccountId) -> Stamp {
+        let own = self.versions.accounts.get(&account).copied().unwrap_or(0);
+        Stamp::Account { common: self.versions.common, own }
+    }
+
     pub fn tz(&self) -> Tz {
         self.settings.time_zone()
     }
@@ -82,45 +112,75 @@ impl Views {
         self.basis_at(None).await
     }
 
-    /// The same, at a data version already read (with the session); the settings are kept
-    /// per data version like any view (saving them moves the version).
+    /// The same, at a data version already read (with the session); the settings and the
+    /// accounts' versions are kept per data version like any view (writing either moves it).
     pub async fn basis_at(&self, version: Option<i64>) -> Result<Basis, DbError> {
         let version = match version {
             Some(version) => version,
             None => stats::data_version(&mut *self.pool.get().await?).await?,
         };
-        let settings = self
+        // Read after the data version, the counters are at least as new: a view kept under
+        // them never holds older data than they say.
+        let read = self
             .cache
-            .get_or_compute("settings".to_owned(), version, async || {
-                OperatorSettings::load(&mut *self.pool.get().await?).await.map_err(DbError::from)
+            .get_or_compute("basis".to_owned(), Stamp::All(version), async || {
+                let mut conn = self.pool.get().await?;
+                let settings = OperatorSettings::load(&mut conn).await?;
+                let (common, accounts) = stats::account_versions(&mut conn).await?;
+                let accounts = accounts.into_iter().map(|(id, n)| (AccountId(id), n)).collect();
+                Ok::<_, DbError>((settings, Arc::new(AccountVersions { common, accounts })))
             })
             .await?;
-        Ok(Basis { settings: settings.as_ref().clone(), version, now: self.now() })
+        let (settings, versions) = read.as_ref();
+        Ok(Basis { settings: settings.clone(), version, now: self.now(), versions: versions.clone(), scope: None })
     }
 
-    /// The value for `key`, computed by `compute` when the data moved since it was kept.
+    /// The value for `key` across accounts, computed by `compute` when any data moved since
+    /// it was kept.
     async fn cached<T: Send + Sync + 'static>(
         &self,
         basis: &Basis,
         key: String,
         compute: impl AsyncFnOnce(&mut db::Conn) -> Result<T, DbError>,
     ) -> Result<Arc<T>, DbError> {
+        self.computed(Stamp::All(basis.version), key, compute).await
+    }
+
+    /// The value for `key` made of one account's rows alone, computed by `compute` when that
+    /// account's data (or what every account's views read) moved since it was kept.
+    async fn cached_of<T: Send + Sync + 'static>(
+        &self,
+        basis: &Basis,
+        account: AccountId,
+        key: String,
+        compute: impl AsyncFnOnce(&mut db::Conn) -> Result<T, DbError>,
+    ) -> Result<Arc<T>, DbError> {
+        self.computed(basis.stamp_of(account), key, compute).await
+    }
+
+    async fn computed<T: Send + Sync + 'static>(
+        &self,
+        stamp: Stamp,
+        key: String,
+        compute: impl AsyncFnOnce(&mut db::Conn) -> Result<T, DbError>,
+    ) -> Result<Arc<T>, DbError> {
         self.cache
-            .get_or_compute(key, basis.version, async || {
+            .get_or_compute(key, stamp, async || {
                 let mut conn = self.pool.get().await?;
                 compute(&mut conn).await
             })
             .await
     }
 
-    /// Anything made from this data version (a rendered page), kept with the views.
+    /// Anything made from the basis' data (a rendered page), kept with the views: per the
+    /// account's version for a basis of one account ([`Basis::of`]).
     pub async fn kept<T: Send + Sync + 'static, E>(
         &self,
         basis: &Basis,
         key: String,
         make: impl AsyncFnOnce() -> Result<T, E>,
     ) -> Result<Arc<T>, E> {
-        self.cache.get_or_compute(key, basis.version, make).await
+        self.cache.get_or_compute(key, basis.stamp(), make).await
     }
 
     /// Every account, by username (filters, the accounts page).
@@ -145,13 +205,19 @@ impl Views {
     /// One account as the basis' data version has it.
     pub async fn account_as_of(&self, basis: &Basis, id: AccountId) -> Result<Option<Account>, DbError> {
         let found =
-            self.cached(basis, format!("account:{id}"), async |conn| Ok(Account::find(conn, id).await?)).await?;
+            self.cached_of(basis, id, format!("account:{id}"), async |conn| Ok(Account::find(conn, id).await?)).await?;
         Ok(found.as_ref().clone())
     }
 
     pub async fn footprint(&self, id: AccountId) -> Result<Footprint, DbError> {
         let mut conn = self.pool.get().await?;
         Ok(Account::footprint(&mut conn, id).await?)
+    }
+
+    /// What an account's rows count, as the basis' data has it (its page says it; the
+    /// dashboard adds them up).
+    pub async fn footprint_as_of(&self, basis: &Basis, id: AccountId) -> Result<Arc<Footprint>, DbError> {
+        self.cached_of(basis, id, format!("footprint:{id}"), async |conn| Ok(Account::footprint(conn, id).await?)).await
     }
 
     /// The latest sync runs, newest first (of one account, or all).
@@ -176,7 +242,7 @@ impl Views {
     pub async fn panel(&self, basis: &Basis, account: &Account, period: &Period) -> Result<Arc<AccountPanel>, DbError> {
         // The zone too: a report may count its days in another zone than the pages.
         let key = format!("panel:{}:{}:{}:{}", account.id, period.first, period.last, period.tz);
-        self.cached(basis, key, async |conn| {
+        self.cached_of(basis, account.id, key, async |conn| {
             let definition = basis.definition();
             let filter = PostFilter {
                 account: Some(account.id),
@@ -227,8 +293,14 @@ impl Views {
             .await?;
         let (totals, accounts) = base.as_ref();
         let mut panels = Vec::with_capacity(accounts.len());
+        // Added up from each account's own counts, which a sync of one account leaves kept for
+        // the others (counting every snapshot at once took seconds at 100 accounts).
+        let (mut posts, mut snapshots) = (0, 0);
         for account in accounts {
             panels.push(self.panel(basis, account, period).await?);
+            let footprint = self.footprint_as_of(basis, account.id).await?;
+            posts += footprint.posts;
+            snapshots += footprint.snapshots;
         }
         let definition = basis.definition().formula();
         let combined = Overview::combine(panels.iter().map(|p| &p.figures));
@@ -244,8 +316,8 @@ impl Views {
         bottom.sort_by_key(|p| p.score);
         bottom.truncate(BOTTOM_POSTS);
         Ok(DashboardView {
-            posts_text: count(Some(totals.posts)),
-            snapshots_text: count(Some(totals.snapshots)),
+            posts_text: count(Some(posts)),
+            snapshots_text: count(Some(snapshots)),
             totals: totals.clone(),
             attention: accounts
                 .iter()
@@ -264,33 +336,33 @@ impl Views {
     /// Computes, for the current data, the views a visitor most likely opens next (the
     /// dashboard and each account's page over the default period, as their addresses without
     /// parameters show them, and what every post page of an account reads), so that nobody
-    /// waits for them after a sync. Returns how many were
-    /// computed: none when the data has not moved since the last call.
-    pub async fn warm(&self) -> Result<usize, DbError> {
+    /// waits for them after a sync. Returns the data version they were computed at: `None`
+    /// when it has not moved since the last call. An account whose rows did not change since
+    /// costs nothing: its views are kept.
+    pub async fn warm(&self) -> Result<Option<i64>, DbError> {
         let basis = self.basis().await?;
         let period = Period::from_query(None, None, None, basis.now, basis.tz());
-        let accounts = self.accounts().await?;
         let dashboard_key = format!("warm:{}:{}", period.first, period.last);
-        let mut computed = 0;
-        if self.cache.get::<()>(&dashboard_key, basis.version).is_none() {
-            self.dashboard(&basis, &period).await?;
-            let mut conn = self.pool.get().await?;
-            for account in &accounts {
-                self.account_page(&basis, account, &period, None, Sort::default()).await?;
-                self.audience(&basis, account).await?;
-                // Which post is opened next is unknown; what every post page of the account reads is.
-                self.typical_posts(&basis, &mut conn, account.id).await?;
-            }
-            self.cache.put(dashboard_key, basis.version, Arc::new(()));
-            computed = 1 + accounts.len();
+        if self.cache.get::<()>(&dashboard_key, Stamp::All(basis.version)).is_some() {
+            return Ok(None);
         }
-        Ok(computed)
+        let accounts = self.accounts().await?;
+        self.dashboard(&basis, &period).await?;
+        let mut conn = self.pool.get().await?;
+        for account in &accounts {
+            self.account_page(&basis, account, &period, None, Sort::default()).await?;
+            self.audience(&basis, account).await?;
+            // Which post is opened next is unknown; what every post page of the account reads is.
+            self.typical_posts(&basis, &mut conn, account.id).await?;
+        }
+        self.cache.put(dashboard_key, Stamp::All(basis.version), Arc::new(()));
+        Ok(Some(basis.version))
     }
 
     /// An account's audience: Meta's latest count beside one about a month older.
     pub async fn audience(&self, basis: &Basis, account: &Account) -> Result<Arc<AudienceView>, DbError> {
         let apart = chrono::Duration::days(audience::COMPARED_AFTER_DAYS);
-        self.cached(basis, format!("audience:{}", account.id), async |conn| {
+        self.cached_of(basis, account.id, format!("audience:{}", account.id), async |conn| {
             let (latest, earlier) = db::audience::latest_and_earlier(conn, account.id, apart).await?;
             Ok(AudienceView::new(account.followers_count, latest.as_ref(), earlier.as_ref(), basis.tz()))
         })
@@ -315,7 +387,8 @@ impl Views {
             format.map_or("", |f| f.key()),
             sort.key()
         );
-        self.cached(basis, key, async |conn| {
+        let footprint = self.footprint_as_of(basis, account.id).await?;
+        self.cached_of(basis, account.id, key, async |conn| {
             let definition = basis.definition();
             let filter = PostFilter {
                 account: Some(account.id),
@@ -328,7 +401,7 @@ impl Views {
             };
             let posts = reports::posts(conn, &filter).await?;
             Ok(AccountPageView {
-                footprint: Account::footprint(conn, account.id).await?,
+                footprint: *footprint,
                 panel,
                 posts: posts.iter().map(|r| PostView::new(r, definition, basis.tz())).collect(),
             })
@@ -416,7 +489,7 @@ impl Views {
         account: AccountId,
     ) -> Result<Arc<Vec<TypicalPoint>>, DbError> {
         self.cache
-            .get_or_compute(format!("typical:{account}"), basis.version, async || {
+            .get_or_compute(format!("typical:{account}"), basis.stamp_of(account), async || {
                 Ok(typical_points(&reports::checkpoints_of_account(conn, account).await?))
             })
             .await
