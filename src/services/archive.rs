@@ -61,6 +61,7 @@ pub const NOT_EXPORTED: &[(&str, &str)] = &[
     ("oauth_states", "dialogs in progress: single-use secrets that live minutes"),
     ("oauth_pending", "dialogs in progress, with an encrypted access token"),
     ("data_version", "an internal counter for the page cache"),
+    ("account_versions", "internal counters for the page cache, one per account"),
     ("sessions", "dashboard sign-in sessions: short-lived, and their ids are what the session cookie names"),
     ("sign_in_challenges", "sign-ins awaiting their second-factor code: they live minutes"),
     ("totp_enrolments", "second-factor secrets being set up, encrypted"),

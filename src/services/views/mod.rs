@@ -92,6 +92,10 @@ impl Basis {
     }
 }
 
+/// Accounts whose panels the dashboard computes at once when none is kept (each takes a
+/// connection of the pool's ten while it reads).
+const PANELS_IN_FLIGHT: usize = 4;
+
 pub struct Views {
     pool: db::Pool,
     cache: ViewCache,
@@ -214,6 +218,15 @@ impl Views {
         Ok(Account::footprint(&mut conn, id).await?)
     }
 
+    async fn panel_and_footprint(
+        &self,
+        basis: &Basis,
+        account: &Account,
+        period: &Period,
+    ) -> Result<(Arc<AccountPanel>, Arc<Footprint>), DbError> {
+        Ok((self.panel(basis, account, period).await?, self.footprint_as_of(basis, account.id).await?))
+    }
+
     /// What an account's rows count, as the basis' data has it (its page says it; the
     /// dashboard adds them up).
     pub async fn footprint_as_of(&self, basis: &Basis, id: AccountId) -> Result<Arc<Footprint>, DbError> {
@@ -292,16 +305,19 @@ impl Views {
             })
             .await?;
         let (totals, accounts) = base.as_ref();
-        let mut panels = Vec::with_capacity(accounts.len());
-        // Added up from each account's own counts, which a sync of one account leaves kept for
-        // the others (counting every snapshot at once took seconds at 100 accounts).
-        let (mut posts, mut snapshots) = (0, 0);
-        for account in accounts {
-            panels.push(self.panel(basis, account, period).await?);
-            let footprint = self.footprint_as_of(basis, account.id).await?;
-            posts += footprint.posts;
-            snapshots += footprint.snapshots;
+        // Each account's panel and counts, kept per account: after one account's sync only its
+        // own are computed, and with nothing kept a few accounts at once (the database works
+        // on one while the process computes another).
+        let mut parts: Vec<(Arc<AccountPanel>, Arc<Footprint>)> = Vec::with_capacity(accounts.len());
+        for some in accounts.chunks(PANELS_IN_FLIGHT) {
+            let computing = some.iter().map(|account| self.panel_and_footprint(basis, account, period));
+            parts.extend(futures_util::future::try_join_all(computing).await?);
         }
+        // The totals are added up from each account's counts (counting every snapshot at once
+        // took seconds at 100 accounts).
+        let posts = parts.iter().map(|(_, f)| f.posts).sum();
+        let snapshots = parts.iter().map(|(_, f)| f.snapshots).sum();
+        let panels: Vec<Arc<AccountPanel>> = parts.into_iter().map(|(panel, _)| panel).collect();
         let definition = basis.definition().formula();
         let combined = Overview::combine(panels.iter().map(|p| &p.figures));
         // Each account lists its best and weakest; the best and weakest of all are among them.
