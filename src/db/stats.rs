@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::schema::{account_versions, data_version, ig_accounts, sync_runs};
+use super::schema::{account_versions, data_version, ig_accounts, post_snapshots, posts, sync_runs};
 
 use crate::domain::{AccountStatus, SyncOutcome};
 
@@ -36,6 +36,13 @@ pub struct LastSync {
     pub finished_at: Option<DateTime<Utc>>,
     pub outcome: SyncOutcome,
     pub error_message: Option<String>,
+}
+
+/// Every account's posts and their snapshots, counted whole.
+pub async fn posts_and_snapshots(conn: &mut AsyncPgConnection) -> QueryResult<(i64, i64)> {
+    let posts = posts::table.count().get_result(conn).await?;
+    let snapshots = post_snapshots::table.count().get_result(conn).await?;
+    Ok((posts, snapshots))
 }
 
 impl Totals {

@@ -176,3 +176,50 @@ async fn the_dashboard_counts_what_the_database_holds() {
     assert!(html.contains("<span>3 posts tracked</span>"));
     assert!(html.contains("<span>12 measurements recorded</span>"));
 }
+
+#[tokio::test]
+async fn the_dashboard_adds_up_the_accounts_counts_it_keeps_and_counts_everything_when_most_moved() {
+    let app = spawn_app().await;
+    app.create_user("ada", Role::Admin).await;
+    let mut conn = app.db.connect().await;
+    // Three accounts with 1, 2 and 3 posts of 4 snapshots each.
+    for n in 1..=3 {
+        crate::helpers::execute(
+            &mut conn,
+            &format!(
+                "WITH a AS (INSERT INTO ig_accounts (flavour, ig_user_id, username, token_ciphertext, token_nonce, token_key_version)
+                            VALUES ('instagram', '1784140000000000{n}', 'shop{n}', '\\x00', '\\x000000000000000000000000', 1) RETURNING id),
+                      p AS (INSERT INTO posts (account_id, media_id, media_type, posted_at) SELECT id, ({n} * 10 + m)::text, 'IMAGE', now() FROM a, generate_series(1, {n}) m RETURNING id)
+                 INSERT INTO post_snapshots (post_id, captured_at, reach) SELECT id, now() - (h || ' hours')::interval, 10 FROM p, generate_series(1, 4) h"
+            ),
+        )
+        .await;
+    }
+    let admin = app.signed_in("ada").await;
+    let html = app.get_text(&admin, "/").await;
+    assert!(html.contains("<span>6 posts tracked</span>") && html.contains("<span>24 measurements recorded</span>"), "{html}");
+    // Each account's page counts its own rows, which the dashboard then keeps.
+    let first = app.count("SELECT min(id) AS n FROM ig_accounts").await;
+    for id in first..first + 3 {
+        assert_eq!(app.get(&admin, &format!("/accounts/{id}")).await.status(), 200);
+    }
+    // A snapshot written behind the triggers' back to the second account: a count of everything
+    // would see it, the second account's kept count does not.
+    let mut quiet = app.db.connect().await;
+    crate::helpers::execute(&mut quiet, "SET session_replication_role = replica").await;
+    let one_more = |account: i64| {
+        format!(
+            "INSERT INTO post_snapshots (post_id, captured_at, reach) \
+             SELECT min(id), now(), 11 FROM posts WHERE account_id = {account}"
+        )
+    };
+    crate::helpers::execute(&mut quiet, &one_more(first + 1)).await;
+    // A real write to the first account: its count alone is made again and the three added up.
+    crate::helpers::execute(&mut conn, &one_more(first)).await;
+    let html = app.get_text(&admin, "/").await;
+    assert!(html.contains("<span>25 measurements recorded</span>"), "added up from the kept counts: {html}");
+    // A change every account's counts depend on: most are missing, so everything is counted.
+    crate::helpers::execute(&mut conn, "UPDATE settings SET lookback_days = lookback_days").await;
+    let html = app.get_text(&admin, "/").await;
+    assert!(html.contains("<span>26 measurements recorded</span>"), "counted whole: {html}");
+}

@@ -92,6 +92,10 @@ impl Basis {
     }
 }
 
+fn footprint_key(account: AccountId) -> String {
+    format!("footprint:{account}")
+}
+
 /// Accounts whose panels the dashboard computes at once when none is kept (each takes a
 /// connection of the pool's ten while it reads).
 const PANELS_IN_FLIGHT: usize = 4;
@@ -218,19 +222,30 @@ impl Views {
         Ok(Account::footprint(&mut conn, id).await?)
     }
 
-    async fn panel_and_footprint(
-        &self,
-        basis: &Basis,
-        account: &Account,
-        period: &Period,
-    ) -> Result<(Arc<AccountPanel>, Arc<Footprint>), DbError> {
-        Ok((self.panel(basis, account, period).await?, self.footprint_as_of(basis, account.id).await?))
-    }
-
     /// What an account's rows count, as the basis' data has it (its page says it; the
     /// dashboard adds them up).
     pub async fn footprint_as_of(&self, basis: &Basis, id: AccountId) -> Result<Arc<Footprint>, DbError> {
-        self.cached_of(basis, id, format!("footprint:{id}"), async |conn| Ok(Account::footprint(conn, id).await?)).await
+        self.cached_of(basis, id, footprint_key(id), async |conn| Ok(Account::footprint(conn, id).await?)).await
+    }
+
+    /// The posts and snapshots of every account. Added up from the accounts' own counts when
+    /// few must be counted again (after one account's sync, its own); counted whole when many
+    /// must (after a settings change, or at start): one account's count goes post by post, and
+    /// at 100 accounts counting a tenth of them costs about what one count of every snapshot
+    /// does (1.5 s and 2–3.6 s; BENCHMARKS.md).
+    async fn totals(&self, basis: &Basis, accounts: &[Account]) -> Result<(i64, i64), DbError> {
+        let kept = |a: &&Account| self.cache.get::<Footprint>(&footprint_key(a.id), basis.stamp_of(a.id)).is_some();
+        let missing = accounts.len() - accounts.iter().filter(kept).count();
+        if missing <= (accounts.len() / 10).max(1) {
+            let (mut posts, mut snapshots) = (0, 0);
+            for account in accounts {
+                let footprint = self.footprint_as_of(basis, account.id).await?;
+                (posts, snapshots) = (posts + footprint.posts, snapshots + footprint.snapshots);
+            }
+            return Ok((posts, snapshots));
+        }
+        let whole = self.cached(basis, "totals".to_owned(), async |conn| Ok(stats::posts_and_snapshots(conn).await?));
+        Ok(*whole.await?)
     }
 
     /// The latest sync runs, newest first (of one account, or all).
@@ -308,16 +323,11 @@ impl Views {
         // Each account's panel and counts, kept per account: after one account's sync only its
         // own are computed, and with nothing kept a few accounts at once (the database works
         // on one while the process computes another).
-        let mut parts: Vec<(Arc<AccountPanel>, Arc<Footprint>)> = Vec::with_capacity(accounts.len());
+        let mut panels: Vec<Arc<AccountPanel>> = Vec::with_capacity(accounts.len());
         for some in accounts.chunks(PANELS_IN_FLIGHT) {
-            let computing = some.iter().map(|account| self.panel_and_footprint(basis, account, period));
-            parts.extend(futures_util::future::try_join_all(computing).await?);
+            panels.extend(futures_util::future::try_join_all(some.iter().map(|a| self.panel(basis, a, period))).await?);
         }
-        // The totals are added up from each account's counts (counting every snapshot at once
-        // took seconds at 100 accounts).
-        let posts = parts.iter().map(|(_, f)| f.posts).sum();
-        let snapshots = parts.iter().map(|(_, f)| f.snapshots).sum();
-        let panels: Vec<Arc<AccountPanel>> = parts.into_iter().map(|(panel, _)| panel).collect();
+        let (posts, snapshots) = self.totals(basis, accounts).await?;
         let definition = basis.definition().formula();
         let combined = Overview::combine(panels.iter().map(|p| &p.figures));
         // Each account lists its best and weakest; the best and weakest of all are among them.
